@@ -1,0 +1,117 @@
+from django.contrib import admin, messages
+
+from billing.models import ApiKey, Customer, LedgerEntry, Membership
+from billing.services import api_key_create, api_key_revoke, customer_create
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "balance", "currency", "default_region", "created_at"]
+    search_fields = ["name", "email", "id"]
+    readonly_fields = ["id", "balance", "currency", "created_at", "updated_at"]
+    fields = ["id", "name", "email", "description", "default_region", "low_balance_threshold",
+              "balance", "currency", "created_at", "updated_at"]
+    inlines = [ApiKeyInline, MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = customer_create(
+            name=obj.name, email=obj.email, default_region=obj.default_region
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        Customer.objects.filter(pk=created.pk).update(
+            description=obj.description, low_balance_threshold=obj.low_balance_threshold
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "customer", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "customer__name"]
+    list_select_related = ["customer"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    autocomplete_fields = ["customer"]
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        return ["customer", "name"] + (self.readonly_fields if obj else [])
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer", *self.readonly_fields] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        created = api_key_create(obj.customer, name=obj.name)
+        obj.pk = created.api_key.pk
+        obj._state.adding = False
+        obj._state.db = created.api_key._state.db
+        self.message_user(
+            request,
+            f"API key created. Copy it now, it will not be shown again: {created.raw_key}",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset.select_related("customer"):
+            api_key_revoke(api_key.customer, api_key_id=api_key.pk)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "customer", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "customer__name"]
+    autocomplete_fields = ["user", "customer"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """Read-only: the ledger changes only through billing services."""
+
+    list_display = ["id", "customer", "kind", "amount", "ending_balance", "currency",
+                    "message_id", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["customer__name", "message_id", "description"]
+    list_select_related = ["customer"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,71 @@
+"""x-api-key → customer. The key is resolved once per request and cached on it."""
+
+from django.http import HttpRequest
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from billing.models import ApiKey
+from billing.services import api_key_authenticate
+from sent_project.errors import SentError
+
+API_KEY_HEADER = "HTTP_X_API_KEY"
+_UNRESOLVED = object()
+
+
+class ApiKeyPrincipal:
+    """What `request.user` is for API calls: the key and the customer it belongs to."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, api_key: ApiKey):
+        self.api_key = api_key
+        self.customer = api_key.customer
+
+    def __str__(self) -> str:
+        return f"api key {self.api_key.prefix} of {self.customer_id}"
+
+    @property
+    def customer_id(self):
+        return self.customer.pk
+
+
+def resolve_api_key(request: HttpRequest) -> ApiKey | None:
+    """The active ApiKey named by the x-api-key header, or None (missing, unknown or revoked).
+
+    Cached on the Django request so the idempotency middleware and DRF share one lookup.
+    """
+    cached = getattr(request, "_sent_api_key", _UNRESOLVED)
+    if cached is not _UNRESOLVED:
+        return cached
+    raw = request.META.get(API_KEY_HEADER, "").strip()
+    api_key = api_key_authenticate(raw=raw) if raw else None
+    request._sent_api_key = api_key
+    return api_key
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        django_request = request._request
+        if not django_request.META.get(API_KEY_HEADER, "").strip():
+            return None  # → 401 AUTH_001 through HasCustomer
+        api_key = resolve_api_key(django_request)
+        if api_key is None:
+            raise SentError(code="AUTH_002")
+        profile_id = django_request.META.get("HTTP_X_PROFILE_ID", "").strip()
+        if profile_id and profile_id != str(api_key.customer_id):
+            # We have no sender profiles: only the key's own account can be named.
+            raise SentError(code="RESOURCE_004")
+        return ApiKeyPrincipal(api_key), api_key
+
+    def authenticate_header(self, request):
+        return "x-api-key"
+
+
+class HasCustomer(BasePermission):
+    """Every v3 endpoint needs a valid key; a missing one is 401 AUTH_001."""
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.user, ApiKeyPrincipal):
+            return True
+        raise SentError(code="AUTH_001")

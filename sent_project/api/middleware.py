@@ -1,0 +1,57 @@
+"""Request id: one per request, in the envelope's meta, the X-Request-Id header and every log line."""
+
+import contextvars
+import logging
+import time
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def new_request_id() -> str:
+    return f"req_{uuid.uuid4().hex}"
+
+
+def current_request_id() -> str:
+    """The id of the request being served (or a fresh one outside a request)."""
+    value = _request_id.get()
+    if value == "-":
+        value = new_request_id()
+        _request_id.set(value)
+    return value
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        return True
+
+
+class RequestIdMiddleware:
+    """Outermost middleware: sets the request id, adds X-Request-Id and the rate-limit headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = new_request_id()
+        token = _request_id.set(request_id)
+        request.request_id = request_id
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        if request.path.startswith("/v3"):
+            response["X-API-Version"] = "v3"
+            response["X-Response-Time"] = f"{(time.perf_counter() - started) * 1000:.1f}ms"
+            rate = getattr(request, "sent_rate_limit", None)
+            if rate:
+                limit, remaining, reset = rate
+                response["X-RateLimit-Limit"] = str(limit)
+                response["X-RateLimit-Remaining"] = str(remaining)
+                response["X-RateLimit-Reset"] = str(reset)
+        return response

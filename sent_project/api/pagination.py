@@ -1,0 +1,142 @@
+"""Page-number pagination exactly as the SDK pagers read it.
+
+`data = {<items_key>: [...], pagination: {page, page_size, total_count, total_pages,
+has_more, cursors}}`. `has_more` comes from fetching one row more than the page;
+`total_count` is exact up to API_EXACT_COUNT_LIMIT rows and the planner's estimate
+beyond it (then `total_count_is_estimate` is true), so a list over a million rows
+never pays for a full COUNT.
+"""
+
+import json
+import math
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from sent_project.errors import ValidationFailed
+
+
+def _int_param(request, names: tuple[str, ...], default: int) -> int:
+    for name in names:
+        raw = request.query_params.get(name)
+        if raw not in (None, ""):
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValidationFailed(
+                    code="VALIDATION_005", details={names[0]: ["A whole number is required."]}
+                ) from None
+    return default
+
+
+def estimated_count(queryset: QuerySet) -> int | None:
+    """PostgreSQL's row estimate for the query (EXPLAIN), or None where there is none."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def count_rows(queryset: QuerySet) -> tuple[int, bool]:
+    """(total, is_estimate). Exact up to the limit; beyond it an estimate (never below the limit)."""
+    limit = settings.API_EXACT_COUNT_LIMIT
+    bounded = queryset.order_by()[: limit + 1].count()
+    if bounded <= limit:
+        return bounded, False
+    estimate = estimated_count(queryset.order_by())
+    if estimate is None:
+        return queryset.order_by().count(), False
+    return max(estimate, limit + 1), True
+
+
+class PagePagination(BasePagination):
+    """Set `items_key` on the view (e.g. "contacts"); `page` is 1-based."""
+
+    page_query_param = "page"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.items_key = getattr(view, "items_key", "items")
+        self.page = _int_param(request, ("page",), 1)
+        self.page_size = _int_param(request, ("page_size", "pageSize"), settings.API_PAGE_SIZE)
+        if self.page < 1:
+            raise ValidationFailed(code="VALIDATION_005", details={"page": ["Must be 1 or more."]})
+        if self.page_size < 1:
+            raise ValidationFailed(
+                code="VALIDATION_005", details={"page_size": ["Must be 1 or more."]}
+            )
+        self.page_size = min(self.page_size, settings.API_MAX_PAGE_SIZE)
+        offset = (self.page - 1) * self.page_size
+        if isinstance(queryset, QuerySet):
+            rows = list(queryset[offset : offset + self.page_size + 1])
+        else:
+            rows = list(queryset)[offset : offset + self.page_size + 1]
+        self.has_more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if not self.has_more:
+            # On the last page the total is known without counting.
+            self.total_count, self.is_estimate = offset + len(rows), False
+            if not rows and offset:
+                self.total_count, self.is_estimate = self._count(queryset)
+        else:
+            self.total_count, self.is_estimate = self._count(queryset)
+        return rows
+
+    @staticmethod
+    def _count(queryset):
+        if isinstance(queryset, QuerySet):
+            return count_rows(queryset)
+        return len(list(queryset)), False
+
+    def pagination_meta(self) -> dict:
+        return {
+            "page": self.page,
+            "page_size": self.page_size,
+            "total_count": self.total_count,
+            "total_pages": math.ceil(self.total_count / self.page_size) if self.total_count else 0,
+            "has_more": self.has_more,
+            "cursors": None,
+            "total_count_is_estimate": self.is_estimate,
+        }
+
+    def get_paginated_response(self, data):
+        return Response({self.items_key: data, "pagination": self.pagination_meta()})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": [self.items_key_for_schema, "pagination"],
+            "properties": {
+                self.items_key_for_schema: schema,
+                "pagination": {"$ref": "#/components/schemas/Pagination"},
+            },
+        }
+
+    items_key_for_schema = "items"
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "page",
+                "required": False,
+                "in": "query",
+                "description": "Page number, 1-based.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"Items per page (default {settings.API_PAGE_SIZE}, "
+                f"capped at {settings.API_MAX_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]

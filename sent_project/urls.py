@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
+
+from sent_project import views
+
+v3_patterns = [
+    path("", include("billing.api.urls")),
+    path("", include("contacts.api.urls")),
+    path("", include("templates_app.api.urls")),
+    path("", include("messaging.api.urls")),
+    path(
+        "openapi.json",
+        SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[], throttle_classes=[]),
+        name="openapi-schema",
+    ),
+    # Anything else under /v3 is an unknown endpoint: 404 in the envelope, whatever DEBUG says.
+    re_path(r"^.*$", views.api_not_found),
+]
+
+urlpatterns = [
+    path("v3/", include(v3_patterns)),
+    path("docs/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-docs"),
+    path("docs/errors/", views.error_reference, name="error-reference"),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", views.home, name="home"),
+    path("", include("billing.dashboard.urls")),
+    path("", include("contacts.dashboard.urls")),
+    path("", include("templates_app.dashboard.urls")),
+    path("", include("messaging.dashboard.urls")),
+]
+
+handler404 = "sent_project.api.exception_handler.handler404"
+handler500 = "sent_project.api.exception_handler.handler500"

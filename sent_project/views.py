@@ -1,0 +1,31 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+
+from billing.selectors import customer_for_user
+from sent_project.api.envelope import error_response
+from sent_project.errors import CATALOGUE
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    return error_response("RESOURCE_009", f"No endpoint {request.method} {request.path}")
+
+
+def error_reference(request: HttpRequest) -> HttpResponse:
+    codes = sorted(CATALOGUE.values(), key=lambda e: e.code)
+    return render(request, "docs/errors.html", {"codes": codes})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    customer = customer_for_user(request.user)
+    return render(request, "home.html", {"customer": customer})
