@@ -140,3 +140,15 @@ class PagePagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1},
             },
         ]
+
+
+def paginate(request, view, queryset, serializer_class, *, context: dict | None = None):
+    """The list-endpoint one-liner: page the queryset, serialize the rows, wrap with `pagination`.
+
+    The view declares `pagination_class = PagePagination` and `items_key = "<resource>"`
+    (both also drive the OpenAPI schema) and `@extend_schema(responses=Serializer(many=True))`.
+    """
+    paginator = PagePagination()
+    rows = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer_class(rows, many=True, context={"request": request, **(context or {})}).data
+    return paginator.get_paginated_response(data)
