@@ -15,12 +15,9 @@ def new_request_id() -> str:
 
 
 def current_request_id() -> str:
-    """The id of the request being served (or a fresh one outside a request)."""
+    """The id of the request being served (a fresh one outside a request, e.g. in a task)."""
     value = _request_id.get()
-    if value == "-":
-        value = new_request_id()
-        _request_id.set(value)
-    return value
+    return new_request_id() if value == "-" else value
 
 
 class RequestIdLogFilter(logging.Filter):
