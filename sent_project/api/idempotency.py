@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -51,14 +51,15 @@ def idempotency_begin(*, customer, key: str, fingerprint: str, request_id: str):
     lock = timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
     for _attempt in range(3):
         try:
-            record = IdempotencyRecord.objects.create(
-                customer=customer,
-                key=key,
-                fingerprint=fingerprint,
-                request_id=request_id,
-                created_at=now,
-                locked_at=now,
-            )
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    customer=customer,
+                    key=key,
+                    fingerprint=fingerprint,
+                    request_id=request_id,
+                    created_at=now,
+                    locked_at=now,
+                )
             return "run", record
         except IntegrityError:
             pass

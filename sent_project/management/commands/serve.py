@@ -1,0 +1,82 @@
+"""`make run`: migrate, create the demo account, then run the web server and a task worker together.
+
+Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from sent_project.management.commands.bootstrap_demo import bootstrap_demo
+
+
+class Command(BaseCommand):
+    help = "Run Sent for local use: web server + one db_worker, with the demo account."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=1, help="How many db_worker processes")
+
+    def handle(self, *args, host, port, workers, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        demo = bootstrap_demo()
+        url = f"http://{host}:{port}"
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        processes = [
+            subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
+        ]
+        for _ in range(workers):
+            processes.append(
+                subprocess.Popen(
+                    [*manage, "db_worker", "--queue-name", "*", "--interval", "0.2",
+                     "--no-reload", "--no-startup-delay"]
+                )
+            )
+        time.sleep(1.0)
+        self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
+        self.stdout.write(f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "
+                          f"{demo['dashboard_login'][1]})")
+        self.stdout.write(f"  Admin:      {url}/admin/   (login {demo['admin_login'][0]} / "
+                          f"{demo['admin_login'][1]})")
+        self.stdout.write(f"  API:        {url}/v3/   (docs {url}/docs/)")
+        self.stdout.write(f"  API key:    {demo['api_key']}")
+        self.stdout.write(f"  Balance:    {demo['balance']} {demo['currency']}")
+        self.stdout.write(
+            f"  Try it:     curl -s {url}/v3/me -H 'x-api-key: {demo['api_key']}'\n"
+        )
+        self.stdout.write("Press Ctrl-C to stop the web server and the worker.\n")
+
+        stopping = False
+
+        def stop(signum, frame):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for process in processes:
+                if process.poll() is not None:
+                    stopping = True
+                    exit_code = process.returncode or 0
+            time.sleep(0.2)
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.stdout.write("Stopped.")
+        if exit_code:
+            sys.exit(exit_code)
