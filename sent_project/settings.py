@@ -280,10 +280,6 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sent_project.api.schema.wrap_responses_in_envelope",
     ],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
     "ENUM_NAME_OVERRIDES": {},
 }
 

@@ -1,5 +1,6 @@
 """OpenAPI: every response as it really is on the wire, i.e. inside the envelope."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
 META = {
@@ -124,3 +125,11 @@ def wrap_responses_in_envelope(result, generator, request, public):
                         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
                     }
     return result
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "sent_project.api.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "x-api-key"}
