@@ -142,3 +142,14 @@ def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> Le
     with transaction.atomic():
         return _ledger_apply(customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP,
                              description=note or "Top-up")
+
+
+def customer_set_low_balance_threshold(customer: Customer, *, threshold: Decimal) -> Customer:
+    threshold = Decimal(threshold)
+    if threshold < 0:
+        raise ValidationFailed(
+            code="VALIDATION_005", details={"low_balance_threshold": ["Must be 0 or more."]}
+        )
+    customer.low_balance_threshold = threshold
+    customer.save(update_fields=["low_balance_threshold", "updated_at"])
+    return customer

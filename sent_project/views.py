@@ -1,11 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from billing.selectors import customer_for_user
 from sent_project.api.envelope import error_response
+from sent_project.dashboard import customer_required
 from sent_project.errors import CATALOGUE
 
 
@@ -25,7 +24,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@login_required
+@customer_required
 def home(request: HttpRequest) -> HttpResponse:
-    customer = customer_for_user(request.user)
-    return render(request, "home.html", {"customer": customer})
+    return render(request, "home.html", {"customer": request.customer})

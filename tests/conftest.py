@@ -1,5 +1,7 @@
 """The fixed cast: account, other_account, api_client, other_api_client, dashboard_client, sdk."""
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -75,3 +77,42 @@ def sdk(sdk_factory, live_account):
 @pytest.fixture
 def other_sdk(sdk_factory, live_other_account):
     return sdk_factory(live_other_account)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
+
+    if not chromium_available():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
+    # around it are ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh browser tab; `page.goto("/contacts/")` is relative to the live server."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in_page(browser_page, live_account):
+    """A browser tab signed in to the dashboard as a member of `live_account`."""
+    membership_create(live_account, username="dana", password="a long dashboard password")
+    browser_page.goto("/login/")
+    browser_page.get_by_label("Username").fill("dana")
+    browser_page.get_by_label("Password").fill("a long dashboard password")
+    browser_page.get_by_role("button", name="Sign in").click()
+    browser_page.wait_for_url("**/")
+    return browser_page

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from billing.dashboard import views
 
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("api-keys/", views.api_key_list, name="api_key_list"),
+    path("api-keys/<uuid:api_key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path("billing/", views.billing_overview, name="billing"),
+]

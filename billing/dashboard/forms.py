@@ -1,0 +1,14 @@
+from decimal import Decimal
+
+from django import forms
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Key name", help_text="e.g. “Production server”")
+
+
+class LowBalanceThresholdForm(forms.Form):
+    low_balance_threshold = forms.DecimalField(
+        label="Warn me when the balance falls below (USD)",
+        min_value=Decimal("0"), max_digits=18, decimal_places=4,
+    )

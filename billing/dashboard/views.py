@@ -1,0 +1,56 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing.dashboard.forms import ApiKeyCreateForm, LowBalanceThresholdForm
+from billing.models import ApiKey
+from billing.selectors import api_keys_for, ledger_for
+from billing.services import api_key_create, api_key_revoke, customer_set_low_balance_threshold
+from sent_project.dashboard import customer_required, list_page
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    created = None
+    form = ApiKeyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        created = api_key_create(request.customer, name=form.cleaned_data["name"])
+        form = ApiKeyCreateForm()
+    context = {"form": form, "created": created, "api_keys": api_keys_for(request.customer)}
+    if request.htmx:
+        return render(request, "billing/api_key_list.html#api-keys", context)
+    return render(request, "billing/api_key_list.html", context)
+
+
+@customer_required
+@require_POST
+def api_key_revoke_view(request: HttpRequest, api_key_id) -> HttpResponse:
+    get_object_or_404(ApiKey, customer=request.customer, pk=api_key_id)
+    api_key = api_key_revoke(request.customer, api_key_id=api_key_id)
+    context = {"form": ApiKeyCreateForm(), "api_keys": api_keys_for(request.customer)}
+    if request.htmx:
+        return render(request, "billing/api_key_list.html#api-keys", context)
+    messages.success(request, f"Revoked {api_key.name}.")
+    return redirect("billing:api_key_list")
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def billing_overview(request: HttpRequest) -> HttpResponse:
+    customer = request.customer
+    form = LowBalanceThresholdForm(
+        request.POST or None, initial={"low_balance_threshold": customer.low_balance_threshold}
+    )
+    if request.method == "POST" and form.is_valid():
+        customer_set_low_balance_threshold(
+            customer, threshold=form.cleaned_data["low_balance_threshold"]
+        )
+        messages.success(request, "Low-balance threshold saved.")
+        return redirect("billing:billing")
+    page = list_page(request, ledger_for(customer))
+    context = {"customer": customer, "form": form, "page": page}
+    if request.htmx and request.GET.get("page"):
+        return render(request, "billing/billing.html#ledger", context)
+    return render(request, "billing/billing.html", context)

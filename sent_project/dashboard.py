@@ -1,0 +1,89 @@
+"""Dashboard plumbing shared by every app's pages: the customer of the signed-in user, list
+pages (newest first, `has_more` from one extra row, never a COUNT), and the navigation."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+
+from billing.selectors import customer_for_user
+
+NAV = [
+    ("home", "Home"),
+    ("contacts:contact_list", "Contacts"),
+    ("templates_app:template_list", "Templates"),
+    ("messaging:playground", "Playground"),
+    ("messaging:message_list", "Messages"),
+    ("billing:billing", "Billing"),
+    ("messaging:webhook_list", "Webhooks"),
+    ("billing:api_key_list", "API keys"),
+]
+
+
+def customer_required(view: Callable) -> Callable:
+    """Login required, and the user must belong to a customer: sets `request.customer`."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        customer = customer_for_user(request.user)
+        if customer is None:
+            return render(request, "no_account.html", status=403)
+        request.customer = customer
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@dataclass
+class ListPage:
+    rows: list
+    number: int
+    has_more: bool
+    query: dict
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def _url(self, number: int) -> str:
+        return "?" + urlencode({**self.query, "page": number})
+
+    @property
+    def next_url(self) -> str:
+        return self._url(self.number + 1)
+
+    @property
+    def previous_url(self) -> str:
+        return self._url(self.number - 1)
+
+
+def list_page(request: HttpRequest, queryset, *, size: int = 25) -> ListPage:
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    query = {k: v for k, v in request.GET.items() if k != "page" and v != ""}
+    return ListPage(rows=rows[:size], number=number, has_more=len(rows) > size, query=query)
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Context processor: the main navigation (only pages that exist), current one marked."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    items = []
+    for name, label in NAV:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        current = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": label, "current": current})
+    return {"nav_items": items}
