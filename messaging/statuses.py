@@ -1,0 +1,61 @@
+"""Message statuses (the wire values, UPPERCASE) and the one state machine that moves them.
+
+Outbound lifecycle:  QUEUED → PROCESSED (claimed by a worker) → SENT (provider accepted)
+→ DELIVERED → READ (WhatsApp).  Terminal: FAILED, FILTERED (policy, e.g. opted out),
+BLOCKED (account precondition), CANCELLED.
+
+Rules:
+- Forward only. A receipt that would lower the status (DELIVERED after READ, SENT after
+  DELIVERED) is recorded in the history but does not change the status.
+- One terminal outcome: once FAILED/FILTERED/BLOCKED/CANCELLED, nothing changes it; a
+  success status (SENT/DELIVERED/READ) can't become FAILED… except SENT → FAILED, which is
+  how carriers report an undeliverable message after accepting it.
+- PROCESSED → QUEUED is allowed only to requeue a transient failure for a retry.
+"""
+
+from django.db import models
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "QUEUED"
+    PROCESSED = "PROCESSED"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    READ = "READ"
+    FAILED = "FAILED"
+    FILTERED = "FILTERED"
+    BLOCKED = "BLOCKED"
+    CANCELLED = "CANCELLED"
+
+
+S = MessageStatus
+
+# Position in the forward order; statuses with the same rank can't follow each other.
+RANK = {S.QUEUED: 0, S.PROCESSED: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4}
+TERMINAL = frozenset({S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED})
+SUCCESS = frozenset({S.SENT, S.DELIVERED, S.READ})
+# Not yet with a provider: the reconciler watches these.
+IN_FLIGHT = frozenset({S.QUEUED, S.PROCESSED})
+
+ALLOWED: dict[str, frozenset[str]] = {
+    S.QUEUED: frozenset({S.PROCESSED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED,
+                         S.BLOCKED, S.CANCELLED}),
+    S.PROCESSED: frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED}),
+    S.SENT: frozenset({S.DELIVERED, S.READ, S.FAILED}),
+    S.DELIVERED: frozenset({S.READ}),
+    S.READ: frozenset(),
+    **{terminal: frozenset() for terminal in TERMINAL},
+}
+
+
+def can_transition(current: str, new: str) -> bool:
+    return new in ALLOWED[current]
+
+
+def predecessors(new: str) -> list[str]:
+    """Every status from which `new` may be reached (for compare-and-set updates)."""
+    return [status for status, targets in ALLOWED.items() if new in targets]
+
+
+def is_terminal(status: str) -> bool:
+    return status in TERMINAL or status == S.READ
