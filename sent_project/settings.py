@@ -138,7 +138,8 @@ MIDDLEWARE = [
     "sent_project.api.idempotency.IdempotencyMiddleware",
 ]
 
-ROOT_URLCONF = "sent_project.urls"
+# Overridable so the benchmarks can mount their reference endpoint next to the real ones.
+ROOT_URLCONF = env_str("ROOT_URLCONF", "sent_project.urls")
 WSGI_APPLICATION = "sent_project.wsgi.application"
 
 TEMPLATES = [
