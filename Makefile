@@ -30,7 +30,7 @@ test: install
 
 ## make test-pg: the whole suite on PostgreSQL (DATABASE_URL, default $(PG_URL)).
 test-pg: install
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} DB_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)
 
 ## make test-all: SQLite, then PostgreSQL when it answers on 127.0.0.1:5432.
 test-all: test
