@@ -271,7 +271,7 @@ class PriceOverride(_CountryCleanMixin, models.Model):
                                    violation_error_message=COUNTRY_MESSAGE),
             models.CheckConstraint(condition=CATEGORY_FITS_CHANNEL | Q(channel="whatsapp", category=""),
                                    name="price_override_category_fits_channel",
-                                   violation_error_message=CATEGORY_MESSAGE),
+                                   violation_error_message="An SMS override has no category."),
             # Exactly one of a fixed price or a discount.
             models.CheckConstraint(
                 condition=Q(unit_price__isnull=False, discount_percent__isnull=True, unit_price__gte=0)
