@@ -294,3 +294,18 @@ def test_a_failed_charge_records_no_event(db):
     with pytest.raises(InsufficientBalance):
         balance_charge(customer, amount=Decimal("6"), description="SMS")
     assert low_balance_events(customer) == []
+
+
+def test_the_unique_constraint_backs_refunds_and_rolls_the_balance_back(account):
+    """Past the lock and the look-up, the constraint still stops a second refund, and the
+    savepoint undoes that refund's balance change."""
+    from billing.services import _ledger_apply_unique
+
+    message_id = new_message_id()
+    balance_charge(account, amount=Decimal("1"), description="SMS", message_id=message_id)
+    first = balance_refund(account, message_id=message_id)
+    again = _ledger_apply_unique(account, kind="refund", unique={"message_id": message_id},
+                                 amount=Decimal("1"))
+    assert again.pk == first.pk
+    assert_consistent(account)
+    assert account.balance == Decimal("100")
