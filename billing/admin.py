@@ -36,10 +36,15 @@ class PriceOverrideInline(admin.TabularInline):
 
 
 class TopUpForm(forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.0001"), max_digits=18, decimal_places=4,
-                                help_text="USD, added to each selected customer's balance")
-    note = forms.CharField(max_length=200, required=False,
-                           help_text="Shown in the ledger, e.g. the invoice number")
+    amount = forms.DecimalField(
+        min_value=Decimal("0.0001"),
+        max_digits=18,
+        decimal_places=4,
+        help_text="USD, added to each selected customer's balance",
+    )
+    note = forms.CharField(
+        max_length=200, required=False, help_text="Shown in the ledger, e.g. the invoice number"
+    )
 
 
 @admin.register(Customer)
@@ -47,8 +52,18 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "balance", "currency", "default_region", "created_at"]
     search_fields = ["name", "email", "id"]
     readonly_fields = ["id", "balance", "currency", "created_at", "updated_at"]
-    fields = ["id", "name", "email", "description", "default_region", "low_balance_threshold",
-              "balance", "currency", "created_at", "updated_at"]
+    fields = [
+        "id",
+        "name",
+        "email",
+        "description",
+        "default_region",
+        "low_balance_threshold",
+        "balance",
+        "currency",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ApiKeyInline, MembershipInline, PriceOverrideInline]
     actions = ["top_up"]
     # Editable on an existing customer. Saving only these keeps the admin from writing back
@@ -59,9 +74,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=[*self.EDITABLE, "updated_at"])
             return
-        created = customer_create(
-            name=obj.name, email=obj.email, default_region=obj.default_region
-        )
+        created = customer_create(name=obj.name, email=obj.email, default_region=obj.default_region)
         obj.pk = created.pk
         obj._state.adding = False
         obj._state.db = created._state.db
@@ -79,13 +92,15 @@ class CustomerAdmin(admin.ModelAdmin):
         if form.is_valid():
             for customer in queryset:
                 try:
-                    entry = balance_top_up(customer, amount=form.cleaned_data["amount"],
-                                           note=form.cleaned_data["note"])
+                    entry = balance_top_up(
+                        customer, amount=form.cleaned_data["amount"], note=form.cleaned_data["note"]
+                    )
                 except SentError as exc:
                     self.message_user(request, f"{customer}: {exc.message}", messages.ERROR)
                     continue
-                self.message_user(request, f"{customer}: balance now {entry.ending_balance} "
-                                           f"{entry.currency}.")
+                self.message_user(
+                    request, f"{customer}: balance now {entry.ending_balance} {entry.currency}."
+                )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -161,8 +176,17 @@ class MembershipAdmin(admin.ModelAdmin):
 class LedgerEntryAdmin(admin.ModelAdmin):
     """Read-only: the ledger changes only through billing services."""
 
-    list_display = ["id", "customer", "kind", "amount", "ending_balance", "currency",
-                    "reason", "message_id", "created_at"]
+    list_display = [
+        "id",
+        "customer",
+        "kind",
+        "amount",
+        "ending_balance",
+        "currency",
+        "reason",
+        "message_id",
+        "created_at",
+    ]
     list_filter = ["kind"]
     search_fields = ["customer__name", "message_id", "description"]
     list_select_related = ["customer"]

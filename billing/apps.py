@@ -10,5 +10,6 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # After every migrate: the database itself refuses changes to ledger rows.
-        post_migrate.connect(install_ledger_guards, sender=self,
-                             dispatch_uid="billing_ledger_guards")
+        post_migrate.connect(
+            install_ledger_guards, sender=self, dispatch_uid="billing_ledger_guards"
+        )

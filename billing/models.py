@@ -133,12 +133,16 @@ class LedgerEntry(models.Model):
             # The dashboard ledger page and check_ledger: one customer's entries by id.
             models.Index(fields=["customer", "-id"], name="ledger_customer_id"),
             # Refund/adjustment idempotency: entries of one message.
-            models.Index(fields=["message_id"], name="ledger_message", condition=Q(message_id__isnull=False)),
+            models.Index(
+                fields=["message_id"], name="ledger_message", condition=Q(message_id__isnull=False)
+            ),
         ]
         constraints = [
             # A message is refunded at most once, even if its failure path runs twice at once.
             models.UniqueConstraint(
-                fields=["message_id"], condition=Q(kind="refund"), name="ledger_one_refund_per_message"
+                fields=["message_id"],
+                condition=Q(kind="refund"),
+                name="ledger_one_refund_per_message",
             ),
             # A correction (fallback, price change) of one message applies once per reason.
             models.UniqueConstraint(
@@ -228,13 +232,24 @@ class Price(_CountryCleanMixin, models.Model):
     class Meta:
         ordering = ["channel", "country", "category"]
         constraints = [
-            models.UniqueConstraint(fields=["channel", "country", "category"], name="price_unique_key"),
-            models.CheckConstraint(condition=COUNTRY_CHECK, name="price_country_format",
-                                   violation_error_message=COUNTRY_MESSAGE),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="price_not_negative",
-                                   violation_error_message="A price cannot be negative."),
-            models.CheckConstraint(condition=CATEGORY_FITS_CHANNEL, name="price_category_fits_channel",
-                                   violation_error_message=CATEGORY_MESSAGE),
+            models.UniqueConstraint(
+                fields=["channel", "country", "category"], name="price_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=COUNTRY_CHECK,
+                name="price_country_format",
+                violation_error_message=COUNTRY_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0),
+                name="price_not_negative",
+                violation_error_message="A price cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=CATEGORY_FITS_CHANNEL,
+                name="price_category_fits_channel",
+                violation_error_message=CATEGORY_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,32 +266,52 @@ class PriceOverride(_CountryCleanMixin, models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="price_overrides")
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    country = models.CharField(max_length=2, default=ANY_COUNTRY,
-                               help_text='ISO country code, or "*" for every country')
-    category = models.CharField(max_length=16, choices=PriceCategory.choices, blank=True,
-                                help_text="Empty: every category")
-    unit_price = models.DecimalField(**PRICE, null=True, blank=True,
-                                     help_text="Negotiated USD unit price (or leave empty)")
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True,
-                                           help_text="Percent off the table price (or leave empty)")
+    country = models.CharField(
+        max_length=2, default=ANY_COUNTRY, help_text='ISO country code, or "*" for every country'
+    )
+    category = models.CharField(
+        max_length=16, choices=PriceCategory.choices, blank=True, help_text="Empty: every category"
+    )
+    unit_price = models.DecimalField(
+        **PRICE, null=True, blank=True, help_text="Negotiated USD unit price (or leave empty)"
+    )
+    discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Percent off the table price (or leave empty)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["channel", "country", "category"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer", "channel", "country", "category"], name="price_override_unique_key"
+                fields=["customer", "channel", "country", "category"],
+                name="price_override_unique_key",
             ),
-            models.CheckConstraint(condition=COUNTRY_CHECK, name="price_override_country_format",
-                                   violation_error_message=COUNTRY_MESSAGE),
-            models.CheckConstraint(condition=CATEGORY_FITS_CHANNEL | Q(channel="whatsapp", category=""),
-                                   name="price_override_category_fits_channel",
-                                   violation_error_message="An SMS override has no category."),
+            models.CheckConstraint(
+                condition=COUNTRY_CHECK,
+                name="price_override_country_format",
+                violation_error_message=COUNTRY_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=CATEGORY_FITS_CHANNEL | Q(channel="whatsapp", category=""),
+                name="price_override_category_fits_channel",
+                violation_error_message="An SMS override has no category.",
+            ),
             # Exactly one of a fixed price or a discount.
             models.CheckConstraint(
-                condition=Q(unit_price__isnull=False, discount_percent__isnull=True, unit_price__gte=0)
-                | Q(unit_price__isnull=True, discount_percent__isnull=False,
-                    discount_percent__gte=0, discount_percent__lte=100),
+                condition=Q(
+                    unit_price__isnull=False, discount_percent__isnull=True, unit_price__gte=0
+                )
+                | Q(
+                    unit_price__isnull=True,
+                    discount_percent__isnull=False,
+                    discount_percent__gte=0,
+                    discount_percent__lte=100,
+                ),
                 name="price_override_price_xor_discount",
                 violation_error_message="Give either a unit price (0 or more) or a discount "
                 "between 0 and 100 percent, not both.",
@@ -284,5 +319,9 @@ class PriceOverride(_CountryCleanMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        what = f"{self.unit_price} USD" if self.unit_price is not None else f"-{self.discount_percent}%"
+        what = (
+            f"{self.unit_price} USD"
+            if self.unit_price is not None
+            else f"-{self.discount_percent}%"
+        )
         return f"{self.customer}: {self.channel} {self.country} {self.category or 'any'} {what}"

@@ -158,8 +158,9 @@ class PriceBook:
         if channel:
             keys = {key for key in keys if key[0] == channel}
         quotes = [self.quote(channel=ch, country=co, category=ca or None) for ch, co, ca in keys]
-        return sorted(quotes, key=lambda q: (q.channel, q.country == ANY_COUNTRY, q.country,
-                                             q.category))
+        return sorted(
+            quotes, key=lambda q: (q.channel, q.country == ANY_COUNTRY, q.country, q.category)
+        )
 
 
 def price_quote_detail(

@@ -104,8 +104,15 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
     return api_key
 
 
-def membership_create(customer: Customer, *, username: str, password: str, email: str = "",
-                      role: str = Membership.Role.ADMIN, is_superuser: bool = False) -> Membership:
+def membership_create(
+    customer: Customer,
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    role: str = Membership.Role.ADMIN,
+    is_superuser: bool = False,
+) -> Membership:
     """A dashboard user of this customer (an admin-site superuser too if asked)."""
     User = get_user_model()
     with transaction.atomic():
@@ -128,7 +135,9 @@ def _money(value, *, field: str = "amount", minimum: Decimal | None = Decimal("0
             code="VALIDATION_005", details={field: ["A number with at most 4 decimal places."]}
         )
     if minimum is not None and amount < minimum:
-        raise ValidationFailed(code="VALIDATION_005", details={field: [f"Must be {minimum} or more."]})
+        raise ValidationFailed(
+            code="VALIDATION_005", details={field: [f"Must be {minimum} or more."]}
+        )
     return amount
 
 
@@ -214,8 +223,9 @@ def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> Le
     if amount <= 0:
         raise ValidationFailed(code="VALIDATION_005", details={"amount": ["Must be more than 0."]})
     with transaction.atomic():
-        return _ledger_apply(customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP,
-                             description=note or "Top-up")
+        return _ledger_apply(
+            customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP, description=note or "Top-up"
+        )
 
 
 def balance_charge(
@@ -230,8 +240,13 @@ def balance_charge(
     """
     amount = _money(amount)
     with transaction.atomic():
-        return _ledger_apply(customer, amount=-amount, kind=LedgerEntry.Kind.CHARGE,
-                             description=description, message_id=message_id)
+        return _ledger_apply(
+            customer,
+            amount=-amount,
+            kind=LedgerEntry.Kind.CHARGE,
+            description=description,
+            message_id=message_id,
+        )
 
 
 class ChargeItem(NamedTuple):
@@ -260,15 +275,17 @@ def balance_charge_batch(customer: Customer, *, items: list[ChargeItem]) -> list
         entries = []
         for item in items:
             running -= item.amount
-            entries.append(LedgerEntry(
-                customer_id=customer_id,
-                kind=LedgerEntry.Kind.CHARGE,
-                amount=-item.amount,
-                ending_balance=running,
-                currency=now.currency,
-                description=item.description[:300],
-                message_id=item.message_id,
-            ))
+            entries.append(
+                LedgerEntry(
+                    customer_id=customer_id,
+                    kind=LedgerEntry.Kind.CHARGE,
+                    amount=-item.amount,
+                    ending_balance=running,
+                    currency=now.currency,
+                    description=item.description[:300],
+                    message_id=item.message_id,
+                )
+            )
         entries = LedgerEntry.objects.bulk_create(entries)
         _low_balance_check(now, total)
     customer.balance = now.balance
@@ -283,10 +300,18 @@ def message_net_charge(customer: Customer, *, message_id) -> Decimal:
     return -sum(amounts, Decimal("0"))  # summed here, exactly (SQLite sums floats)
 
 
-def _lock_customer(customer: Customer) -> None:
-    """Hold the customer's row until commit (PostgreSQL; SQLite's IMMEDIATE mode already
-    serialises writers), so reads of its ledger that decide a write stay true."""
+def _entry_for(customer: Customer, *, kind: str, unique: dict) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(customer=customer, kind=kind, **unique).first()
+
+
+def _lock_and_find(customer: Customer, *, kind: str, unique: dict) -> LedgerEntry | None:
+    """Lock the customer's row until commit, then its entry of `kind` matching `unique`.
+
+    Under the lock (PostgreSQL; SQLite's IMMEDIATE mode already serialises writers) the
+    ledger reads that decide a write stay true until it commits.
+    """
     Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    return _entry_for(customer, kind=kind, unique=unique)
 
 
 def _ledger_apply_unique(customer: Customer, *, kind: str, unique: dict, **fields) -> LedgerEntry:
@@ -300,7 +325,7 @@ def _ledger_apply_unique(customer: Customer, *, kind: str, unique: dict, **field
         with transaction.atomic():
             return _ledger_apply(customer, kind=kind, **unique, **fields)
     except IntegrityError:
-        existing = LedgerEntry.objects.filter(customer=customer, kind=kind, **unique).first()
+        existing = _entry_for(customer, kind=kind, unique=unique)
         if existing is None:
             raise
         return existing
@@ -318,10 +343,7 @@ def balance_refund(
     """
     unique = {"message_id": message_id}
     with transaction.atomic():
-        _lock_customer(customer)
-        existing = LedgerEntry.objects.filter(
-            customer=customer, kind=LedgerEntry.Kind.REFUND, **unique
-        ).first()
+        existing = _lock_and_find(customer, kind=LedgerEntry.Kind.REFUND, unique=unique)
         if existing is not None:
             return existing
         paid = message_net_charge(customer, message_id=message_id)
@@ -361,10 +383,7 @@ def balance_adjust(
         return None
     unique = {"message_id": message_id, "reason": reason}
     with transaction.atomic():
-        _lock_customer(customer)
-        existing = LedgerEntry.objects.filter(
-            customer=customer, kind=LedgerEntry.Kind.ADJUSTMENT, **unique
-        ).first()
+        existing = _lock_and_find(customer, kind=LedgerEntry.Kind.ADJUSTMENT, unique=unique)
         if existing is not None:
             return existing
         if amount > message_net_charge(customer, message_id=message_id):

@@ -82,8 +82,9 @@ class MeSerializer(serializers.Serializer):
 
 
 def _money_field(**kwargs):
-    return serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True,
-                                    **kwargs)
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=4, coerce_to_string=True, **kwargs
+    )
 
 
 class LedgerEntrySerializer(serializers.Serializer):
@@ -115,8 +116,9 @@ class PriceSerializer(serializers.Serializer):
     list_price = _money_field(help_text="The price table's unit price, before overrides")
     currency = serializers.CharField()
     source = serializers.CharField(help_text="override, table or rate_card")
-    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2,
-                                                coerce_to_string=True, allow_null=True)
+    discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, coerce_to_string=True, allow_null=True
+    )
 
     def get_category(self, quote) -> str | None:
         return quote.category or None
@@ -142,5 +144,4 @@ class PriceQuoteQuerySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.values)
     country = serializers.RegexField(r"^[A-Za-z]{2}$")
     segments = serializers.IntegerField(min_value=1, max_value=100, default=1)
-    category = serializers.ChoiceField(choices=WHATSAPP_CATEGORIES, required=False,
-                                       allow_null=True)
+    category = serializers.ChoiceField(choices=WHATSAPP_CATEGORIES, required=False, allow_null=True)

@@ -21,7 +21,9 @@ def make_override(customer: Customer, **fields) -> PriceOverride:
 def ledger_amounts(customer: Customer) -> list[Decimal]:
     """The customer's ledger amounts, oldest first."""
     return list(
-        LedgerEntry.objects.filter(customer=customer).order_by("id").values_list("amount", flat=True)
+        LedgerEntry.objects.filter(customer=customer)
+        .order_by("id")
+        .values_list("amount", flat=True)
     )
 
 

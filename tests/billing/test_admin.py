@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
@@ -12,11 +13,14 @@ CUSTOMERS = "/admin/billing/customer/"
 
 
 def top_up(admin_client, customers, **data):
-    return admin_client.post(CUSTOMERS, {
-        "action": "top_up",
-        "_selected_action": [str(c.pk) for c in customers],
-        **data,
-    })
+    return admin_client.post(
+        CUSTOMERS,
+        {
+            "action": "top_up",
+            "_selected_action": [str(c.pk) for c in customers],
+            **data,
+        },
+    )
 
 
 def test_the_top_up_action_asks_for_amount_and_note_first(admin_client, account):
@@ -27,15 +31,19 @@ def test_the_top_up_action_asks_for_amount_and_note_first(admin_client, account)
 
 
 def test_the_top_up_action_tops_up_each_selected_customer(admin_client, account, other_account):
-    response = top_up(admin_client, [account, other_account], apply="Top up", amount="25.5",
-                      note="Invoice 42")
+    response = top_up(
+        admin_client, [account, other_account], apply="Top up", amount="25.5", note="Invoice 42"
+    )
     assert response.status_code == 302
     for customer in (account, other_account):
         customer.refresh_from_db()
         assert customer.balance == Decimal("125.5")
         entry = LedgerEntry.objects.filter(customer=customer).first()
-        assert (entry.kind, entry.amount, entry.description) == ("top_up", Decimal("25.5"),
-                                                                 "Invoice 42")
+        assert (entry.kind, entry.amount, entry.description) == (
+            "top_up",
+            Decimal("25.5"),
+            "Invoice 42",
+        )
 
 
 @pytest.mark.parametrize("amount", ["0", "-3", "abc", "1.00001"])
@@ -59,14 +67,23 @@ def test_editing_a_customer_never_writes_back_a_stale_balance(admin_client, acco
 def test_a_negotiated_price_is_added_on_the_customer_page(admin_client, account):
     url = f"{CUSTOMERS}{account.pk}/change/"
     form = {
-        "name": "Acme", "email": "", "description": "", "default_region": "US",
+        "name": "Acme",
+        "email": "",
+        "description": "",
+        "default_region": "US",
         "low_balance_threshold": "5",
-        "api_keys-TOTAL_FORMS": "1", "api_keys-INITIAL_FORMS": "1",
-        "api_keys-0-id": str(account.api_keys.get().pk), "api_keys-0-customer": str(account.pk),
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-        "price_overrides-TOTAL_FORMS": "1", "price_overrides-INITIAL_FORMS": "0",
-        "price_overrides-0-channel": "sms", "price_overrides-0-country": "us",
-        "price_overrides-0-category": "", "price_overrides-0-unit_price": "0.0060",
+        "api_keys-TOTAL_FORMS": "1",
+        "api_keys-INITIAL_FORMS": "1",
+        "api_keys-0-id": str(account.api_keys.get().pk),
+        "api_keys-0-customer": str(account.pk),
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "price_overrides-TOTAL_FORMS": "1",
+        "price_overrides-INITIAL_FORMS": "0",
+        "price_overrides-0-channel": "sms",
+        "price_overrides-0-country": "us",
+        "price_overrides-0-category": "",
+        "price_overrides-0-unit_price": "0.0060",
     }
     response = admin_client.post(url, form)
     assert response.status_code == 302, response.context and response.context["errors"]
@@ -84,14 +101,21 @@ def test_the_price_table_is_listed_and_editable(admin_client):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"channel": "sms", "country": "PT", "category": "MARKETING", "unit_price": "0.05"},
-         b"SMS prices have no category"),
-        ({"channel": "whatsapp", "country": "PT", "category": "", "unit_price": "0.05"},
-         b"SMS prices have no category"),
+        (
+            {"channel": "sms", "country": "PT", "category": "MARKETING", "unit_price": "0.05"},
+            b"SMS prices have no category",
+        ),
+        (
+            {"channel": "whatsapp", "country": "PT", "category": "", "unit_price": "0.05"},
+            b"SMS prices have no category",
+        ),
         ({"channel": "sms", "country": "P1", "category": "", "unit_price": "0.05"}, b"ISO code"),
         ({"channel": "sms", "country": "PRT", "category": "", "unit_price": "0.05"}, b"at most 2"),
         ({"channel": "sms", "country": "PT", "category": "", "unit_price": "-1"}, b"negative"),
-        ({"channel": "sms", "country": "US", "category": "", "unit_price": "0.05"}, b"already exists"),
+        (
+            {"channel": "sms", "country": "US", "category": "", "unit_price": "0.05"},
+            b"already exists",
+        ),
     ],
 )
 def test_the_price_form_refuses_rows_that_break_the_rules(admin_client, data, message):
@@ -123,18 +147,25 @@ def test_the_ledger_list_and_an_entry_can_be_viewed(admin_client, entry):
 
 
 def test_an_entry_cannot_be_changed_in_the_admin(admin_client, entry):
-    response = admin_client.post(f"/admin/billing/ledgerentry/{entry.pk}/change/",
-                                 {"amount": "1000", "kind": "top_up"})
+    response = admin_client.post(
+        f"/admin/billing/ledgerentry/{entry.pk}/change/", {"amount": "1000", "kind": "top_up"}
+    )
     assert response.status_code == 403
     entry.refresh_from_db()
     assert entry.amount == Decimal("100")
 
 
 def test_an_entry_cannot_be_deleted_or_added_in_the_admin(admin_client, entry):
-    assert admin_client.post(f"/admin/billing/ledgerentry/{entry.pk}/delete/",
-                             {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/billing/ledgerentry/{entry.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert admin_client.get("/admin/billing/ledgerentry/add/").status_code == 403
-    response = admin_client.post("/admin/billing/ledgerentry/", {
-        "action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
+    response = admin_client.post(
+        "/admin/billing/ledgerentry/",
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+    )
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()
     assert response.status_code in (200, 302)

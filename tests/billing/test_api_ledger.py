@@ -11,8 +11,9 @@ URL = "/v3/billing/ledger"
 @pytest.fixture
 def message_id(account):
     message_id = new_message_id()
-    balance_charge(account, amount=Decimal("0.0083"), description="SMS to +1 202…",
-                   message_id=message_id)
+    balance_charge(
+        account, amount=Decimal("0.0083"), description="SMS to +1 202…", message_id=message_id
+    )
     balance_refund(account, message_id=message_id, reason="pre_provider_failure")
     return message_id
 
@@ -24,25 +25,36 @@ def test_it_lists_the_accounts_ledger_newest_first(api_client, message_id):
     assert [e["kind"] for e in data["entries"]] == ["refund", "charge", "top_up"]
     refund, charge, top_up = data["entries"]
     assert charge == {
-        "id": charge["id"], "kind": "charge", "amount": "-0.0083", "ending_balance": "99.9917",
-        "currency": "USD", "description": "SMS to +1 202…", "reason": "",
-        "message_id": str(message_id), "created_at": charge["created_at"],
+        "id": charge["id"],
+        "kind": "charge",
+        "amount": "-0.0083",
+        "ending_balance": "99.9917",
+        "currency": "USD",
+        "description": "SMS to +1 202…",
+        "reason": "",
+        "message_id": str(message_id),
+        "created_at": charge["created_at"],
     }
     assert (refund["amount"], refund["ending_balance"], refund["reason"]) == (
-        "0.0083", "100.0000", "pre_provider_failure")
+        "0.0083",
+        "100.0000",
+        "pre_provider_failure",
+    )
     assert top_up["message_id"] is None
     assert data["pagination"]["total_count"] == 3
 
 
 def test_it_filters_by_kind_and_message(api_client, message_id):
-    assert [e["kind"] for e in api_client.get(URL, {"kind": "charge"}).json()["data"]["entries"]] == [
-        "charge"]
+    assert [
+        e["kind"] for e in api_client.get(URL, {"kind": "charge"}).json()["data"]["entries"]
+    ] == ["charge"]
     entries = api_client.get(URL, {"message_id": str(message_id)}).json()["data"]["entries"]
     assert {e["kind"] for e in entries} == {"charge", "refund"}
 
 
-@pytest.mark.parametrize(("params", "field"), [({"kind": "gift"}, "kind"),
-                                               ({"message_id": "nope"}, "message_id")])
+@pytest.mark.parametrize(
+    ("params", "field"), [({"kind": "gift"}, "kind"), ({"message_id": "nope"}, "message_id")]
+)
 def test_it_rejects_bad_filters(api_client, params, field):
     response = api_client.get(URL, params)
     assert response.status_code == 400
@@ -56,8 +68,14 @@ def test_it_pages(api_client, account):
     page = api_client.get(URL, {"page": 2, "page_size": 2}).json()["data"]
     assert [e["ending_balance"] for e in page["entries"]] == ["98.0000", "99.0000"]
     assert page["pagination"] | {"cursors": None} == {
-        "page": 2, "page_size": 2, "total_count": 5, "total_pages": 3, "has_more": True,
-        "cursors": None, "total_count_is_estimate": False}
+        "page": 2,
+        "page_size": 2,
+        "total_count": 5,
+        "total_pages": 3,
+        "has_more": True,
+        "cursors": None,
+        "total_count_is_estimate": False,
+    }
 
 
 def test_another_account_never_sees_my_entries(other_api_client, message_id):

@@ -5,6 +5,7 @@ import time
 from decimal import Decimal
 
 import pytest
+
 from django.db import connection
 
 from billing.models import LedgerEntry
@@ -30,8 +31,9 @@ def assert_exact(customer, *, charges: int, balance: Decimal):
 
 
 def charge_one(customer):
-    return lambda i: balance_charge(customer, amount=PRICE, description=f"SMS {i}",
-                                    message_id=new_message_id())
+    return lambda i: balance_charge(
+        customer, amount=PRICE, description=f"SMS {i}", message_id=new_message_id()
+    )
 
 
 @pytest.mark.postgres_only
@@ -70,10 +72,14 @@ def test_concurrent_batches_are_all_or_nothing(transactional_db):
 
 def refund_race(customer, *, workers: int):
     message_id = new_message_id()
-    balance_charge(customer, amount=Decimal("0.1415"), description="WhatsApp",
-                   message_id=message_id)
-    outcomes = run_concurrently(workers, lambda i: balance_refund(
-        customer, message_id=message_id, reason="pre_provider_failure"), workers=workers)
+    balance_charge(
+        customer, amount=Decimal("0.1415"), description="WhatsApp", message_id=message_id
+    )
+    outcomes = run_concurrently(
+        workers,
+        lambda i: balance_refund(customer, message_id=message_id, reason="pre_provider_failure"),
+        workers=workers,
+    )
     assert outcomes == ["ok"] * workers
     assert LedgerEntry.objects.filter(message_id=message_id, kind="refund").count() == 1
     customer.refresh_from_db()

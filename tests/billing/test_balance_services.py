@@ -1,12 +1,14 @@
 from decimal import Decimal
 
 import pytest
+
 from django.db import transaction
 
 from billing.models import LedgerEntry
 from billing.selectors import ledger_problems
 from billing.services import (
     ChargeItem,
+    _ledger_apply_unique,
     balance_adjust,
     balance_charge,
     balance_charge_batch,
@@ -31,10 +33,14 @@ def assert_consistent(customer):
 
 def test_a_charge_takes_the_amount_and_writes_one_entry_for_the_message(account):
     message_id = new_message_id()
-    entry = balance_charge(account, amount=Decimal("0.0083"), description="SMS to +1…",
-                           message_id=message_id)
-    assert (entry.kind, entry.amount, entry.ending_balance) == ("charge", Decimal("-0.0083"),
-                                                                Decimal("99.9917"))
+    entry = balance_charge(
+        account, amount=Decimal("0.0083"), description="SMS to +1…", message_id=message_id
+    )
+    assert (entry.kind, entry.amount, entry.ending_balance) == (
+        "charge",
+        Decimal("-0.0083"),
+        Decimal("99.9917"),
+    )
     assert entry.message_id == message_id
     assert account.balance == Decimal("99.9917")  # the instance is refreshed
     assert_consistent(account)
@@ -79,8 +85,9 @@ def test_a_charge_refuses_amounts_that_are_not_exact_money(account, amount):
 
 
 def test_a_free_message_is_charged_zero_with_an_entry(account):
-    entry = balance_charge(account, amount=Decimal("0"), description="100% discount",
-                           message_id=new_message_id())
+    entry = balance_charge(
+        account, amount=Decimal("0"), description="100% discount", message_id=new_message_id()
+    )
     assert entry.amount == 0 and entry.ending_balance == Decimal("100")
 
 
@@ -90,13 +97,19 @@ def test_a_free_message_is_charged_zero_with_an_entry(account):
 def test_a_batch_charges_the_total_once_with_running_ending_balances(db):
     customer = make_customer(balance="1")
     ids = [new_message_id() for _ in range(3)]
-    entries = balance_charge_batch(customer, items=[
-        ChargeItem(ids[0], Decimal("0.0079"), "SMS 1"),
-        (ids[1], Decimal("0.0079"), "SMS 2"),
-        (ids[2], Decimal("0.1415"), "WhatsApp"),
-    ])
-    assert [e.ending_balance for e in entries] == [Decimal("0.9921"), Decimal("0.9842"),
-                                                   Decimal("0.8427")]
+    entries = balance_charge_batch(
+        customer,
+        items=[
+            ChargeItem(ids[0], Decimal("0.0079"), "SMS 1"),
+            (ids[1], Decimal("0.0079"), "SMS 2"),
+            (ids[2], Decimal("0.1415"), "WhatsApp"),
+        ],
+    )
+    assert [e.ending_balance for e in entries] == [
+        Decimal("0.9921"),
+        Decimal("0.9842"),
+        Decimal("0.8427"),
+    ]
     assert all(e.pk for e in entries)
     assert [e.message_id for e in entries] == ids
     assert customer.balance == Decimal("0.8427")
@@ -120,8 +133,13 @@ def test_an_empty_batch_does_nothing(account, django_assert_num_queries):
 
 def test_a_batch_with_a_bad_amount_charges_nothing(account):
     with pytest.raises(ValidationFailed):
-        balance_charge_batch(account, items=[(new_message_id(), Decimal("1"), "ok"),
-                                             (new_message_id(), Decimal("-1"), "bad")])
+        balance_charge_batch(
+            account,
+            items=[
+                (new_message_id(), Decimal("1"), "ok"),
+                (new_message_id(), Decimal("-1"), "bad"),
+            ],
+        )
     assert ledger_amounts(account) == [Decimal("100")]
 
 
@@ -141,8 +159,11 @@ def test_a_refund_gives_back_everything_the_message_paid_once(account):
     first = balance_refund(account, message_id=message_id, reason="pre_provider_failure")
     second = balance_refund(account, message_id=message_id, reason="pre_provider_failure")
     assert first.pk == second.pk
-    assert (first.kind, first.amount, first.reason) == ("refund", Decimal("0.0995"),
-                                                        "pre_provider_failure")
+    assert (first.kind, first.amount, first.reason) == (
+        "refund",
+        Decimal("0.0995"),
+        "pre_provider_failure",
+    )
     assert LedgerEntry.objects.filter(message_id=message_id, kind="refund").count() == 1
     assert account.balance == Decimal("100")
     assert message_net_charge(account, message_id=message_id) == 0
@@ -184,10 +205,12 @@ def test_a_fallback_to_a_dearer_channel_is_settled_with_one_adjustment(account):
     message_id = new_message_id()
     balance_charge(account, amount=Decimal("0.0064"), description="WhatsApp", message_id=message_id)
     sms = Decimal("0.0832")
-    first = balance_adjust(account, message_id=message_id, amount=Decimal("0.0064") - sms,
-                           reason="fallback_sms")
-    again = balance_adjust(account, message_id=message_id, amount=Decimal("0.0064") - sms,
-                           reason="fallback_sms")
+    first = balance_adjust(
+        account, message_id=message_id, amount=Decimal("0.0064") - sms, reason="fallback_sms"
+    )
+    again = balance_adjust(
+        account, message_id=message_id, amount=Decimal("0.0064") - sms, reason="fallback_sms"
+    )
     assert first.pk == again.pk
     assert (first.kind, first.amount) == ("adjustment", Decimal("-0.0768"))
     assert message_net_charge(account, message_id=message_id) == sms
@@ -196,9 +219,12 @@ def test_a_fallback_to_a_dearer_channel_is_settled_with_one_adjustment(account):
 
 def test_a_cheaper_final_price_gives_the_difference_back(account):
     message_id = new_message_id()
-    balance_charge(account, amount=Decimal("0.0249"), description="3 segments", message_id=message_id)
-    entry = balance_adjust(account, message_id=message_id, amount=Decimal("0.0083"),
-                           reason="price_correction")
+    balance_charge(
+        account, amount=Decimal("0.0249"), description="3 segments", message_id=message_id
+    )
+    entry = balance_adjust(
+        account, message_id=message_id, amount=Decimal("0.0083"), reason="price_correction"
+    )
     assert entry.amount == Decimal("0.0083")
     assert message_net_charge(account, message_id=message_id) == Decimal("0.0166")
 
@@ -207,7 +233,9 @@ def test_different_reasons_adjust_separately(account):
     message_id = new_message_id()
     balance_charge(account, amount=Decimal("0.1"), description="SMS", message_id=message_id)
     balance_adjust(account, message_id=message_id, amount=Decimal("-0.01"), reason="fallback_sms")
-    balance_adjust(account, message_id=message_id, amount=Decimal("-0.01"), reason="price_correction")
+    balance_adjust(
+        account, message_id=message_id, amount=Decimal("-0.01"), reason="price_correction"
+    )
     assert message_net_charge(account, message_id=message_id) == Decimal("0.12")
 
 
@@ -216,7 +244,9 @@ def test_an_adjustment_the_balance_cannot_cover_raises_402(db):
     message_id = new_message_id()
     balance_charge(customer, amount=Decimal("0.01"), description="WhatsApp", message_id=message_id)
     with pytest.raises(InsufficientBalance):
-        balance_adjust(customer, message_id=message_id, amount=Decimal("-0.07"), reason="fallback_sms")
+        balance_adjust(
+            customer, message_id=message_id, amount=Decimal("-0.07"), reason="fallback_sms"
+        )
     assert LedgerEntry.objects.filter(kind="adjustment").count() == 0
 
 
@@ -224,12 +254,18 @@ def test_a_credit_cannot_exceed_what_the_message_paid(account):
     message_id = new_message_id()
     balance_charge(account, amount=Decimal("0.01"), description="SMS", message_id=message_id)
     with pytest.raises(ValidationFailed):
-        balance_adjust(account, message_id=message_id, amount=Decimal("0.0101"), reason="price_correction")
+        balance_adjust(
+            account, message_id=message_id, amount=Decimal("0.0101"), reason="price_correction"
+        )
 
 
 def test_a_zero_adjustment_writes_nothing(account):
-    assert balance_adjust(account, message_id=new_message_id(), amount=Decimal("0"),
-                          reason="price_correction") is None
+    assert (
+        balance_adjust(
+            account, message_id=new_message_id(), amount=Decimal("0"), reason="price_correction"
+        )
+        is None
+    )
     assert ledger_amounts(account) == [Decimal("100")]
 
 
@@ -263,8 +299,12 @@ def test_crossing_the_threshold_records_one_balance_low_event(db):
     balance_charge(customer, amount=Decimal("0.02"), description="SMS")  # 4.97: still below
     [event] = low_balance_events(customer)
     assert event.field == "balance"
-    assert event.payload == {"account_id": str(customer.pk), "balance": "4.9900",
-                             "threshold": "5.0000", "currency": "USD"}
+    assert event.payload == {
+        "account_id": str(customer.pk),
+        "balance": "4.9900",
+        "threshold": "5.0000",
+        "currency": "USD",
+    }
 
 
 def test_a_top_up_above_the_threshold_rearms_the_event(db):
@@ -299,13 +339,12 @@ def test_a_failed_charge_records_no_event(db):
 def test_the_unique_constraint_backs_refunds_and_rolls_the_balance_back(account):
     """Past the lock and the look-up, the constraint still stops a second refund, and the
     savepoint undoes that refund's balance change."""
-    from billing.services import _ledger_apply_unique
-
     message_id = new_message_id()
     balance_charge(account, amount=Decimal("1"), description="SMS", message_id=message_id)
     first = balance_refund(account, message_id=message_id)
-    again = _ledger_apply_unique(account, kind="refund", unique={"message_id": message_id},
-                                 amount=Decimal("1"))
+    again = _ledger_apply_unique(
+        account, kind="refund", unique={"message_id": message_id}, amount=Decimal("1")
+    )
     assert again.pk == first.pk
     assert_consistent(account)
     assert account.balance == Decimal("100")

@@ -4,6 +4,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
@@ -14,8 +15,9 @@ from tests.billing.factories import new_message_id, raw_customer_id
 
 @pytest.fixture
 def entry(account):
-    return balance_charge(account, amount=Decimal("0.0083"), description="SMS",
-                          message_id=new_message_id())
+    return balance_charge(
+        account, amount=Decimal("0.0083"), description="SMS", message_id=new_message_id()
+    )
 
 
 def test_saving_an_existing_entry_raises(entry):
@@ -38,18 +40,26 @@ def test_a_queryset_update_raises(entry):
 
 
 def test_the_database_refuses_a_raw_update(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE billing_ledgerentry SET amount = 0 WHERE id = %s", [entry.pk])
     entry.refresh_from_db()
     assert entry.amount == Decimal("-0.0083")
 
 
 @pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE open for flushes")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite keeps DELETE open for flushes"
+)
 def test_postgresql_refuses_a_raw_delete(entry):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("DELETE FROM billing_ledgerentry WHERE id = %s", [entry.pk])
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()
 
@@ -68,8 +78,10 @@ def test_check_ledger_passes_on_a_consistent_ledger(entry, other_account):
 
 def test_check_ledger_fails_when_a_balance_was_changed_behind_the_ledger(entry, account):
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE billing_customer SET balance = balance + 1 WHERE id = %s",
-                       [raw_customer_id(account)])
+        cursor.execute(
+            "UPDATE billing_customer SET balance = balance + 1 WHERE id = %s",
+            [raw_customer_id(account)],
+        )
     with pytest.raises(CommandError, match="1 problem"):
         check_ledger()
 
@@ -92,7 +104,9 @@ def test_check_ledger_fails_on_an_amount_edited_with_the_trigger_off(entry):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks before ALTER
-            cursor.execute("ALTER TABLE billing_ledgerentry DISABLE TRIGGER billing_ledger_append_only")
+            cursor.execute(
+                "ALTER TABLE billing_ledgerentry DISABLE TRIGGER billing_ledger_append_only"
+            )
         else:
             cursor.execute("DROP TRIGGER billing_ledger_append_only")
         cursor.execute("UPDATE billing_ledgerentry SET amount = -1 WHERE id = %s", [entry.pk])

@@ -28,8 +28,13 @@ from sent_project.errors import InsufficientBalance, ValidationFailed
 from tests.billing.factories import new_message_id
 
 # Real unit prices: US SMS (old and new), Indian utility, German marketing, free-form.
-PRICES = [Decimal("0.0079"), Decimal("0.0083"), Decimal("0.0064"), Decimal("0.1415"),
-          Decimal("0.0050")]
+PRICES = [
+    Decimal("0.0079"),
+    Decimal("0.0083"),
+    Decimal("0.0064"),
+    Decimal("0.1415"),
+    Decimal("0.0050"),
+]
 price = st.builds(lambda p, n: p * n, st.sampled_from(PRICES), st.integers(1, 3))
 money = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("2"), places=4)
 REASONS = ["fallback_sms", "price_correction"]
@@ -60,7 +65,9 @@ class LedgerMachine(RuleBasedStateMachine):
         if amount > self.balance:
             before = self.entries()
             try:
-                balance_charge(self.customer, amount=amount, description="SMS", message_id=message_id)
+                balance_charge(
+                    self.customer, amount=amount, description="SMS", message_id=message_id
+                )
             except InsufficientBalance:
                 assert self.entries() == before
                 return multiple()
@@ -104,9 +111,11 @@ class LedgerMachine(RuleBasedStateMachine):
             self.paid[message_id] -= refunded
             self.refunded.add(message_id)
 
-    @rule(message_id=messages, amount=st.decimals(min_value=Decimal("-0.2"),
-                                                  max_value=Decimal("0.2"), places=4),
-          reason=st.sampled_from(REASONS))
+    @rule(
+        message_id=messages,
+        amount=st.decimals(min_value=Decimal("-0.2"), max_value=Decimal("0.2"), places=4),
+        reason=st.sampled_from(REASONS),
+    )
     def adjust_twice(self, message_id, amount, reason):
         """A fallback or price correction, settled twice (a retried task)."""
         key = (message_id, reason)
@@ -134,7 +143,13 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 def test_the_ledger_stays_exact_under_any_sequence_of_operations(db):
-    run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=40, stateful_step_count=25, deadline=None, database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    ))
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=25,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

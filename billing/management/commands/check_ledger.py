@@ -11,7 +11,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--customer", action="append", help="Only this customer id (repeatable)")
+        parser.add_argument(
+            "--customer", action="append", help="Only this customer id (repeatable)"
+        )
 
     def handle(self, *args, **options):
         try:
