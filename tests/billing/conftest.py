@@ -9,3 +9,8 @@ def admin_client(client, db):
     user = get_user_model().objects.create_superuser(username="root", email="", password=None)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def ledger_tampering():
+    """Marks a test that breaks the ledger on purpose (skips the suite-wide ledger check)."""

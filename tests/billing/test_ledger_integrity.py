@@ -76,7 +76,9 @@ def test_check_ledger_passes_on_a_consistent_ledger(entry, other_account):
     assert err == ""
 
 
-def test_check_ledger_fails_when_a_balance_was_changed_behind_the_ledger(entry, account):
+def test_check_ledger_fails_when_a_balance_was_changed_behind_the_ledger(
+    entry, account, ledger_tampering
+):
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE billing_customer SET balance = balance + 1 WHERE id = %s",
@@ -86,7 +88,9 @@ def test_check_ledger_fails_when_a_balance_was_changed_behind_the_ledger(entry, 
         check_ledger()
 
 
-def test_check_ledger_fails_on_an_entry_inserted_behind_the_services(entry, account, capsys):
+def test_check_ledger_fails_on_an_entry_inserted_behind_the_services(
+    entry, account, ledger_tampering
+):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO billing_ledgerentry (customer_id, kind, amount, ending_balance, currency,"
@@ -100,7 +104,7 @@ def test_check_ledger_fails_on_an_entry_inserted_behind_the_services(entry, acco
     assert "balance is 99.9917, the ledger sums to 104.9917" in err.getvalue()
 
 
-def test_check_ledger_fails_on_an_amount_edited_with_the_trigger_off(entry):
+def test_check_ledger_fails_on_an_amount_edited_with_the_trigger_off(entry, ledger_tampering):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks before ALTER
