@@ -1,7 +1,12 @@
-from django.contrib import admin, messages
+from decimal import Decimal
 
-from billing.models import ApiKey, Customer, LedgerEntry, Membership
-from billing.services import api_key_create, api_key_revoke, customer_create
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+
+from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price, PriceOverride
+from billing.services import api_key_create, api_key_revoke, balance_top_up, customer_create
+from sent_project.errors import SentError
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -22,22 +27,54 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class PriceOverrideInline(admin.TabularInline):
+    """Negotiated prices: a fixed unit price or a discount, per channel/country/category."""
+
+    model = PriceOverride
+    fields = ["channel", "country", "category", "unit_price", "discount_percent"]
+    extra = 0
+
+
+class TopUpForm(forms.Form):
+    amount = forms.DecimalField(
+        min_value=Decimal("0.0001"),
+        max_digits=18,
+        decimal_places=4,
+        help_text="USD, added to each selected customer's balance",
+    )
+    note = forms.CharField(
+        max_length=200, required=False, help_text="Shown in the ledger, e.g. the invoice number"
+    )
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "balance", "currency", "default_region", "created_at"]
     search_fields = ["name", "email", "id"]
     readonly_fields = ["id", "balance", "currency", "created_at", "updated_at"]
-    fields = ["id", "name", "email", "description", "default_region", "low_balance_threshold",
-              "balance", "currency", "created_at", "updated_at"]
-    inlines = [ApiKeyInline, MembershipInline]
+    fields = [
+        "id",
+        "name",
+        "email",
+        "description",
+        "default_region",
+        "low_balance_threshold",
+        "balance",
+        "currency",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ApiKeyInline, MembershipInline, PriceOverrideInline]
+    actions = ["top_up"]
+    # Editable on an existing customer. Saving only these keeps the admin from writing back
+    # a balance it read before a concurrent charge.
+    EDITABLE = ["name", "email", "description", "default_region", "low_balance_threshold"]
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            obj.save(update_fields=[*self.EDITABLE, "updated_at"])
             return
-        created = customer_create(
-            name=obj.name, email=obj.email, default_region=obj.default_region
-        )
+        created = customer_create(name=obj.name, email=obj.email, default_region=obj.default_region)
         obj.pk = created.pk
         obj._state.adding = False
         obj._state.db = created._state.db
@@ -47,6 +84,44 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description="Top up balance of selected customers")
+    def top_up(self, request, queryset):
+        """An intermediate page asks for amount and note; each customer gets one ledger entry."""
+        form = TopUpForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for customer in queryset:
+                try:
+                    entry = balance_top_up(
+                        customer, amount=form.cleaned_data["amount"], note=form.cleaned_data["note"]
+                    )
+                except SentError as exc:
+                    self.message_user(request, f"{customer}: {exc.message}", messages.ERROR)
+                    continue
+                self.message_user(
+                    request, f"{customer}: balance now {entry.ending_balance} {entry.currency}."
+                )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Top up balance",
+            "form": form,
+            "customers": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/billing/customer/top_up.html", context)
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    """The list price table. Unit prices are editable in the list; quotes read it live."""
+
+    list_display = ["channel", "country", "category", "unit_price", "currency", "updated_at"]
+    list_editable = ["unit_price"]
+    list_filter = ["channel", "category"]
+    search_fields = ["country"]
+    list_per_page = 200
 
 
 @admin.register(ApiKey)
@@ -101,8 +176,17 @@ class MembershipAdmin(admin.ModelAdmin):
 class LedgerEntryAdmin(admin.ModelAdmin):
     """Read-only: the ledger changes only through billing services."""
 
-    list_display = ["id", "customer", "kind", "amount", "ending_balance", "currency",
-                    "message_id", "created_at"]
+    list_display = [
+        "id",
+        "customer",
+        "kind",
+        "amount",
+        "ending_balance",
+        "currency",
+        "reason",
+        "message_id",
+        "created_at",
+    ]
     list_filter = ["kind"]
     search_fields = ["customer__name", "message_id", "description"]
     list_select_related = ["customer"]

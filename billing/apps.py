@@ -1,6 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+from billing.db_guards import install_ledger_guards
 
 
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing and accounts"
+
+    def ready(self):
+        # After every migrate: the database itself refuses changes to ledger rows.
+        post_migrate.connect(
+            install_ledger_guards, sender=self, dispatch_uid="billing_ledger_guards"
+        )

@@ -1,4 +1,5 @@
-"""The customer account that pays: customer, API keys, dashboard memberships, balance ledger."""
+"""The customer account that pays: customer, API keys, dashboard memberships, balance ledger,
+and the price table (with per-customer overrides) that messages are charged from."""
 
 import uuid
 from decimal import Decimal
@@ -94,7 +95,11 @@ class LedgerEntryQuerySet(models.QuerySet):
 
 
 class LedgerEntry(models.Model):
-    """One change of a customer's balance. Append-only: the sum of `amount` equals the balance."""
+    """One change of a customer's balance. Append-only: the sum of `amount` equals the balance.
+
+    Besides the Python guards below, the database refuses UPDATE (and on PostgreSQL DELETE)
+    of ledger rows: see `billing.db_guards`.
+    """
 
     class Kind(models.TextChoices):
         TOP_UP = "top_up"
@@ -111,6 +116,9 @@ class LedgerEntry(models.Model):
     ending_balance = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3, default="USD")
     description = models.CharField(max_length=300, blank=True)
+    # Machine-readable why, for refunds and adjustments ("fallback", "price_correction"):
+    # an adjustment is unique per (message, reason), so a retried correction applies once.
+    reason = models.CharField(max_length=64, blank=True)
     # The message it is for, where there is one (no FK: the messaging app owns messages,
     # and ledger rows outlive them).
     message_id = models.UUIDField(null=True, blank=True)
@@ -125,7 +133,38 @@ class LedgerEntry(models.Model):
             # The dashboard ledger page and check_ledger: one customer's entries by id.
             models.Index(fields=["customer", "-id"], name="ledger_customer_id"),
             # Refund/adjustment idempotency: entries of one message.
-            models.Index(fields=["message_id"], name="ledger_message", condition=Q(message_id__isnull=False)),
+            models.Index(
+                fields=["message_id"], name="ledger_message", condition=Q(message_id__isnull=False)
+            ),
+        ]
+        constraints = [
+            # A message is refunded at most once, even if its failure path runs twice at once.
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=Q(kind="refund"),
+                name="ledger_one_refund_per_message",
+            ),
+            # A correction (fallback, price change) of one message applies once per reason.
+            models.UniqueConstraint(
+                fields=["message_id", "reason"],
+                condition=Q(kind="adjustment"),
+                name="ledger_one_adjustment_per_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(ending_balance__gte=0), name="ledger_ending_balance_not_negative"
+            ),
+            # Charges take, top-ups and refunds give; adjustments go either way.
+            models.CheckConstraint(
+                condition=Q(kind="charge", amount__lte=0)
+                | Q(kind__in=["top_up", "refund"], amount__gt=0)
+                | Q(kind="adjustment"),
+                name="ledger_amount_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["refund", "adjustment"], message_id__isnull=False)
+                | Q(kind__in=["top_up", "charge"]),
+                name="ledger_refund_adjustment_have_message",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,3 +177,151 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Ledger entries are append-only")
+
+
+class Channel(models.TextChoices):
+    """The channels a message can be priced for (wire values, as in the API)."""
+
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class PriceCategory(models.TextChoices):
+    """What a WhatsApp message is priced as. SMS rows use "" (any content)."""
+
+    NONE = "", "— (SMS)"
+    MARKETING = "MARKETING"
+    UTILITY = "UTILITY"
+    AUTHENTICATION = "AUTHENTICATION"
+    # Free-form text (no template), deliverable only inside the 24-hour customer-service
+    # window, where Meta charges nothing: our per-message platform fee only.
+    SERVICE = "SERVICE"
+
+
+ANY_COUNTRY = "*"
+# Two upper-case letters (ISO 3166-1 alpha-2) or "*" for "every other country".
+COUNTRY_CHECK = Q(country__regex=r"^([A-Z]{2}|\*)$")
+PRICE = {"max_digits": 12, "decimal_places": 4}
+COUNTRY_MESSAGE = 'Country must be a two-letter ISO code such as "DE", or "*".'
+CATEGORY_FITS_CHANNEL = Q(channel="sms", category="") | Q(
+    channel="whatsapp", category__in=["MARKETING", "UTILITY", "AUTHENTICATION", "SERVICE"]
+)
+CATEGORY_MESSAGE = "SMS prices have no category; WhatsApp prices need one."
+
+
+class _CountryCleanMixin:
+    def clean(self):
+        super().clean()
+        self.country = (self.country or "").strip().upper()
+
+
+class Price(_CountryCleanMixin, models.Model):
+    """The list price of one unit: an SMS segment, or one WhatsApp message of a category.
+
+    Resolution (see `billing.pricing`): the exact country row, else the `*` row of the
+    same channel and category. Admin-editable; `prices_seed_defaults()` fills the defaults.
+    """
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    country = models.CharField(max_length=2, help_text='ISO country code, or "*" for any other')
+    category = models.CharField(max_length=16, choices=PriceCategory.choices, blank=True)
+    unit_price = models.DecimalField(**PRICE, help_text="USD per SMS segment / WhatsApp message")
+    currency = models.CharField(max_length=3, default="USD", editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "country", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "country", "category"], name="price_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=COUNTRY_CHECK,
+                name="price_country_format",
+                violation_error_message=COUNTRY_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0),
+                name="price_not_negative",
+                violation_error_message="A price cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=CATEGORY_FITS_CHANNEL,
+                name="price_category_fits_channel",
+                violation_error_message=CATEGORY_MESSAGE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        category = f" {self.category}" if self.category else ""
+        return f"{self.get_channel_display()} {self.country}{category}: {self.unit_price} {self.currency}"
+
+
+class PriceOverride(_CountryCleanMixin, models.Model):
+    """A customer's negotiated price: a fixed unit price, or a discount off the table.
+
+    `country` may be "*" and `category` "" (any), so one row can say "20% off every
+    WhatsApp message"; the most specific matching row wins (country first, then category).
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="price_overrides")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    country = models.CharField(
+        max_length=2, default=ANY_COUNTRY, help_text='ISO country code, or "*" for every country'
+    )
+    category = models.CharField(
+        max_length=16, choices=PriceCategory.choices, blank=True, help_text="Empty: every category"
+    )
+    unit_price = models.DecimalField(
+        **PRICE, null=True, blank=True, help_text="Negotiated USD unit price (or leave empty)"
+    )
+    discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Percent off the table price (or leave empty)",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["channel", "country", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "channel", "country", "category"],
+                name="price_override_unique_key",
+            ),
+            models.CheckConstraint(
+                condition=COUNTRY_CHECK,
+                name="price_override_country_format",
+                violation_error_message=COUNTRY_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=CATEGORY_FITS_CHANNEL | Q(channel="whatsapp", category=""),
+                name="price_override_category_fits_channel",
+                violation_error_message="An SMS override has no category.",
+            ),
+            # Exactly one of a fixed price or a discount.
+            models.CheckConstraint(
+                condition=Q(
+                    unit_price__isnull=False, discount_percent__isnull=True, unit_price__gte=0
+                )
+                | Q(
+                    unit_price__isnull=True,
+                    discount_percent__isnull=False,
+                    discount_percent__gte=0,
+                    discount_percent__lte=100,
+                ),
+                name="price_override_price_xor_discount",
+                violation_error_message="Give either a unit price (0 or more) or a discount "
+                "between 0 and 100 percent, not both.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = (
+            f"{self.unit_price} USD"
+            if self.unit_price is not None
+            else f"-{self.discount_percent}%"
+        )
+        return f"{self.customer}: {self.channel} {self.country} {self.category or 'any'} {what}"

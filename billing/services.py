@@ -1,25 +1,38 @@
-"""Billing domain operations: customers, API keys, and every change of a balance.
+"""Billing domain operations: customers, API keys, prices, and every change of a balance.
 
-Balances change only here, inside a transaction, each change with one LedgerEntry.
+Balances change only here, inside a transaction, each change with one LedgerEntry whose
+`ending_balance` is the balance right after it. Amounts are Decimals with at most four
+decimal places (USD). What messaging calls, per message (see README.d/billing.md):
+
+- `balance_charge(customer, amount=, description=, message_id=)` at acceptance, or
+  `balance_charge_batch(customer, items=[ChargeItem(...)])` for a whole request;
+- `balance_adjust(customer, message_id=, amount=, reason=)` when the final price differs
+  (fallback to SMS, corrected segment count) — once per (message, reason);
+- `balance_refund(customer, message_id=)` when a message fails before any provider — once.
 """
 
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils import timezone
 
-from billing.models import ApiKey, Customer, LedgerEntry, Membership
+from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
+from billing.rate_card import rate_card_rows
+from messaging.events import event_emit
 from sent_project.errors import InsufficientBalance, ValidationFailed
 
 API_KEY_PREFIX = "sent_"
 # last_used_at is refreshed at most this often, so authentication stays a read.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+MONEY_STEP = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -91,8 +104,15 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
     return api_key
 
 
-def membership_create(customer: Customer, *, username: str, password: str, email: str = "",
-                      role: str = Membership.Role.ADMIN, is_superuser: bool = False) -> Membership:
+def membership_create(
+    customer: Customer,
+    *,
+    username: str,
+    password: str,
+    email: str = "",
+    role: str = Membership.Role.ADMIN,
+    is_superuser: bool = False,
+) -> Membership:
     """A dashboard user of this customer (an admin-site superuser too if asked)."""
     User = get_user_model()
     with transaction.atomic():
@@ -103,6 +123,64 @@ def membership_create(customer: Customer, *, username: str, password: str, email
         return Membership.objects.create(user=user, customer=customer, role=role)
 
 
+def _money(value, *, field: str = "amount", minimum: Decimal | None = Decimal("0")) -> Decimal:
+    """`value` as an exact Decimal of at most 4 decimal places (≥ `minimum` unless None)."""
+    try:
+        amount = Decimal(value) if not isinstance(value, Decimal) else value
+        exact = amount.is_finite() and amount == amount.quantize(MONEY_STEP)
+    except (InvalidOperation, TypeError, ValueError):
+        exact = False
+    if not exact:
+        raise ValidationFailed(
+            code="VALIDATION_005", details={field: ["A number with at most 4 decimal places."]}
+        )
+    if minimum is not None and amount < minimum:
+        raise ValidationFailed(
+            code="VALIDATION_005", details={field: [f"Must be {minimum} or more."]}
+        )
+    return amount
+
+
+def _balance_change(customer_id, amount: Decimal) -> Customer:
+    """Add `amount` to the balance with one conditional UPDATE; the customer as it is now.
+
+    A debit applies only where the balance covers it (`WHERE balance >= debit`), else
+    InsufficientBalance. Our UPDATE keeps the row locked until commit, so what we read
+    back is exactly the balance after this change.
+    """
+    rows = Customer.objects.filter(pk=customer_id)
+    if amount < 0:
+        rows = rows.filter(balance__gte=-amount)
+    # ROUND keeps SQLite exact: it stores decimals as binary floats, where 0.0237 - 0.0079
+    # - 0.0079 is just under 0.0079; rounding to 4 places after each change stores the float
+    # nearest the true decimal, so comparisons stay right. A no-op on PostgreSQL's numeric.
+    new_balance = Round(F("balance") + amount, 4)
+    if rows.update(balance=new_balance, updated_at=timezone.now()) != 1:
+        raise InsufficientBalance()
+    return Customer.objects.only("balance", "low_balance_threshold", "currency").get(pk=customer_id)
+
+
+def _low_balance_check(now: Customer, debit: Decimal) -> None:
+    """Record `balance.low` when this debit took the balance from ≥ threshold to below it.
+
+    Only the crossing counts, so later debits stay silent until a credit lifts the balance
+    back to the threshold. A threshold of 0 never fires.
+    """
+    before = now.balance + debit
+    if before >= now.low_balance_threshold > now.balance:
+        event_emit(
+            now,
+            field="balance",
+            event="balance.low",
+            payload={
+                "account_id": str(now.pk),
+                "balance": f"{now.balance:.4f}",
+                "threshold": f"{now.low_balance_threshold:.4f}",
+                "currency": now.currency,
+            },
+        )
+
+
 def _ledger_apply(
     customer: Customer | str,
     *,
@@ -110,38 +188,226 @@ def _ledger_apply(
     kind: str,
     description: str = "",
     message_id=None,
+    reason: str = "",
 ) -> LedgerEntry:
     """Change the balance by `amount` and append the entry that says so.
 
     A negative amount only applies if the balance covers it (a conditional UPDATE,
-    never read-modify-write), else InsufficientBalance. Must run inside
-    transaction.atomic: the row stays locked by our UPDATE until commit, so the
-    balance we read back is exactly this entry's ending balance.
+    never read-modify-write), else InsufficientBalance; crossing the low-balance
+    threshold records a `balance.low` event. Must run inside transaction.atomic: the
+    row stays locked by our UPDATE until commit, so the balance we read back is exactly
+    this entry's ending balance. A Customer passed in gets its `balance` refreshed.
     """
     customer_id = customer.pk if isinstance(customer, Customer) else customer
-    rows = Customer.objects.filter(pk=customer_id)
-    if amount < 0:
-        rows = rows.filter(balance__gte=-amount)
-    if rows.update(balance=F("balance") + amount, updated_at=timezone.now()) != 1:
-        raise InsufficientBalance()
-    ending = Customer.objects.filter(pk=customer_id).values_list("balance", flat=True).get()
-    return LedgerEntry.objects.create(
+    now = _balance_change(customer_id, amount)
+    entry = LedgerEntry.objects.create(
         customer_id=customer_id,
         kind=kind,
         amount=amount,
-        ending_balance=ending,
+        ending_balance=now.balance,
+        currency=now.currency,
         description=description[:300],
+        reason=reason,
         message_id=message_id,
     )
+    if amount < 0:
+        _low_balance_check(now, -amount)
+    if isinstance(customer, Customer):
+        customer.balance = now.balance
+    return entry
 
 
 def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> LedgerEntry:
-    amount = Decimal(amount)
+    """Add money to the prepaid balance (admin action, `top_up` command, opening balance)."""
+    amount = _money(amount)
     if amount <= 0:
         raise ValidationFailed(code="VALIDATION_005", details={"amount": ["Must be more than 0."]})
     with transaction.atomic():
-        return _ledger_apply(customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP,
-                             description=note or "Top-up")
+        return _ledger_apply(
+            customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP, description=note or "Top-up"
+        )
+
+
+def balance_charge(
+    customer: Customer, *, amount: Decimal, description: str, message_id=None
+) -> LedgerEntry:
+    """Take `amount` (≥ 0, e.g. a `price_quote`) from the balance for one message.
+
+    Returns the charge entry (its `amount` is negative). Raises InsufficientBalance
+    (402 BUSINESS_003) with nothing written if the balance can't cover it; the balance
+    never goes below zero, however many run at once. Atomic on its own, or part of the
+    caller's transaction (then a later rollback undoes the charge too).
+    """
+    amount = _money(amount)
+    with transaction.atomic():
+        return _ledger_apply(
+            customer,
+            amount=-amount,
+            kind=LedgerEntry.Kind.CHARGE,
+            description=description,
+            message_id=message_id,
+        )
+
+
+class ChargeItem(NamedTuple):
+    """One message of a batch charge; a plain `(message_id, amount, description)` tuple works too."""
+
+    message_id: object
+    amount: Decimal
+    description: str
+
+
+def balance_charge_batch(customer: Customer, *, items: list[ChargeItem]) -> list[LedgerEntry]:
+    """Charge a whole send request at once: all of it, or nothing.
+
+    One conditional UPDATE takes the total; then one bulk insert writes an entry per item
+    (in order) whose `ending_balance` is the running balance. Raises InsufficientBalance
+    with nothing written if the total isn't covered. Returns the entries (ids set).
+    """
+    items = [ChargeItem(m, _money(a), d) for m, a, d in items]
+    if not items:
+        return []
+    total = sum((item.amount for item in items), Decimal("0"))
+    customer_id = customer.pk
+    with transaction.atomic():
+        now = _balance_change(customer_id, -total)
+        running = now.balance + total
+        entries = []
+        for item in items:
+            running -= item.amount
+            entries.append(
+                LedgerEntry(
+                    customer_id=customer_id,
+                    kind=LedgerEntry.Kind.CHARGE,
+                    amount=-item.amount,
+                    ending_balance=running,
+                    currency=now.currency,
+                    description=item.description[:300],
+                    message_id=item.message_id,
+                )
+            )
+        entries = LedgerEntry.objects.bulk_create(entries)
+        _low_balance_check(now, total)
+    customer.balance = now.balance
+    return entries
+
+
+def message_net_charge(customer: Customer, *, message_id) -> Decimal:
+    """What this customer has paid for the message so far (charges less credits), ≥ 0."""
+    amounts = LedgerEntry.objects.filter(customer=customer, message_id=message_id).values_list(
+        "amount", flat=True
+    )
+    return -sum(amounts, Decimal("0"))  # summed here, exactly (SQLite sums floats)
+
+
+def _entry_for(customer: Customer, *, kind: str, unique: dict) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(customer=customer, kind=kind, **unique).first()
+
+
+def _lock_and_find(customer: Customer, *, kind: str, unique: dict) -> LedgerEntry | None:
+    """Lock the customer's row until commit, then its entry of `kind` matching `unique`.
+
+    Under the lock (PostgreSQL; SQLite's IMMEDIATE mode already serialises writers) the
+    ledger reads that decide a write stay true until it commits.
+    """
+    Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    return _entry_for(customer, kind=kind, unique=unique)
+
+
+def _ledger_apply_unique(customer: Customer, *, kind: str, unique: dict, **fields) -> LedgerEntry:
+    """`_ledger_apply` guarded by a unique partial constraint on `unique`.
+
+    Callers lock the customer and look for an existing entry first; the constraint is
+    the last line: on a conflict the savepoint rolls the balance change back with the
+    insert, and the entry already there is returned.
+    """
+    try:
+        with transaction.atomic():
+            return _ledger_apply(customer, kind=kind, **unique, **fields)
+    except IntegrityError:
+        existing = _entry_for(customer, kind=kind, unique=unique)
+        if existing is None:
+            raise
+        return existing
+
+
+def balance_refund(
+    customer: Customer, *, message_id, amount: Decimal | None = None, reason: str = "refund"
+) -> LedgerEntry:
+    """Give a message's money back, at most once per message.
+
+    `amount` defaults to everything paid for the message (charges ± adjustments) and may
+    not exceed it. A second call for the same message — in turn or concurrently — writes
+    nothing and returns the first refund entry. `reason` is stored on the entry
+    ("pre_provider_failure").
+    """
+    unique = {"message_id": message_id}
+    with transaction.atomic():
+        existing = _lock_and_find(customer, kind=LedgerEntry.Kind.REFUND, unique=unique)
+        if existing is not None:
+            return existing
+        paid = message_net_charge(customer, message_id=message_id)
+        amount = paid if amount is None else _money(amount)
+        if not 0 < amount <= paid:
+            raise ValidationFailed(
+                code="VALIDATION_005",
+                details={"amount": [f"A refund must be more than 0 and at most the {paid} paid."]},
+            )
+        return _ledger_apply_unique(
+            customer,
+            kind=LedgerEntry.Kind.REFUND,
+            unique=unique,
+            amount=amount,
+            reason=reason[:64],
+            description=f"Refund: {reason}",
+        )
+
+
+def balance_adjust(
+    customer: Customer, *, message_id, amount: Decimal, reason: str, description: str = ""
+) -> LedgerEntry | None:
+    """Settle a message's price change with one adjustment entry, once per (message, reason).
+
+    `amount` is the change to the balance, like `LedgerEntry.amount`: negative takes more
+    (the final price is higher: pass `original - corrected`), positive gives back. A credit
+    can't exceed what the message has paid. A debit the balance can't cover raises
+    InsufficientBalance. `reason` is a short key ("fallback_sms", "price_correction"): a
+    repeat with the same message and reason returns the first entry and writes nothing.
+    Zero writes nothing and returns None.
+    """
+    amount = _money(amount, minimum=None)
+    reason = reason.strip()[:64]
+    if not reason:
+        raise ValidationFailed(code="VALIDATION_004", details={"reason": ["A reason is required."]})
+    if amount == 0:
+        return None
+    unique = {"message_id": message_id, "reason": reason}
+    with transaction.atomic():
+        existing = _lock_and_find(customer, kind=LedgerEntry.Kind.ADJUSTMENT, unique=unique)
+        if existing is not None:
+            return existing
+        if amount > message_net_charge(customer, message_id=message_id):
+            raise ValidationFailed(
+                code="VALIDATION_005",
+                details={"amount": ["A credit can't exceed what the message has paid."]},
+            )
+        return _ledger_apply_unique(
+            customer,
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            unique=unique,
+            amount=amount,
+            description=description or f"Adjustment: {reason}",
+        )
+
+
+def prices_seed_defaults() -> int:
+    """Write the built-in rate card's rows that the table lacks; the number written.
+
+    Idempotent: rows that exist (including ones edited in the admin) are left alone.
+    """
+    before = Price.objects.count()
+    Price.objects.bulk_create(rate_card_rows(Price), ignore_conflicts=True)
+    return Price.objects.count() - before
 
 
 def customer_set_low_balance_threshold(customer: Customer, *, threshold: Decimal) -> Customer:

@@ -5,6 +5,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
+from billing.selectors import ledger_problems
 from billing.services import membership_create
 from tests.factories import make_customer
 
@@ -17,6 +18,23 @@ def account(db):
 @pytest.fixture
 def other_account(db):
     return make_customer("Globex")
+
+
+@pytest.fixture(autouse=True)
+def ledger_is_consistent_after_each_test(request):
+    """After every test that touched the database, each customer's ledger replays to its
+    balance — what `manage.py check_ledger` verifies (billing issue). A test that breaks the
+    ledger on purpose asks for the `ledger_tampering` fixture to opt out."""
+    names = set(request.fixturenames)
+    marked = request.node.get_closest_marker("django_db") is not None
+    if "ledger_tampering" in names or not (marked or names & {"db", "transactional_db"}):
+        yield
+        return
+    if not marked:
+        # Set the database up from here, so it is torn down (rolled back) after our check.
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    yield
+    assert ledger_problems()[2] == [], "the ledger no longer sums to the balance"
 
 
 def _api_client(customer) -> APIClient:

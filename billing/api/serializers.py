@@ -2,6 +2,9 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.models import Channel, LedgerEntry
+from billing.pricing import WHATSAPP_CATEGORIES
+
 
 class ChannelSmsSerializer(serializers.Serializer):
     configured = serializers.BooleanField()
@@ -76,3 +79,69 @@ class MeSerializer(serializers.Serializer):
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
     def get_profiles(self, customer) -> list[dict]:
         return []
+
+
+def _money_field(**kwargs):
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=4, coerce_to_string=True, **kwargs
+    )
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    """One balance change (GET /v3/billing/ledger — our addition, not in the SDK)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="top_up, charge, adjustment or refund")
+    amount = _money_field(help_text="Positive adds to the balance, negative takes from it")
+    ending_balance = _money_field(help_text="The balance right after this entry")
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    reason = serializers.CharField()
+    message_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class LedgerQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.values, required=False)
+    message_id = serializers.UUIDField(required=False)
+
+
+class PriceSerializer(serializers.Serializer):
+    """One row of this account's effective price table (GET /v3/billing/prices)."""
+
+    channel = serializers.CharField()
+    country = serializers.CharField(help_text='ISO code, or "*" for every other country')
+    category = serializers.SerializerMethodField()
+    unit_price = _money_field(help_text="What this account pays per SMS segment / WhatsApp message")
+    list_price = _money_field(help_text="The price table's unit price, before overrides")
+    currency = serializers.CharField()
+    source = serializers.CharField(help_text="override, table or rate_card")
+    discount_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, coerce_to_string=True, allow_null=True
+    )
+
+    def get_category(self, quote) -> str | None:
+        return quote.category or None
+
+
+class PriceQuoteSerializer(PriceSerializer):
+    """The price of one message for this account (GET /v3/billing/quote)."""
+
+    units = serializers.IntegerField(help_text="SMS segments; 1 for WhatsApp")
+    amount = _money_field(help_text="unit_price × units")
+
+
+class PriceListSerializer(serializers.Serializer):
+    prices = PriceSerializer(many=True)
+
+
+class PriceListQuerySerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.values, required=False)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)
+
+
+class PriceQuoteQuerySerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.values)
+    country = serializers.RegexField(r"^[A-Za-z]{2}$")
+    segments = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    category = serializers.ChoiceField(choices=WHATSAPP_CATEGORIES, required=False, allow_null=True)

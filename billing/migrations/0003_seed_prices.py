@@ -1,0 +1,23 @@
+"""Seed the price table with the built-in rate card (idempotent; edits in the admin survive)."""
+
+from django.db import migrations
+
+from billing.rate_card import rate_card_rows
+
+
+def seed(apps, schema_editor):
+    Price = apps.get_model("billing", "Price")
+    Price.objects.using(schema_editor.connection.alias).bulk_create(
+        rate_card_rows(Price), ignore_conflicts=True
+    )
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("billing", "0002_prices_and_ledger_constraints"),
+    ]
+
+    operations = [
+        migrations.RunPython(seed, migrations.RunPython.noop),
+    ]
