@@ -15,12 +15,7 @@ from billing.api.serializers import (
 from billing.pricing import PriceBook, price_quote_detail
 from billing.selectors import ledger_for
 from sent_project.api.pagination import PagePagination, paginate
-
-
-def _query(serializer_class, request) -> dict:
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
+from sent_project.api.query import query_params
 
 
 class MeView(APIView):
@@ -42,7 +37,7 @@ class LedgerView(APIView):
         tags=["Billing"],
     )
     def get(self, request):
-        entries = ledger_for(request.user.customer, **_query(LedgerQuerySerializer, request))
+        entries = ledger_for(request.user.customer, **query_params(request, LedgerQuerySerializer))
         return paginate(request, self, entries, LedgerEntrySerializer)
 
 
@@ -57,7 +52,7 @@ class PriceListView(APIView):
     )
     def get(self, request):
         prices = PriceBook.load(request.user.customer).effective_prices(
-            **_query(PriceListQuerySerializer, request)
+            **query_params(request, PriceListQuerySerializer)
         )
         return Response({"prices": PriceSerializer(prices, many=True).data})
 
@@ -73,6 +68,6 @@ class PriceQuoteView(APIView):
     )
     def get(self, request):
         quote = price_quote_detail(
-            request.user.customer, **_query(PriceQuoteQuerySerializer, request)
+            request.user.customer, **query_params(request, PriceQuoteQuerySerializer)
         )
         return Response(PriceQuoteSerializer(quote).data)

@@ -15,7 +15,8 @@ def test_the_customer_balance_is_read_only_in_the_admin(admin_client, account):
         {"name": "Acme", "email": "", "description": "", "default_region": "US",
          "low_balance_threshold": "5", "balance": "999999",
          "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0",
-         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"},
+         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+         "price_overrides-TOTAL_FORMS": "0", "price_overrides-INITIAL_FORMS": "0"},
     )
     account.refresh_from_db()
     assert account.balance == 100
@@ -27,7 +28,8 @@ def test_adding_a_customer_in_the_admin_works(admin_client, db):
         {"name": "Hooli", "email": "ops@hooli.test", "description": "", "default_region": "gb",
          "low_balance_threshold": "5",
          "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0",
-         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"},
+         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+         "price_overrides-TOTAL_FORMS": "0", "price_overrides-INITIAL_FORMS": "0"},
     )
     assert response.status_code == 302
     assert Customer.objects.get(name="Hooli").default_region == "GB"
