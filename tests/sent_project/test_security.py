@@ -33,6 +33,7 @@ def test_check_deploy_on_production_settings_has_only_the_https_at_proxy_warning
         "SENT_VAR_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' fixture
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
