@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -131,8 +132,11 @@ def post_signed(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt
                 "POST", url.copy_with(host=target.ip), content=body, headers=headers,
                 extensions=extensions,
             )
-            with client.send(request, stream=True) as response:
+            response = client.send(request, stream=True)
+            try:
                 text = _read_limited(response, deadline)
+            finally:
+                response.close()
     except httpx.TimeoutException:
         latency = int((time.monotonic() - started) * 1000)
         return AttemptResult("timeout", error=f"No answer within {timeout:g} s", latency_ms=latency)

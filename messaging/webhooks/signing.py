@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from django.conf import settings
 
 SECRET_PREFIX = "whsec_"
