@@ -6,10 +6,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from django.db import transaction
 
 from messaging.events import event_emit
+from messaging.models import Event, WebhookDelivery
 from messaging.webhooks.services import webhook_endpoint_create
 from tests.tasks import run_queued_tasks
 
@@ -17,7 +19,7 @@ from tests.tasks import run_queued_tasks
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: httpx.Headers  # case-insensitive, as HTTP headers are
     body: bytes
     at: float
 
@@ -45,7 +47,7 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 receiver.received.append(
-                    Received(self.path, dict(self.headers.items()), body, time.time())
+                    Received(self.path, httpx.Headers(list(self.headers.items())), body, time.time())
                 )
                 reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                 if reply.delay:
@@ -71,7 +73,9 @@ class Receiver:
                 return super().get_request()
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -129,3 +133,12 @@ def emit(customer, event: str = "message.delivered", *, payload: dict | None = N
     if run:
         run_queued_tasks()
     return recorded
+
+
+def webhook_path_ids(customer) -> dict[str, str]:
+    """Path ids for the BOLA sweep: a webhook of `customer` and one finished delivery."""
+    endpoint, _ = make_webhook(customer, "https://93.184.216.34/bola")
+    event = Event.objects.create(customer=customer, field="message", event="message.sent",
+                                 payload={})
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, status="failed")
+    return {"id": str(endpoint.pk), "event_id": str(delivery.pk)}
