@@ -75,6 +75,29 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+def event_names() -> list[str]:
+    """Every family and every `<family>.<suffix>` event name."""
+    return [*FAMILIES, *(f"{f.name}.{suffix}" for f in FAMILIES.values() for suffix in f.events)]
+
+
+def event_filters_schema() -> dict:
+    """OpenAPI for `event_filters`: per family, its suffixes (or full event names)."""
+    return {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "properties": {
+            family.name: {
+                "type": "array",
+                "items": {"type": "string", "enum": [
+                    *family.events, *(f"{family.name}.{suffix}" for suffix in family.events)
+                ]},
+            }
+            for family in FAMILIES.values()
+        },
+        "description": 'Narrow a family to some events: {"message": ["delivered", "failed"]}.',
+    }
+
+
 def event_suffix(field: str, event: str) -> str:
     """`message.delivered` → `delivered` (an event outside its family's prefix stays whole)."""
     prefix = f"{field}."

@@ -18,9 +18,13 @@ from rest_framework.response import Response
 
 from sent_project.errors import ValidationFailed
 
+MAX_PAGE = 1_000_000
+
 
 def _int_param(request, names: tuple[str, ...], default: int) -> int:
     for name in names:
+        if len(request.query_params.getlist(name)) > 1:
+            raise ValidationFailed(details={name: ["Give this parameter once."]})
         raw = request.query_params.get(name)
         if raw not in (None, ""):
             try:
@@ -69,6 +73,11 @@ class PagePagination(BasePagination):
         self.page_size = _int_param(request, ("page_size", "pageSize"), settings.API_PAGE_SIZE)
         if self.page < 1:
             raise ValidationFailed(code="VALIDATION_005", details={"page": ["Must be 1 or more."]})
+        if self.page > MAX_PAGE:
+            # A larger OFFSET overflows SQLite's integer (a 500 instead of an empty page).
+            raise ValidationFailed(
+                code="VALIDATION_005", details={"page": [f"Must be at most {MAX_PAGE}."]}
+            )
         if self.page_size < 1:
             raise ValidationFailed(
                 code="VALIDATION_005", details={"page_size": ["Must be 1 or more."]}
@@ -129,7 +138,7 @@ class PagePagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": "Page number, 1-based.",
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             },
             {
                 "name": "page_size",

@@ -6,21 +6,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
-from django.utils import timezone
 from standardwebhooks import Webhook
 
+from django.db import transaction
+from django.utils import timezone
+
+from messaging.events import event_emit
 from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 from messaging.tasks import webhook_deliver
 from messaging.webhooks.delivery import delivery_attempt
-from tests.messaging.webhook_helpers import (  # noqa: F401  (fixtures)
-    Reply,
-    emit,
-    make_webhook,
-    other_receiver,
-    receiver,
-    webhook_settings,
-)
+from tests.messaging.webhook_helpers import Reply, emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
 
 pytestmark = pytest.mark.usefixtures("webhook_settings")
@@ -317,15 +312,14 @@ def test_a_customers_events_never_reach_another_customers_endpoints(
 
 def test_a_rolled_back_change_emits_nothing(account, receiver, django_capture_on_commit_callbacks):
     make_webhook(account, receiver.url)
-    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            emit_inside = Event.objects.count()
-            from messaging.events import event_emit
-
-            event_emit(account, field="message", event="message.queued", payload={})
-            raise RuntimeError("the send failed after the event")
+    with (
+        pytest.raises(RuntimeError),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        event_emit(account, field="message", event="message.queued", payload={})
+        raise RuntimeError("the send failed after the event")
     run_queued_tasks()
-    assert emit_inside == 0
     assert callbacks == []
     assert Event.objects.count() == 0 and WebhookDelivery.objects.count() == 0
     assert not queued_tasks().exists() and receiver.received == []

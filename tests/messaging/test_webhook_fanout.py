@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -10,12 +11,7 @@ from django.utils import timezone
 from messaging.events import event_emit
 from messaging.models import DeliveryStatus, Event, WebhookDelivery
 from messaging.webhooks.fanout import event_fan_out
-from tests.messaging.webhook_helpers import (  # noqa: F401  (fixtures)
-    emit,
-    make_webhook,
-    receiver,
-    webhook_settings,
-)
+from tests.messaging.webhook_helpers import emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
 
 pytestmark = pytest.mark.usefixtures("webhook_settings")

@@ -2,11 +2,11 @@
 
 import pytest
 import sent_dm
-from django.db import transaction
 from standardwebhooks import Webhook
 
+from django.db import transaction
+
 from messaging.events import event_emit
-from tests.messaging.webhook_helpers import receiver, webhook_settings  # noqa: F401
 from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.usefixtures("webhook_settings")

@@ -6,7 +6,7 @@ import pytest
 
 from messaging.models import WebhookDelivery, WebhookEndpoint
 from messaging.webhooks import ssrf
-from tests.messaging.webhook_helpers import emit, make_webhook, receiver  # noqa: F401
+from tests.messaging.webhook_helpers import emit, make_webhook
 
 REFUSED = [
     "http://127.0.0.1/hook",

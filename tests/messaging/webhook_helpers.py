@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+
 from django.db import transaction
 
 from messaging.events import event_emit
@@ -124,12 +125,11 @@ def emit(customer, event: str = "message.delivered", *, payload: dict | None = N
     """Emit like an app does (in a transaction); with `capture` (pytest-django's
     django_capture_on_commit_callbacks) the on_commit enqueue runs, then the tasks do."""
     field = event.split(".")[0]
-    with capture(execute=True):
-        with transaction.atomic():
-            recorded = event_emit(
-                customer, field=field, event=event, payload=payload or {"n": 1},
-                subject_id=subject_id,
-            )
+    with capture(execute=True), transaction.atomic():
+        recorded = event_emit(
+            customer, field=field, event=event, payload=payload or {"n": 1},
+            subject_id=subject_id,
+        )
     if run:
         run_queued_tasks()
     return recorded

@@ -4,13 +4,74 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from messaging.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from messaging.webhooks.catalogue import FAMILIES, normalise_filters
+from messaging.webhooks.catalogue import (
+    FAMILIES,
+    event_filters_schema,
+    event_names,
+    normalise_filters,
+)
 from messaging.webhooks.signing import envelope
+
+# No NUL: PostgreSQL text can't hold it (DRF's CharField refuses it too).
+TEXT_PATTERN = "^[^\\u0000]*$"
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true/false only (DRF would also take 0, "yes", "true"…)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number without a fraction (not a string, not a boolean)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string (DRF would also turn numbers into strings)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({
+    "type": "string",
+    "maxLength": 2048,
+    # The usual form (the server also takes public IP literals; it refuses private,
+    # loopback and metadata targets with WEBHOOK_001, see README.d/webhooks.md).
+    "pattern": r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+(:[1-9][0-9]{1,3})?"
+               r"(/[A-Za-z0-9._~/-]*)?$",
+    "description": "http(s) URL of a public host; private and loopback addresses are refused "
+                   "(WEBHOOK_001) unless the install allows them.",
+})
+class WebhookUrlField(StrictCharField):
+    pass
+
+
+@extend_schema_field(event_filters_schema())
+class EventFiltersField(serializers.DictField):
+    child = serializers.ListField(child=StrictCharField(max_length=64))
+
+
+@extend_schema_field({"type": "string", "maxLength": 200, "pattern": TEXT_PATTERN})
+class DisplayNameField(StrictCharField):
+    pass
 
 
 class WebhookSerializer(serializers.ModelSerializer):
     """The webhook object. `signing_secret` is only ever filled on create and rotate."""
 
+    id = serializers.UUIDField(read_only=True, allow_null=True,
+                               help_text="null only on a sandbox create (nothing was created)")
     customer_id = serializers.UUIDField(read_only=True)
     event_types = serializers.ListField(child=serializers.CharField())
     event_filters = serializers.DictField(
@@ -47,19 +108,15 @@ class _WebhookFieldsMixin:
 
 
 class WebhookCreateSerializer(_WebhookFieldsMixin, serializers.Serializer):
-    display_name = serializers.CharField(max_length=200, required=False, allow_blank=True,
-                                         default="")
-    endpoint_url = serializers.CharField(max_length=2048)
+    display_name = DisplayNameField(max_length=200, required=False, allow_blank=True, default="")
+    endpoint_url = WebhookUrlField(max_length=2048)
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=list(FAMILIES)), min_length=1
     )
-    event_filters = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(max_length=64)),
-        required=False, allow_null=True, default=None,
-    )
-    retry_count = serializers.IntegerField(min_value=1, max_value=5, default=3)
-    timeout_seconds = serializers.IntegerField(min_value=5, max_value=120, default=30)
-    sandbox = serializers.BooleanField(default=False)
+    event_filters = EventFiltersField(required=False, allow_null=True, default=None)
+    retry_count = StrictIntegerField(min_value=1, max_value=5, default=3)
+    timeout_seconds = StrictIntegerField(min_value=5, max_value=120, default=30)
+    sandbox = StrictBooleanField(default=False)
     # Organization → sender-profile cloning is not supported: accepted and ignored.
     sender_profile = serializers.DictField(required=False, allow_null=True, write_only=True)
 
@@ -67,18 +124,15 @@ class WebhookCreateSerializer(_WebhookFieldsMixin, serializers.Serializer):
 class WebhookUpdateSerializer(_WebhookFieldsMixin, serializers.Serializer):
     """PUT with PATCH semantics: only the fields sent change."""
 
-    display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    endpoint_url = serializers.CharField(max_length=2048, required=False)
+    display_name = DisplayNameField(max_length=200, required=False, allow_blank=True)
+    endpoint_url = WebhookUrlField(max_length=2048, required=False)
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=list(FAMILIES)), min_length=1, required=False
     )
-    event_filters = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(max_length=64)),
-        required=False, allow_null=True,
-    )
-    retry_count = serializers.IntegerField(min_value=1, max_value=5, required=False)
-    timeout_seconds = serializers.IntegerField(min_value=5, max_value=120, required=False)
-    sandbox = serializers.BooleanField(default=False)
+    event_filters = EventFiltersField(required=False, allow_null=True)
+    retry_count = StrictIntegerField(min_value=1, max_value=5, required=False)
+    timeout_seconds = StrictIntegerField(min_value=5, max_value=120, required=False)
+    sandbox = StrictBooleanField(default=False)
     sender_profile = serializers.DictField(required=False, allow_null=True, write_only=True)
 
 
@@ -88,17 +142,17 @@ class WebhookListQuerySerializer(serializers.Serializer):
 
 
 class WebhookToggleStatusSerializer(serializers.Serializer):
-    is_active = serializers.BooleanField(required=False, help_text="Omit to flip the state.")
-    sandbox = serializers.BooleanField(default=False)
+    is_active = StrictBooleanField(required=False, help_text="Omit to flip the state.")
+    sandbox = StrictBooleanField(default=False)
 
 
 class WebhookTestRequestSerializer(serializers.Serializer):
-    event_type = serializers.CharField(
-        required=False, allow_blank=True, max_length=64,
+    event_type = serializers.ChoiceField(
+        choices=event_names(), required=False, allow_blank=True,
         help_text="A family (`message`) or an event (`message.delivered`); default: the "
         "webhook's first family.",
     )
-    sandbox = serializers.BooleanField(default=False)
+    sandbox = StrictBooleanField(default=False)
 
 
 class WebhookTestResultSerializer(serializers.Serializer):
@@ -107,7 +161,7 @@ class WebhookTestResultSerializer(serializers.Serializer):
 
 
 class WebhookSandboxSerializer(serializers.Serializer):
-    sandbox = serializers.BooleanField(default=False)
+    sandbox = StrictBooleanField(default=False)
 
 
 class WebhookSecretSerializer(serializers.Serializer):

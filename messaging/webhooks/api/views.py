@@ -1,11 +1,13 @@
 """/v3/webhooks: thin views over messaging.webhooks.services and selectors."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import QueryDict
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from messaging.webhooks import selectors, services
 from messaging.webhooks.api.serializers import (
+    TEXT_PATTERN,
     WebhookCreateSerializer,
     WebhookDeletedSerializer,
     WebhookDeliverySerializer,
@@ -45,6 +47,11 @@ def _codes(detail) -> set[str]:
 
 def validated(serializer_class, data, **kwargs) -> dict:
     """Validate input; errors are VALIDATION_005/006/004 when they are all of that kind."""
+    if isinstance(data, QueryDict):
+        repeated = [name for name, values in data.lists() if len(values) > 1]
+        if repeated:
+            raise ValidationFailed(details={name: ["Give this parameter once."]
+                                            for name in repeated})
     serializer = serializer_class(data=data, **kwargs)
     if serializer.is_valid():
         return serializer.validated_data
@@ -66,7 +73,8 @@ class WebhookListCreateView(APIView):
         tags=TAGS,
         responses=WebhookSerializer(many=True),
         parameters=[
-            OpenApiParameter("search", str, description="In the display name or URL"),
+            OpenApiParameter("search", str, description="In the display name or URL",
+                             pattern=TEXT_PATTERN),
             OpenApiParameter("is_active", bool),
         ],
     )
@@ -78,15 +86,19 @@ class WebhookListCreateView(APIView):
         )
         return paginate(request, self, endpoints, WebhookSerializer)
 
-    @extend_schema(operation_id="webhooks_create", tags=TAGS, request=WebhookCreateSerializer,
-                   responses={201: WebhookSerializer})
+    @extend_schema(
+        operation_id="webhooks_create", tags=TAGS, request=WebhookCreateSerializer,
+        responses={201: WebhookSerializer,
+                   200: OpenApiResponse(WebhookSerializer, "Sandbox: checked, nothing created (id null)")},
+    )
     def post(self, request):
         data = validated(WebhookCreateSerializer, request.data)
         customer = request.user.customer
         if data["sandbox"]:
             endpoint, secret = services.webhook_endpoint_build(customer, **_fields(data))
             body = WebhookSerializer(endpoint, context={"signing_secret": secret}).data
-            return Response(body, status=201, headers=SANDBOX)
+            # Nothing was created, so nothing has an id.
+            return Response({**body, "id": None}, headers=SANDBOX)
         endpoint, secret = services.webhook_endpoint_create(customer, **_fields(data))
         return Response(
             WebhookSerializer(endpoint, context={"signing_secret": secret}).data, status=201
@@ -121,7 +133,7 @@ class WebhookDetailView(APIView):
         return Response(WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None)
 
     @extend_schema(operation_id="webhooks_delete", tags=TAGS, request=None,
-                   responses=WebhookDeletedSerializer)
+                   responses={200: WebhookDeletedSerializer})
     def delete(self, request, id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
@@ -179,7 +191,8 @@ class WebhookEventsView(APIView):
         operation_id="webhooks_events_list",
         tags=TAGS,
         responses=WebhookDeliverySerializer(many=True),
-        parameters=[OpenApiParameter("search", str, description="Event type, status or error")],
+        parameters=[OpenApiParameter("search", str, description="Event type, status or error",
+                                     pattern=TEXT_PATTERN)],
     )
     def get(self, request, id):
         endpoint = selectors.webhook_get(request.user.customer, id)
