@@ -1,6 +1,7 @@
 """Delivery to a real HTTP receiver: signatures, retries, status etiquette (RELIABILITY 12–14)."""
 
 import json
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -8,7 +9,7 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.events import event_emit
@@ -362,3 +363,31 @@ def test_an_unreachable_receiver_is_an_error_and_retried(
     delivery = WebhookDelivery.objects.get(event=event)
     assert delivery.status == DeliveryStatus.RETRYING
     assert delivery.attempt_log.get().outcome == "error"
+
+
+def test_two_workers_claiming_one_delivery_at_once_send_it_once(live_account, receiver):
+    receiver.default = Reply(200, delay=0.3)
+    endpoint, _ = make_webhook(live_account, receiver.url)
+    event = Event.objects.create(customer=live_account, field="message", event="message.sent",
+                                 payload={}, fanned_out_at=timezone.now())
+    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint,
+                                              next_attempt_at=timezone.now())
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        barrier.wait()
+        try:
+            outcomes.append(delivery_attempt(delivery.pk).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["delivered", "skipped"]
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)

@@ -4,6 +4,7 @@ keep it running with `--every 60`."""
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from messaging.tasks import webhook_sweep
 
@@ -16,10 +17,14 @@ class Command(BaseCommand):
                             help="Repeat every N seconds instead of running once")
 
     def handle(self, *args, every: float, **options):
-        while True:
-            outcome = webhook_sweep.call()
-            if options["verbosity"] > 1 or not every:
-                self.stdout.write(f"webhooks sweep: {outcome['enqueued']} deliveries enqueued")
-            if not every:
-                return
-            time.sleep(every)
+        try:
+            while True:
+                close_old_connections()
+                outcome = webhook_sweep.call()
+                if options["verbosity"] > 1 or not every:
+                    self.stdout.write(f"webhooks sweep: {outcome['enqueued']} deliveries enqueued")
+                if not every:
+                    return
+                time.sleep(every)
+        except KeyboardInterrupt:
+            return
