@@ -24,16 +24,37 @@ class EventAdmin(admin.ModelAdmin):
 class WebhookEndpointAdmin(admin.ModelAdmin):
     """Secrets are never shown; changes go through the API (the services check the URL)."""
 
-    list_display = ["__str__", "customer", "is_active", "consecutive_failures",
-                    "last_successful_delivery_at", "disabled_reason"]
+    list_display = [
+        "__str__",
+        "customer",
+        "is_active",
+        "consecutive_failures",
+        "last_successful_delivery_at",
+        "disabled_reason",
+    ]
     list_filter = ["is_active"]
     search_fields = ["display_name", "endpoint_url", "customer__name", "id"]
     list_select_related = ["customer"]
-    fields = ["id", "customer", "display_name", "endpoint_url", "event_types", "event_filters",
-              "is_active", "retry_count", "timeout_seconds", "consecutive_failures",
-              "failing_since", "last_delivery_attempt_at", "last_successful_delivery_at",
-              "disabled_reason", "disabled_at", "previous_secret_expires_at", "created_at",
-              "updated_at"]
+    fields = [
+        "id",
+        "customer",
+        "display_name",
+        "endpoint_url",
+        "event_types",
+        "event_filters",
+        "is_active",
+        "retry_count",
+        "timeout_seconds",
+        "consecutive_failures",
+        "failing_since",
+        "last_delivery_attempt_at",
+        "last_successful_delivery_at",
+        "disabled_reason",
+        "disabled_at",
+        "previous_secret_expires_at",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
     actions = ["enable", "disable"]
 
@@ -53,8 +74,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
-    fields = ["number", "started_at", "outcome", "http_status_code", "latency_ms", "error",
-              "response_body"]
+    fields = [
+        "number",
+        "started_at",
+        "outcome",
+        "http_status_code",
+        "latency_ms",
+        "error",
+        "response_body",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -65,8 +93,15 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["event", "endpoint", "status", "attempts", "http_status_code",
-                    "next_attempt_at", "created_at"]
+    list_display = [
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "http_status_code",
+        "next_attempt_at",
+        "created_at",
+    ]
     list_filter = ["status", "is_test"]
     search_fields = ["id", "event__id", "event__event", "endpoint__endpoint_url"]
     list_select_related = ["event", "endpoint"]

@@ -9,8 +9,9 @@ import httpx
 USER_AGENT = "Sent/1.0"
 
 
-def http_client(*, timeout: float, follow_redirects: bool = False,
-                trust_env: bool = True) -> httpx.Client:
+def http_client(
+    *, timeout: float, follow_redirects: bool = False, trust_env: bool = True
+) -> httpx.Client:
     """A new `httpx.Client`; use it as a context manager. Redirects are not followed unless
     asked for; `trust_env=False` ignores proxy variables (webhooks connect to a vetted IP)."""
     return httpx.Client(

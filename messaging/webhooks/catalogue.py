@@ -88,9 +88,13 @@ def event_filters_schema() -> dict:
         "properties": {
             family.name: {
                 "type": "array",
-                "items": {"type": "string", "enum": [
-                    *family.events, *(f"{family.name}.{suffix}" for suffix in family.events)
-                ]},
+                "items": {
+                    "type": "string",
+                    "enum": [
+                        *family.events,
+                        *(f"{family.name}.{suffix}" for suffix in family.events),
+                    ],
+                },
             }
             for family in FAMILIES.values()
         },
@@ -104,8 +108,9 @@ def event_suffix(field: str, event: str) -> str:
     return event[len(prefix) :] if event.startswith(prefix) else event
 
 
-def endpoint_wants(event_types: list[str], event_filters: dict | None, *, field: str,
-                   event: str) -> bool:
+def endpoint_wants(
+    event_types: list[str], event_filters: dict | None, *, field: str, event: str
+) -> bool:
     """Does a subscription (families + optional per-family suffix filters) include this event?"""
     if field not in event_types:
         return False

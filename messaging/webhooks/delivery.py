@@ -129,7 +129,10 @@ def post_signed(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt
     try:
         with http_client(timeout=timeout, trust_env=False) as client:
             request = client.build_request(
-                "POST", url.copy_with(host=target.ip), content=body, headers=headers,
+                "POST",
+                url.copy_with(host=target.ip),
+                content=body,
+                headers=headers,
                 extensions=extensions,
             )
             response = client.send(request, stream=True)
@@ -142,8 +145,9 @@ def post_signed(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt
         return AttemptResult("timeout", error=f"No answer within {timeout:g} s", latency_ms=latency)
     except httpx.HTTPError as exc:
         latency = int((time.monotonic() - started) * 1000)
-        return AttemptResult("error", error=f"{type(exc).__name__}: {exc}"[:500],
-                             latency_ms=latency)
+        return AttemptResult(
+            "error", error=f"{type(exc).__name__}: {exc}"[:500], latency_ms=latency
+        )
     return _classify(response, text, int((time.monotonic() - started) * 1000))
 
 
@@ -164,14 +168,17 @@ def retry_delay(failures: int, retry_after: float | None = None) -> float | None
 
 def _claim(delivery_id, now: datetime) -> bool:
     """Compare-and-set: only one worker moves a due delivery to SENDING."""
-    return WebhookDelivery.objects.filter(
-        pk=delivery_id, status__in=UNFINISHED, next_attempt_at__lte=now
-    ).update(
-        status=DeliveryStatus.SENDING,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-        processing_started_at=Coalesce(F("processing_started_at"), now),
-    ) == 1
+    return (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status__in=UNFINISHED, next_attempt_at__lte=now
+        ).update(
+            status=DeliveryStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            processing_started_at=Coalesce(F("processing_started_at"), now),
+        )
+        == 1
+    )
 
 
 def delivery_attempt(delivery_id) -> DeliveryResult:
@@ -183,8 +190,7 @@ def delivery_attempt(delivery_id) -> DeliveryResult:
     """
     now = timezone.now()
     delivery = (
-        WebhookDelivery.objects.select_related("event", "endpoint")
-        .filter(pk=delivery_id).first()
+        WebhookDelivery.objects.select_related("event", "endpoint").filter(pk=delivery_id).first()
     )
     if delivery is None or delivery.status not in UNFINISHED:
         return DeliveryResult("skipped")
@@ -204,8 +210,13 @@ def delivery_attempt(delivery_id) -> DeliveryResult:
     return _record(delivery, endpoint, result, started_at=now)
 
 
-def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, result: AttemptResult, *,
-            started_at: datetime) -> DeliveryResult:
+def _record(
+    delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
+    result: AttemptResult,
+    *,
+    started_at: datetime,
+) -> DeliveryResult:
     now = timezone.now()
     retry_at = None
     changes = {
@@ -215,8 +226,9 @@ def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, result: Attemp
         "claimed_at": None,
     }
     if result.outcome == "delivered":
-        changes.update(status=DeliveryStatus.DELIVERED, processing_completed_at=now,
-                       next_attempt_at=None)
+        changes.update(
+            status=DeliveryStatus.DELIVERED, processing_completed_at=now, next_attempt_at=None
+        )
     else:
         failures = delivery.round_failures + 1
         delay = None
@@ -224,8 +236,9 @@ def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, result: Attemp
             delay = retry_delay(failures, result.retry_after)
         changes["round_failures"] = failures
         if delay is None:
-            changes.update(status=DeliveryStatus.FAILED, processing_completed_at=now,
-                           next_attempt_at=None)
+            changes.update(
+                status=DeliveryStatus.FAILED, processing_completed_at=now, next_attempt_at=None
+            )
         else:
             retry_at = now + timedelta(seconds=delay)
             changes.update(status=DeliveryStatus.RETRYING, next_attempt_at=retry_at)
@@ -253,8 +266,12 @@ def _endpoint_count(endpoint: WebhookEndpoint, result: AttemptResult, now: datet
     that have lasted long enough (WEBHOOK_DISABLE_AFTER_*)."""
     rows = WebhookEndpoint.objects.filter(pk=endpoint.pk)
     if result.outcome == "delivered":
-        rows.update(consecutive_failures=0, failing_since=None, last_delivery_attempt_at=now,
-                    last_successful_delivery_at=now)
+        rows.update(
+            consecutive_failures=0,
+            failing_since=None,
+            last_delivery_attempt_at=now,
+            last_successful_delivery_at=now,
+        )
         return
     rows.update(
         consecutive_failures=F("consecutive_failures") + 1,
@@ -277,6 +294,9 @@ def _endpoint_count(endpoint: WebhookEndpoint, result: AttemptResult, now: datet
 
 def endpoint_disable(endpoint_id, *, reason: str, now: datetime) -> bool:
     """Sent turns an endpoint off and says why (only if it is still on)."""
-    return WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).update(
-        is_active=False, disabled_reason=reason, disabled_at=now, updated_at=now
-    ) == 1
+    return (
+        WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True).update(
+            is_active=False, disabled_reason=reason, disabled_at=now, updated_at=now
+        )
+        == 1
+    )

@@ -18,7 +18,8 @@ def subscribed_endpoints(customer_id, *, field: str, event: str) -> list[Webhook
         "id", "event_types", "event_filters"
     )
     return [
-        endpoint for endpoint in endpoints
+        endpoint
+        for endpoint in endpoints
         if endpoint_wants(endpoint.event_types, endpoint.event_filters, field=field, event=event)
     ]
 

@@ -7,8 +7,9 @@ from messaging.errors import WebhookNotFound
 from messaging.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-def webhooks_for(customer: Customer, *, search: str = "", is_active: bool | None = None
-                 ) -> QuerySet[WebhookEndpoint]:
+def webhooks_for(
+    customer: Customer, *, search: str = "", is_active: bool | None = None
+) -> QuerySet[WebhookEndpoint]:
     endpoints = WebhookEndpoint.objects.filter(customer=customer)
     if search:
         endpoints = endpoints.filter(
@@ -32,7 +33,8 @@ def deliveries_for(endpoint: WebhookEndpoint, *, search: str = "") -> QuerySet[W
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
     if search:
         deliveries = deliveries.filter(
-            Q(event__event__icontains=search) | Q(status__iexact=search)
+            Q(event__event__icontains=search)
+            | Q(status__iexact=search)
             | Q(error_message__icontains=search)
         )
     return deliveries.prefetch_related(

@@ -17,8 +17,14 @@ from messaging.webhooks.signing import secret_encrypt, secret_generate, webhook_
 from sent_project.api.middleware import current_request_id
 from sent_project.errors import ValidationFailed
 
-EDITABLE = ("display_name", "endpoint_url", "event_types", "event_filters", "retry_count",
-            "timeout_seconds")
+EDITABLE = (
+    "display_name",
+    "endpoint_url",
+    "event_types",
+    "event_filters",
+    "retry_count",
+    "timeout_seconds",
+)
 
 
 def _check_url(url: str) -> None:
@@ -28,10 +34,16 @@ def _check_url(url: str) -> None:
         raise WebhookUrlRefused(str(exc)) from None
 
 
-def webhook_endpoint_build(customer: Customer, *, endpoint_url: str, event_types: list[str],
-                           display_name: str = "", event_filters: dict | None = None,
-                           retry_count: int = 3, timeout_seconds: int = 30
-                           ) -> tuple[WebhookEndpoint, str]:
+def webhook_endpoint_build(
+    customer: Customer,
+    *,
+    endpoint_url: str,
+    event_types: list[str],
+    display_name: str = "",
+    event_filters: dict | None = None,
+    retry_count: int = 3,
+    timeout_seconds: int = 30,
+) -> tuple[WebhookEndpoint, str]:
     """A checked, unsaved endpoint and its new secret (a sandbox create stops here)."""
     _check_url(endpoint_url)
     secret = secret_generate()
@@ -58,8 +70,9 @@ def webhook_endpoint_create(customer: Customer, **fields) -> tuple[WebhookEndpoi
     return endpoint, secret
 
 
-def webhook_endpoint_update(customer: Customer, endpoint: WebhookEndpoint, *, save: bool = True,
-                            **changes) -> WebhookEndpoint:
+def webhook_endpoint_update(
+    customer: Customer, endpoint: WebhookEndpoint, *, save: bool = True, **changes
+) -> WebhookEndpoint:
     """Change the given fields (partial). A new URL passes the SSRF check again."""
     assert endpoint.customer_id == customer.pk
     unknown = set(changes) - set(EDITABLE)
@@ -83,8 +96,9 @@ def webhook_endpoint_delete(customer: Customer, endpoint: WebhookEndpoint) -> No
     endpoint.delete()
 
 
-def webhook_endpoint_set_active(customer: Customer, endpoint: WebhookEndpoint, *,
-                                is_active: bool, save: bool = True) -> WebhookEndpoint:
+def webhook_endpoint_set_active(
+    customer: Customer, endpoint: WebhookEndpoint, *, is_active: bool, save: bool = True
+) -> WebhookEndpoint:
     """Turn an endpoint on (clearing the failure streak and any reason Sent disabled it for)
     or off (by the customer, so with no reason)."""
     assert endpoint.customer_id == customer.pk
@@ -97,8 +111,16 @@ def webhook_endpoint_set_active(customer: Customer, endpoint: WebhookEndpoint, *
         endpoint.failing_since = None
     endpoint.updated_at = now
     if save:
-        endpoint.save(update_fields=["is_active", "disabled_reason", "disabled_at",
-                                     "consecutive_failures", "failing_since", "updated_at"])
+        endpoint.save(
+            update_fields=[
+                "is_active",
+                "disabled_reason",
+                "disabled_at",
+                "consecutive_failures",
+                "failing_since",
+                "updated_at",
+            ]
+        )
     return endpoint
 
 
@@ -114,26 +136,37 @@ def webhook_secret_rotate(customer: Customer, endpoint: WebhookEndpoint) -> str:
     )
     endpoint.signing_secret_encrypted = secret_encrypt(secret)
     endpoint.updated_at = now
-    endpoint.save(update_fields=["previous_secret_encrypted", "previous_secret_expires_at",
-                                 "signing_secret_encrypted", "updated_at"])
+    endpoint.save(
+        update_fields=[
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "signing_secret_encrypted",
+            "updated_at",
+        ]
+    )
     return secret
 
 
-def webhook_test_event(customer: Customer, endpoint: WebhookEndpoint,
-                       event_type: str | None) -> tuple[str, str]:
+def webhook_test_event(
+    customer: Customer, endpoint: WebhookEndpoint, event_type: str | None
+) -> tuple[str, str]:
     """(field, event) for a test delivery, or VALIDATION_006 for an unknown event type."""
     resolved = resolve_test_event(event_type, endpoint.event_types)
     if resolved is None:
         raise ValidationFailed(
             code="VALIDATION_006",
-            details={"event_type": [f"Unknown event type {event_type!r}: see "
-                                    "GET /v3/webhooks/event-types."]},
+            details={
+                "event_type": [
+                    f"Unknown event type {event_type!r}: see GET /v3/webhooks/event-types."
+                ]
+            },
         )
     return resolved
 
 
-def webhook_test_send(customer: Customer, endpoint: WebhookEndpoint, *,
-                      event_type: str | None = None) -> tuple[bool, str]:
+def webhook_test_send(
+    customer: Customer, endpoint: WebhookEndpoint, *, event_type: str | None = None
+) -> tuple[bool, str]:
     """Send a specimen event to this endpoint now (even if disabled), once, without retries
     and without touching its failure counters. Logged like any delivery.
 
@@ -146,8 +179,9 @@ def webhook_test_send(customer: Customer, endpoint: WebhookEndpoint, *,
         customer=customer,
         field=field,
         event=event_name,
-        payload=specimen_payload(field, event_name, account_id=str(customer.pk),
-                                 now=webhook_time(now)),
+        payload=specimen_payload(
+            field, event_name, account_id=str(customer.pk), now=webhook_time(now)
+        ),
         request_id=current_request_id(),
         fanned_out_at=now,  # goes to this endpoint only
     )
@@ -164,8 +198,9 @@ def webhook_test_send(customer: Customer, endpoint: WebhookEndpoint, *,
     return False, f"Test event {event_name} not delivered: {attempt.error}{took}"
 
 
-def webhook_delivery_redeliver(customer: Customer, endpoint: WebhookEndpoint,
-                               delivery: WebhookDelivery) -> WebhookDelivery:
+def webhook_delivery_redeliver(
+    customer: Customer, endpoint: WebhookEndpoint, delivery: WebhookDelivery
+) -> WebhookDelivery:
     """Send a finished delivery (delivered or failed) again, with the same `webhook-id` and
     body and a fresh retry schedule. WEBHOOK_003 if the endpoint is disabled, WEBHOOK_002
     if the delivery is still under way."""

@@ -75,8 +75,9 @@ def delivery_headers(
     previous one while its grace period lasts."""
 
     def signatures(msg_id: str) -> str:
-        return " ".join(sign(s, msg_id=msg_id, timestamp=timestamp, body=body)
-                        for s in secrets_in_use)
+        return " ".join(
+            sign(s, msg_id=msg_id, timestamp=timestamp, body=body) for s in secrets_in_use
+        )
 
     return {
         "content-type": "application/json",
@@ -111,5 +112,6 @@ def envelope(event) -> dict:
 
 
 def envelope_body(event) -> bytes:
-    return json.dumps(envelope(event), separators=(",", ":"), ensure_ascii=False,
-                      default=str).encode()
+    return json.dumps(
+        envelope(event), separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()

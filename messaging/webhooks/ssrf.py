@@ -31,8 +31,16 @@ BLOCKED_SUFFIXES = (".localhost", ".internal", ".local")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 PRIVATE_ALLOWED_WHEN_OPTED_IN = [
     ipaddress.ip_network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                "127.0.0.0/8", "::1/128", "fc00::/7", "198.18.0.0/15")
+    for net in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "::1/128",
+        "fc00::/7",
+        "198.18.0.0/15",
+    )
 ]
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.I)
 

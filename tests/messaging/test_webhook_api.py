@@ -17,26 +17,44 @@ PUBLIC = "https://93.184.216.34/sent-hooks"
 
 
 def create(client, **overrides):
-    body = {"display_name": "Orders", "endpoint_url": PUBLIC, "event_types": ["message"],
-            **overrides}
+    body = {
+        "display_name": "Orders",
+        "endpoint_url": PUBLIC,
+        "event_types": ["message"],
+        **overrides,
+    }
     return client.post("/v3/webhooks", body)
 
 
 def test_create_returns_the_webhook_with_its_secret_once(api_client, account):
-    response = create(api_client, event_filters={"message": ["delivered", "message.failed"]},
-                      retry_count=5, timeout_seconds=10)
+    response = create(
+        api_client,
+        event_filters={"message": ["delivered", "message.failed"]},
+        retry_count=5,
+        timeout_seconds=10,
+    )
     assert response.status_code == 201
     data = response.json()["data"]
     assert data["signing_secret"].startswith("whsec_")
     assert 24 <= len(__import__("base64").b64decode(data["signing_secret"][6:])) <= 32
     assert data | {"id": None, "signing_secret": None, "created_at": None, "updated_at": None} == {
-        "id": None, "customer_id": str(account.pk), "display_name": "Orders",
-        "endpoint_url": PUBLIC, "event_types": ["message"],
-        "event_filters": {"message": ["delivered", "failed"]}, "is_active": True,
-        "signing_secret": None, "retry_count": 5, "timeout_seconds": 10,
-        "consecutive_failures": 0, "last_delivery_attempt_at": None,
-        "last_successful_delivery_at": None, "disabled_reason": "", "disabled_at": None,
-        "created_at": None, "updated_at": None,
+        "id": None,
+        "customer_id": str(account.pk),
+        "display_name": "Orders",
+        "endpoint_url": PUBLIC,
+        "event_types": ["message"],
+        "event_filters": {"message": ["delivered", "failed"]},
+        "is_active": True,
+        "signing_secret": None,
+        "retry_count": 5,
+        "timeout_seconds": 10,
+        "consecutive_failures": 0,
+        "last_delivery_attempt_at": None,
+        "last_successful_delivery_at": None,
+        "disabled_reason": "",
+        "disabled_at": None,
+        "created_at": None,
+        "updated_at": None,
     }
     endpoint = WebhookEndpoint.objects.get(pk=data["id"])
     assert endpoint.customer == account
@@ -60,14 +78,30 @@ def test_no_column_holds_a_raw_signing_secret(api_client, account):
         ({"endpoint_url": PUBLIC}, "VALIDATION_004", "event_types"),
         ({"endpoint_url": PUBLIC, "event_types": ["messages"]}, "VALIDATION_006", "event_types.0"),
         ({"endpoint_url": PUBLIC, "event_types": []}, "VALIDATION_005", "event_types"),
-        ({"endpoint_url": PUBLIC, "event_types": ["message"], "timeout_seconds": 300},
-         "VALIDATION_005", "timeout_seconds"),
-        ({"endpoint_url": PUBLIC, "event_types": ["message"], "retry_count": 0},
-         "VALIDATION_005", "retry_count"),
-        ({"endpoint_url": PUBLIC, "event_types": ["message"],
-          "event_filters": {"message": ["exploded"]}}, "VALIDATION_006", "event_filters"),
-        ({"endpoint_url": PUBLIC, "event_types": ["message"], "event_filters": {"nope": ["x"]}},
-         "VALIDATION_006", "event_filters"),
+        (
+            {"endpoint_url": PUBLIC, "event_types": ["message"], "timeout_seconds": 300},
+            "VALIDATION_005",
+            "timeout_seconds",
+        ),
+        (
+            {"endpoint_url": PUBLIC, "event_types": ["message"], "retry_count": 0},
+            "VALIDATION_005",
+            "retry_count",
+        ),
+        (
+            {
+                "endpoint_url": PUBLIC,
+                "event_types": ["message"],
+                "event_filters": {"message": ["exploded"]},
+            },
+            "VALIDATION_006",
+            "event_filters",
+        ),
+        (
+            {"endpoint_url": PUBLIC, "event_types": ["message"], "event_filters": {"nope": ["x"]}},
+            "VALIDATION_006",
+            "event_filters",
+        ),
         ({"endpoint_url": PUBLIC, "event_types": "message"}, "VALIDATION_006", "event_types"),
     ],
 )
@@ -80,8 +114,14 @@ def test_create_rejects_bad_input_with_a_code(api_client, body, code, field):
 
 
 def test_create_ignores_mass_assigned_fields(api_client, account, other_account):
-    response = create(api_client, customer_id=str(other_account.pk), id=str(uuid.uuid4()),
-                      is_active=False, consecutive_failures=9, signing_secret="whsec_AAAA")
+    response = create(
+        api_client,
+        customer_id=str(other_account.pk),
+        id=str(uuid.uuid4()),
+        is_active=False,
+        consecutive_failures=9,
+        signing_secret="whsec_AAAA",
+    )
     data = response.json()["data"]
     assert data["customer_id"] == str(account.pk)
     assert data["is_active"] is True and data["consecutive_failures"] == 0
@@ -111,8 +151,13 @@ def test_list_pages_filters_and_shows_only_the_callers_webhooks(
     data = response.json()["data"]
     assert [w["display_name"] for w in data["webhooks"]] == ["paused one", "hook 2"]
     assert data["pagination"] | {"cursors": None} == {
-        "page": 1, "page_size": 2, "total_count": 4, "total_pages": 2, "has_more": True,
-        "cursors": None, "total_count_is_estimate": False,
+        "page": 1,
+        "page_size": 2,
+        "total_count": 4,
+        "total_pages": 2,
+        "has_more": True,
+        "cursors": None,
+        "total_count_is_estimate": False,
     }
     assert all(w["signing_secret"] is None for w in data["webhooks"])
     active = api_client.get("/v3/webhooks", {"is_active": "false"}).json()["data"]["webhooks"]
@@ -125,11 +170,15 @@ def test_list_pages_filters_and_shows_only_the_callers_webhooks(
 
 def test_update_changes_only_the_fields_sent(api_client, account):
     endpoint, _ = make_webhook(account, PUBLIC, display_name="Old", event_types=["message"])
-    response = api_client.put(f"/v3/webhooks/{endpoint.pk}",
-                              {"display_name": "New", "event_types": ["contact", "balance"]})
+    response = api_client.put(
+        f"/v3/webhooks/{endpoint.pk}",
+        {"display_name": "New", "event_types": ["contact", "balance"]},
+    )
     data = response.json()["data"]
     assert (data["display_name"], data["event_types"], data["endpoint_url"]) == (
-        "New", ["contact", "balance"], PUBLIC
+        "New",
+        ["contact", "balance"],
+        PUBLIC,
     )
     endpoint.refresh_from_db()
     assert (endpoint.display_name, endpoint.event_types) == ("New", ["contact", "balance"])
@@ -156,7 +205,9 @@ def test_toggle_status_flips_or_sets_and_enabling_clears_the_reason(api_client, 
     )
     data = api_client.patch(url, {"is_active": True}).json()["data"]
     assert (data["is_active"], data["disabled_reason"], data["consecutive_failures"]) == (
-        True, "", 0
+        True,
+        "",
+        0,
     )
     assert api_client.patch(url, {"is_active": True}).json()["data"]["is_active"] is True
     assert api_client.patch(url, {"is_active": False, "sandbox": True})["X-Sandbox"] == "true"
@@ -176,12 +227,18 @@ def test_rotate_secret_returns_a_new_secret(api_client, account):
 
 def test_event_types_lists_every_family_with_its_events(api_client):
     data = api_client.get("/v3/webhooks/event-types").json()["data"]
-    assert [t["name"] for t in data["event_types"]] == ["message", "templates", "contact",
-                                                         "balance"]
+    assert [t["name"] for t in data["event_types"]] == [
+        "message",
+        "templates",
+        "contact",
+        "balance",
+    ]
     message = data["event_types"][0]
     assert {"name": "message.delivered", "event_type": "message"}.items() <= {
-        k: v for k, v in next(s for s in message["sub_types"]
-                              if s["name"] == "message.delivered").items()
+        k: v
+        for k, v in next(
+            s for s in message["sub_types"] if s["name"] == "message.delivered"
+        ).items()
     }.items()
     assert data["pagination"]["has_more"] is False
 
@@ -197,7 +254,9 @@ def test_the_test_endpoint_sends_a_signed_specimen_now(
     [hit] = receiver.received
     body = Webhook(secret).verify(hit.body, hit.headers)
     assert (body["field"], body["event"], body["payload"]["test"]) == (
-        "templates", "templates.approved", True
+        "templates",
+        "templates.approved",
+        True,
     )
     api_client.post(f"/v3/webhooks/{endpoint.pk}/test", {"event_type": "message.failed"})
     assert json.loads(receiver.received[-1].body)["payload"]["message_status"] == "FAILED"
@@ -219,7 +278,11 @@ def test_a_failing_test_reports_why_and_leaves_the_counters_alone(
 
 
 def test_events_lists_the_delivery_log_with_attempts(
-    api_client, account, receiver, webhook_settings, django_capture_on_commit_callbacks,
+    api_client,
+    account,
+    receiver,
+    webhook_settings,
+    django_capture_on_commit_callbacks,
     django_assert_num_queries,
 ):
     receiver.replies = [Reply(500, body=b"boom")]
@@ -235,12 +298,16 @@ def test_events_lists_the_delivery_log_with_attempts(
     item = events[1]
     assert item["event_id"] == str(first.pk)
     assert (item["delivery_status"], item["delivery_attempts"], item["http_status_code"]) == (
-        "delivered", 2, 200
+        "delivered",
+        2,
+        200,
     )
     assert item["event_data"]["event"] == "message.sent"
     assert item["event_data"]["payload"] == {"n": 1}
-    assert [(a["number"], a["outcome"], a["http_status_code"], a["response_body"])
-            for a in item["attempts"]] == [(1, "failed", 500, "boom"), (2, "delivered", 200, "ok")]
+    assert [
+        (a["number"], a["outcome"], a["http_status_code"], a["response_body"])
+        for a in item["attempts"]
+    ] == [(1, "failed", 500, "boom"), (2, "delivered", 200, "ok")]
     assert item["processing_started_at"] and item["processing_completed_at"]
     searched = api_client.get(f"/v3/webhooks/{endpoint.pk}/events", {"search": "contact"})
     assert [e["event_type"] for e in searched.json()["data"]["events"]] == ["contact.created"]
@@ -269,8 +336,9 @@ def test_redeliver_sends_a_past_event_again_with_the_same_id(
 
 def test_redeliver_refuses_an_unfinished_delivery_or_a_disabled_webhook(api_client, account):
     endpoint, _ = make_webhook(account, PUBLIC)
-    event = Event.objects.create(customer=account, field="message", event="message.sent",
-                                 payload={})
+    event = Event.objects.create(
+        customer=account, field="message", event="message.sent", payload={}
+    )
     delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, status="retrying")
     url = f"/v3/webhooks/{endpoint.pk}/events/{delivery.pk}/redeliver"
     response = api_client.post(url, {})
@@ -284,19 +352,27 @@ def test_redeliver_refuses_an_unfinished_delivery_or_a_disabled_webhook(api_clie
 
 def test_another_tenant_gets_404_on_every_route(api_client, other_api_client, account):
     endpoint, _ = make_webhook(account, PUBLIC)
-    event = Event.objects.create(customer=account, field="message", event="message.sent",
-                                 payload={})
+    event = Event.objects.create(
+        customer=account, field="message", event="message.sent", payload={}
+    )
     delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, status="failed")
     base = f"/v3/webhooks/{endpoint.pk}"
     calls = [
-        ("get", base), ("put", base), ("delete", base), ("post", f"{base}/test"),
-        ("patch", f"{base}/toggle-status"), ("post", f"{base}/rotate-secret"),
-        ("get", f"{base}/events"), ("post", f"{base}/events/{delivery.pk}/redeliver"),
+        ("get", base),
+        ("put", base),
+        ("delete", base),
+        ("post", f"{base}/test"),
+        ("patch", f"{base}/toggle-status"),
+        ("post", f"{base}/rotate-secret"),
+        ("get", f"{base}/events"),
+        ("post", f"{base}/events/{delivery.pk}/redeliver"),
     ]
     for method, path in calls:
         response = getattr(other_api_client, method)(path, {"display_name": "x"}, format="json")
         assert (response.status_code, response.json()["error"]["code"]) == (404, "RESOURCE_008"), (
-            method, path)
+            method,
+            path,
+        )
     endpoint.refresh_from_db()
     assert endpoint.is_active and endpoint.display_name == ""
     assert other_api_client.get("/v3/webhooks").json()["data"]["webhooks"] == []

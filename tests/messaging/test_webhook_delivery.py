@@ -27,8 +27,13 @@ def test_a_delivery_carries_the_envelope_and_verifies_with_standardwebhooks(
 ):
     endpoint, secret = make_webhook(account, receiver.url)
     subject = uuid.uuid4()
-    event = emit(account, "message.delivered", payload={"message_id": str(subject)},
-                 subject_id=subject, capture=django_capture_on_commit_callbacks)
+    event = emit(
+        account,
+        "message.delivered",
+        payload={"message_id": str(subject)},
+        subject_id=subject,
+        capture=django_capture_on_commit_callbacks,
+    )
 
     [hit] = receiver.received
     assert Webhook(secret).verify(hit.body, hit.headers) == {
@@ -115,7 +120,11 @@ def test_every_attempt_is_recorded_with_status_latency_and_a_truncated_body(
     assert first.response_body == "x" * 2048
     assert first.error == "The endpoint answered 503"
     assert first.latency_ms >= 0 and first.started_at is not None
-    assert (second.http_status_code, second.outcome, second.response_body) == (200, "delivered", "ok")
+    assert (second.http_status_code, second.outcome, second.response_body) == (
+        200,
+        "delivered",
+        "ok",
+    )
 
 
 def test_the_schedule_running_out_fails_the_delivery(
@@ -293,8 +302,9 @@ def test_a_delivery_task_running_twice_sends_once(
 def test_filters_narrow_a_family_to_some_events(
     account, receiver, django_capture_on_commit_callbacks
 ):
-    make_webhook(account, receiver.url, event_types=["message"],
-                 event_filters={"message": ["failed"]})
+    make_webhook(
+        account, receiver.url, event_types=["message"], event_filters={"message": ["failed"]}
+    )
     for name in ["message.delivered", "message.failed", "contact.created"]:
         emit(account, name, capture=django_capture_on_commit_callbacks)
     assert [json.loads(hit.body)["event"] for hit in receiver.received] == ["message.failed"]
@@ -332,11 +342,18 @@ def test_sequence_numbers_let_receivers_drop_stale_updates(
     make_webhook(account, receiver.url)
     message_id = uuid.uuid4()
     for status in ["queued", "sent", "delivered", "read"]:
-        emit(account, f"message.{status}", subject_id=message_id,
-             capture=django_capture_on_commit_callbacks)
+        emit(
+            account,
+            f"message.{status}",
+            subject_id=message_id,
+            capture=django_capture_on_commit_callbacks,
+        )
     bodies = [json.loads(hit.body) for hit in receiver.received]
     assert [(b["event"], b["sequence"]) for b in bodies] == [
-        ("message.queued", 1), ("message.sent", 2), ("message.delivered", 3), ("message.read", 4)
+        ("message.queued", 1),
+        ("message.sent", 2),
+        ("message.delivered", 3),
+        ("message.read", 4),
     ]
     assert {b["subject_id"] for b in bodies} == {str(message_id)}
 
@@ -368,10 +385,16 @@ def test_an_unreachable_receiver_is_an_error_and_retried(
 def test_two_workers_claiming_one_delivery_at_once_send_it_once(live_account, receiver):
     receiver.default = Reply(200, delay=0.3)
     endpoint, _ = make_webhook(live_account, receiver.url)
-    event = Event.objects.create(customer=live_account, field="message", event="message.sent",
-                                 payload={}, fanned_out_at=timezone.now())
-    delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint,
-                                              next_attempt_at=timezone.now())
+    event = Event.objects.create(
+        customer=live_account,
+        field="message",
+        event="message.sent",
+        payload={},
+        fanned_out_at=timezone.now(),
+    )
+    delivery = WebhookDelivery.objects.create(
+        event=event, endpoint=endpoint, next_attempt_at=timezone.now()
+    )
     barrier = threading.Barrier(2)
     outcomes = []
 

@@ -84,8 +84,9 @@ def test_the_sweep_re_drives_a_delivery_whose_worker_died(
     run_queued_tasks(max_jobs=1)  # fan-out
     queued_tasks().delete()  # the delivery task is gone…
     long_ago = timezone.now() - timedelta(hours=1)
-    WebhookDelivery.objects.update(status=DeliveryStatus.SENDING, claimed_at=long_ago,
-                                   attempts=1)  # …with its worker, mid-attempt
+    WebhookDelivery.objects.update(
+        status=DeliveryStatus.SENDING, claimed_at=long_ago, attempts=1
+    )  # …with its worker, mid-attempt
     call_command("webhooks_sweep", verbosity=0)
     run_queued_tasks()
     delivery = WebhookDelivery.objects.get()

@@ -14,8 +14,11 @@ pytestmark = pytest.mark.usefixtures("webhook_settings")
 
 def test_the_sdk_drives_every_webhook_method(sdk, other_sdk, live_account, receiver):
     created = sdk.webhooks.create(
-        display_name="Orders", endpoint_url=receiver.url, event_types=["message", "contact"],
-        event_filters={"message": ["delivered"]}, timeout_seconds=10,
+        display_name="Orders",
+        endpoint_url=receiver.url,
+        event_types=["message", "contact"],
+        event_filters={"message": ["delivered"]},
+        timeout_seconds=10,
     ).data
     assert created.signing_secret.startswith("whsec_") and created.is_active is True
     assert created.customer_id == str(live_account.pk)

@@ -58,24 +58,30 @@ def test_changing_the_url_to_an_unsafe_one_is_refused_too(api_client, account):
 
 def test_public_addresses_and_names_are_accepted(api_client, monkeypatch):
     monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["93.184.216.34"])
-    for url in ["https://93.184.216.34/hook", "http://[2606:4700::1]:8443/x",
-                "https://hooks.example.com/sent"]:
-        response = api_client.post("/v3/webhooks", {"endpoint_url": url,
-                                                    "event_types": ["message"]})
+    for url in [
+        "https://93.184.216.34/hook",
+        "http://[2606:4700::1]:8443/x",
+        "https://hooks.example.com/sent",
+    ]:
+        response = api_client.post(
+            "/v3/webhooks", {"endpoint_url": url, "event_types": ["message"]}
+        )
         assert response.status_code == 201, (url, response.content)
 
 
 def test_a_name_resolving_to_a_private_address_is_refused_at_registration(api_client, monkeypatch):
     monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["93.184.216.34", "10.0.0.7"])
-    response = api_client.post("/v3/webhooks", {"endpoint_url": "https://mixed.example.com/",
-                                                "event_types": ["message"]})
+    response = api_client.post(
+        "/v3/webhooks", {"endpoint_url": "https://mixed.example.com/", "event_types": ["message"]}
+    )
     assert response.json()["error"]["code"] == "WEBHOOK_001"
     assert "10.0.0.7" in response.json()["error"]["message"]
 
 
 def test_a_name_that_does_not_resolve_yet_is_accepted_and_checked_at_delivery(api_client):
-    response = api_client.post("/v3/webhooks", {"endpoint_url": "https://not-yet.invalid/h",
-                                                "event_types": ["message"]})
+    response = api_client.post(
+        "/v3/webhooks", {"endpoint_url": "https://not-yet.invalid/h", "event_types": ["message"]}
+    )
     assert response.status_code == 201
 
 
@@ -112,19 +118,27 @@ def test_the_request_goes_to_the_vetted_address_with_the_original_host_header(
 def test_allowing_private_targets_re_allows_loopback_but_never_metadata(api_client, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     for url in ["http://127.0.0.1:9000/hook", "http://10.0.0.1/", "http://localhost:8000/x"]:
-        response = api_client.post("/v3/webhooks", {"endpoint_url": url,
-                                                    "event_types": ["message"]})
+        response = api_client.post(
+            "/v3/webhooks", {"endpoint_url": url, "event_types": ["message"]}
+        )
         assert response.status_code == 201, (url, response.content)
     for url in ["http://169.254.169.254/", "http://0.0.0.0/", "http://[fe80::1]/"]:
-        response = api_client.post("/v3/webhooks", {"endpoint_url": url,
-                                                    "event_types": ["message"]})
+        response = api_client.post(
+            "/v3/webhooks", {"endpoint_url": url, "event_types": ["message"]}
+        )
         assert response.json()["error"]["code"] == "WEBHOOK_001", url
 
 
 @pytest.mark.parametrize(
     ("host", "address"),
-    [("2130706433", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"), ("0x7f.1", "127.0.0.1"),
-     ("127.1", "127.0.0.1"), ("10.1", "10.0.0.1"), ("::ffff:10.0.0.1", "::ffff:10.0.0.1")],
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("10.1", "10.0.0.1"),
+        ("::ffff:10.0.0.1", "::ffff:10.0.0.1"),
+    ],
 )
 def test_numeric_host_spellings_are_read_as_addresses(host, address):
     assert ssrf.literal_ip(host) == ipaddress.ip_address(address)

@@ -48,7 +48,9 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 receiver.received.append(
-                    Received(self.path, httpx.Headers(list(self.headers.items())), body, time.time())
+                    Received(
+                        self.path, httpx.Headers(list(self.headers.items())), body, time.time()
+                    )
                 )
                 reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                 if reply.delay:
@@ -120,14 +122,24 @@ def make_webhook(customer, url: str, **overrides):
     return webhook_endpoint_create(customer, **{**fields, **overrides})
 
 
-def emit(customer, event: str = "message.delivered", *, payload: dict | None = None,
-         subject_id=None, capture=None, run: bool = True):
+def emit(
+    customer,
+    event: str = "message.delivered",
+    *,
+    payload: dict | None = None,
+    subject_id=None,
+    capture=None,
+    run: bool = True,
+):
     """Emit like an app does (in a transaction); with `capture` (pytest-django's
     django_capture_on_commit_callbacks) the on_commit enqueue runs, then the tasks do."""
     field = event.split(".")[0]
     with capture(execute=True), transaction.atomic():
         recorded = event_emit(
-            customer, field=field, event=event, payload=payload or {"n": 1},
+            customer,
+            field=field,
+            event=event,
+            payload=payload or {"n": 1},
             subject_id=subject_id,
         )
     if run:
@@ -138,7 +150,8 @@ def emit(customer, event: str = "message.delivered", *, payload: dict | None = N
 def webhook_path_ids(customer) -> dict[str, str]:
     """Path ids for the BOLA sweep: a webhook of `customer` and one finished delivery."""
     endpoint, _ = make_webhook(customer, "https://93.184.216.34/bola")
-    event = Event.objects.create(customer=customer, field="message", event="message.sent",
-                                 payload={})
+    event = Event.objects.create(
+        customer=customer, field="message", event="message.sent", payload={}
+    )
     delivery = WebhookDelivery.objects.create(event=event, endpoint=endpoint, status="failed")
     return {"id": str(endpoint.pk), "event_id": str(delivery.pk)}

@@ -10,11 +10,14 @@ from messaging.tasks import webhook_sweep
 
 
 class Command(BaseCommand):
-    help = "Fan out events and re-enqueue deliveries whose task never ran (see README.d/webhooks.md)."
+    help = (
+        "Fan out events and re-enqueue deliveries whose task never ran (see README.d/webhooks.md)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--every", type=float, default=0,
-                            help="Repeat every N seconds instead of running once")
+        parser.add_argument(
+            "--every", type=float, default=0, help="Repeat every N seconds instead of running once"
+        )
 
     def handle(self, *args, every: float, **options):
         try:

@@ -43,16 +43,18 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({
-    "type": "string",
-    "maxLength": 2048,
-    # The usual form (the server also takes public IP literals; it refuses private,
-    # loopback and metadata targets with WEBHOOK_001, see README.d/webhooks.md).
-    "pattern": r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+(:[1-9][0-9]{1,3})?"
-               r"(/[A-Za-z0-9._~/-]*)?$",
-    "description": "http(s) URL of a public host; private and loopback addresses are refused "
-                   "(WEBHOOK_001) unless the install allows them.",
-})
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 2048,
+        # The usual form (the server also takes public IP literals; it refuses private,
+        # loopback and metadata targets with WEBHOOK_001, see README.d/webhooks.md).
+        "pattern": r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+(:[1-9][0-9]{1,3})?"
+        r"(/[A-Za-z0-9._~/-]*)?$",
+        "description": "http(s) URL of a public host; private and loopback addresses are refused "
+        "(WEBHOOK_001) unless the install allows them.",
+    }
+)
 class WebhookUrlField(StrictCharField):
     pass
 
@@ -70,8 +72,11 @@ class DisplayNameField(StrictCharField):
 class WebhookSerializer(serializers.ModelSerializer):
     """The webhook object. `signing_secret` is only ever filled on create and rotate."""
 
-    id = serializers.UUIDField(read_only=True, allow_null=True,
-                               help_text="null only on a sandbox create (nothing was created)")
+    id = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="null only on a sandbox create (nothing was created)",
+    )
     customer_id = serializers.UUIDField(read_only=True)
     event_types = serializers.ListField(child=serializers.CharField())
     event_filters = serializers.DictField(
@@ -82,10 +87,23 @@ class WebhookSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookEndpoint
         fields = [
-            "id", "customer_id", "display_name", "endpoint_url", "event_types", "event_filters",
-            "is_active", "signing_secret", "retry_count", "timeout_seconds",
-            "consecutive_failures", "last_delivery_attempt_at", "last_successful_delivery_at",
-            "disabled_reason", "disabled_at", "created_at", "updated_at",
+            "id",
+            "customer_id",
+            "display_name",
+            "endpoint_url",
+            "event_types",
+            "event_filters",
+            "is_active",
+            "signing_secret",
+            "retry_count",
+            "timeout_seconds",
+            "consecutive_failures",
+            "last_delivery_attempt_at",
+            "last_successful_delivery_at",
+            "disabled_reason",
+            "disabled_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -136,6 +154,10 @@ class WebhookUpdateSerializer(_WebhookFieldsMixin, serializers.Serializer):
     sender_profile = serializers.DictField(required=False, allow_null=True, write_only=True)
 
 
+class WebhookPageQuerySerializer(serializers.Serializer):
+    """Only `page` and `page_size` (read by the paginator)."""
+
+
 class WebhookListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
     is_active = serializers.ChoiceField(choices=["true", "false"], required=False)
@@ -148,7 +170,9 @@ class WebhookToggleStatusSerializer(serializers.Serializer):
 
 class WebhookTestRequestSerializer(serializers.Serializer):
     event_type = serializers.ChoiceField(
-        choices=event_names(), required=False, allow_blank=True,
+        choices=event_names(),
+        required=False,
+        allow_blank=True,
         help_text="A family (`message`) or an event (`message.delivered`); default: the "
         "webhook's first family.",
     )
@@ -189,8 +213,15 @@ class WebhookEventTypeSerializer(WebhookEventSubTypeSerializer):
 class WebhookAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt
-        fields = ["number", "started_at", "latency_ms", "http_status_code", "outcome",
-                  "response_body", "error"]
+        fields = [
+            "number",
+            "started_at",
+            "latency_ms",
+            "http_status_code",
+            "outcome",
+            "response_body",
+            "error",
+        ]
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -208,9 +239,20 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [
-            "id", "event_id", "event_type", "delivery_status", "delivery_attempts",
-            "http_status_code", "error_message", "response_body", "event_data", "is_test",
-            "next_attempt_at", "created_at", "processing_started_at", "processing_completed_at",
+            "id",
+            "event_id",
+            "event_type",
+            "delivery_status",
+            "delivery_attempts",
+            "http_status_code",
+            "error_message",
+            "response_body",
+            "event_data",
+            "is_test",
+            "next_attempt_at",
+            "created_at",
+            "processing_started_at",
+            "processing_completed_at",
             "attempts",
         ]
         read_only_fields = fields

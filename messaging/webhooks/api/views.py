@@ -13,6 +13,7 @@ from messaging.webhooks.api.serializers import (
     WebhookDeliverySerializer,
     WebhookEventTypeSerializer,
     WebhookListQuerySerializer,
+    WebhookPageQuerySerializer,
     WebhookSandboxSerializer,
     WebhookSecretSerializer,
     WebhookSerializer,
@@ -50,8 +51,9 @@ def validated(serializer_class, data, **kwargs) -> dict:
     if isinstance(data, QueryDict):
         repeated = [name for name, values in data.lists() if len(values) > 1]
         if repeated:
-            raise ValidationFailed(details={name: ["Give this parameter once."]
-                                            for name in repeated})
+            raise ValidationFailed(
+                details={name: ["Give this parameter once."] for name in repeated}
+            )
     serializer = serializer_class(data=data, **kwargs)
     if serializer.is_valid():
         return serializer.validated_data
@@ -73,8 +75,9 @@ class WebhookListCreateView(APIView):
         tags=TAGS,
         responses=WebhookSerializer(many=True),
         parameters=[
-            OpenApiParameter("search", str, description="In the display name or URL",
-                             pattern=TEXT_PATTERN),
+            OpenApiParameter(
+                "search", str, description="In the display name or URL", pattern=TEXT_PATTERN
+            ),
             OpenApiParameter("is_active", bool),
         ],
     )
@@ -87,9 +90,13 @@ class WebhookListCreateView(APIView):
         return paginate(request, self, endpoints, WebhookSerializer)
 
     @extend_schema(
-        operation_id="webhooks_create", tags=TAGS, request=WebhookCreateSerializer,
-        responses={201: WebhookSerializer,
-                   200: OpenApiResponse(WebhookSerializer, "Sandbox: checked, nothing created (id null)")},
+        operation_id="webhooks_create",
+        tags=TAGS,
+        request=WebhookCreateSerializer,
+        responses={
+            201: WebhookSerializer,
+            200: OpenApiResponse(WebhookSerializer, "Sandbox: checked, nothing created (id null)"),
+        },
     )
     def post(self, request):
         data = validated(WebhookCreateSerializer, request.data)
@@ -109,9 +116,13 @@ class WebhookEventTypesView(APIView):
     pagination_class = PagePagination
     items_key = "event_types"
 
-    @extend_schema(operation_id="webhooks_event_types", tags=TAGS,
-                   responses=WebhookEventTypeSerializer(many=True))
+    @extend_schema(
+        operation_id="webhooks_event_types",
+        tags=TAGS,
+        responses=WebhookEventTypeSerializer(many=True),
+    )
     def get(self, request):
+        validated(WebhookPageQuerySerializer, request.query_params)
         return paginate(request, self, event_types_listing(), WebhookEventTypeSerializer)
 
 
@@ -121,8 +132,12 @@ class WebhookDetailView(APIView):
         endpoint = selectors.webhook_get(request.user.customer, id)
         return Response(WebhookSerializer(endpoint).data)
 
-    @extend_schema(operation_id="webhooks_update", tags=TAGS, request=WebhookUpdateSerializer,
-                   responses=WebhookSerializer)
+    @extend_schema(
+        operation_id="webhooks_update",
+        tags=TAGS,
+        request=WebhookUpdateSerializer,
+        responses=WebhookSerializer,
+    )
     def put(self, request, id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
@@ -130,10 +145,16 @@ class WebhookDetailView(APIView):
         endpoint = services.webhook_endpoint_update(
             customer, endpoint, save=not data["sandbox"], **_fields(data)
         )
-        return Response(WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None)
+        return Response(
+            WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None
+        )
 
-    @extend_schema(operation_id="webhooks_delete", tags=TAGS, request=None,
-                   responses={200: WebhookDeletedSerializer})
+    @extend_schema(
+        operation_id="webhooks_delete",
+        tags=TAGS,
+        request=None,
+        responses={200: WebhookDeletedSerializer},
+    )
     def delete(self, request, id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
@@ -142,8 +163,12 @@ class WebhookDetailView(APIView):
 
 
 class WebhookTestView(APIView):
-    @extend_schema(operation_id="webhooks_test", tags=TAGS, request=WebhookTestRequestSerializer,
-                   responses=WebhookTestResultSerializer)
+    @extend_schema(
+        operation_id="webhooks_test",
+        tags=TAGS,
+        request=WebhookTestRequestSerializer,
+        responses=WebhookTestResultSerializer,
+    )
     def post(self, request, id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
@@ -159,22 +184,34 @@ class WebhookTestView(APIView):
 
 
 class WebhookToggleStatusView(APIView):
-    @extend_schema(operation_id="webhooks_toggle_status", tags=TAGS,
-                   request=WebhookToggleStatusSerializer, responses=WebhookSerializer)
+    @extend_schema(
+        operation_id="webhooks_toggle_status",
+        tags=TAGS,
+        request=WebhookToggleStatusSerializer,
+        responses=WebhookSerializer,
+    )
     def patch(self, request, id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
         data = validated(WebhookToggleStatusSerializer, request.data)
         endpoint = services.webhook_endpoint_set_active(
-            customer, endpoint, is_active=data.get("is_active", not endpoint.is_active),
+            customer,
+            endpoint,
+            is_active=data.get("is_active", not endpoint.is_active),
             save=not data["sandbox"],
         )
-        return Response(WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None)
+        return Response(
+            WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None
+        )
 
 
 class WebhookRotateSecretView(APIView):
-    @extend_schema(operation_id="webhooks_rotate_secret", tags=TAGS,
-                   request=WebhookSandboxSerializer, responses=WebhookSecretSerializer)
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        tags=TAGS,
+        request=WebhookSandboxSerializer,
+        responses=WebhookSecretSerializer,
+    )
     def post(self, request, id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
@@ -191,8 +228,11 @@ class WebhookEventsView(APIView):
         operation_id="webhooks_events_list",
         tags=TAGS,
         responses=WebhookDeliverySerializer(many=True),
-        parameters=[OpenApiParameter("search", str, description="Event type, status or error",
-                                     pattern=TEXT_PATTERN)],
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Event type, status or error", pattern=TEXT_PATTERN
+            )
+        ],
     )
     def get(self, request, id):
         endpoint = selectors.webhook_get(request.user.customer, id)
@@ -202,8 +242,12 @@ class WebhookEventsView(APIView):
 
 
 class WebhookRedeliverView(APIView):
-    @extend_schema(operation_id="webhooks_event_redeliver", tags=TAGS, request=None,
-                   responses={202: WebhookDeliverySerializer})
+    @extend_schema(
+        operation_id="webhooks_event_redeliver",
+        tags=TAGS,
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+    )
     def post(self, request, id, event_id):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
