@@ -22,12 +22,12 @@ class Command(BaseCommand):
     def handle(self, *args, every: float, **options):
         try:
             while True:
-                close_old_connections()
                 outcome = webhook_sweep.call()
                 if options["verbosity"] > 1 or not every:
                     self.stdout.write(f"webhooks sweep: {outcome['enqueued']} deliveries enqueued")
                 if not every:
                     return
                 time.sleep(every)
+                close_old_connections()  # a long-running loop: drop a broken or stale one
         except KeyboardInterrupt:
             return
