@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class MessagingConfig(AppConfig):
     name = "messaging"
+
+    def ready(self):
+        from messaging import errors  # noqa: F401  (registers the app's error codes)

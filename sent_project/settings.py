@@ -319,3 +319,29 @@ LOGGING = {
 # Seconds between lifecycle steps, multiplied by SIMULATOR_DELAY_SCALE (0 = instant).
 SIMULATOR_DELAY_SCALE = env_float("SIMULATOR_DELAY_SCALE", 1.0)
 SIMULATOR_DELAYS = {"delivered": 1.5, "read": 3.0, "template_review": 5.0}
+
+# --- Webhooks (README.d/webhooks.md) ------------------------------------------
+# Seconds to wait before each retry of a failed delivery: 9 retries over about 3 days
+# (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h ≈ 75.6 h), each ±WEBHOOK_RETRY_JITTER.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(seconds)
+    for seconds in env_list(
+        "WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,50400,72000,86400"
+    )
+]
+# Multiplies every retry delay (tests use 0 = immediate); a receiver's Retry-After is not scaled.
+WEBHOOK_RETRY_DELAY_SCALE = env_float("WEBHOOK_RETRY_DELAY_SCALE", 1.0)
+WEBHOOK_RETRY_JITTER = env_float("WEBHOOK_RETRY_JITTER", 0.1)
+# An endpoint is disabled after this many failed attempts in a row, once it has also been
+# failing for at least WEBHOOK_DISABLE_AFTER_SECONDS (so a short outage never disables it).
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 15)
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 3 * 24 * 3600)
+# Upper bound on an endpoint's own timeout_seconds: a worker never waits longer.
+WEBHOOK_TIMEOUT_MAX_SECONDS = env_float("WEBHOOK_TIMEOUT_MAX_SECONDS", 15.0)
+# After a secret rotation the old secret keeps signing, next to the new one, this long.
+WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600)
+# Self-hosted installs and tests may deliver to loopback and private networks.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
+WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
+WEBHOOK_RESPONSE_BODY_LIMIT = 2048

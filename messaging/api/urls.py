@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from messaging.webhooks.api import views as webhooks
 
 app_name = "messaging_api"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("webhooks", webhooks.WebhookListCreateView.as_view(), name="webhooks"),
+    # Literal routes before the <uuid:id> ones.
+    path("webhooks/event-types", webhooks.WebhookEventTypesView.as_view(),
+         name="webhook-event-types"),
+    path("webhooks/<uuid:id>", webhooks.WebhookDetailView.as_view(), name="webhook"),
+    path("webhooks/<uuid:id>/test", webhooks.WebhookTestView.as_view(), name="webhook-test"),
+    path("webhooks/<uuid:id>/toggle-status", webhooks.WebhookToggleStatusView.as_view(),
+         name="webhook-toggle-status"),
+    path("webhooks/<uuid:id>/rotate-secret", webhooks.WebhookRotateSecretView.as_view(),
+         name="webhook-rotate-secret"),
+    path("webhooks/<uuid:id>/events", webhooks.WebhookEventsView.as_view(),
+         name="webhook-events"),
+    path("webhooks/<uuid:id>/events/<uuid:event_id>/redeliver",
+         webhooks.WebhookRedeliverView.as_view(), name="webhook-event-redeliver"),
+]

@@ -141,7 +141,7 @@ class PagePagination(BasePagination):
                 "in": "query",
                 "description": f"Items per page (default {settings.API_PAGE_SIZE}, "
                 f"capped at {settings.API_MAX_PAGE_SIZE}).",
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
             },
         ]
 

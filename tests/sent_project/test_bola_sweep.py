@@ -6,9 +6,24 @@ import uuid
 
 import pytest
 
+from tests.messaging.webhook_helpers import webhook_path_ids
+
 # path template → builder(owner customer) → {path parameter: value}. Every id-bearing path in
 # the schema must have one: a new endpoint without it fails `test_every_id_path_is_covered`.
 ID_MAKERS: dict = {}
+ID_MAKERS.update(
+    {
+        path: webhook_path_ids
+        for path in [
+            "/v3/webhooks/{id}",
+            "/v3/webhooks/{id}/events",
+            "/v3/webhooks/{id}/events/{event_id}/redeliver",
+            "/v3/webhooks/{id}/rotate-secret",
+            "/v3/webhooks/{id}/test",
+            "/v3/webhooks/{id}/toggle-status",
+        ]
+    }
+)
 
 PARAM = re.compile(r"{(\w+)}")
 METHODS = ["get", "put", "patch", "delete", "post"]

@@ -39,6 +39,8 @@ class Command(BaseCommand):
                      "--no-reload", "--no-startup-delay"]
                 )
             )
+        # Re-drives webhook work whose task was lost (README.d/webhooks.md).
+        processes.append(subprocess.Popen([*manage, "webhooks_sweep", "--every", "60"]))
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
         self.stdout.write(f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "

@@ -1,0 +1,35 @@
+"""Error codes of the messaging app (messages and webhooks)."""
+
+from sent_project.errors import SentError, register
+
+register("WEBHOOK_001", 400, "This webhook URL is not allowed")
+register("WEBHOOK_002", 409, "This delivery is still in progress")
+register("WEBHOOK_003", 409, "This webhook is disabled: enable it first")
+
+
+class WebhookUrlRefused(SentError):
+    """The URL is not http(s), or points at a loopback, private, link-local or metadata address."""
+
+    code = "WEBHOOK_001"
+
+    def __init__(self, reason: str):
+        super().__init__(
+            f"This webhook URL is not allowed: {reason}", details={"endpoint_url": [reason]}
+        )
+
+
+class WebhookNotFound(SentError):
+    code = "RESOURCE_008"
+
+
+class DeliveryInProgress(SentError):
+    code = "WEBHOOK_002"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        # The SDK retries 409s; this one won't change by retrying.
+        kwargs.setdefault("headers", {"x-should-retry": "false"})
+        super().__init__(message, **kwargs)
+
+
+class WebhookDisabled(DeliveryInProgress):
+    code = "WEBHOOK_003"

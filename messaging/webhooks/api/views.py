@@ -1,0 +1,256 @@
+"""/v3/webhooks: thin views over messaging.webhooks.services and selectors."""
+
+from django.http import QueryDict
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messaging.webhooks import selectors, services
+from messaging.webhooks.api.serializers import (
+    TEXT_PATTERN,
+    WebhookCreateSerializer,
+    WebhookDeletedSerializer,
+    WebhookDeliverySerializer,
+    WebhookEventTypeSerializer,
+    WebhookListQuerySerializer,
+    WebhookPageQuerySerializer,
+    WebhookSandboxSerializer,
+    WebhookSecretSerializer,
+    WebhookSerializer,
+    WebhookTestRequestSerializer,
+    WebhookTestResultSerializer,
+    WebhookToggleStatusSerializer,
+    WebhookUpdateSerializer,
+)
+from messaging.webhooks.catalogue import event_types_listing
+from messaging.webhooks.signing import secret_generate
+from sent_project.api.exception_handler import flatten_details
+from sent_project.api.pagination import PagePagination, paginate
+from sent_project.errors import ValidationFailed
+
+TAGS = ["Webhooks"]
+SANDBOX = {"X-Sandbox": "true"}
+# DRF error codes → our stable codes, when every error in the body is of one kind.
+CODE_FOR = [
+    ({"min_value", "max_value", "min_length", "max_length"}, "VALIDATION_005"),
+    ({"invalid_choice", "not_a_list"}, "VALIDATION_006"),
+    ({"required", "null"}, "VALIDATION_004"),
+]
+
+
+def _codes(detail) -> set[str]:
+    if isinstance(detail, dict):
+        return set().union(*(_codes(v) for v in detail.values())) if detail else set()
+    if isinstance(detail, list):
+        return set().union(*(_codes(v) for v in detail)) if detail else set()
+    return {getattr(detail, "code", "invalid")}
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """Validate input; errors are VALIDATION_005/006/004 when they are all of that kind."""
+    if isinstance(data, QueryDict):
+        repeated = [name for name, values in data.lists() if len(values) > 1]
+        if repeated:
+            raise ValidationFailed(
+                details={name: ["Give this parameter once."] for name in repeated}
+            )
+    serializer = serializer_class(data=data, **kwargs)
+    if serializer.is_valid():
+        return serializer.validated_data
+    codes = _codes(serializer.errors)
+    code = next((ours for kinds, ours in CODE_FOR if codes <= kinds), "VALIDATION_001")
+    raise ValidationFailed(code=code, details=flatten_details(serializer.errors))
+
+
+def _fields(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k not in ("sandbox", "sender_profile")}
+
+
+class WebhookListCreateView(APIView):
+    pagination_class = PagePagination
+    items_key = "webhooks"
+
+    @extend_schema(
+        operation_id="webhooks_list",
+        tags=TAGS,
+        responses=WebhookSerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="In the display name or URL", pattern=TEXT_PATTERN
+            ),
+            OpenApiParameter("is_active", bool),
+        ],
+    )
+    def get(self, request):
+        query = validated(WebhookListQuerySerializer, request.query_params)
+        is_active = {"true": True, "false": False}.get(query.get("is_active"))
+        endpoints = selectors.webhooks_for(
+            request.user.customer, search=query.get("search", ""), is_active=is_active
+        )
+        return paginate(request, self, endpoints, WebhookSerializer)
+
+    @extend_schema(
+        operation_id="webhooks_create",
+        tags=TAGS,
+        request=WebhookCreateSerializer,
+        responses={
+            201: WebhookSerializer,
+            200: OpenApiResponse(WebhookSerializer, "Sandbox: checked, nothing created (id null)"),
+        },
+    )
+    def post(self, request):
+        data = validated(WebhookCreateSerializer, request.data)
+        customer = request.user.customer
+        if data["sandbox"]:
+            endpoint, secret = services.webhook_endpoint_build(customer, **_fields(data))
+            body = WebhookSerializer(endpoint, context={"signing_secret": secret}).data
+            # Nothing was created, so nothing has an id.
+            return Response({**body, "id": None}, headers=SANDBOX)
+        endpoint, secret = services.webhook_endpoint_create(customer, **_fields(data))
+        return Response(
+            WebhookSerializer(endpoint, context={"signing_secret": secret}).data, status=201
+        )
+
+
+class WebhookEventTypesView(APIView):
+    pagination_class = PagePagination
+    items_key = "event_types"
+
+    @extend_schema(
+        operation_id="webhooks_event_types",
+        tags=TAGS,
+        responses=WebhookEventTypeSerializer(many=True),
+    )
+    def get(self, request):
+        validated(WebhookPageQuerySerializer, request.query_params)
+        return paginate(request, self, event_types_listing(), WebhookEventTypeSerializer)
+
+
+class WebhookDetailView(APIView):
+    @extend_schema(operation_id="webhooks_retrieve", tags=TAGS, responses=WebhookSerializer)
+    def get(self, request, id):
+        endpoint = selectors.webhook_get(request.user.customer, id)
+        return Response(WebhookSerializer(endpoint).data)
+
+    @extend_schema(
+        operation_id="webhooks_update",
+        tags=TAGS,
+        request=WebhookUpdateSerializer,
+        responses=WebhookSerializer,
+    )
+    def put(self, request, id):
+        customer = request.user.customer
+        endpoint = selectors.webhook_get(customer, id)
+        data = validated(WebhookUpdateSerializer, request.data)
+        endpoint = services.webhook_endpoint_update(
+            customer, endpoint, save=not data["sandbox"], **_fields(data)
+        )
+        return Response(
+            WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None
+        )
+
+    @extend_schema(
+        operation_id="webhooks_delete",
+        tags=TAGS,
+        request=None,
+        responses={200: WebhookDeletedSerializer},
+    )
+    def delete(self, request, id):
+        customer = request.user.customer
+        endpoint = selectors.webhook_get(customer, id)
+        services.webhook_endpoint_delete(customer, endpoint)
+        return Response({"id": str(id), "deleted": True})
+
+
+class WebhookTestView(APIView):
+    @extend_schema(
+        operation_id="webhooks_test",
+        tags=TAGS,
+        request=WebhookTestRequestSerializer,
+        responses=WebhookTestResultSerializer,
+    )
+    def post(self, request, id):
+        customer = request.user.customer
+        endpoint = selectors.webhook_get(customer, id)
+        data = validated(WebhookTestRequestSerializer, request.data)
+        if data["sandbox"]:
+            _field, event = services.webhook_test_event(customer, endpoint, data.get("event_type"))
+            body = {"success": True, "message": f"Sandbox: test event {event} not sent"}
+            return Response(body, headers=SANDBOX)
+        success, message = services.webhook_test_send(
+            customer, endpoint, event_type=data.get("event_type")
+        )
+        return Response({"success": success, "message": message})
+
+
+class WebhookToggleStatusView(APIView):
+    @extend_schema(
+        operation_id="webhooks_toggle_status",
+        tags=TAGS,
+        request=WebhookToggleStatusSerializer,
+        responses=WebhookSerializer,
+    )
+    def patch(self, request, id):
+        customer = request.user.customer
+        endpoint = selectors.webhook_get(customer, id)
+        data = validated(WebhookToggleStatusSerializer, request.data)
+        endpoint = services.webhook_endpoint_set_active(
+            customer,
+            endpoint,
+            is_active=data.get("is_active", not endpoint.is_active),
+            save=not data["sandbox"],
+        )
+        return Response(
+            WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None
+        )
+
+
+class WebhookRotateSecretView(APIView):
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        tags=TAGS,
+        request=WebhookSandboxSerializer,
+        responses=WebhookSecretSerializer,
+    )
+    def post(self, request, id):
+        customer = request.user.customer
+        endpoint = selectors.webhook_get(customer, id)
+        if validated(WebhookSandboxSerializer, request.data)["sandbox"]:
+            return Response({"signing_secret": secret_generate()}, headers=SANDBOX)
+        return Response({"signing_secret": services.webhook_secret_rotate(customer, endpoint)})
+
+
+class WebhookEventsView(APIView):
+    pagination_class = PagePagination
+    items_key = "events"
+
+    @extend_schema(
+        operation_id="webhooks_events_list",
+        tags=TAGS,
+        responses=WebhookDeliverySerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "search", str, description="Event type, status or error", pattern=TEXT_PATTERN
+            )
+        ],
+    )
+    def get(self, request, id):
+        endpoint = selectors.webhook_get(request.user.customer, id)
+        query = validated(WebhookListQuerySerializer, request.query_params)
+        deliveries = selectors.deliveries_for(endpoint, search=query.get("search", ""))
+        return paginate(request, self, deliveries, WebhookDeliverySerializer)
+
+
+class WebhookRedeliverView(APIView):
+    @extend_schema(
+        operation_id="webhooks_event_redeliver",
+        tags=TAGS,
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+    )
+    def post(self, request, id, event_id):
+        customer = request.user.customer
+        endpoint = selectors.webhook_get(customer, id)
+        delivery = selectors.delivery_get(endpoint, event_id)
+        delivery = services.webhook_delivery_redeliver(customer, endpoint, delivery)
+        return Response(WebhookDeliverySerializer(delivery).data, status=202)

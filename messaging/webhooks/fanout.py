@@ -1,0 +1,87 @@
+"""From an outbox event to one delivery per subscribed endpoint, and the sweep that finds
+work whose task never ran. Never imports `messaging.tasks`: callers enqueue what these return.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from messaging.webhooks.catalogue import endpoint_wants
+
+
+def subscribed_endpoints(customer_id, *, field: str, event: str) -> list[WebhookEndpoint]:
+    """The customer's active endpoints that want this event (never another customer's)."""
+    endpoints = WebhookEndpoint.objects.filter(customer_id=customer_id, is_active=True).only(
+        "id", "event_types", "event_filters"
+    )
+    return [
+        endpoint
+        for endpoint in endpoints
+        if endpoint_wants(endpoint.event_types, endpoint.event_filters, field=field, event=event)
+    ]
+
+
+def event_fan_out(event_id) -> list[str]:
+    """Create the event's deliveries, once; returns their ids (empty if already done).
+
+    The claim on `fanned_out_at` and the deliveries commit together, so a crash leaves the
+    event for the sweep and a second run finds nothing to do.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if not Event.objects.filter(pk=event_id, fanned_out_at__isnull=True).update(
+            fanned_out_at=now
+        ):
+            return []
+        event = Event.objects.only("customer_id", "field", "event").get(pk=event_id)
+        deliveries = [
+            WebhookDelivery(event_id=event.pk, endpoint_id=endpoint.pk, next_attempt_at=now)
+            for endpoint in subscribed_endpoints(
+                event.customer_id, field=event.field, event=event.event
+            )
+        ]
+        WebhookDelivery.objects.bulk_create(deliveries)
+    return [str(delivery.pk) for delivery in deliveries]
+
+
+def webhooks_sweep(*, batch: int = 500) -> list[str]:
+    """Recover work lost between a commit and its enqueue, or with a killed worker.
+
+    - events never fanned out → fanned out here;
+    - deliveries left SENDING longer than any attempt can take → back to RETRYING;
+    - due deliveries whose task is overdue by WEBHOOK_SWEEP_GRACE_SECONDS → returned, to be
+      enqueued again (their `next_attempt_at` moves to now, so one sweep re-enqueues once).
+    Running a delivery twice is harmless: its claim lets one attempt through.
+    Returns the delivery ids to enqueue.
+    """
+    now = timezone.now()
+    grace = timedelta(seconds=settings.WEBHOOK_SWEEP_GRACE_SECONDS)
+    to_enqueue: list[str] = []
+    stale_events = Event.objects.filter(
+        fanned_out_at__isnull=True, created_at__lt=now - grace
+    ).values_list("pk", flat=True)[:batch]
+    for event_id in list(stale_events):
+        to_enqueue += event_fan_out(event_id)
+    longest_attempt = timedelta(seconds=settings.WEBHOOK_TIMEOUT_MAX_SECONDS + 60)
+    stuck = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.SENDING, claimed_at__lt=now - longest_attempt - grace
+        ).values_list("pk", flat=True)[:batch]
+    )
+    WebhookDelivery.objects.filter(pk__in=stuck, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.RETRYING,
+        next_attempt_at=now,
+        claimed_at=None,
+        error_message="No outcome recorded: the worker stopped during the attempt",
+    )
+    overdue = list(
+        WebhookDelivery.objects.filter(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+            next_attempt_at__lt=now - grace,
+        ).values_list("pk", flat=True)[:batch]
+    )
+    WebhookDelivery.objects.filter(pk__in=overdue).update(next_attempt_at=now)
+    return to_enqueue + [str(pk) for pk in [*stuck, *overdue]]
