@@ -59,6 +59,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "description",
         "default_region",
         "low_balance_threshold",
+        "routing_strategy",
         "balance",
         "currency",
         "created_at",
@@ -68,7 +69,10 @@ class CustomerAdmin(admin.ModelAdmin):
     actions = ["top_up"]
     # Editable on an existing customer. Saving only these keeps the admin from writing back
     # a balance it read before a concurrent charge.
-    EDITABLE = ["name", "email", "description", "default_region", "low_balance_threshold"]
+    EDITABLE = [
+        "name", "email", "description", "default_region", "low_balance_threshold",
+        "routing_strategy",
+    ]
 
     def save_model(self, request, obj, form, change):
         if change:

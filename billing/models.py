@@ -24,6 +24,16 @@ class Customer(models.Model):
     # Region used to parse national-format numbers ("(234) 567-8900").
     default_region = models.CharField(max_length=2, default="US")
     low_balance_threshold = models.DecimalField(**MONEY, default=Decimal("5"))
+    # How automatic routing orders the channels a contact can get (messaging.routing):
+    # WhatsApp first where available (the default), or the cheapest healthy channel.
+    routing_strategy = models.CharField(
+        max_length=20,
+        choices=[
+            ("prefer_whatsapp", "Prefer WhatsApp"),
+            ("cheapest_reliable", "Cheapest reliable channel"),
+        ],
+        default="prefer_whatsapp",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -33,3 +33,29 @@ class DeliveryInProgress(SentError):
 
 class WebhookDisabled(DeliveryInProgress):
     code = "WEBHOOK_003"
+
+
+# --- messages ---------------------------------------------------------------------------
+register("MESSAGE_001", 400, "The send names a template that doesn't exist")
+register("BUSINESS_004", 422, "Every recipient has opted out: nothing was sent")
+register("BUSINESS_006", 422, "This can't be done in the message's current status")
+
+
+class MessageNotFound(SentError):
+    code = "RESOURCE_003"
+
+
+class UnknownTemplate(SentError):
+    code = "MESSAGE_001"
+
+
+class AllRecipientsOptedOut(SentError):
+    code = "BUSINESS_004"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("headers", {"x-should-retry": "false"})
+        super().__init__(message, **kwargs)
+
+
+class MessageStateConflict(SentError):
+    code = "BUSINESS_006"

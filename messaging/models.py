@@ -1,9 +1,13 @@
-"""Models of the messaging app: the event outbox, webhook endpoints and their deliveries."""
+"""Models of the messaging app: messages and their activities, the event outbox, webhook
+endpoints and their deliveries."""
 
 import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+
+from messaging.statuses import MessageStatus
 
 
 class Event(models.Model):
@@ -202,3 +206,198 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.outcome}"
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "OUTBOUND"
+    INBOUND = "INBOUND"
+
+
+# `channel: ["sent"]` (or no channel) in a send: the routing engine picks the channel.
+AUTO_CHANNEL = "sent"
+
+
+class Message(models.Model):
+    """One message to one contact on one channel, from acceptance to its final status.
+
+    Written only by `messaging.services` (acceptance), `messaging.dispatch` (hand-off to the
+    provider), `messaging.receipts` (provider status updates) and `messaging.reconciler`;
+    every status change goes through the state machine in `messaging.statuses` as a
+    conditional UPDATE and appends a `MessageActivity`. The rendered content, the template's
+    name and the prices are copied at acceptance, so a message's history outlives edits and
+    deletes of its template.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed by the composite indexes below, which start with it.
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.OUTBOUND)
+    # The recipient as it was when sent (E.164) and its country.
+    phone = models.CharField(max_length=16)
+    region_code = models.CharField(max_length=3, blank=True)
+    # The channel it is on now (after a fallback, the fallback's); "" if none could carry it.
+    channel = models.CharField(max_length=16, blank=True)
+    # What the caller asked for: "sent" (automatic routing) or the channel they named.
+    requested_channel = models.CharField(max_length=16, default=AUTO_CHANNEL)
+    # Channels still to try, in order, if `channel` says the contact is not reachable there.
+    fallbacks = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    # Set with FAILED, FILTERED and BLOCKED (messaging.reasons).
+    reason_code = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    # The template as it was at acceptance (a plain id: the template may be deleted later).
+    template_id = models.UUIDField(null=True, blank=True)
+    template_name = models.CharField(max_length=100, blank=True)
+    template_category = models.CharField(max_length=20, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    # Free-form text of a send without a template.
+    text = models.TextField(blank=True)
+    # What goes out on `channel`: the rendered body, and the rest of the rendering
+    # ({header, footer, buttons, headerMedia, encoding, segments, characters}).
+    body = models.TextField(blank=True)
+    content = models.JSONField(default=dict, blank=True)
+    # The same message rendered and priced for each fallback channel, at acceptance:
+    # {"sms": {"body", "content", "price"}}.
+    alternatives = models.JSONField(default=dict, blank=True)
+    # Why `channel` was chosen ("whatsapp: available, 98% delivered in last 50").
+    routing_reason = models.CharField(max_length=300, blank=True)
+    # What the message costs: charged at acceptance (`original_price`), corrected after a
+    # fallback (`price`). A sandbox message shows its price but is never charged.
+    price = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    original_price = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    sandbox = models.BooleanField(default=False)
+    # Hand-off attempts so far (a claim counts one) and, while QUEUED, when the next is due.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The worker claim that moved it to PROCESSED (the reconciler's clock for dead workers).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    # The provider that accepted it, its id there, and its last answer.
+    provider = models.CharField(max_length=32, blank=True)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    channel_response = models.JSONField(default=dict, blank=True)
+    # The final outcome was counted in the contact's delivery statistics (once).
+    stats_recorded = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MessageStatus.values), name="message_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="message_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0, original_price__gte=0), name="message_price_not_negative"
+            ),
+        ]
+        indexes = [
+            # GET /v3/messages (and its date range): a customer's messages, newest first.
+            models.Index(fields=["customer", "-created_at", "-id"], name="message_customer_created"),
+            # GET /v3/messages?status=FAILED without scanning the delivered ones.
+            models.Index(
+                fields=["customer", "status", "-created_at"], name="message_customer_status"
+            ),
+            # ?contact_id= and the contact's message summary.
+            models.Index(fields=["contact", "-created_at"], name="message_contact_created"),
+            # ?template_id= and the template-delete check (unfinished messages of a template).
+            models.Index(
+                fields=["template_id", "-created_at"],
+                name="message_template_created",
+                condition=Q(template_id__isnull=False),
+            ),
+            # The reconciler: QUEUED messages whose job is overdue.
+            models.Index(
+                fields=["next_attempt_at"], name="message_queued_due", condition=Q(status="QUEUED")
+            ),
+            # The reconciler: PROCESSED messages whose worker may have died.
+            models.Index(
+                fields=["claimed_at"], name="message_processed_claimed", condition=Q(status="PROCESSED")
+            ),
+            # Receipts find their message by the provider's id.
+            models.Index(
+                fields=["provider_message_id"],
+                name="message_provider_id",
+                condition=~Q(provider_message_id=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel or '-'} to {self.phone} ({self.status})"
+
+
+class ActivityKind(models.TextChoices):
+    STATUS = "status"  # the status changed (its history)
+    RECEIPT = "receipt"  # a provider update that didn't change the status (late, duplicate)
+    ROUTED = "routed"  # the channel was chosen, with the reason
+    CHARGED = "charged"
+    REFUNDED = "refunded"
+    ADJUSTED = "adjusted"  # the price was corrected (fallback)
+    DISPATCHED = "dispatched"  # handed to a provider
+    PROVIDER_ERROR = "provider_error"
+    FALLBACK = "fallback"
+    RETRY = "retry"
+    RECONCILED = "reconciled"
+
+
+# Kinds that make up the status history (`events[]` of GET /v3/messages/{id}).
+HISTORY_KINDS = (ActivityKind.STATUS, ActivityKind.RECEIPT)
+
+
+class MessageActivity(models.Model):
+    """One step in a message's story (append-only): GET /v3/messages/{id}/activities."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="activities", db_index=False
+    )
+    kind = models.CharField(max_length=16, choices=ActivityKind.choices)
+    # The message's status this step is about (the new one for a status change).
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    description = models.CharField(max_length=500)
+    reason_code = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+    # Money this step is about (the charge, the refund, the correction), else 0.
+    price = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    from_number = models.CharField(max_length=20, blank=True)
+    # Provider answers, attempt numbers, worker claims.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "message activities"
+        indexes = [
+            # A message's activities in order (history oldest first, activities newest first).
+            models.Index(fields=["message", "id"], name="activity_message_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.description}"
+
+
+class PeriodicJob(models.Model):
+    """When a self-rescheduling job (the message reconciler) next runs: its one pending run."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_outcome = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,37 +1,63 @@
-"""Background jobs of the messaging app (django.tasks). Thin: load, call, enqueue what's next."""
+"""Background jobs of messages (django.tasks). Thin: they call `dispatch`, `receipts` and
+`reconciler`, and give them `SCHEDULER` to enqueue what comes next inside their
+transactions. (Webhook jobs: `messaging.webhooks.tasks`.)"""
+
+from datetime import datetime
 
 from django.tasks import task
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from messaging.webhooks.delivery import delivery_attempt
-from messaging.webhooks.fanout import event_fan_out, webhooks_sweep
-
-
-def webhook_deliveries_enqueue(delivery_ids: list[str]) -> None:
-    for delivery_id in delivery_ids:
-        webhook_deliver.enqueue(delivery_id=delivery_id)
+from messaging.dispatch import dispatch_messages
+from messaging.receipts import Receipt, receipts_apply
+from messaging.reconciler import reconcile, reconcile_record, reconcile_schedule_next
 
 
-@task()
-def webhook_event_fan_out(event_id: str) -> dict:
-    """One delivery per subscribed endpoint, each with its delivery task."""
-    delivery_ids = event_fan_out(event_id)
-    webhook_deliveries_enqueue(delivery_ids)
-    return {"deliveries": len(delivery_ids)}
+class TaskScheduler:
+    """Follow-up jobs, enqueued in the caller's transaction (the database backend makes the
+    job part of it: a rolled-back change leaves no job)."""
+
+    def dispatch(self, message_ids: list[str], *, run_after: datetime | None = None) -> None:
+        message_dispatch.using(run_after=run_after).enqueue(message_ids=message_ids)
+
+    def receipts(self, receipts: list[dict]) -> None:
+        run_after = min(parse_datetime(item["due_at"]) for item in receipts)
+        message_receipts.using(run_after=run_after).enqueue(receipts=receipts)
 
 
-@task()
-def webhook_deliver(delivery_id: str) -> str:
-    """One attempt; a failure that will be retried enqueues the next attempt for later."""
-    result = delivery_attempt(delivery_id)
-    if result.retry_at is not None:
-        webhook_deliver.using(run_after=result.retry_at).enqueue(delivery_id=delivery_id)
-    return result.outcome
+SCHEDULER = TaskScheduler()
 
 
 @task()
-def webhook_sweep() -> dict:
-    """Periodic (`manage.py webhooks_sweep`): re-drive fan-outs and deliveries whose task
-    was lost (a crash between commit and enqueue, a killed worker)."""
-    delivery_ids = webhooks_sweep()
-    webhook_deliveries_enqueue(delivery_ids)
-    return {"enqueued": len(delivery_ids)}
+def message_dispatch(message_ids: list[str]) -> dict:
+    """Hand a batch of QUEUED messages to their providers (see messaging.dispatch)."""
+    return dispatch_messages(message_ids, scheduler=SCHEDULER)
+
+
+@task()
+def message_receipts(receipts: list[dict]) -> dict:
+    """A provider's scheduled status callbacks (the simulator's): apply those due, in order,
+    and schedule the rest for their time."""
+    if not receipts:
+        return {"applied": 0}
+    receipts = sorted(receipts, key=lambda item: parse_datetime(item["due_at"]))
+    # Those due now; at least the earliest (only a test harness runs a job before its time).
+    cutoff = max(timezone.now(), parse_datetime(receipts[0]["due_at"]))
+    due = [item for item in receipts if parse_datetime(item["due_at"]) <= cutoff]
+    later = receipts[len(due):]
+    counts = receipts_apply([Receipt.from_job(item) for item in due])
+    if later:
+        SCHEDULER.receipts(later)
+    return {**counts, "later": len(later)}
+
+
+@task()
+def messages_reconcile() -> dict:
+    """The periodic reconciler: books its next run first (so a worker dying mid-pass doesn't
+    end the chain), then runs one pass."""
+    reconcile_schedule_next(
+        enqueue=lambda run_at: messages_reconcile.using(run_after=run_at).enqueue()
+    )
+    outcome = reconcile(scheduler=SCHEDULER)
+    reconcile_record(outcome)
+    return outcome

@@ -6,6 +6,7 @@ simulator provider, a generated SECRET_KEY); production sets DEBUG=false and
 the rest of the table.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -53,6 +54,16 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_json(name: str, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be JSON, not {raw!r}") from None
 
 
 def database_from_url(url: str) -> dict:
@@ -166,7 +177,8 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "sent.sqlite3",
+            # SQLITE_PATH: another file (tests point a worker subprocess at the test database).
+            "NAME": Path(env_str("SQLITE_PATH", str(VAR_DIR / "sent.sqlite3"))),
             "OPTIONS": {
                 # Writers take the lock when their transaction starts and wait
                 # (up to `timeout` seconds) instead of failing with "database is locked".
@@ -345,3 +357,33 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048
+
+# --- Messages: routing, dispatch, retries, reconciler (README.d/messaging.md) ----------
+# Per country (ISO code), the channel order automatic routing prefers under the default
+# "prefer_whatsapp" strategy, e.g. {"US": ["sms", "whatsapp"]}. Countries not listed: WhatsApp
+# first where the contact has it, then SMS.
+ROUTING_REGIONAL_PREFERENCE = env_json("ROUTING_REGIONAL_PREFERENCE", {})
+# A channel whose delivered share over a contact's recent messages (at least
+# ROUTING_MIN_HISTORY of them) is below this is demoted behind the others.
+ROUTING_MIN_SUCCESS_RATE = env_float("ROUTING_MIN_SUCCESS_RATE", 0.5)
+ROUTING_MIN_HISTORY = env_int("ROUTING_MIN_HISTORY", 5)
+# Messages per dispatch job: a 1,000-recipient send becomes 1,000 / this many jobs.
+MESSAGE_DISPATCH_BATCH_SIZE = env_int("MESSAGE_DISPATCH_BATCH_SIZE", 50)
+# Transient provider errors: up to this many hand-off attempts in all, the n-th retry
+# after min(BASE × 2^(n-1), MAX) seconds × a random 50–100 % (jitter), times the scale.
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5)
+MESSAGE_RETRY_BASE_SECONDS = env_float("MESSAGE_RETRY_BASE_SECONDS", 5.0)
+MESSAGE_RETRY_MAX_SECONDS = env_float("MESSAGE_RETRY_MAX_SECONDS", 600.0)
+MESSAGE_RETRY_DELAY_SCALE = env_float("MESSAGE_RETRY_DELAY_SCALE", 1.0)
+# The reconciler: how often it runs, and when a message counts as stuck — QUEUED this long
+# past its due time (its job was lost), or PROCESSED this long after a worker claimed it (the
+# worker died). Keep the second above the longest provider call.
+MESSAGE_RECONCILE_EVERY_SECONDS = env_float("MESSAGE_RECONCILE_EVERY_SECONDS", 30.0)
+MESSAGE_STUCK_QUEUED_SECONDS = env_float("MESSAGE_STUCK_QUEUED_SECONDS", 300.0)
+MESSAGE_STUCK_PROCESSED_SECONDS = env_float("MESSAGE_STUCK_PROCESSED_SECONDS", 120.0)
+# A messaging job left RUNNING this long belongs to a dead worker: marked FAILED.
+MESSAGE_ORPHANED_TASK_SECONDS = env_float("MESSAGE_ORPHANED_TASK_SECONDS", 900.0)
+# Test hooks only (the killed-worker tests): seconds a dispatch sleeps right after its claim
+# commits, and right after the provider accepted a message, before recording it.
+MESSAGE_TEST_PAUSE_AFTER_CLAIM = env_float("MESSAGE_TEST_PAUSE_AFTER_CLAIM", 0.0)
+MESSAGE_TEST_PAUSE_AFTER_PROVIDER = env_float("MESSAGE_TEST_PAUSE_AFTER_PROVIDER", 0.0)

@@ -1,9 +1,14 @@
 from django.urls import path
 
+from messaging.api import views as messages
 from messaging.webhooks.api import views as webhooks
 
 app_name = "messaging_api"
 urlpatterns: list = [
+    path("messages", messages.MessageListSendView.as_view(), name="messages"),
+    path("messages/<uuid:message_id>", messages.MessageDetailView.as_view(), name="message"),
+    path("messages/<uuid:message_id>/activities", messages.MessageActivitiesView.as_view(),
+         name="message-activities"),
     path("webhooks", webhooks.WebhookListCreateView.as_view(), name="webhooks"),
     # Literal routes before the <uuid:id> ones.
     path("webhooks/event-types", webhooks.WebhookEventTypesView.as_view(),

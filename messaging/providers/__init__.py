@@ -26,5 +26,8 @@ def get_whatsapp_provider() -> WhatsAppProvider:
         ) from None
 
 
-def get_provider(channel: str) -> ChannelProvider:
+def get_provider(channel: str, *, sandbox: bool = False) -> ChannelProvider:
+    """The adapter for `channel`; a sandbox message only ever goes to the simulator."""
+    if sandbox:
+        return SimulatorWhatsApp() if channel == "whatsapp" else SimulatorSms()
     return get_whatsapp_provider() if channel == "whatsapp" else get_sms_provider()

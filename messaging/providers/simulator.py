@@ -76,14 +76,21 @@ class _SimulatorBase(ChannelProvider):
             scheduled_receipts=receipts,
         )
 
+    def receipts(self, to: str) -> tuple[tuple[str, float, str], ...]:
+        """The status callbacks the simulator makes for an accepted message to `to`."""
+        raise NotImplementedError
+
     def fetch(self, message_id: str) -> ProviderResult | None:
+        """The accepted message with its planned callbacks (the reconciler schedules them:
+        the worker that should have died before it could)."""
         record = SimulatorSend.objects.filter(
             message_id=message_id, channel=self.channel
         ).exclude(provider_message_id="").first()
         if record is None:
             return None
         return ProviderResult(provider_message_id=record.provider_message_id,
-                              raw={"provider": "simulator", "fetched": True})
+                              raw={"provider": "simulator", "fetched": True},
+                              scheduled_receipts=self.receipts(record.to))
 
 
 class SimulatorSms(_SimulatorBase):
@@ -99,7 +106,10 @@ class SimulatorSms(_SimulatorBase):
                                 permanent=True, code="DELIVERY_004")
         if 95 <= digits and record.attempts == 1:
             raise ProviderError("Provider temporarily unavailable (503)", code="DELIVERY_005")
-        return self._accept(record, (("DELIVERED", delay("delivered"), ""),))
+        return self._accept(record, self.receipts(message.to))
+
+    def receipts(self, to: str) -> tuple[tuple[str, float, str], ...]:
+        return (("DELIVERED", delay("delivered"), ""),)
 
 
 class SimulatorWhatsApp(_SimulatorBase, WhatsAppProvider):
@@ -118,7 +128,10 @@ class SimulatorWhatsApp(_SimulatorBase, WhatsAppProvider):
                                 code="DELIVERY_007")
         if 90 <= digits <= 94:
             raise ProviderError("Message undeliverable", permanent=True, code="DELIVERY_004")
-        return self._accept(record, (
+        return self._accept(record, self.receipts(message.to))
+
+    def receipts(self, to: str) -> tuple[tuple[str, float, str], ...]:
+        return (
             ("DELIVERED", delay("delivered"), ""),
             ("READ", delay("delivered") + delay("read"), ""),
-        ))
+        )

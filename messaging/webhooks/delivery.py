@@ -1,5 +1,5 @@
 """One delivery attempt: claim it, POST the signed envelope, record the outcome, decide what
-comes next. Never imports `messaging.tasks`: the task enqueues the retry this returns.
+comes next. Never imports `messaging.webhooks.tasks`: the task enqueues the retry this returns.
 
 Outcomes (one word, also stored on each WebhookAttempt):
 - delivered: 2xx.

@@ -1,5 +1,5 @@
 """From an outbox event to one delivery per subscribed endpoint, and the sweep that finds
-work whose task never ran. Never imports `messaging.tasks`: callers enqueue what these return.
+work whose task never ran. Never imports `messaging.webhooks.tasks`: callers enqueue what these return.
 """
 
 from datetime import timedelta

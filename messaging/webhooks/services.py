@@ -9,7 +9,7 @@ from django.utils import timezone
 from billing.models import Customer
 from messaging.errors import DeliveryInProgress, WebhookDisabled, WebhookUrlRefused
 from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
-from messaging.tasks import webhook_deliver
+from messaging.webhooks.tasks import webhook_deliver
 from messaging.webhooks import ssrf
 from messaging.webhooks.catalogue import resolve_test_event, specimen_payload
 from messaging.webhooks.delivery import delivery_attempt

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from messaging.events import event_emit
 from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
-from messaging.tasks import webhook_deliver
+from messaging.webhooks.tasks import webhook_deliver
 from messaging.webhooks.delivery import delivery_attempt
 from tests.messaging.webhook_helpers import Reply, emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
@@ -183,7 +183,7 @@ def test_429_retry_after_is_honoured(account, receiver, django_capture_on_commit
     delivery = WebhookDelivery.objects.get(event=event)
     assert delivery.status == "retrying" and len(receiver.received) == 1
     assert delivery.next_attempt_at >= before + timedelta(seconds=120)
-    [retry] = queued_tasks("messaging.tasks.webhook_deliver")
+    [retry] = queued_tasks("messaging.webhooks.tasks.webhook_deliver")
     assert retry.run_after >= before + timedelta(seconds=120)
     run_queued_tasks(include_future=True)  # a worker running it early sends nothing
     assert len(receiver.received) == 1
@@ -290,7 +290,7 @@ def test_a_delivery_task_running_twice_sends_once(
     make_webhook(account, receiver.url)
     event = emit(account, capture=django_capture_on_commit_callbacks, run=False)
     run_queued_tasks(max_jobs=1)  # the fan-out only
-    [job] = queued_tasks("messaging.tasks.webhook_deliver")
+    [job] = queued_tasks("messaging.webhooks.tasks.webhook_deliver")
     delivery_id = job.args_kwargs["kwargs"]["delivery_id"]
     webhook_deliver.enqueue(delivery_id=delivery_id)  # a duplicate job
     run_queued_tasks()

@@ -37,7 +37,7 @@ def test_a_subscribed_event_enqueues_its_fan_out_after_commit(
         assert not queued_tasks().exists()
     assert len(callbacks) == 1
     callbacks[0]()
-    [job] = queued_tasks("messaging.tasks.webhook_event_fan_out")
+    [job] = queued_tasks("messaging.webhooks.tasks.webhook_event_fan_out")
     assert job.args_kwargs["kwargs"] == {"event_id": str(Event.objects.get().pk)}
 
 
@@ -104,6 +104,6 @@ def test_the_sweep_re_enqueues_an_overdue_delivery_once(
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
     call_command("webhooks_sweep", verbosity=0)
     call_command("webhooks_sweep", verbosity=0)  # not overdue any more: nothing new
-    assert queued_tasks("messaging.tasks.webhook_deliver").count() == 1
+    assert queued_tasks("messaging.webhooks.tasks.webhook_deliver").count() == 1
     run_queued_tasks()
     assert len(receiver.received) == 1

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from messaging.tasks import webhook_sweep
+from messaging.webhooks.tasks import webhook_sweep
 
 
 class Command(BaseCommand):

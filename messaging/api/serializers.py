@@ -1,0 +1,292 @@
+"""Wire shapes of /v3/messages (API_CONTRACT §4): one serializer per shape."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contacts.phone import describe_e164
+from messaging.lifecycle import REASON_STATUSES
+from messaging.models import Message, MessageActivity
+from messaging.routing import CHANNELS
+from messaging.sending import MAX_RECIPIENTS, SUPPORTED_CHANNELS
+from messaging.statuses import MessageStatus
+from messaging.webhooks.api.serializers import StrictBooleanField
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+
+
+def money(value) -> str:
+    return f"{value:.4f}"
+
+
+# --- send ---------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "enum": list(SUPPORTED_CHANNELS)})
+class ChannelNameField(serializers.CharField):
+    """A channel name; an unknown one is refused by the send's checks (VALIDATION_006)."""
+
+
+class MessageTemplateRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(required=False, allow_null=True)
+    name = serializers.CharField(required=False, allow_null=True, max_length=100)
+    parameters = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=4096), required=False,
+        allow_null=True, help_text="Every declared variable by name; unknown keys are ignored.",
+    )
+
+    def validate(self, attrs):
+        if (attrs.get("id") is None) == (attrs.get("name") is None):
+            raise serializers.ValidationError("Give the template's id or its name (not both).")
+        return attrs
+
+
+class MessageSendSerializer(serializers.Serializer):
+    to = serializers.ListField(
+        child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_RECIPIENTS,
+        help_text="Phone numbers (any common format) or ids of your contacts.",
+    )
+    channel = serializers.ListField(
+        child=ChannelNameField(max_length=16), required=False, allow_null=True, max_length=3,
+        help_text='Omitted or ["sent"]: routed automatically. Each named channel makes its own '
+                  "message per recipient.",
+    )
+    template = MessageTemplateRefSerializer(required=False, allow_null=True)
+    text = serializers.CharField(required=False, allow_null=True, max_length=4096,
+                                 help_text="Free-form text (SMS only: it can't open a "
+                                           "WhatsApp conversation).")
+    sandbox = StrictBooleanField(required=False, default=False)
+    test_mode = StrictBooleanField(required=False, default=False,
+                                   help_text="The seeds' name for `sandbox`.")
+
+    def validate(self, attrs):
+        if (attrs.get("template") is None) == (attrs.get("text") is None):
+            raise serializers.ValidationError(
+                {"template": ["Give a template or a text (exactly one)."]}
+            )
+        return attrs
+
+
+class MessageRecipientSerializer(serializers.Serializer):
+    message_id = serializers.UUIDField()
+    to = serializers.CharField()
+    channel = serializers.CharField(allow_null=True)
+    body = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=MessageStatus.choices,
+                                     help_text="QUEUED, or FILTERED/BLOCKED when it won't be sent.")
+    reason_code = serializers.CharField(allow_null=True)
+
+
+class MessageSendResponseSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="Always QUEUED: the request was accepted.")
+    template_id = serializers.UUIDField(allow_null=True)
+    template_name = serializers.CharField(allow_null=True)
+    recipients = MessageRecipientSerializer(many=True)
+
+
+def send_response(result) -> dict:
+    template = result.template
+    return {
+        "status": "QUEUED",
+        "template_id": str(template.pk) if template is not None else None,
+        "template_name": template.name if template is not None else None,
+        "recipients": [
+            {
+                "message_id": str(m.pk),
+                "to": m.phone,
+                "channel": m.channel or None,
+                "body": m.body or None,
+                "status": m.status,
+                "reason_code": m.reason_code or None,
+            }
+            for m in result.messages
+        ],
+    }
+
+
+# --- a message ----------------------------------------------------------------------------
+
+
+class MessageEventSerializer(serializers.Serializer):
+    """One status-history entry; `reason_code`/`reason` only on FAILED/FILTERED/BLOCKED."""
+
+    status = serializers.CharField()
+    timestamp = serializers.DateTimeField(source="created_at")
+    description = serializers.CharField()
+    reason_code = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+
+    def to_representation(self, activity: MessageActivity) -> dict:
+        data = super().to_representation(activity)
+        if activity.status not in REASON_STATUSES or not activity.reason_code:
+            data.pop("reason_code"), data.pop("reason")
+        return data
+
+
+class MessageBodySerializer(serializers.Serializer):
+    """The rendered content, camelCase inside as the contract writes it (every key present)."""
+
+    content = serializers.CharField(allow_null=True)
+    header = serializers.CharField(allow_null=True)
+    footer = serializers.CharField(allow_null=True)
+    subject = serializers.CharField(allow_null=True)
+    buttons = serializers.ListField(child=serializers.DictField(), allow_null=True)
+    headerMedia = serializers.DictField(allow_null=True)  # noqa: N815 (wire name)
+    media = serializers.ListField(child=serializers.DictField(), allow_null=True)
+    encoding = serializers.CharField(allow_null=True)
+    segments = serializers.IntegerField(allow_null=True)
+
+
+class MessagePricingSerializer(serializers.Serializer):
+    originalPrice = serializers.FloatField()  # noqa: N815 (the seeds' names)
+    correctedPrice = serializers.FloatField()  # noqa: N815
+    currency = serializers.CharField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """GET /v3/messages/{id} (API_CONTRACT §4.2) and the items of GET /v3/messages."""
+
+    phone_international = serializers.SerializerMethodField()
+    price = serializers.FloatField()
+    active_contact_price = serializers.SerializerMethodField()
+    channel = serializers.SerializerMethodField()
+    template_name = serializers.SerializerMethodField()
+    template_category = serializers.SerializerMethodField()
+    reason_code = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+    events = MessageEventSerializer(source="history", many=True)
+    message_body = serializers.SerializerMethodField()
+    pricing = serializers.SerializerMethodField()
+    routing_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "customer_id", "contact_id", "direction", "channel", "status", "phone",
+            "phone_international", "region_code", "template_id", "template_name",
+            "template_category", "price", "active_contact_price", "reason_code", "reason",
+            "events", "message_body", "pricing", "routing_reason", "requested_channel",
+            "sandbox", "attempts", "sent_at", "delivered_at", "read_at", "created_at",
+            "updated_at",
+        ]
+
+    def get_phone_international(self, message: Message) -> str:
+        return describe_e164(message.phone).international
+
+    def get_active_contact_price(self, message: Message) -> float:
+        return 0.0
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_channel(self, message: Message) -> str | None:
+        return message.channel or None
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_template_name(self, message: Message) -> str | None:
+        return message.template_name or None
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_template_category(self, message: Message) -> str | None:
+        return message.template_category or None
+
+    @extend_schema_field(MessageBodySerializer)
+    def get_message_body(self, message: Message) -> dict:
+        content = message.content or {}
+        return {
+            "content": message.body or None,
+            "header": content.get("header"),
+            "footer": content.get("footer"),
+            "subject": None,
+            "buttons": content.get("buttons"),
+            "headerMedia": content.get("headerMedia"),
+            "media": None,
+            "encoding": content.get("encoding"),
+            "segments": content.get("segments"),
+        }
+
+    @extend_schema_field(MessagePricingSerializer)
+    def get_pricing(self, message: Message) -> dict:
+        return {"originalPrice": float(message.original_price),
+                "correctedPrice": float(message.price), "currency": message.currency}
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_routing_reason(self, message: Message) -> str | None:
+        return message.routing_reason or None
+
+    def to_representation(self, message: Message) -> dict:
+        data = super().to_representation(message)
+        if message.status not in REASON_STATUSES:
+            data.pop("reason_code"), data.pop("reason")
+        return data
+
+
+class MessageActivitySerializer(serializers.Serializer):
+    """One activity (API_CONTRACT §4.3): prices as strings with 4 decimals."""
+
+    status = serializers.CharField()
+    timestamp = serializers.DateTimeField(source="created_at")
+    description = serializers.CharField()
+    kind = serializers.CharField(help_text="Our extra: what happened (routed, charged, status…).")
+    channel = serializers.SerializerMethodField()
+    price = serializers.SerializerMethodField()
+    active_contact_price = serializers.SerializerMethodField()
+    reason_code = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+    details = serializers.JSONField(source="data")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.SerializerMethodField(method_name="get_from")
+        return fields
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_from(self, activity: MessageActivity) -> str | None:
+        return activity.from_number or None
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_channel(self, activity: MessageActivity) -> str | None:
+        return activity.channel or None
+
+    def get_price(self, activity: MessageActivity) -> str:
+        return money(activity.price)
+
+    def get_active_contact_price(self, activity: MessageActivity) -> str:
+        return money(0)
+
+    def to_representation(self, activity: MessageActivity) -> dict:
+        data = super().to_representation(activity)
+        if activity.status not in REASON_STATUSES or not activity.reason_code:
+            data.pop("reason_code"), data.pop("reason")
+        return data
+
+
+class MessageActivitiesSerializer(serializers.Serializer):
+    message_id = serializers.UUIDField()
+    activities = MessageActivitySerializer(many=True)
+    pagination = serializers.DictField()
+
+
+def comma_choices(choices, example: str) -> serializers.RegexField:
+    """One or more of `choices`, comma-joined (`FAILED,BLOCKED`); split by the serializer."""
+    alternatives = "|".join(choices)
+    return serializers.RegexField(
+        rf"^({alternatives})(,({alternatives}))*$", required=False,
+        help_text=f"One or more, comma-joined: {example}.",
+        error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
+    )
+
+
+class MessageListQuerySerializer(serializers.Serializer):
+    """GET /v3/messages filters (`page`/`page_size` are the paginator's)."""
+
+    status = comma_choices(MessageStatus.values, "FAILED,BLOCKED")
+    channel = comma_choices(CHANNELS, "sms,whatsapp")
+    contact_id = serializers.UUIDField(required=False)
+    template_id = serializers.UUIDField(required=False)
+    created_after = serializers.DateTimeField(required=False, help_text="Inclusive.")
+    created_before = serializers.DateTimeField(required=False, help_text="Exclusive.")
+
+    def validate_status(self, value: str) -> list[str]:
+        return value.split(",")
+
+    def validate_channel(self, value: str) -> list[str]:
+        return value.split(",")
+

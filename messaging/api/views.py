@@ -1,0 +1,119 @@
+"""The messages API: POST/GET /v3/messages, GET /v3/messages/{id}[/activities]. Thin views:
+parse, call one service or selector, render."""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from messaging.api.serializers import (
+    MessageActivitiesSerializer,
+    MessageActivitySerializer,
+    MessageListQuerySerializer,
+    MessageSendResponseSerializer,
+    MessageSendSerializer,
+    MessageSerializer,
+    send_response,
+)
+from messaging.models import AUTO_CHANNEL
+from messaging.selectors import message_activities, message_get, messages_for, with_history
+from messaging.sending import SendRequest
+from messaging.services import message_send
+from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.query import query_params
+from sent_project.errors import ValidationFailed
+
+TAGS = ["Messages"]
+SANDBOX_HEADERS = {"X-Sandbox": "true"}
+SEND_EXAMPLE = {
+    "to": ["+14155550123"],
+    "template": {"name": "order_shipped", "parameters": {"name": "Ana", "order_id": "A-1001"}},
+}
+
+
+def send_request(data: dict, raw: dict) -> SendRequest:
+    """The validated body as a SendRequest (`scheduled_at` is refused: not supported)."""
+    if isinstance(raw, dict) and raw.get("scheduled_at") is not None:
+        raise ValidationFailed(details={"scheduled_at": [
+            "Scheduled sends are not supported by this install: send when it should go out."
+        ]})
+    template = data.get("template") or {}
+    return SendRequest(
+        to=data["to"],
+        channels=data.get("channel") or [AUTO_CHANNEL],
+        template_id=template.get("id"),
+        template_name=template.get("name"),
+        parameters=template.get("parameters") or {},
+        text=data.get("text"),
+        sandbox=data["sandbox"] or data["test_mode"],
+    )
+
+
+class MessageListSendView(APIView):
+    pagination_class = PagePagination
+    items_key = "messages"
+
+    @extend_schema(
+        operation_id="messages_send",
+        tags=TAGS,
+        request=MessageSendSerializer,
+        examples=[OpenApiExample("Template by name", SEND_EXAMPLE, request_only=True)],
+        responses={202: OpenApiResponse(MessageSendResponseSerializer, description="Accepted")},
+        description="Send a template (or free-form text) to 1–1,000 recipients. The whole "
+        "request is checked and charged at once: a bad request (400) or a balance that can't "
+        "cover it (402) writes nothing.",
+    )
+    def post(self, request):
+        serializer = MessageSendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        send = send_request(serializer.validated_data, request.data)
+        result = message_send(request.user.customer, request=send)
+        return Response(send_response(result), status=202,
+                        headers=SANDBOX_HEADERS if send.sandbox else None)
+
+    @extend_schema(
+        operation_id="messages_list",
+        tags=TAGS,
+        responses=MessageSerializer(many=True),
+        parameters=[MessageListQuerySerializer],
+        description="Our addition: your messages, newest first, with filters.",
+    )
+    def get(self, request):
+        query = query_params(request, MessageListQuerySerializer)
+        messages = with_history(messages_for(
+            request.user.customer,
+            statuses=query.get("status"),
+            channels=query.get("channel"),
+            contact_id=query.get("contact_id"),
+            template_id=query.get("template_id"),
+            created_after=query.get("created_after"),
+            created_before=query.get("created_before"),
+        ))
+        return paginate(request, self, messages, MessageSerializer)
+
+
+class MessageDetailView(APIView):
+    @extend_schema(operation_id="messages_retrieve_status", tags=TAGS, responses=MessageSerializer)
+    def get(self, request, message_id):
+        message = message_get(request.user.customer, message_id=message_id)
+        return Response(MessageSerializer(message).data)
+
+
+class MessageActivitiesView(APIView):
+    pagination_class = PagePagination
+    items_key = "activities"
+
+    @extend_schema(
+        operation_id="messages_retrieve_activities",
+        tags=TAGS,
+        responses=MessageActivitiesSerializer,
+        description="Everything that happened to the message, most recent first.",
+    )
+    def get(self, request, message_id):
+        message = message_get(request.user.customer, message_id=message_id)
+        paginator = PagePagination()
+        rows = paginator.paginate_queryset(message_activities(message), request, view=self)
+        return Response({
+            "message_id": str(message.pk),
+            "activities": MessageActivitySerializer(rows, many=True).data,
+            "pagination": paginator.pagination_meta(),
+        })

@@ -1,0 +1,356 @@
+"""Handing messages to providers: claim, send, record — at most once per message.
+
+A dispatch job carries a batch of message ids (one send request makes a job per
+MESSAGE_DISPATCH_BATCH_SIZE messages). For each batch:
+
+1. **Claim** by compare-and-set: one UPDATE moves the batch's QUEUED messages to PROCESSED
+   with a fresh claim token (and counts the attempt). A message another run claimed, or
+   that is no longer QUEUED, is simply not in this run: a job that runs twice, or two
+   workers on the same job, hand each message to a provider once.
+2. **Send**, outside any transaction, each message with its id as the provider's
+   idempotency key.
+3. **Record** the outcomes (every second or every 25 messages) in one transaction, holding
+   the rows: SENT (and the provider's planned receipts scheduled), a retry (back to QUEUED
+   with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: it
+   never reached a provider), or a fallback to the next channel, which is sent in the same
+   run.
+
+A worker that dies between 1 and 3 leaves PROCESSED messages: the reconciler asks the
+provider about them after MESSAGE_STUCK_PROCESSED_SECONDS and either records SENT or
+dispatches again. This module never imports `messaging.tasks` (which runs it): follow-up
+jobs go through the `Scheduler` the task passes in.
+"""
+
+import logging
+import random
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from billing.models import Customer
+from billing.services import balance_adjust, balance_refund
+from contacts.models import Contact
+from contacts.services import contact_record_delivery
+from messaging import reasons
+from messaging.lifecycle import Journal, status_set
+from messaging.models import AUTO_CHANNEL, ActivityKind, Message
+from messaging.providers import get_provider
+from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
+from messaging.statuses import MessageStatus
+from sent_project.errors import InsufficientBalance
+
+logger = logging.getLogger(__name__)
+S = MessageStatus
+# Record outcomes at least this often, so a message the provider took isn't left PROCESSED
+# while the rest of a slow batch is sent.
+FLUSH_EVERY_MESSAGES = 25
+FLUSH_EVERY_SECONDS = 1.0
+
+
+class Scheduler(Protocol):
+    """Enqueues follow-up jobs inside the caller's transaction (`messaging.tasks`)."""
+
+    def dispatch(self, message_ids: list[str], *, run_after: datetime | None = None) -> None: ...
+
+    def receipts(self, receipts: list[dict]) -> None: ...
+
+
+@dataclass
+class Outcome:
+    message: Message  # as claimed
+    result: ProviderResult | None = None
+    error: ProviderError | None = None
+    provider: str = ""
+
+
+@dataclass
+class ContactStat:
+    """A final outcome to count in the contact's delivery statistics (routing reads them)."""
+
+    contact_id: object
+    channel: str
+    delivered: bool
+    not_reachable: bool = False
+
+
+def count_outcome(stats: list, message: Message, *, delivered: bool, not_reachable=False) -> None:
+    """Note the message's outcome for its contact — not for sandbox messages, whose
+    simulated outcomes say nothing about the real contact."""
+    if not message.sandbox:
+        stats.append(ContactStat(message.contact_id, message.channel, delivered, not_reachable))
+
+
+def from_number(channel: str) -> str:
+    return settings.WHATSAPP_FROM_NUMBER if channel == "whatsapp" else settings.SMS_FROM_NUMBER
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before the retry that follows hand-off attempt `attempt` (1-based)."""
+    base = min(settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (attempt - 1),
+               settings.MESSAGE_RETRY_MAX_SECONDS)
+    return base * random.uniform(0.5, 1.0) * settings.MESSAGE_RETRY_DELAY_SCALE
+
+
+def receipt_jobs(message: Message, result: ProviderResult, now: datetime) -> list[dict]:
+    """The provider's planned status callbacks for `message`, as receipt-job items."""
+    return [
+        {
+            "provider_message_id": result.provider_message_id,
+            "message_id": str(message.pk),
+            "channel": message.channel,
+            "status": status,
+            "reason_code": reason_code,
+            "due_at": (now + timedelta(seconds=seconds)).isoformat(),
+        }
+        for status, seconds, reason_code in result.scheduled_receipts
+    ]
+
+
+def _pause(seconds: float) -> None:
+    if seconds > 0:  # test hooks (the killed-worker scenarios): a window to kill the worker in
+        time.sleep(seconds)
+
+
+# --- 1. claim ---------------------------------------------------------------------------
+
+
+def claim(message_ids: list[str]) -> list[Message]:
+    """QUEUED → PROCESSED for the batch's messages no one else has claimed; those, as claimed."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        count = Message.objects.filter(pk__in=message_ids, status=S.QUEUED).update(
+            status=S.PROCESSED, claimed_at=now, claim_token=token,
+            attempts=F("attempts") + 1, updated_at=now,
+        )
+        if not count:
+            return []
+        claimed = list(Message.objects.filter(pk__in=message_ids, claim_token=token).order_by("pk"))
+        journal = Journal()
+        for message in claimed:
+            journal.note(message, ActivityKind.STATUS,
+                         f"Claimed by a worker for hand-off to the {message.channel} provider "
+                         f"(attempt {message.attempts})", at=now, attempt=message.attempts)
+        journal.flush()
+    return claimed
+
+
+# --- 2. send ----------------------------------------------------------------------------
+
+
+def hand_off(message: Message) -> Outcome:
+    """One provider call for the message, outside any transaction."""
+    provider = get_provider(message.channel, sandbox=message.sandbox)
+    outbound = OutboundMessage(
+        message_id=str(message.pk),
+        channel=message.channel,
+        to=message.phone,
+        body=message.body,
+        from_number=from_number(message.channel),
+        template_name=message.template_name or None,
+        parameters=message.parameters,
+    )
+    try:
+        result = provider.send(outbound)
+    except ProviderError as error:
+        return Outcome(message, error=error, provider=provider.name)
+    except Exception as error:  # a bug or an unmapped network error: transient, retried
+        logger.exception("provider %s failed on message %s", provider.name, message.pk)
+        return Outcome(message, error=ProviderError(f"Provider error: {error}"),
+                       provider=provider.name)
+    _pause(settings.MESSAGE_TEST_PAUSE_AFTER_PROVIDER)
+    return Outcome(message, result=result, provider=provider.name)
+
+
+# --- 3. record --------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """What recording a set of outcomes leads to, beyond the rows themselves."""
+
+    journal: Journal
+    now: datetime
+    receipts: list[dict]
+    retries: list[tuple[str, datetime]]
+    stats: list[ContactStat]
+    resend: list[Message]  # switched to a fallback channel: send again now
+
+
+def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
+    """Write the outcomes in one transaction; returns the messages to send again (fallbacks)."""
+    if not outcomes:
+        return []
+    ids = [outcome.message.pk for outcome in outcomes]
+    with transaction.atomic():
+        held = {m.pk: m for m in Message.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        batch = _Batch(Journal(), timezone.now(), [], [], [], [])
+        changed = []
+        for outcome in outcomes:
+            message = held[outcome.message.pk]
+            if _record_one(message, outcome, batch):
+                changed.append(message)
+        Message.objects.bulk_update(changed, MESSAGE_FIELDS)
+        batch.journal.flush()
+        contacts_update(batch.stats)
+        if batch.receipts:
+            scheduler.receipts(batch.receipts)
+        for message_id, run_after in batch.retries:
+            scheduler.dispatch([message_id], run_after=run_after)
+    return batch.resend
+
+
+# The fields dispatch, receipts and the reconciler change.
+MESSAGE_FIELDS = [
+    "status", "reason_code", "reason", "channel", "fallbacks", "body", "content", "price",
+    "next_attempt_at", "provider", "provider_message_id", "channel_response", "sent_at",
+    "delivered_at", "read_at", "stats_recorded", "routing_reason", "updated_at",
+]
+
+
+def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
+    """Apply one outcome to the held message; True if it changed."""
+    if outcome.result is not None:
+        return record_sent(message, outcome.result, outcome.provider, batch.journal,
+                           batch.receipts, now=batch.now, description=None)
+    if message.status != S.PROCESSED or message.claim_token != outcome.message.claim_token:
+        # The reconciler (or another run) took the message over meanwhile: not ours to move.
+        return False
+    error = outcome.error
+    batch.journal.note(message, ActivityKind.PROVIDER_ERROR,
+                       f"{outcome.provider} refused the {message.channel} message: {error.message}",
+                       reason_code=error.code, reason=error.message, at=batch.now,
+                       permanent=error.permanent, not_reachable=error.not_reachable,
+                       provider_response=error.raw)
+    if error.not_reachable and message.requested_channel == AUTO_CHANNEL and message.fallbacks:
+        return _fall_back(message, error, batch)
+    if error.permanent:
+        fail_unsent(message, error.code, error.message, batch.journal, now=batch.now)
+        count_outcome(batch.stats, message, delivered=False, not_reachable=error.not_reachable)
+        return True
+    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        fail_unsent(message, reasons.RETRIES_EXHAUSTED,
+                    f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
+                    f"attempts; last: {error.message})", batch.journal, now=batch.now)
+        return True
+    delay = retry_delay(message.attempts)
+    message.next_attempt_at = batch.now + timedelta(seconds=delay)
+    status_set(message, S.QUEUED, batch.journal, at=batch.now,
+               description=f"Retry {message.attempts + 1} of {settings.MESSAGE_MAX_ATTEMPTS} in "
+                           f"{delay:.1f} s: {error.message}")
+    batch.retries.append((str(message.pk), message.next_attempt_at))
+    return True
+
+
+def record_sent(message: Message, result: ProviderResult, provider: str, journal: Journal,
+                receipts: list[dict], *, now: datetime, description: str | None) -> bool:
+    """The provider accepted the message: SENT, its id there, its callbacks scheduled.
+
+    If a receipt got there first (DELIVERED before we wrote SENT), the status stays and only
+    the provider's id is filled in. Returns True (the row changed) unless already recorded.
+    """
+    if message.provider_message_id == result.provider_message_id:
+        return False
+    message.provider = provider
+    message.provider_message_id = result.provider_message_id
+    message.channel_response = result.raw
+    message.updated_at = now
+    status_set(message, S.SENT, journal, at=now, provider_message_id=result.provider_message_id,
+               description=description or f"Accepted by the {provider} {message.channel} provider",
+               from_number=from_number(message.channel))
+    receipts.extend(receipt_jobs(message, result, now))
+    return True
+
+
+def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now: datetime) -> None:
+    """FAILED before any provider accepted it: refunded in full (once; nothing for sandbox
+    messages, which were never charged). The caller holds the row and saves it."""
+    if not status_set(message, S.FAILED, journal, at=now, reason_code=code, reason=text,
+                      description=f"Failed before reaching a provider: {text}"):
+        return
+    if message.sandbox or message.price <= 0:
+        return
+    entry = balance_refund(Customer(pk=message.customer_id), message_id=message.pk,
+                           reason="pre_provider_failure")
+    journal.note(message, ActivityKind.REFUNDED,
+                 f"Refunded {entry.amount} {message.currency}: it never reached a provider",
+                 price=entry.amount, at=now)
+
+
+def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
+    """Not reachable on this channel: the same message goes on the next one, re-rendered and
+    re-priced (one adjustment), and the contact is marked unreachable there."""
+    old_channel, new_channel = message.channel, message.fallbacks[0]
+    alternative = message.alternatives[new_channel]
+    corrected = Decimal(alternative["price"])
+    count_outcome(batch.stats, message, delivered=False, not_reachable=True)
+    if not message.sandbox and corrected != message.price:
+        try:
+            with transaction.atomic():
+                balance_adjust(Customer(pk=message.customer_id), message_id=message.pk,
+                               amount=message.price - corrected, reason=f"fallback_{new_channel}",
+                               description=f"Fallback {old_channel} → {new_channel}")
+        except InsufficientBalance:
+            fail_unsent(message, reasons.FALLBACK_UNAFFORDABLE,
+                        reasons.reason_text(reasons.FALLBACK_UNAFFORDABLE), batch.journal,
+                        now=batch.now)
+            return True
+    message.channel = new_channel
+    message.fallbacks = message.fallbacks[1:]
+    message.body = alternative["body"]
+    message.content = alternative["content"]
+    original, message.price = message.price, corrected
+    message.routing_reason = f"{new_channel}: fallback, {old_channel} not reachable"[:300]
+    message.updated_at = batch.now
+    batch.journal.note(message, ActivityKind.FALLBACK,
+                       f"{old_channel} can't reach the contact ({error.message}): "
+                       f"falling back to {new_channel}", reason_code=error.code,
+                       at=batch.now, from_channel=old_channel)
+    if corrected != original:
+        batch.journal.note(message, ActivityKind.ADJUSTED,
+                           f"Price corrected from {original} to {corrected} {message.currency}"
+                           + (" (sandbox: not charged)" if message.sandbox else ""),
+                           price=corrected - original, at=batch.now)
+    batch.resend.append(message)
+    return True
+
+
+def contacts_update(stats: list[ContactStat]) -> None:
+    """Count final outcomes in the contacts' delivery statistics (in contact order: the
+    rows are locked one by one, always in the same order)."""
+    for stat in sorted(stats, key=lambda s: str(s.contact_id)):
+        contact_record_delivery(Contact(pk=stat.contact_id), channel=stat.channel,
+                                delivered=stat.delivered, not_reachable=stat.not_reachable)
+
+
+# --- the job ----------------------------------------------------------------------------
+
+
+def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
+    """Claim, send and record a batch; returns counts by outcome."""
+    messages = deque(claim(message_ids))
+    _pause(settings.MESSAGE_TEST_PAUSE_AFTER_CLAIM)
+    counts = {"claimed": len(messages), "accepted": 0, "refused": 0, "fallbacks": 0}
+    outcomes: list[Outcome] = []
+    started = time.monotonic()
+    while messages or outcomes:
+        if messages:
+            outcomes.append(hand_off(messages.popleft()))
+        full = len(outcomes) >= FLUSH_EVERY_MESSAGES
+        if not messages or full or time.monotonic() - started > FLUSH_EVERY_SECONDS:
+            for outcome in outcomes:
+                counts["accepted" if outcome.result else "refused"] += 1
+            resend = record(outcomes, scheduler=scheduler)
+            counts["fallbacks"] += len(resend)
+            messages.extend(resend)
+            outcomes, started = [], time.monotonic()
+    return counts

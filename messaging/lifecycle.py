@@ -1,0 +1,224 @@
+"""Status changes of messages, their history and their webhook events.
+
+Every writer of messages (acceptance, dispatch, receipts, the reconciler) moves a message the
+same way: it holds the message's row (a `select_for_update` in its transaction, or the
+compare-and-set claim), calls `status_set` on the in-memory message — the state machine of
+`messaging.statuses` decides — notes the other steps with `Journal.note`, writes the changed
+rows, and `Journal.flush()`es: one bulk INSERT of activities, one of events. So a batch of
+messages costs a few queries, not a few per message.
+
+Webhook events: one per change to a status customers follow (EVENT_STATUSES). PROCESSED
+(claimed by a worker) and the return to QUEUED for a retry are internal hand-offs: in the
+history and activities, never sent as webhooks. A receipt that doesn't change the status is
+recorded in the history and emits nothing, so no webhook ever reports a status older than
+one already sent.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from messaging.events import EventSpec, events_emit_bulk
+from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivity
+from messaging.reasons import reason_text
+from messaging.statuses import MessageStatus, can_transition
+
+S = MessageStatus
+EVENT_STATUSES = frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED,
+                            S.BLOCKED, S.CANCELLED})
+REASON_STATUSES = frozenset({S.FAILED, S.FILTERED, S.BLOCKED})
+BODY_LIMIT = 3072
+# When each status was reached, where the model keeps it.
+TIMESTAMP_FIELDS = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
+
+
+def wire_time(value: datetime | None) -> str | None:
+    """Webhook datetimes: `yyyy-MM-ddTHH:mm:ssZ` (UTC, second precision)."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def money_float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass
+class _Change:
+    message: Message
+    activity: MessageActivity  # the history entry of the change
+    payload: dict  # the event payload as of the change, its status history still to fill
+
+
+@dataclass
+class Journal:
+    """The activities and events of one transaction, written in bulk by `flush()`."""
+
+    activities: list[MessageActivity] = field(default_factory=list)
+    changes: list[_Change] = field(default_factory=list)
+    new_messages: bool = False  # acceptance: no message has history or events yet
+
+    def note(self, message: Message, kind: str, description: str, *, status: str | None = None,
+             reason_code: str = "", reason: str = "", price: Decimal | None = None,
+             at: datetime | None = None, **data) -> MessageActivity:
+        activity = MessageActivity(
+            message_id=message.pk,
+            kind=kind,
+            status=status or message.status,
+            description=description[:500],
+            reason_code=reason_code,
+            reason=reason[:300],
+            channel=message.channel,
+            price=price or Decimal("0"),
+            from_number=data.pop("from_number", ""),
+            data=data,
+            created_at=at or timezone.now(),
+        )
+        self.activities.append(activity)
+        return activity
+
+    def created(self, message: Message, description: str, *, at: datetime) -> None:
+        """A new message's first history entry (its status as created) and its event."""
+        activity = self.note(message, ActivityKind.STATUS, description, at=at,
+                             reason_code=message.reason_code, reason=message.reason)
+        self.changes.append(_Change(message, activity, message_event_payload(message)))
+
+    def flush(self) -> None:
+        """Write the activities, then one event per followed status change, each with the
+        status history up to it. Inside the transaction of the change."""
+        stored = {} if self.new_messages else _stored_history({c.message.pk for c in self.changes})
+        MessageActivity.objects.bulk_create(self.activities, batch_size=1000)
+        recorded: dict = {}  # message id → its history entries of this journal, in order
+        for activity in self.activities:
+            if activity.kind in HISTORY_KINDS:
+                recorded.setdefault(activity.message_id, []).append(activity)
+        specs = []
+        for change in self.changes:
+            mine = recorded[change.message.pk]
+            until = next(i for i, step in enumerate(mine) if step is change.activity)
+            steps = stored.get(change.message.pk, []) + mine[: until + 1]
+            change.payload["message"]["statusHistory"] = [history_item(step) for step in steps]
+            specs.append(EventSpec(change.message.customer_id, "message",
+                                   f"message.{change.activity.status.lower()}", change.payload,
+                                   change.message.pk))
+        events_emit_bulk(specs, new_subjects=self.new_messages)
+        self.activities, self.changes = [], []
+
+
+def _stored_history(message_ids: set) -> dict:
+    history: dict = {}
+    if not message_ids:
+        return history
+    rows = MessageActivity.objects.filter(message_id__in=message_ids, kind__in=HISTORY_KINDS)
+    for activity in rows.order_by("id"):
+        history.setdefault(activity.message_id, []).append(activity)
+    return history
+
+
+def status_set(message: Message, new: str, journal: Journal, *, description: str,
+               reason_code: str = "", reason: str = "", at: datetime | None = None,
+               **data) -> bool:
+    """Move `message` (in memory) to `new` if the state machine allows, recording the step.
+
+    Returns False — and records the update in the history as not applied — when it would go
+    backwards or leave a final status (a late or duplicate receipt). The caller holds the
+    row and saves the message's fields. Reason codes are kept only with FAILED/FILTERED/
+    BLOCKED.
+    """
+    at = at or timezone.now()
+    if not can_transition(message.status, new):
+        journal.note(
+            message, ActivityKind.RECEIPT,
+            f"{new} reported; the status stays {message.status}: {description}",
+            status=new, reason_code=reason_code, reason=reason, at=at, **data,
+        )
+        return False
+    message.status = new
+    message.updated_at = at
+    if new in TIMESTAMP_FIELDS and getattr(message, TIMESTAMP_FIELDS[new]) is None:
+        setattr(message, TIMESTAMP_FIELDS[new], at)
+    if new in REASON_STATUSES:
+        message.reason_code = reason_code
+        message.reason = (reason or reason_text(reason_code))[:300]
+    with_reason = new in REASON_STATUSES
+    activity = journal.note(
+        message, ActivityKind.STATUS, description, at=at,
+        reason_code=message.reason_code if with_reason else "",
+        reason=message.reason if with_reason else "", **data,
+    )
+    if new in EVENT_STATUSES:
+        journal.changes.append(_Change(message, activity, message_event_payload(message)))
+    return True
+
+
+# --- payloads ---------------------------------------------------------------------------
+
+
+def history_item(step: MessageActivity) -> dict:
+    """One entry of the seeds' `statusHistory`."""
+    return {
+        "status": step.status,
+        "timestamp": wire_time(step.created_at),
+        "description": step.description,
+        "reasonCode": step.reason_code or None,
+    }
+
+
+def message_object(message: Message) -> dict:
+    """The seeds' full Message object (camelCase, as the seed documents write it)."""
+    return {
+        "id": str(message.pk),
+        "customerId": str(message.customer_id),
+        "direction": message.direction,
+        "contact": {
+            "id": str(message.contact_id),
+            "phoneNumber": message.phone,
+            "regionCode": message.region_code,
+        },
+        "template": {
+            "id": str(message.template_id),
+            "name": message.template_name,
+            "category": message.template_category,
+        } if message.template_id else None,
+        "channel": message.channel or None,
+        "messageBody": message.body,
+        "status": message.status,
+        "reasonCode": message.reason_code or None,
+        "reason": message.reason or None,
+        "statusHistory": [],  # filled in by Journal.flush()
+        "channelResponse": message.channel_response or None,
+        "pricing": {
+            "originalPrice": money_float(message.original_price),
+            "correctedPrice": money_float(message.price),
+            "currency": message.currency,
+        },
+        "routingReason": message.routing_reason,
+        "sandbox": message.sandbox,
+        "createdAt": wire_time(message.created_at),
+        "updatedAt": wire_time(message.updated_at),
+    }
+
+
+def message_event_payload(message: Message) -> dict:
+    """The `message.<status>` webhook payload (API_CONTRACT §5.3) as the message is now,
+    plus `message`: the full object (its status history is added when the event is written)."""
+    status = message.status
+    payload = {
+        "account_id": str(message.customer_id),
+        "message_id": str(message.pk),
+        "message_status": status,
+        "channel": message.channel or None,
+        "outbound_number": message.phone,
+        "body": message.body[:BODY_LIMIT] if message.body else None,
+        "template_id": str(message.template_id) if message.template_id else None,
+    }
+    if message.template_name:
+        payload["template_name"] = message.template_name
+    if status in REASON_STATUSES:
+        payload["reason_code"] = message.reason_code
+        payload["reason"] = message.reason
+    payload["updated_at"] = wire_time(message.updated_at)
+    payload["message"] = message_object(message)
+    return payload

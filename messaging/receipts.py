@@ -1,0 +1,127 @@
+"""Provider status updates (delivery receipts): the one path every receipt takes.
+
+A provider's HTTP callback, the simulator's scheduled callbacks and the reconciler's
+findings all become `Receipt`s applied by `receipts_apply`:
+
+- the message is found by the provider's id (or by our id when the provider echoes it);
+- the state machine decides: forward only, so DELIVERED after READ, a repeated DELIVERED or
+  a SENT arriving late is recorded in the status history but changes nothing (and emits no
+  webhook);
+- a receipt about another channel than the message's (a late WhatsApp receipt after the
+  fallback to SMS) is recorded only;
+- receipts never touch billing: a message is billed once, at acceptance;
+- a message's final outcome (DELIVERED/READ, or FAILED) is counted once in its contact's
+  delivery statistics.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from messaging import reasons
+from messaging.dispatch import MESSAGE_FIELDS, count_outcome, contacts_update
+from messaging.lifecycle import Journal, status_set
+from messaging.models import ActivityKind, Message
+from messaging.statuses import MessageStatus
+
+logger = logging.getLogger(__name__)
+S = MessageStatus
+RECEIPT_STATUSES = frozenset({S.SENT, S.DELIVERED, S.READ, S.FAILED})
+DESCRIPTIONS = {
+    S.SENT: "The provider confirmed it has the message",
+    S.DELIVERED: "Delivered to the handset",
+    S.READ: "Read by the recipient",
+    S.FAILED: "The provider reported it undelivered",
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: str  # SENT, DELIVERED, READ or FAILED (our wire values; adapters map theirs)
+    provider_message_id: str = ""
+    message_id: str = ""  # ours, when the provider echoes it back
+    channel: str = ""  # the channel the provider speaks for ("" = the message's)
+    reason_code: str = ""
+    reason: str = ""
+    occurred_at: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_job(cls, item: dict) -> "Receipt":
+        """A receipt from a receipt-job item (see `dispatch.receipt_jobs`)."""
+        return cls(status=item["status"], provider_message_id=item.get("provider_message_id", ""),
+                   message_id=item.get("message_id", ""), channel=item.get("channel", ""),
+                   reason_code=item.get("reason_code", ""),
+                   occurred_at=parse_datetime(item["due_at"]) if item.get("due_at") else None)
+
+
+def _find(receipts: list[Receipt]) -> dict:
+    """The messages the receipts are about, held until commit, by provider id and by id."""
+    provider_ids = {r.provider_message_id for r in receipts if r.provider_message_id}
+    message_ids = {r.message_id for r in receipts if r.message_id}
+    rows = Message.objects.select_for_update().filter(
+        Q(provider_message_id__in=provider_ids) | Q(pk__in=message_ids)
+    ).order_by("pk")
+    found: dict = {}
+    for message in rows:
+        found[("id", str(message.pk))] = message
+        if message.provider_message_id:
+            found[("provider", message.provider_message_id)] = message
+    return found
+
+
+def receipts_apply(receipts: list[Receipt]) -> dict:
+    """Apply provider status updates in order, in one transaction. Returns counts:
+    `applied` (the status moved), `recorded` (history only) and `unknown` (no such message)."""
+    counts = {"applied": 0, "recorded": 0, "unknown": 0}
+    receipts = [r for r in receipts if r.status in RECEIPT_STATUSES]
+    if not receipts:
+        return counts
+    with transaction.atomic():
+        found = _find(receipts)
+        journal, stats, changed = Journal(), [], {}
+        for receipt in receipts:
+            message = found.get(("provider", receipt.provider_message_id)) or found.get(
+                ("id", receipt.message_id)
+            )
+            if message is None:
+                logger.warning("receipt for an unknown message: %s", receipt)
+                counts["unknown"] += 1
+                continue
+            if _apply(message, receipt, journal, stats):
+                counts["applied"] += 1
+                changed[message.pk] = message
+            else:
+                counts["recorded"] += 1
+        Message.objects.bulk_update(list(changed.values()), MESSAGE_FIELDS)
+        journal.flush()
+        contacts_update(stats)
+    return counts
+
+
+def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list) -> bool:
+    at = timezone.now()  # when we learnt it: the history stays in order
+    channel = receipt.channel or message.channel
+    data = {"provider_message_id": receipt.provider_message_id, "provider_response": receipt.raw}
+    if receipt.occurred_at:
+        data["occurred_at"] = receipt.occurred_at.isoformat()
+    if channel != message.channel:
+        journal.note(message, ActivityKind.RECEIPT,
+                     f"Late {channel} receipt {receipt.status} after the fallback to "
+                     f"{message.channel}: recorded, not charged", status=receipt.status,
+                     at=at, **data)
+        return False
+    reason_code = receipt.reason_code or (reasons.UNDELIVERED if receipt.status == S.FAILED else "")
+    reason = receipt.reason or (reasons.reason_text(reason_code) if reason_code else "")
+    if not status_set(message, receipt.status, journal, at=at, reason_code=reason_code,
+                      reason=reason, description=DESCRIPTIONS[receipt.status], **data):
+        return False
+    if not message.stats_recorded and receipt.status in (S.DELIVERED, S.READ, S.FAILED):
+        message.stats_recorded = True
+        count_outcome(stats, message, delivered=receipt.status != S.FAILED)
+    return True

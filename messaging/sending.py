@@ -1,0 +1,298 @@
+"""Preparing a send: the request checked as a whole, then each message planned.
+
+`send_check` reads only (numbers parsed, the template found and rendered for every channel
+the send may use, the channels known) and raises one `SentError` naming every offending
+recipient (`to.3`) or field, so nothing is written for a bad request. `messages_plan` then
+turns each (contact, requested channel) into an unsaved `Message`: the route with its reason
+(`messaging.routing`), the rendered content and its price — or FILTERED/BLOCKED with a reason
+code. `messaging.services.message_send` writes what these return.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+
+from billing.models import Customer
+from billing.pricing import PriceBook
+from contacts.errors import InvalidPhoneNumber
+from contacts.models import Contact
+from contacts.phone import normalise
+from messaging import reasons
+from messaging.errors import UnknownTemplate
+from messaging.models import AUTO_CHANNEL, Message
+from messaging.routing import CHANNELS, ChannelHistory, RoutingFacts, route
+from messaging.statuses import MessageStatus
+from sent_project.errors import SentError, ValidationFailed
+from templates_app.errors import TemplateNotFound
+from templates_app.rendering import RenderedContent, render_template, render_text
+from templates_app.selectors import template_for_send
+
+S = MessageStatus
+MAX_RECIPIENTS = 1000
+SUPPORTED_CHANNELS = (AUTO_CHANNEL, *CHANNELS)
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    to: list[str]
+    channels: list[str] = field(default_factory=lambda: [AUTO_CHANNEL])
+    template_id: uuid.UUID | None = None
+    template_name: str | None = None
+    parameters: dict = field(default_factory=dict)
+    text: str | None = None
+    sandbox: bool = False
+
+
+@dataclass
+class CheckedSend:
+    """A send that passed every check: what planning needs."""
+
+    request: SendRequest
+    numbers: dict[int, str]  # position in `to` → the number as given
+    contacts_by_id: dict[int, Contact]  # position in `to` → the contact it named
+    template: object | None
+    rendered: dict[str, RenderedContent]  # channel → the content rendered for it
+
+    @property
+    def content_channels(self) -> frozenset[str]:
+        return frozenset(self.rendered)
+
+
+def _check_channels(channels: list[str]) -> tuple[list[str], dict]:
+    problems, wanted = {}, []
+    for index, channel in enumerate(channels):
+        if channel not in SUPPORTED_CHANNELS:
+            problems[f"channel.{index}"] = [
+                f"'{channel}' is not a channel this install sends on: "
+                f"use {', '.join(SUPPORTED_CHANNELS)}."
+            ]
+        elif channel not in wanted:
+            wanted.append(channel)
+    return wanted or [AUTO_CHANNEL], problems
+
+
+def _check_recipients(customer: Customer, to: list[str]) -> tuple[dict, dict, dict]:
+    """(position → number, position → contact, problems); numbers parsed, ids looked up."""
+    numbers, ids, problems = {}, {}, {}
+    for index, raw in enumerate(to):
+        try:
+            ids[index] = uuid.UUID(raw.strip())
+            continue
+        except ValueError:
+            pass
+        try:
+            normalise(raw, customer.default_region)
+            numbers[index] = raw
+        except InvalidPhoneNumber as error:
+            problems[f"to.{index}"] = [error.message]
+    contacts_by_id = {}
+    if ids:
+        found = Contact.objects.filter(customer=customer, pk__in=set(ids.values())).in_bulk()
+        for index, contact_id in ids.items():
+            if contact_id in found:
+                contacts_by_id[index] = found[contact_id]
+            else:
+                problems[f"to.{index}"] = ["No contact of yours has this id."]
+    return numbers, contacts_by_id, problems
+
+
+def _render(template, request: SendRequest, channels: list[str]) -> dict[str, RenderedContent]:
+    """The content for every channel the send may use (all candidates when automatic)."""
+    explicit = [c for c in channels if c != AUTO_CHANNEL]
+    if template is None:
+        # Free-form text can't open a WhatsApp conversation: it renders for SMS only.
+        return {"sms": render_text(request.text, channel="sms")}
+    wanted = list(CHANNELS) if AUTO_CHANNEL in channels else []
+    rendered = {}
+    for channel in dict.fromkeys([*wanted, *explicit]):
+        if channel in template.channels or channel in explicit:
+            # A named channel the template has no content for fails here (TEMPLATE_003).
+            rendered[channel] = render_template(template, channel=channel,
+                                                parameters=request.parameters)
+    return rendered
+
+
+def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
+    """Every check of a send, before anything is written. Raises one SentError: the
+    problem's own code, or VALIDATION_001 with every problem's details when there are
+    several kinds."""
+    errors: list[SentError] = []
+    if not 1 <= len(request.to) <= MAX_RECIPIENTS:
+        raise ValidationFailed(code="VALIDATION_005",
+                               details={"to": [f"Give 1 to {MAX_RECIPIENTS:,} recipients."]})
+    channels, channel_problems = _check_channels(request.channels)
+    if channel_problems:
+        errors.append(ValidationFailed(code="VALIDATION_006", details=channel_problems))
+    numbers, contacts_by_id, recipient_problems = _check_recipients(customer, request.to)
+    if recipient_problems:
+        errors.append(ValidationFailed(
+            f"{len(recipient_problems)} of the recipients are not valid",
+            code="VALIDATION_002", details=recipient_problems,
+        ))
+    template, rendered = None, {}
+    try:
+        if request.text is None:
+            template = _template(customer, request)
+        rendered = _render(template, request, channels)
+    except SentError as error:
+        errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        details: dict = {}
+        for error in errors:
+            for key, messages in (error.details or {"request": [error.message]}).items():
+                details.setdefault(key, []).extend(messages)
+        raise ValidationFailed("The send request has several problems", details=details)
+    return CheckedSend(request=SendRequest(**{**request.__dict__, "channels": channels}),
+                       numbers=numbers, contacts_by_id=contacts_by_id, template=template,
+                       rendered=rendered)
+
+
+def _template(customer: Customer, request: SendRequest):
+    try:
+        return template_for_send(customer, template_id=request.template_id,
+                                 name=request.template_name)
+    except TemplateNotFound:
+        field_name, value = (("template.id", request.template_id) if request.template_id
+                             else ("template.name", request.template_name))
+        raise UnknownTemplate(
+            f"No template of yours has the {field_name.split('.')[1]} '{value}'",
+            details={field_name: ["No such template."]},
+        ) from None
+
+
+# --- planning -----------------------------------------------------------------------------
+
+
+def _content(rendered: RenderedContent) -> dict:
+    return {
+        "header": rendered.header,
+        "footer": rendered.footer,
+        "buttons": rendered.buttons or None,
+        "headerMedia": rendered.header_media,
+        "encoding": rendered.encoding,
+        "segments": rendered.segments,
+        "characters": rendered.characters,
+    }
+
+
+def _history(contact: Contact) -> dict[str, ChannelHistory]:
+    history = {}
+    for channel in CHANNELS:
+        recent = contact.channel_stats(channel)["recent"]
+        history[channel] = ChannelHistory(attempts=len(recent), delivered=recent.count("1"))
+    return history
+
+
+@dataclass
+class Planner:
+    """Plans the messages of one checked send (prices from one PriceBook)."""
+
+    customer: Customer
+    checked: CheckedSend
+    book: PriceBook
+    now: datetime
+
+    def price(self, contact: Contact, channel: str) -> Decimal:
+        country = contact.region_code if len(contact.region_code or "") == 2 else "*"
+        template = self.checked.template
+        return self.book.quote(
+            channel=channel, country=country, segments=self.checked.rendered[channel].segments,
+            category=template.category if template is not None else None,
+        ).amount
+
+    def plan(self, contact: Contact, requested: str) -> Message:
+        """One unsaved message for `contact` on `requested` ("sent" = routed)."""
+        message = self._new(contact, requested)
+        if contact.opt_out:  # never sent, never charged: FILTERED whatever the channel
+            channel = requested if requested != AUTO_CHANNEL else (
+                route(self._facts(contact)).channel or "")
+            if channel in self.checked.rendered:
+                self._on_channel(message, channel, contact)
+            message.channel = channel
+            return self._stopped(message, S.FILTERED, reasons.OPTED_OUT)
+        if requested == AUTO_CHANNEL:
+            decision = route(self._facts(contact))
+            message.routing_reason = decision.reason[:300]
+            if decision.channel is None:
+                only_whatsapp = contact.channels == ["whatsapp"]
+                code = (reasons.TEXT_NEEDS_CONVERSATION
+                        if self.checked.template is None and only_whatsapp else reasons.NO_CHANNEL)
+                return self._stopped(message, S.BLOCKED, code)
+            self._on_channel(message, decision.channel, contact)
+            message.fallbacks = list(decision.fallbacks)
+            message.alternatives = {
+                channel: {"body": self.checked.rendered[channel].body,
+                          "content": _content(self.checked.rendered[channel]),
+                          "price": str(self.price(contact, channel))}
+                for channel in decision.fallbacks
+            }
+        else:
+            message.routing_reason = f"{requested}: requested"
+            if requested == "whatsapp" and self.checked.template is None:
+                message.channel = requested
+                return self._stopped(message, S.BLOCKED, reasons.TEXT_NEEDS_CONVERSATION)
+            if requested not in contact.channels:
+                message.channel = requested
+                return self._stopped(message, S.BLOCKED, reasons.CHANNEL_UNAVAILABLE)
+            self._on_channel(message, requested, contact)
+        return message
+
+    def _facts(self, contact: Contact) -> RoutingFacts:
+        reachable = frozenset(contact.channels)
+        candidates = reachable & self.checked.content_channels
+        return RoutingFacts(
+            region_code=contact.region_code or "",
+            reachable=reachable,
+            content_channels=self.checked.content_channels,
+            contact_default=contact.default_channel if contact.default_channel_is_custom else None,
+            history=_history(contact),
+            prices={channel: self.price(contact, channel) for channel in candidates},
+            strategy=self.customer.routing_strategy,
+            regional_preference=settings.ROUTING_REGIONAL_PREFERENCE,
+            min_success_rate=settings.ROUTING_MIN_SUCCESS_RATE,
+            min_history=settings.ROUTING_MIN_HISTORY,
+        )
+
+    def _new(self, contact: Contact, requested: str) -> Message:
+        template = self.checked.template
+        request = self.checked.request
+        return Message(
+            id=uuid.uuid4(),
+            customer_id=self.customer.pk,
+            contact_id=contact.pk,
+            phone=contact.format_e164,
+            region_code=contact.region_code or "",
+            requested_channel=requested,
+            status=S.QUEUED,
+            template_id=template.pk if template is not None else None,
+            template_name=template.name if template is not None else "",
+            template_category=template.category if template is not None else "",
+            parameters=request.parameters if template is not None else {},
+            text=request.text or "",
+            sandbox=request.sandbox,
+            currency=self.customer.currency,
+            next_attempt_at=self.now,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+
+    def _on_channel(self, message: Message, channel: str, contact: Contact) -> None:
+        rendered = self.checked.rendered[channel]
+        message.channel = channel
+        message.body = rendered.body
+        message.content = _content(rendered)
+        message.price = message.original_price = self.price(contact, channel)
+
+    def _stopped(self, message: Message, status: str, code: str) -> Message:
+        message.status = status
+        message.reason_code = code
+        message.reason = reasons.reason_text(code)
+        message.price = message.original_price = Decimal("0")
+        message.next_attempt_at = None
+        message.fallbacks, message.alternatives = [], {}
+        return message

@@ -1,0 +1,109 @@
+"""Message operations: send (and the write side of acceptance), cancel, resend.
+
+`message_send` is what `POST /v3/messages`, the dashboard and any script call. It checks
+the whole request first (`messaging.sending.send_check`: nothing is written for a bad one),
+then in ONE transaction: finds or creates the contacts, plans every message (route, content,
+price), charges the whole request with one `balance_charge_batch` (all or nothing: 402 and
+nothing written), bulk-inserts the messages, their activities and events, and enqueues their
+dispatch jobs — with the database task backend the jobs are rows of that same transaction,
+so a rolled-back send leaves no job behind.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Customer
+from billing.pricing import PriceBook
+from billing.services import ChargeItem, balance_charge_batch
+from contacts.models import Contact, Source
+from contacts.services import contacts_get_or_create_for_numbers
+from messaging.errors import AllRecipientsOptedOut
+from messaging.lifecycle import Journal
+from messaging.models import ActivityKind, Message
+from messaging.sending import CheckedSend, Planner, SendRequest, send_check
+from messaging.statuses import MessageStatus
+from messaging.tasks import SCHEDULER
+
+S = MessageStatus
+
+
+@dataclass(frozen=True)
+class SendResult:
+    template: object | None
+    messages: list[Message]  # one per (recipient, channel), in the order of `to`
+
+
+def _recipients(customer: Customer, checked: CheckedSend) -> list[Contact]:
+    """The contacts of `to`, in order, each once (a number given twice, or as a number and
+    as its contact's id, is one recipient). Creates the unknown numbers' contacts."""
+    by_number, _ = contacts_get_or_create_for_numbers(
+        customer, numbers=list(checked.numbers.values()), source=Source.MESSAGE
+    )
+    contacts: dict = {}
+    for index in range(len(checked.request.to)):
+        contact = checked.contacts_by_id.get(index) or by_number.get(checked.numbers.get(index))
+        if contact is not None:
+            contacts.setdefault(contact.pk, contact)
+    return list(contacts.values())
+
+
+def _describe_acceptance(journal: Journal, message: Message, now) -> None:
+    if message.status == S.QUEUED:
+        journal.created(message, "Accepted" + (" (sandbox)" if message.sandbox else ""), at=now)
+    else:
+        journal.created(message, f"Not sent: {message.reason}", at=now)
+    if message.routing_reason:
+        journal.note(message, ActivityKind.ROUTED, f"Routed: {message.routing_reason}",
+                     price=message.original_price, at=now, from_number="")
+    if message.status == S.QUEUED and message.original_price > 0:
+        if message.sandbox:
+            journal.note(message, ActivityKind.CHARGED,
+                         f"Sandbox: not charged (would cost {message.original_price} "
+                         f"{message.currency})", at=now)
+        else:
+            journal.note(message, ActivityKind.CHARGED,
+                         f"Charged {message.original_price} {message.currency}",
+                         price=message.original_price, at=now)
+
+
+def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
+    """Accept a send: one message per recipient and requested channel (see the module doc).
+
+    Raises the first check's SentError (400), AllRecipientsOptedOut (422 BUSINESS_004) or
+    InsufficientBalance (402 BUSINESS_003) — with nothing written.
+    """
+    checked = send_check(customer, request)
+    book = PriceBook.load(customer)
+    now = timezone.now()
+    with transaction.atomic():
+        contacts = _recipients(customer, checked)
+        if all(contact.opt_out for contact in contacts):
+            raise AllRecipientsOptedOut(
+                details={"to": ["Every recipient has opted out of messages."]}
+            )
+        planner = Planner(customer=customer, checked=checked, book=book, now=now)
+        messages = [planner.plan(contact, channel)
+                    for contact in contacts for channel in checked.request.channels]
+        queued = [m for m in messages if m.status == S.QUEUED]
+        if not request.sandbox:
+            balance_charge_batch(customer, items=[
+                ChargeItem(m.pk, m.original_price, f"{m.channel} message to {m.phone}")
+                for m in queued if m.original_price > 0
+            ])
+        Message.objects.bulk_create(messages, batch_size=500)
+        journal = Journal(new_messages=True)
+        for message in messages:
+            _describe_acceptance(journal, message, now)
+        journal.flush()
+        size = settings.MESSAGE_DISPATCH_BATCH_SIZE
+        for start in range(0, len(queued), size):
+            SCHEDULER.dispatch([str(m.pk) for m in queued[start : start + size]])
+    return SendResult(template=checked.template, messages=messages)
+
+
+def message_total(messages: list[Message]) -> Decimal:
+    return sum((m.original_price for m in messages if m.status == S.QUEUED), Decimal("0"))
