@@ -319,3 +319,15 @@ LOGGING = {
 # Seconds between lifecycle steps, multiplied by SIMULATOR_DELAY_SCALE (0 = instant).
 SIMULATOR_DELAY_SCALE = env_float("SIMULATOR_DELAY_SCALE", 1.0)
 SIMULATOR_DELAYS = {"delivered": 1.5, "read": 3.0, "template_review": 5.0}
+
+# --- Templates ------------------------------------------------------------------
+# The simulated WhatsApp review rejects templates whose text contains one of these words.
+SIMULATOR_TEMPLATE_BANNED_WORDS = env_list("SIMULATOR_TEMPLATE_BANNED_WORDS", "casino,lottery")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "TemplateVariableTypeEnum": "templates_app.definition.VARIABLE_TYPES",
+    "TemplateHeaderTypeEnum": "templates_app.definition.HEADER_TYPES",
+    "TemplateButtonTypeEnum": "templates_app.definition.BUTTON_TYPES",
+    "TemplateTextTypeEnum": "templates_app.definition.TEXT_TYPES",
+    "TemplateStatusEnum": "templates_app.models.TemplateStatus",
+    "TemplateCategoryEnum": "templates_app.models.TemplateCategory",
+})
