@@ -361,7 +361,8 @@ class _Validator:
         if header_type == "text":
             if text is None:
                 return None
-            if "\n" in text or has_emoji(text) or any(ch in text for ch in "*_~"):
+            bare = PLACEHOLDER_RE.sub("", text)
+            if "\n" in bare or has_emoji(bare) or any(ch in bare for ch in "*_~"):
                 self.add(f"{path}.template", "A text header can't have newlines, emojis or "
                                              "formatting characters.")
             variables = self.bind(f"{path}.template", text, f"{path}.variables", raw.get("variables"))
