@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from templates_app import definition as defn
 from templates_app.models import Template, TemplateCategory, TemplateStatus
+from templates_app.services import LANGUAGE_RE
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 
@@ -192,12 +193,19 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
+def language_field() -> serializers.RegexField:
+    return serializers.RegexField(
+        LANGUAGE_RE.pattern, required=False, allow_null=True, max_length=16,
+        help_text="e.g. en_US (the default), pt_BR, fr.",
+        error_messages={"invalid": 'A language code like "en_US", "pt_BR" or "fr".'},
+    )
+
+
 class TemplateCreateSerializer(serializers.Serializer):
     definition = DefinitionField()
     category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False,
                                        allow_null=True, help_text="Detected when omitted.")
-    language = serializers.CharField(required=False, allow_null=True, max_length=16,
-                                     help_text="e.g. en_US (default).")
+    language = language_field()
     name = serializers.CharField(required=False, allow_null=True, max_length=100,
                                  help_text="Our extra: derived from the content when omitted.")
     display_name = serializers.CharField(required=False, allow_null=True, allow_blank=True,
@@ -222,7 +230,7 @@ class TemplateUpdateSerializer(serializers.Serializer):
                                          max_length=200)
     category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False,
                                        allow_null=True)
-    language = serializers.CharField(required=False, allow_null=True, max_length=16)
+    language = language_field()
     definition = DefinitionField(required=False, allow_null=True)
     submit_for_review = StrictBooleanField(required=False, default=False)
     sandbox = StrictBooleanField(required=False, default=False)
@@ -231,6 +239,13 @@ class TemplateUpdateSerializer(serializers.Serializer):
 class TemplateDeleteSerializer(serializers.Serializer):
     delete_from_meta = StrictBooleanField(required=False, allow_null=True, default=False)
     sandbox = StrictBooleanField(required=False, default=False)
+
+
+class TemplateDeletedSerializer(serializers.Serializer):
+    """The SDK reads no body; we answer like the contacts DELETE does."""
+
+    id = serializers.UUIDField()
+    deleted = serializers.BooleanField()
 
 
 class TemplatePreviewRequestSerializer(serializers.Serializer):

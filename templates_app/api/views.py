@@ -3,7 +3,7 @@
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +11,7 @@ from sent_project.api.pagination import PagePagination, paginate
 from sent_project.errors import ValidationFailed
 from templates_app.api.serializers import (
     TemplateCreateSerializer,
+    TemplateDeletedSerializer,
     TemplateDeleteSerializer,
     TemplatePreviewRequestSerializer,
     TemplatePreviewSerializer,
@@ -29,7 +30,10 @@ SEARCH_MAX_LENGTH = 200
 
 def _choices(request, name: str, allowed: list[str]) -> list[str]:
     """A comma-joined filter (`status=APPROVED,PENDING`), each value from `allowed`."""
-    values = [v.strip() for v in request.query_params.get(name, "").split(",") if v.strip()]
+    raw = request.query_params.get(name)
+    if raw is None:
+        return []
+    values = [value.strip() for value in raw.split(",")]
     unknown = [value for value in values if value not in allowed]
     if unknown:
         raise ValidationFailed(
@@ -46,6 +50,12 @@ def _text(request, name: str) -> str:
             code="VALIDATION_005", details={name: [f"At most {SEARCH_MAX_LENGTH} characters."]}
         )
     return value
+
+
+def _ignored_flag(request, name: str) -> None:
+    """A boolean filter we accept and ignore; still, only true/false is a boolean."""
+    if request.query_params.get(name, "false") not in ("true", "false"):
+        raise ValidationFailed(details={name: ["Must be true or false."]})
 
 
 def _headers(sandbox: bool) -> dict | None:
@@ -71,6 +81,7 @@ class TemplateListCreateView(APIView):
         ],
     )
     def get(self, request):
+        _ignored_flag(request, "is_welcome_playground")
         templates = templates_for(
             request.user.customer,
             statuses=_choices(request, "status", TemplateStatus.values),
@@ -147,7 +158,7 @@ class TemplateDetailView(APIView):
         operation_id="templates_delete",
         tags=TAGS,
         request=TemplateDeleteSerializer,
-        responses={204: OpenApiResponse(description="Deleted")},
+        responses={200: TemplateDeletedSerializer},
         description="Refused with 409 CONFLICT_007 while queued messages use the template.",
     )
     def delete(self, request, id):
@@ -158,7 +169,7 @@ class TemplateDetailView(APIView):
         data = serializer.validated_data
         template_delete(customer, template, delete_from_meta=bool(data["delete_from_meta"]),
                         sandbox=data["sandbox"])
-        return Response(status=204, headers=_headers(data["sandbox"]))
+        return Response({"id": template.pk, "deleted": True}, headers=_headers(data["sandbox"]))
 
 
 class TemplatePreviewView(APIView):

@@ -192,8 +192,11 @@ def test_the_list_filters_by_status_category_language_and_search(api_client, acc
 @pytest.mark.parametrize(("query", "code"), [
     ({"status": "LIVE"}, "VALIDATION_006"),
     ({"category": "PROMO"}, "VALIDATION_006"),
+    ({"category": ""}, "VALIDATION_006"),
+    ({"status": "APPROVED,"}, "VALIDATION_006"),
     ({"search": "x" * 201}, "VALIDATION_005"),
     ({"page": 0}, "VALIDATION_005"),
+    ({"is_welcome_playground": "null"}, "VALIDATION_001"),
 ])
 def test_bad_list_filters_are_400(api_client, query, code):
     response = api_client.get(URL, query)
@@ -356,23 +359,24 @@ def test_invalid_update_input_is_400(api_client, account):
 def test_deleting_a_template(api_client, account):
     template = make_template(account, status="APPROVED")
     response = api_client.delete(detail(template), {}, format="json")
-    assert response.status_code == 204 and response.content == b""
+    assert response.status_code == 200
+    assert response.json()["data"] == {"id": str(template.pk), "deleted": True}
     assert not Template.objects.filter(pk=template.pk).exists()
     assert api_client.get(detail(template)).status_code == 404
 
 
 def test_delete_works_without_a_body_and_with_the_sdk_options(api_client, account):
     first, second = make_template(account, name="a"), make_template(account, name="b")
-    assert api_client.delete(detail(first)).status_code == 204
+    assert api_client.delete(detail(first)).status_code == 200
     assert api_client.delete(detail(second), {"delete_from_meta": True},
-                             format="json").status_code == 204
+                             format="json").status_code == 200
     assert not Template.objects.exists()
 
 
 def test_a_sandbox_delete_keeps_the_template(api_client, account):
     template = make_template(account)
     response = api_client.delete(detail(template), {"sandbox": True}, format="json")
-    assert response.status_code == 204 and response["X-Sandbox"] == "true"
+    assert response.status_code == 200 and response["X-Sandbox"] == "true"
     assert Template.objects.filter(pk=template.pk).exists()
 
 
@@ -407,7 +411,7 @@ def test_delete_is_refused_while_queued_messages_use_the_template(api_client, ac
                                 "status__in": ("QUEUED", "PROCESSED", "ROUTED", "SCHEDULED")}
     assert Template.objects.filter(pk=template.pk).exists()
     messages.in_use = False
-    assert api_client.delete(detail(template), {}, format="json").status_code == 204
+    assert api_client.delete(detail(template), {}, format="json").status_code == 200
 
 
 def test_delete_rejects_a_non_boolean_option(api_client, account):
