@@ -26,6 +26,7 @@ from templates_app.errors import TemplateInReview, TemplateInUse, TemplateNameTa
 from templates_app.lifecycle import Source, apply_status, record_creation, template_approve
 from templates_app.models import Template, TemplateCategory
 from templates_app.models import TemplateStatus as S
+from templates_app.validation import definition_normalize
 
 DEFAULT_LANGUAGE = "en_US"
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,3})?$")
@@ -84,7 +85,7 @@ def _check_language(language, errors: dict) -> str | None:
 
 def _normalize(definition, *, category: str, errors: dict) -> dict | None:
     try:
-        return defn.definition_normalize(definition, category=category)
+        return definition_normalize(definition, category=category)
     except ValidationFailed as failure:
         errors.update(failure.details or {})
         return None

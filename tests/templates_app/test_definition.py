@@ -8,12 +8,12 @@ import pytest
 from sent_project.errors import ValidationFailed
 from templates_app.definition import (
     definition_channels,
-    definition_normalize,
     definition_variables,
     derive_display_name,
     derive_name,
     detect_category,
 )
+from templates_app.validation import definition_normalize
 from tests.templates_app.factories import content, definition, pair_definition, variable
 
 MC = "definition.body.multiChannel"

@@ -4,9 +4,9 @@ SMS flattening with encoding and segments, WhatsApp structure, AUTHENTICATION ex
 import pytest
 
 from sent_project.errors import SentError
-from templates_app.definition import definition_normalize
 from templates_app.models import Template
 from templates_app.rendering import RenderedContent, render_template, render_text, template_preview
+from templates_app.validation import definition_normalize
 from tests.templates_app.factories import content, definition, pair_definition, variable
 
 PARAMS = {"name": "Ana", "order_id": "A-1001"}
