@@ -12,7 +12,7 @@ from django.db import transaction
 
 from messaging.events import event_emit
 from sent_project.errors import ValidationFailed
-from templates_app.errors import TemplateTransitionRefused
+from templates_app.errors import TemplateNotFound, TemplateTransitionRefused
 from templates_app.models import Template, TemplateStatusChange
 from templates_app.models import TemplateStatus as S
 
@@ -74,8 +74,17 @@ def apply_status(template: Template, status: str, *, source: str, reason: str = 
     return change
 
 
+def locked_templates():
+    """Templates with their customer, locking only the template rows (never the customer's,
+    which billing updates for every charge)."""
+    return Template.objects.select_related("customer").select_for_update(of=("self",))
+
+
 def _locked(template: Template) -> Template:
-    return Template.objects.select_related("customer").select_for_update().get(pk=template.pk)
+    locked = locked_templates().filter(pk=template.pk).first()
+    if locked is None:
+        raise TemplateNotFound()
+    return locked
 
 
 def _operator_action(template: Template, status: str, *, allowed_from: frozenset, source: str,
@@ -118,10 +127,7 @@ def template_review_verdict(template_id, *, review_id: int, approved: bool, reas
     approved by an operator, resubmitted, or deleted meanwhile) changes nothing.
     Returns "approved", "rejected", "stale" or "gone"."""
     with transaction.atomic():
-        template = (
-            Template.objects.select_related("customer").select_for_update()
-            .filter(pk=template_id).first()
-        )
+        template = locked_templates().filter(pk=template_id).first()
         if template is None:
             return "gone"
         latest = template.status_changes.order_by("-id").values_list("id", flat=True).first()

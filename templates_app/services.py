@@ -22,8 +22,19 @@ from django.db.models import prefetch_related_objects
 from sent_project.errors import ValidationFailed
 from templates_app import definition as defn
 from templates_app import review
-from templates_app.errors import TemplateInReview, TemplateInUse, TemplateNameTaken
-from templates_app.lifecycle import Source, apply_status, record_creation, template_approve
+from templates_app.errors import (
+    TemplateInReview,
+    TemplateInUse,
+    TemplateNameTaken,
+    TemplateNotFound,
+)
+from templates_app.lifecycle import (
+    Source,
+    apply_status,
+    locked_templates,
+    record_creation,
+    template_approve,
+)
 from templates_app.models import Template, TemplateCategory
 from templates_app.models import TemplateStatus as S
 from templates_app.validation import definition_normalize
@@ -117,7 +128,7 @@ def _free_name(customer, base: str) -> str:
 def _insert(template: Template, *, requested_name: str | None, derived_name: str) -> None:
     """Insert with a name unique for the customer: the requested one (else 409), or the
     derived one with the first free `_2`, `_3`… suffix (retried if a concurrent insert won)."""
-    for _attempt in range(5):
+    for _attempt in range(10):
         template.name = requested_name or _free_name(template.customer, derived_name)
         try:
             with transaction.atomic():
@@ -180,10 +191,10 @@ def template_create(
 
 
 def _locked(customer, template: Template) -> Template:
-    return (
-        Template.objects.select_related("customer").select_for_update()
-        .get(pk=template.pk, customer=customer)
-    )
+    locked = locked_templates().filter(pk=template.pk, customer=customer).first()
+    if locked is None:  # deleted meanwhile
+        raise TemplateNotFound()
+    return locked
 
 
 def template_update(
