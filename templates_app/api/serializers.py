@@ -201,6 +201,36 @@ def language_field() -> serializers.RegexField:
     )
 
 
+def comma_choices(choices: list[str], example: str) -> serializers.RegexField:
+    """One or more of `choices`, comma-joined (`APPROVED,PENDING`); the serializer splits it."""
+    alternatives = "|".join(choices)
+    return serializers.RegexField(
+        rf"^({alternatives})(,({alternatives}))*$", required=False,
+        help_text=f"One or more, comma-joined: {example}.",
+        error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
+    )
+
+
+class TemplateListQuerySerializer(serializers.Serializer):
+    """GET /v3/templates filters (`page`/`page_size` are the paginator's). A present but
+    empty value is invalid, as everywhere in the API."""
+
+    search = serializers.CharField(required=False, max_length=200,
+                                   help_text="Part of the name, display name or text.")
+    category = comma_choices(TemplateCategory.values, "UTILITY,MARKETING")
+    status = comma_choices(TemplateStatus.values, "APPROVED,PENDING")
+    language = serializers.RegexField(LANGUAGE_RE.pattern, required=False, max_length=16,
+                                      help_text="e.g. en_US")
+    is_welcome_playground = serializers.BooleanField(required=False,
+                                                     help_text="Accepted and ignored.")
+
+    def validate_category(self, value: str) -> list[str]:
+        return value.split(",")
+
+    def validate_status(self, value: str) -> list[str]:
+        return value.split(",")
+
+
 class TemplateCreateSerializer(serializers.Serializer):
     definition = DefinitionField()
     category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False,

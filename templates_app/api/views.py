@@ -8,54 +8,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.errors import ValidationFailed
 from templates_app.api.serializers import (
     TemplateCreateSerializer,
     TemplateDeletedSerializer,
     TemplateDeleteSerializer,
+    TemplateListQuerySerializer,
     TemplatePreviewRequestSerializer,
     TemplatePreviewSerializer,
     TemplateSerializer,
     TemplateUpdateSerializer,
 )
-from templates_app.models import TemplateCategory, TemplateStatus
 from templates_app.rendering import template_preview
 from templates_app.selectors import template_get, templates_for
 from templates_app.services import template_create, template_delete, template_update
 
 TAGS = ["Templates"]
 SANDBOX_HEADERS = {"X-Sandbox": "true"}
-SEARCH_MAX_LENGTH = 200
-
-
-def _choices(request, name: str, allowed: list[str]) -> list[str]:
-    """A comma-joined filter (`status=APPROVED,PENDING`), each value from `allowed`."""
-    raw = request.query_params.get(name)
-    if raw is None:
-        return []
-    values = [value.strip() for value in raw.split(",")]
-    unknown = [value for value in values if value not in allowed]
-    if unknown:
-        raise ValidationFailed(
-            code="VALIDATION_006",
-            details={name: [f"Unknown value(s) {', '.join(unknown)}: use {', '.join(allowed)}."]},
-        )
-    return values
-
-
-def _text(request, name: str) -> str:
-    value = request.query_params.get(name, "").replace("\x00", "")
-    if len(value) > SEARCH_MAX_LENGTH:
-        raise ValidationFailed(
-            code="VALIDATION_005", details={name: [f"At most {SEARCH_MAX_LENGTH} characters."]}
-        )
-    return value
-
-
-def _ignored_flag(request, name: str) -> None:
-    """A boolean filter we accept and ignore; still, only true/false is a boolean."""
-    if request.query_params.get(name, "false") not in ("true", "false"):
-        raise ValidationFailed(details={name: ["Must be true or false."]})
 
 
 def _headers(sandbox: bool) -> dict | None:
@@ -70,24 +38,18 @@ class TemplateListCreateView(APIView):
         operation_id="templates_list",
         tags=TAGS,
         responses=TemplateSerializer(many=True),
-        parameters=[
-            OpenApiParameter("search", str, description="Part of the name, display name or text."),
-            OpenApiParameter("category", str, enum=TemplateCategory.values,
-                             description="Also several, comma-joined."),
-            OpenApiParameter("status", str, enum=TemplateStatus.values,
-                             description="Also several, comma-joined: APPROVED,PENDING."),
-            OpenApiParameter("language", str, description="e.g. en_US"),
-            OpenApiParameter("is_welcome_playground", bool, description="Accepted and ignored."),
-        ],
+        parameters=[TemplateListQuerySerializer],
     )
     def get(self, request):
-        _ignored_flag(request, "is_welcome_playground")
+        query = TemplateListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
         templates = templates_for(
             request.user.customer,
-            statuses=_choices(request, "status", TemplateStatus.values),
-            categories=_choices(request, "category", TemplateCategory.values),
-            language=_text(request, "language"),
-            search=_text(request, "search"),
+            statuses=filters.get("status"),
+            categories=filters.get("category"),
+            language=filters.get("language"),
+            search=filters.get("search", ""),
         )
         return paginate(request, self, templates, TemplateSerializer)
 

@@ -6,19 +6,15 @@ import uuid
 
 import pytest
 
-from tests.templates_app.factories import make_template
+from tests.templates_app.factories import template_path_ids
 
 # path template → builder(owner customer) → {path parameter: value}. Every id-bearing path in
 # the schema must have one: a new endpoint without it fails `test_every_id_path_is_covered`.
 ID_MAKERS: dict = {}
-
-
-def _template_id(customer) -> dict:
-    return {"id": str(make_template(customer, name=f"bola_{uuid.uuid4().hex[:8]}").pk)}
-
-
-ID_MAKERS["/v3/templates/{id}"] = _template_id
-ID_MAKERS["/v3/templates/{id}/preview"] = _template_id
+ID_MAKERS.update({path: template_path_ids for path in [
+    "/v3/templates/{id}",
+    "/v3/templates/{id}/preview",
+]})
 
 PARAM = re.compile(r"{(\w+)}")
 METHODS = ["get", "put", "patch", "delete", "post"]

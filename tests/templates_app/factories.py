@@ -1,5 +1,7 @@
 """Builders for template tests (plain functions, RapidPro style)."""
 
+import uuid
+
 from templates_app import lifecycle
 from templates_app.models import Template
 from templates_app.services import template_create, template_submit
@@ -59,3 +61,8 @@ def make_template(customer, *, status: str = Template.Status.DRAFT, definition_=
         Template.objects.filter(pk=template.pk).update(status=status)
         template.refresh_from_db()
     return template
+
+
+def template_path_ids(customer) -> dict:
+    """Path parameters of a fresh template of `customer` (the BOLA sweep's builder)."""
+    return {"id": str(make_template(customer, name=f"bola_{uuid.uuid4().hex[:8]}").pk)}
