@@ -152,7 +152,8 @@ class TemplateSerializer(serializers.Serializer):
     """A template: the SDK's fields, then ours (display name, definition, review details,
     status history)."""
 
-    id = serializers.UUIDField()
+    id = serializers.UUIDField(allow_null=True,
+                               help_text="null only on a sandbox create (nothing was created)")
     customer_id = serializers.UUIDField()
     name = serializers.CharField(help_text="Unique per account; send with template.name.")
     category = serializers.ChoiceField(choices=TemplateCategory.choices)

@@ -3,7 +3,7 @@
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -57,7 +57,10 @@ class TemplateListCreateView(APIView):
         operation_id="templates_create",
         tags=TAGS,
         request=TemplateCreateSerializer,
-        responses={201: TemplateSerializer},
+        responses={
+            201: TemplateSerializer,
+            200: OpenApiResponse(TemplateSerializer, "Sandbox: checked, nothing created (id null)"),
+        },
         description="Created DRAFT, or with `submit_for_review: true` sent to review "
         "(PENDING; SMS-only templates are APPROVED at once).",
     )
@@ -76,8 +79,10 @@ class TemplateListCreateView(APIView):
             creation_source=data.get("creation_source"),
             sandbox=data["sandbox"],
         )
-        return Response(TemplateSerializer(template).data, status=201,
-                        headers=_headers(data["sandbox"]))
+        body = TemplateSerializer(template).data
+        if data["sandbox"]:
+            return Response({**body, "id": None}, headers=SANDBOX_HEADERS)
+        return Response(body, status=201)
 
 
 class TemplateDetailView(APIView):

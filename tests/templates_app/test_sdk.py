@@ -96,4 +96,5 @@ def test_sandbox_calls_answer_without_writing(sdk, live_account):
     created = sdk.templates.with_raw_response.create(definition=DEFINITION, sandbox=True)
     assert created.headers["X-Sandbox"] == "true"
     assert created.parse().data.status == "DRAFT"
+    assert created.parse().data.id is None
     assert not Template.objects.exists()

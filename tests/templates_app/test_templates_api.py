@@ -119,9 +119,10 @@ def test_create_ignores_fields_the_caller_may_not_set(api_client, account, other
 def test_a_sandbox_create_answers_for_real_and_stores_nothing(api_client):
     response = api_client.post(URL, {"definition": definition(), "sandbox": True,
                                      "submit_for_review": True}, format="json")
-    assert response.status_code == 201
+    assert response.status_code == 200  # not 201: nothing was created
     assert response["X-Sandbox"] == "true"
     assert response.json()["data"]["status"] == "PENDING"
+    assert response.json()["data"]["id"] is None
     assert not Template.objects.exists() and not Event.objects.exists()
 
 
