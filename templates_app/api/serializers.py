@@ -212,12 +212,19 @@ def comma_choices(choices: list[str], example: str) -> serializers.RegexField:
     )
 
 
+class SearchField(serializers.CharField):
+    """Free text to match; NUL characters (which no stored text holds) are dropped."""
+
+    def to_internal_value(self, data) -> str:
+        return super().to_internal_value(str(data).replace("\x00", ""))
+
+
 class TemplateListQuerySerializer(serializers.Serializer):
     """GET /v3/templates filters (`page`/`page_size` are the paginator's). A present but
     empty value is invalid, as everywhere in the API."""
 
-    search = serializers.CharField(required=False, max_length=200,
-                                   help_text="Part of the name, display name or text.")
+    search = SearchField(required=False, max_length=200,
+                         help_text="Part of the name, display name or text.")
     category = comma_choices(TemplateCategory.values, "UTILITY,MARKETING")
     status = comma_choices(TemplateStatus.values, "APPROVED,PENDING")
     language = serializers.RegexField(LANGUAGE_RE.pattern, required=False, max_length=16,

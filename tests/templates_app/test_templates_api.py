@@ -187,6 +187,7 @@ def test_the_list_filters_by_status_category_language_and_search(api_client, acc
     assert names(language="pt_BR") == ["otp_login"]
     assert names(search="OTP") == ["otp_login"]
     assert names(search="attached") == ["receipt"]
+    assert names(search="atta\x00ched") == ["receipt"]
     assert names(is_welcome_playground="true") == ["otp_login", "receipt", "welcome"]
 
 
