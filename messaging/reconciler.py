@@ -43,6 +43,9 @@ S = MessageStatus
 RECONCILE_JOB = "messages_reconcile"
 DISPATCH_TASK = "messaging.tasks.message_dispatch"
 BATCH = 1000
+# A message's dispatch job is enqueued in the transaction that makes it due, so within
+# seconds of its `next_attempt_at`.
+QUEUE_SLACK = timedelta(seconds=60)
 
 
 def reconcile(*, scheduler: Scheduler, now: datetime | None = None) -> dict:
@@ -64,9 +67,9 @@ def requeue_lost_jobs(*, scheduler: Scheduler, now: datetime) -> int:
     overdue = now - timedelta(seconds=settings.MESSAGE_STUCK_QUEUED_SECONDS)
     oldest_waiting = task_backend.oldest_waiting_job(DISPATCH_TASK)
     if oldest_waiting is not None:
-        # Workers are behind: a message due after the oldest waiting job is still queued
-        # behind it, not lost.
-        overdue = min(overdue, oldest_waiting)
+        # Workers are behind: a message due about when the oldest waiting job was enqueued
+        # (or later) has its job still waiting in the queue, not lost.
+        overdue = min(overdue, oldest_waiting - QUEUE_SLACK)
     stuck = Message.objects.filter(status=S.QUEUED, next_attempt_at__lt=overdue)
     ids = list(stuck.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH])
     if not ids:

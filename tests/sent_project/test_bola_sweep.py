@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from tests.messaging.factories import message_path_ids
 from tests.messaging.webhook_helpers import webhook_path_ids
 from tests.templates_app.factories import template_path_ids
 
@@ -28,6 +29,10 @@ ID_MAKERS.update(
 ID_MAKERS.update({path: template_path_ids for path in [
     "/v3/templates/{id}",
     "/v3/templates/{id}/preview",
+]})
+ID_MAKERS.update({path: message_path_ids for path in [
+    "/v3/messages/{message_id}",
+    "/v3/messages/{message_id}/activities",
 ]})
 
 PARAM = re.compile(r"{(\w+)}")

@@ -1,0 +1,117 @@
+"""GET /v3/messages/{id}, /v3/messages/{id}/activities and the GET /v3/messages history."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from messaging.models import Message
+from tests.messaging.factories import make_approved_template, make_contact, number, send
+from tests.tasks import run_queued_tasks
+
+
+@pytest.fixture
+def template(account):
+    return make_approved_template(account)
+
+
+@pytest.fixture
+def delivered(account, template):
+    [message] = send(account, number(65))
+    run_queued_tasks(include_future=True)
+    message.refresh_from_db()
+    return message
+
+
+def test_a_message_has_the_contract_shape(api_client, account, delivered, template):
+    data = api_client.get(f"/v3/messages/{delivered.pk}").json()["data"]
+
+    assert data["id"] == str(delivered.pk)
+    assert data["customer_id"] == str(account.pk)
+    assert data["contact_id"] == str(delivered.contact_id)
+    assert (data["direction"], data["channel"], data["status"]) == ("OUTBOUND", "sms", "DELIVERED")
+    assert (data["phone"], data["phone_international"], data["region_code"]) == (
+        "+14155550065", "+1 415-555-0065", "US")
+    assert (data["template_id"], data["template_name"], data["template_category"]) == (
+        str(template.pk), "order_shipped", "UTILITY")
+    assert (data["price"], data["active_contact_price"]) == (0.0083, 0.0)
+    assert set(data["message_body"]) >= {"content", "header", "footer", "subject", "buttons",
+                                          "headerMedia", "media"}
+    assert data["events"][0] == {"status": "QUEUED", "timestamp": data["events"][0]["timestamp"],
+                                 "description": "Accepted"}
+    assert data["created_at"] and data["delivered_at"]
+
+
+def test_a_message_outlives_its_template(api_client, account, delivered, template):
+    template.delete()
+    data = api_client.get(f"/v3/messages/{delivered.pk}").json()["data"]
+    assert data["template_name"] == "order_shipped"
+    assert data["message_body"]["content"] == delivered.body
+
+
+def test_another_accounts_message_is_404_like_a_missing_one(other_api_client, delivered):
+    theirs = other_api_client.get(f"/v3/messages/{delivered.pk}")
+    missing = other_api_client.get(f"/v3/messages/{uuid.uuid4()}")
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json()["error"]["code"] == "RESOURCE_003"
+    assert other_api_client.get(f"/v3/messages/{delivered.pk}/activities").status_code == 404
+
+
+def test_the_detail_is_two_queries(api_client, delivered, django_assert_num_queries):
+    with django_assert_num_queries(3):  # the key, the message, its history
+        assert api_client.get(f"/v3/messages/{delivered.pk}").status_code == 200
+
+
+def test_activities_are_paginated(api_client, delivered):
+    data = api_client.get(f"/v3/messages/{delivered.pk}/activities?page_size=2").json()["data"]
+    assert len(data["activities"]) == 2
+    assert data["pagination"]["has_more"] is True
+    assert data["activities"][0]["status"] == "DELIVERED"
+
+
+def test_the_history_lists_newest_first_with_filters(api_client, account, template):
+    contact = make_contact(account, number(60))
+    first = send(account, number(60))[0]
+    failed = send(account, number(92))[0]
+    run_queued_tasks(include_future=True)
+    third = send(account, number(61))[0]
+
+    def ids(query: str = "") -> list[str]:
+        response = api_client.get(f"/v3/messages{query}")
+        assert response.status_code == 200, response.content
+        return [m["id"] for m in response.json()["data"]["messages"]]
+
+    assert ids() == [str(third.pk), str(failed.pk), str(first.pk)]
+    assert ids("?status=FAILED") == [str(failed.pk)]
+    assert ids("?status=FAILED,QUEUED") == [str(third.pk), str(failed.pk)]
+    assert ids("?channel=whatsapp") == [str(failed.pk)]
+    assert ids(f"?contact_id={contact.pk}") == [str(first.pk)]
+    assert ids(f"?template_id={uuid.uuid4()}") == []
+    after = (timezone.now() - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert len(ids(f"?created_after={after}")) == 3
+    assert ids(f"?created_before={after}") == []
+
+
+@pytest.mark.parametrize("query", ["?status=", "?status=sent", "?channel=pigeon",
+                                   "?contact_id=x", "?created_after=yesterday", "?page=0"])
+def test_bad_filters_are_400(api_client, db, query):
+    response = api_client.get(f"/v3/messages{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"].startswith("VALIDATION_")
+
+
+def test_the_history_never_shows_another_accounts_messages(other_api_client, delivered):
+    assert other_api_client.get("/v3/messages").json()["data"]["messages"] == []
+
+
+def test_the_history_page_is_a_fixed_number_of_queries(
+    api_client, account, template, django_assert_num_queries
+):
+    send(account, [number(50 + i) for i in range(25)])
+    with django_assert_num_queries(4):  # key, page, count, histories
+        response = api_client.get("/v3/messages?page_size=20")
+    data = response.json()["data"]
+    assert len(data["messages"]) == 20
+    assert data["pagination"]["total_count"] == 25
+    assert Message.objects.count() == 25
