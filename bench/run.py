@@ -157,6 +157,15 @@ SETUP_HOOKS: list = []
 # Extra measurements that are not wrk runs: function(account, base_url) -> list of result dicts.
 EXTRA_MEASUREMENTS: list = []
 
+# Messages (bench/messages.py): the real single-recipient send against the reference, then
+# the 1,000-recipient send and the end-to-end throughput.
+from bench import messages as _messages  # noqa: E402
+
+_messages.harness = sys.modules[__name__]  # manage(), bench_env(), DB_URL: this module's
+SCENARIOS.append(("POST /v3/messages (1 recipient)", _messages.single_send))
+SETUP_HOOKS.append(_messages.setup_messaging)
+EXTRA_MEASUREMENTS += [_messages.thousand_recipients, _messages.end_to_end]
+
 
 def main() -> int:
     if not shutil.which("wrk"):

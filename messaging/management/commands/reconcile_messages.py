@@ -31,7 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, schedule: bool, every: float, **options):
         if schedule:
             booked = schedule_ensure()
-            self.stdout.write("reconcile job booked" if booked else "reconcile job already booked")
+            if options["verbosity"]:
+                self.stdout.write("reconcile job booked" if booked else "reconcile job already booked")
             return
         try:
             while True:

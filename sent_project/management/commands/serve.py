@@ -41,6 +41,9 @@ class Command(BaseCommand):
             )
         # Re-drives webhook work whose task was lost (README.d/webhooks.md).
         processes.append(subprocess.Popen([*manage, "webhooks_sweep", "--every", "60"]))
+        # Books the self-rescheduling message reconciler; the workers keep it running
+        # (README.d/messaging.md).
+        call_command("reconcile_messages", "--schedule", verbosity=0)
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
         self.stdout.write(f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "

@@ -1,0 +1,143 @@
+"""The messaging benchmarks, run by `make bench` (bench/run.py):
+
+- `POST /v3/messages`, one recipient (wrk, against the reference endpoint's requests/s);
+- a 1,000-recipient send: how long until it is accepted (202), new numbers each time;
+- end to end: accepted → DELIVERED with 2 `db_worker` processes and the simulator at zero
+  delay, in messages/s (3 × 1,000 recipients per run, a mix of WhatsApp and SMS numbers).
+"""
+
+import json
+import statistics
+import subprocess
+import time
+
+import httpx
+import psycopg
+
+TEMPLATE = "bench_order"
+PARAMETERS = {"name": "Ana", "order_id": "A-1001"}
+CREATE_TEMPLATE = """
+from billing.models import Customer
+from templates_app import lifecycle
+from templates_app.services import template_create
+customer = Customer.objects.get(pk="{customer_id}")
+text = "Hi {{{{0:name}}}}, your order {{{{1:order_id}}}} has shipped and arrives soon."
+definition = {{"body": {{"multiChannel": {{"type": "text", "template": text, "variables": [
+    {{"id": 0, "name": "name", "type": "variable", "props": {{"variableType": "text"}}}},
+    {{"id": 1, "name": "order_id", "type": "variable", "props": {{"variableType": "text"}}}}]}}}}}}
+template = template_create(customer, definition=definition, category="UTILITY", name="{name}")
+lifecycle.template_approve(template)
+"""
+# bench/run.py, set by it when it loads this module (its manage(), bench_env(), DB_URL…).
+harness = None
+RUNS_1000 = 5
+E2E_RUNS = 3
+E2E_SENDS = 3  # 1,000-recipient sends per end-to-end run
+FINAL = ("DELIVERED", "READ", "FAILED")
+
+
+def send_body(to: list[str]) -> dict:
+    return {"to": to, "template": {"name": TEMPLATE, "parameters": PARAMETERS}}
+
+
+def numbers(start: int, count: int, *, endings=range(100)) -> list[str]:
+    """`count` distinct valid US numbers (block `start` on), ending in the simulator endings
+    given, cycled: each block of len(endings) numbers shares its other digits."""
+    endings = list(endings)
+    result = []
+    for i in range(count):
+        block = start + i // len(endings)
+        exchange, line = 200 + (block // 100) % 800, (block % 100) * 100 + endings[i % len(endings)]
+        result.append(f"+1415{exchange:03d}{line:04d}")
+    return result
+
+
+def setup_messaging(account: dict) -> dict:
+    harness.manage("shell", "-c", CREATE_TEMPLATE.format(customer_id=account["customer_id"],
+                                                 name=TEMPLATE))
+    return {"message_template": TEMPLATE}
+
+
+def single_send(account: dict) -> dict:
+    return {"path": "/v3/messages", "method": "POST",
+            "body": json.dumps(send_body(["+14155550160"]))}
+
+
+def spread(name: str, values: list[float], unit: str, **extra) -> dict:
+    return {"scenario": name, f"median_{unit}": round(statistics.median(values), 3),
+            f"min_{unit}": round(min(values), 3), f"max_{unit}": round(max(values), 3),
+            "runs": len(values), **extra}
+
+
+def thousand_recipients(account: dict, base_url: str) -> list[dict]:
+    """Seconds until a 1,000-recipient send is accepted (new contacts each time)."""
+    seconds = []
+    with httpx.Client(base_url=base_url, timeout=60,
+                      headers={"x-api-key": account["api_key"]}) as client:
+        for run in range(RUNS_1000):
+            body = send_body(numbers(2000 + run * 10, 1000))
+            started = time.perf_counter()
+            response = client.post("/v3/messages", json=body)
+            seconds.append(time.perf_counter() - started)
+            assert response.status_code == 202, response.text[:500]
+    return [spread("POST /v3/messages, 1,000 recipients (accepted)", seconds, "s",
+                   goal="< 1 s", ratio_to_goal=round(1.0 / statistics.median(seconds), 2))]
+
+
+def _unfinished(conn) -> int:
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM messaging_message WHERE status IN "
+        "('QUEUED', 'PROCESSED', 'SENT')) + (SELECT count(*) FROM django_tasks_database_dbtaskresult"
+        " WHERE status IN ('READY', 'RUNNING') AND task_path LIKE 'messaging.tasks.message_%%')"
+    ).fetchone()
+    return row[0]
+
+
+def _wait(conn, condition, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("end-to-end benchmark: timed out")
+        time.sleep(0.05)
+
+
+def end_to_end(account: dict, base_url: str) -> list[dict]:
+    """accepted → DELIVERED (or READ) messages/s, 2 workers, simulator at zero delay."""
+    workers = [
+        subprocess.Popen([harness.PYTHON, "manage.py", "db_worker", "--queue-name", "*",
+                          "--interval", "0.05", "--no-reload", "--no-startup-delay"],
+                         cwd=harness.ROOT, env=harness.bench_env())
+        for _ in range(2)
+    ]
+    rates = []
+    try:
+        with psycopg.connect(harness.DB_URL, autocommit=True) as conn, httpx.Client(
+            base_url=base_url, timeout=60, headers={"x-api-key": account["api_key"]}
+        ) as client:
+            _wait(conn, lambda: _unfinished(conn) == 0)  # what earlier scenarios queued
+            for run in range(E2E_RUNS):
+                batches = [numbers(5000 + (run * E2E_SENDS + i) * 20, 1000, endings=range(80))
+                           for i in range(E2E_SENDS)]
+                started = time.perf_counter()
+                ids = []
+                for to in batches:
+                    response = client.post("/v3/messages", json=send_body(to))
+                    assert response.status_code == 202, response.text[:500]
+                    ids += [r["message_id"] for r in response.json()["data"]["recipients"]]
+
+                def done():
+                    row = conn.execute(
+                        "SELECT count(*) FROM messaging_message WHERE id = ANY(%s::uuid[]) "
+                        "AND status = ANY(%s)", [ids, list(FINAL)]).fetchone()
+                    return row[0] == len(ids)
+
+                _wait(conn, done)
+                rates.append(len(ids) / (time.perf_counter() - started))
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=20)
+    return [spread(f"end to end: accepted → DELIVERED ({E2E_SENDS}×1,000, 2 workers)", rates,
+                   "msg_per_s", goal="≥ 300 msg/s",
+                   ratio_to_goal=round(statistics.median(rates) / 300, 2))]
