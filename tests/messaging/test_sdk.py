@@ -43,7 +43,9 @@ def test_every_simulator_row_through_the_sdk(sdk, template, digits, channel, sta
     assert activities.message_id == recipient.message_id
     assert activities.activities[0].status == status
     assert all(isinstance(a.price, str) for a in activities.activities)
-    assert provider_calls(Message.objects.get(pk=recipient.message_id)) == (2 if digits == 97 else 1)
+    # One hand-off per channel: the retry of 95–99 and the fallback of 80–89 make two.
+    calls = provider_calls(Message.objects.get(pk=recipient.message_id))
+    assert calls == (2 if digits in (85, 97) else 1)
 
 
 def test_the_sdk_sends_free_text_and_to_many(sdk, template):
