@@ -71,7 +71,7 @@ def test_a_negotiated_price_is_added_on_the_customer_page(admin_client, account)
         "email": "",
         "description": "",
         "default_region": "US",
-        "low_balance_threshold": "5",
+        "low_balance_threshold": "5", "routing_strategy": "prefer_whatsapp",
         "api_keys-TOTAL_FORMS": "1",
         "api_keys-INITIAL_FORMS": "1",
         "api_keys-0-id": str(account.api_keys.get().pk),

@@ -13,7 +13,7 @@ def test_the_customer_balance_is_read_only_in_the_admin(admin_client, account):
     admin_client.post(
         f"/admin/billing/customer/{account.pk}/change/",
         {"name": "Acme", "email": "", "description": "", "default_region": "US",
-         "low_balance_threshold": "5", "balance": "999999",
+         "low_balance_threshold": "5", "routing_strategy": "prefer_whatsapp", "balance": "999999",
          "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0",
          "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
          "price_overrides-TOTAL_FORMS": "0", "price_overrides-INITIAL_FORMS": "0"},
@@ -26,7 +26,7 @@ def test_adding_a_customer_in_the_admin_works(admin_client, db):
     response = admin_client.post(
         "/admin/billing/customer/add/",
         {"name": "Hooli", "email": "ops@hooli.test", "description": "", "default_region": "gb",
-         "low_balance_threshold": "5",
+         "low_balance_threshold": "5", "routing_strategy": "prefer_whatsapp",
          "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0",
          "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
          "price_overrides-TOTAL_FORMS": "0", "price_overrides-INITIAL_FORMS": "0"},
