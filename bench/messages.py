@@ -93,6 +93,14 @@ def _unfinished(conn) -> int:
     return row[0]
 
 
+def _all_final(conn, ids: list[str]) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM messaging_message WHERE id = ANY(%s::uuid[]) AND status = ANY(%s)",
+        [ids, list(FINAL)],
+    ).fetchone()
+    return row[0] == len(ids)
+
+
 def _wait(conn, condition, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -124,14 +132,7 @@ def end_to_end(account: dict, base_url: str) -> list[dict]:
                     response = client.post("/v3/messages", json=send_body(to))
                     assert response.status_code == 202, response.text[:500]
                     ids += [r["message_id"] for r in response.json()["data"]["recipients"]]
-
-                def done():
-                    row = conn.execute(
-                        "SELECT count(*) FROM messaging_message WHERE id = ANY(%s::uuid[]) "
-                        "AND status = ANY(%s)", [ids, list(FINAL)]).fetchone()
-                    return row[0] == len(ids)
-
-                _wait(conn, done)
+                _wait(conn, lambda ids=ids: _all_final(conn, ids))
                 rates.append(len(ids) / (time.perf_counter() - started))
     finally:
         for worker in workers:

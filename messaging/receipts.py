@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from messaging import reasons
-from messaging.dispatch import MESSAGE_FIELDS, count_outcome, contacts_update
+from messaging.dispatch import MESSAGE_FIELDS, contacts_update, count_outcome
 from messaging.lifecycle import Journal, status_set
 from messaging.models import ActivityKind, Message
 from messaging.statuses import MessageStatus

@@ -9,11 +9,12 @@ are no-ops.
 
 from datetime import datetime
 
+from django_tasks_db.models import DBTaskResult
+
 from django.conf import settings
 from django.db.models import Min
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 WORKER_LOST = "messaging.reconciler.WorkerLost"

@@ -19,6 +19,7 @@ with the first result, and nothing is sent again.
 import uuid
 
 import phonenumbers
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -104,7 +105,7 @@ class SimulatorSms(_SimulatorBase):
         if 90 <= digits <= 94:
             raise ProviderError("Carrier rejected the message: unreachable handset",
                                 permanent=True, code="DELIVERY_004")
-        if 95 <= digits and record.attempts == 1:
+        if digits >= 95 and record.attempts == 1:
             raise ProviderError("Provider temporarily unavailable (503)", code="DELIVERY_005")
         return self._accept(record, self.receipts(message.to))
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from django.db import connection
 
 from billing.models import LedgerEntry

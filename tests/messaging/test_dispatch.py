@@ -5,6 +5,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+
 from django.db import connection, transaction
 
 from billing.models import LedgerEntry
@@ -13,7 +14,6 @@ from messaging.models import Event, Message
 from messaging.tasks import SCHEDULER, message_dispatch
 from tests.messaging.factories import make_approved_template, number, provider_calls, send
 from tests.tasks import queued_tasks, run_queued_tasks
-
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 

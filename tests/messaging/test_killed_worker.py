@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from django_tasks_db.models import DBTaskResult
+
 from django.conf import settings as django_settings
 from django.db import connection
 from django.tasks import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from messaging.models import Message, SimulatorSend
 from messaging.reconciler import reconcile

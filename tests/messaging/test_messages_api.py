@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from django.utils import timezone
 
 from messaging.models import Message

@@ -4,7 +4,7 @@ import pytest
 
 from billing.models import LedgerEntry
 from contacts.models import Contact
-from messaging.models import Event, Message
+from messaging.models import Event
 from messaging.receipts import Receipt, receipts_apply
 from tests.messaging.factories import history, make_approved_template, number, send
 from tests.tasks import run_queued_tasks

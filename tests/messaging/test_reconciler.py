@@ -5,10 +5,11 @@ test_killed_worker.py."""
 from datetime import timedelta
 
 import pytest
+from django_tasks_db.models import DBTaskResult
+
 from django.core.management import call_command
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from billing.models import LedgerEntry
 from messaging.dispatch import claim, hand_off

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from messaging.events import event_emit
 from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
-from messaging.webhooks.tasks import webhook_deliver
 from messaging.webhooks.delivery import delivery_attempt
+from messaging.webhooks.tasks import webhook_deliver
 from tests.messaging.webhook_helpers import Reply, emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
 
