@@ -21,6 +21,7 @@ dispatches again. This module never imports `messaging.tasks` (which runs it): f
 jobs go through the `Scheduler` the task passes in.
 """
 
+import functools
 import logging
 import random
 import time
@@ -32,7 +33,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -186,6 +187,26 @@ class _Batch:
     resend: list[Message]  # switched to a fallback channel: send again now
 
 
+def retrying(function):
+    """Run a write transaction again, from the rows as they are then, when the database
+    aborts it (a deadlock between workers, a lock wait past SQLite's timeout). Up to 3 tries."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        for attempt in range(1, 4):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError:
+                if attempt == 3 or transaction.get_connection().in_atomic_block:
+                    raise
+                logger.warning("%s: transaction aborted, trying again", function.__name__)
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    return run
+
+
+@retrying
 def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
     """Write the outcomes in one transaction; returns the messages to send again (fallbacks)."""
     if not outcomes:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from messaging import reasons
-from messaging.dispatch import MESSAGE_FIELDS, contacts_update, count_outcome
+from messaging.dispatch import MESSAGE_FIELDS, contacts_update, count_outcome, retrying
 from messaging.lifecycle import Journal, status_set
 from messaging.models import ActivityKind, Message
 from messaging.statuses import MessageStatus
@@ -75,6 +75,7 @@ def _find(receipts: list[Receipt]) -> dict:
     return found
 
 
+@retrying
 def receipts_apply(receipts: list[Receipt]) -> dict:
     """Apply provider status updates in order, in one transaction. Returns counts:
     `applied` (the status moved), `recorded` (history only) and `unknown` (no such message)."""
