@@ -293,15 +293,20 @@ def record_sent(message: Message, result: ProviderResult, provider: str, journal
 
 
 def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now: datetime) -> None:
-    """FAILED before any provider accepted it: refunded in full (once; nothing for sandbox
-    messages, which were never charged). The caller holds the row and saves it."""
-    if not status_set(message, S.FAILED, journal, at=now, reason_code=code, reason=text,
-                      description=f"Failed before reaching a provider: {text}"):
-        return
+    """FAILED before any provider accepted it, and refunded. The caller holds the row and
+    saves it."""
+    if status_set(message, S.FAILED, journal, at=now, reason_code=code, reason=text,
+                  description=f"Failed before reaching a provider: {text}"):
+        refund_unsent(message, journal, now=now)
+
+
+def refund_unsent(message: Message, journal: Journal, *, now: datetime,
+                  reason: str = "pre_provider_failure") -> None:
+    """Give back everything a message that never reached a provider paid — once (nothing
+    for sandbox messages, which were never charged)."""
     if message.sandbox or message.price <= 0:
         return
-    entry = balance_refund(Customer(pk=message.customer_id), message_id=message.pk,
-                           reason="pre_provider_failure")
+    entry = balance_refund(Customer(pk=message.customer_id), message_id=message.pk, reason=reason)
     journal.note(message, ActivityKind.REFUNDED,
                  f"Refunded {entry.amount} {message.currency}: it never reached a provider",
                  price=entry.amount, at=now)

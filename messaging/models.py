@@ -347,7 +347,6 @@ class ActivityKind(models.TextChoices):
     CHARGED = "charged"
     REFUNDED = "refunded"
     ADJUSTED = "adjusted"  # the price was corrected (fallback)
-    DISPATCHED = "dispatched"  # handed to a provider
     PROVIDER_ERROR = "provider_error"
     FALLBACK = "fallback"
     RETRY = "retry"

@@ -272,7 +272,9 @@ class Planner:
             template_id=template.pk if template is not None else None,
             template_name=template.name if template is not None else "",
             template_category=template.category if template is not None else "",
-            parameters=request.parameters if template is not None else {},
+            # Only the declared variables are kept (unknown keys are ignored, as documented).
+            parameters={name: request.parameters[name] for name in template.variables}
+            if template is not None else {},
             text=request.text or "",
             sandbox=request.sandbox,
             currency=self.customer.currency,

@@ -1,4 +1,4 @@
-"""Message operations: send (and the write side of acceptance), cancel, resend.
+"""Message operations: send (and the write side of acceptance), resend, cancel.
 
 `message_send` is what `POST /v3/messages`, the dashboard and any script call. It checks
 the whole request first (`messaging.sending.send_check`: nothing is written for a bad one),
@@ -10,7 +10,6 @@ so a rolled-back send leaves no job behind.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -21,9 +20,11 @@ from billing.pricing import PriceBook
 from billing.services import ChargeItem, balance_charge_batch
 from contacts.models import Contact, Source
 from contacts.services import contacts_get_or_create_for_numbers
-from messaging.errors import AllRecipientsOptedOut
-from messaging.lifecycle import Journal
+from messaging.dispatch import refund_unsent
+from messaging.errors import AllRecipientsOptedOut, MessageStateConflict
+from messaging.lifecycle import Journal, status_set
 from messaging.models import ActivityKind, Message
+from messaging.selectors import message_get
 from messaging.sending import CheckedSend, Planner, SendRequest, send_check
 from messaging.statuses import MessageStatus
 from messaging.tasks import SCHEDULER
@@ -58,7 +59,7 @@ def _describe_acceptance(journal: Journal, message: Message, now) -> None:
         journal.created(message, f"Not sent: {message.reason}", at=now)
     if message.routing_reason:
         journal.note(message, ActivityKind.ROUTED, f"Routed: {message.routing_reason}",
-                     price=message.original_price, at=now, from_number="")
+                     price=message.original_price, at=now)
     if message.status == S.QUEUED and message.original_price > 0:
         if message.sandbox:
             journal.note(message, ActivityKind.CHARGED,
@@ -105,5 +106,51 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
     return SendResult(template=checked.template, messages=messages)
 
 
-def message_total(messages: list[Message]) -> Decimal:
-    return sum((m.original_price for m in messages if m.status == S.QUEUED), Decimal("0"))
+RESENDABLE = frozenset({S.FAILED, S.BLOCKED})
+
+
+def message_resend(customer: Customer, *, message_id) -> Message:
+    """Send a FAILED or BLOCKED message again, as a new message (its own id, billed again,
+    through every check and the routing again) to the same contact with the same content.
+
+    Anything else → 422 BUSINESS_006 (FILTERED and CANCELLED are final by definition; a
+    message still on its way or delivered needs no resend). A template deleted since → 400
+    MESSAGE_001.
+    """
+    original = message_get(customer, message_id=message_id)
+    if original.status not in RESENDABLE:
+        raise MessageStateConflict(
+            f"A {original.status} message can't be resent: only FAILED or BLOCKED ones can.",
+            details={"status": [original.status]},
+        )
+    request = SendRequest(
+        to=[str(original.contact_id)],
+        channels=[original.requested_channel],
+        template_id=original.template_id,
+        parameters=original.parameters,
+        text=None if original.template_id else original.text,
+        sandbox=original.sandbox,
+    )
+    [resent] = message_send(customer, request=request).messages
+    return resent
+
+
+def message_cancel(customer: Customer, *, message_id) -> Message:
+    """Call off a message no worker has claimed yet: CANCELLED, refunded in full (it never
+    left). Anything past QUEUED → 422 BUSINESS_006."""
+    message_get(customer, message_id=message_id)  # 404 for others' and missing ones
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        if message.status != S.QUEUED:
+            raise MessageStateConflict(
+                f"A {message.status} message can't be cancelled: only QUEUED ones can.",
+                details={"status": [message.status]},
+            )
+        journal = Journal()
+        status_set(message, S.CANCELLED, journal, at=now, description="Cancelled by the sender")
+        message.next_attempt_at = None
+        message.save(update_fields=["status", "next_attempt_at", "updated_at"])
+        refund_unsent(message, journal, now=now, reason="cancelled")
+        journal.flush()
+    return message

@@ -9,6 +9,10 @@ urlpatterns: list = [
     path("messages/<uuid:message_id>", messages.MessageDetailView.as_view(), name="message"),
     path("messages/<uuid:message_id>/activities", messages.MessageActivitiesView.as_view(),
          name="message-activities"),
+    path("messages/<uuid:message_id>/resend", messages.MessageResendView.as_view(),
+         name="message-resend"),
+    path("messages/<uuid:message_id>/cancel", messages.MessageCancelView.as_view(),
+         name="message-cancel"),
     path("webhooks", webhooks.WebhookListCreateView.as_view(), name="webhooks"),
     # Literal routes before the <uuid:id> ones.
     path("webhooks/event-types", webhooks.WebhookEventTypesView.as_view(),

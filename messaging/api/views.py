@@ -17,7 +17,7 @@ from messaging.api.serializers import (
 from messaging.models import AUTO_CHANNEL
 from messaging.selectors import message_activities, message_get, messages_for, with_history
 from messaging.sending import SendRequest
-from messaging.services import message_send
+from messaging.services import message_cancel, message_resend, message_send
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
@@ -57,7 +57,11 @@ class MessageListSendView(APIView):
         tags=TAGS,
         request=MessageSendSerializer,
         examples=[OpenApiExample("Template by name", SEND_EXAMPLE, request_only=True)],
-        responses={202: OpenApiResponse(MessageSendResponseSerializer, description="Accepted")},
+        responses={
+            202: OpenApiResponse(MessageSendResponseSerializer, description="Accepted"),
+            402: OpenApiResponse(description="The balance can't cover the request (BUSINESS_003)"),
+            422: OpenApiResponse(description="Every recipient has opted out (BUSINESS_004)"),
+        },
         description="Send a template (or free-form text) to 1–1,000 recipients. The whole "
         "request is checked and charged at once: a bad request (400) or a balance that can't "
         "cover it (402) writes nothing.",
@@ -117,3 +121,40 @@ class MessageActivitiesView(APIView):
             "activities": MessageActivitySerializer(rows, many=True).data,
             "pagination": paginator.pagination_meta(),
         })
+
+
+class MessageResendView(APIView):
+    @extend_schema(
+        operation_id="messages_resend",
+        tags=TAGS,
+        request=None,
+        responses={
+            202: OpenApiResponse(MessageSerializer, description="The new message"),
+            402: OpenApiResponse(description="The balance can't cover it (BUSINESS_003)"),
+            422: OpenApiResponse(description="Not FAILED or BLOCKED (BUSINESS_006)"),
+        },
+        description="Send a FAILED or BLOCKED message again: a new message (its own id, billed "
+        "again) to the same contact with the same content. Other statuses: 422 BUSINESS_006.",
+    )
+    def post(self, request, message_id):
+        resent = message_resend(request.user.customer, message_id=message_id)
+        message = message_get(request.user.customer, message_id=resent.pk)
+        return Response(MessageSerializer(message).data, status=202)
+
+
+class MessageCancelView(APIView):
+    @extend_schema(
+        operation_id="messages_cancel",
+        tags=TAGS,
+        request=None,
+        responses={
+            200: MessageSerializer,
+            422: OpenApiResponse(description="Not QUEUED any more (BUSINESS_006)"),
+        },
+        description="Call off a message no worker has picked up yet (QUEUED): CANCELLED and "
+        "refunded. Other statuses: 422 BUSINESS_006.",
+    )
+    def post(self, request, message_id):
+        message_cancel(request.user.customer, message_id=message_id)
+        message = message_get(request.user.customer, message_id=message_id)
+        return Response(MessageSerializer(message).data)

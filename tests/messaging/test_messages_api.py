@@ -2,13 +2,20 @@
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from django.utils import timezone
 
 from messaging.models import Message
-from tests.messaging.factories import make_approved_template, make_contact, number, send
+from tests.messaging.factories import (
+    make_approved_template,
+    make_contact,
+    number,
+    provider_calls,
+    send,
+)
 from tests.tasks import run_queued_tasks
 
 
@@ -118,3 +125,48 @@ def test_the_history_page_is_a_fixed_number_of_queries(
     assert len(data["messages"]) == 20
     assert data["pagination"]["total_count"] == 25
     assert Message.objects.count() == 25
+
+
+def test_a_failed_message_is_resent_as_a_new_message_billed_again(api_client, account, template):
+    [failed] = send(account, number(92))
+    run_queued_tasks(include_future=True)
+    account.refresh_from_db()
+    before = account.balance
+
+    response = api_client.post(f"/v3/messages/{failed.pk}/resend")
+
+    assert response.status_code == 202, response.content
+    data = response.json()["data"]
+    assert data["id"] != str(failed.pk) and data["status"] == "QUEUED"
+    assert (data["contact_id"], data["template_id"]) == (str(failed.contact_id),
+                                                          str(template.pk))
+    account.refresh_from_db()
+    assert account.balance == before - Decimal("0.0084")
+
+
+def test_only_failed_or_blocked_messages_are_resent(api_client, delivered):
+    response = api_client.post(f"/v3/messages/{delivered.pk}/resend")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "BUSINESS_006"
+
+
+def test_a_queued_message_is_cancelled_and_refunded(api_client, account, template):
+    before = account.balance
+    [message] = send(account, number(60))
+
+    response = api_client.post(f"/v3/messages/{message.pk}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "CANCELLED"
+    account.refresh_from_db()
+    assert account.balance == before
+    run_queued_tasks(include_future=True)  # its dispatch job finds nothing to do
+    message.refresh_from_db()
+    assert message.status == "CANCELLED"
+    assert provider_calls(message) == 0
+
+
+def test_a_message_on_its_way_cant_be_cancelled(api_client, delivered):
+    response = api_client.post(f"/v3/messages/{delivered.pk}/cancel")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "BUSINESS_006"

@@ -33,6 +33,8 @@ ID_MAKERS.update({path: template_path_ids for path in [
 ID_MAKERS.update({path: message_path_ids for path in [
     "/v3/messages/{message_id}",
     "/v3/messages/{message_id}/activities",
+    "/v3/messages/{message_id}/cancel",
+    "/v3/messages/{message_id}/resend",
 ]})
 
 PARAM = re.compile(r"{(\w+)}")
