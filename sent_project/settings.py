@@ -399,3 +399,7 @@ MESSAGE_ORPHANED_TASK_SECONDS = env_float("MESSAGE_ORPHANED_TASK_SECONDS", 900.0
 # commits, and right after the provider accepted a message, before recording it.
 MESSAGE_TEST_PAUSE_AFTER_CLAIM = env_float("MESSAGE_TEST_PAUSE_AFTER_CLAIM", 0.0)
 MESSAGE_TEST_PAUSE_AFTER_PROVIDER = env_float("MESSAGE_TEST_PAUSE_AFTER_PROVIDER", 0.0)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "MessageStatusEnum": "messaging.statuses.MessageStatus",
+    "MessageDirectionEnum": "messaging.models.Direction",
+})

@@ -10,6 +10,7 @@ from messaging.routing import CHANNELS
 from messaging.sending import MAX_RECIPIENTS, SUPPORTED_CHANNELS
 from messaging.statuses import MessageStatus
 from messaging.webhooks.api.serializers import StrictBooleanField
+from templates_app.api.serializers import comma_choices
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 
@@ -262,16 +263,6 @@ class MessageActivitiesSerializer(serializers.Serializer):
     message_id = serializers.UUIDField()
     activities = MessageActivitySerializer(many=True)
     pagination = serializers.DictField()
-
-
-def comma_choices(choices, example: str) -> serializers.RegexField:
-    """One or more of `choices`, comma-joined (`FAILED,BLOCKED`); split by the serializer."""
-    alternatives = "|".join(choices)
-    return serializers.RegexField(
-        rf"^({alternatives})(,({alternatives}))*$", required=False,
-        help_text=f"One or more, comma-joined: {example}.",
-        error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
-    )
 
 
 class MessageListQuerySerializer(serializers.Serializer):
