@@ -111,10 +111,11 @@ def _wait(conn, condition, timeout: float = 600) -> None:
 
 def end_to_end(account: dict, base_url: str) -> list[dict]:
     """accepted → DELIVERED (or READ) messages/s, 2 workers, simulator at zero delay."""
+    log = (harness.OUT / "workers.log").open("w")  # their per-job lines, out of the report
     workers = [
         subprocess.Popen([harness.PYTHON, "manage.py", "db_worker", "--queue-name", "*",
                           "--interval", "0.05", "--no-reload", "--no-startup-delay"],
-                         cwd=harness.ROOT, env=harness.bench_env())
+                         cwd=harness.ROOT, env=harness.bench_env(), stdout=log, stderr=log)
         for _ in range(2)
     ]
     rates = []
@@ -139,6 +140,7 @@ def end_to_end(account: dict, base_url: str) -> list[dict]:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=20)
+        log.close()
     return [spread(f"end to end: accepted → DELIVERED ({E2E_SENDS}×1,000, 2 workers)", rates,
                    "msg_per_s", goal="≥ 300 msg/s",
                    ratio_to_goal=round(statistics.median(rates) / 300, 2))]

@@ -159,6 +159,7 @@ EXTRA_MEASUREMENTS: list = []
 
 # Messages (bench/messages.py): the real single-recipient send against the reference, then
 # the 1,000-recipient send and the end-to-end throughput.
+sys.path.insert(0, str(ROOT))  # run as a script: make the `bench` package importable
 from bench import messages as _messages  # noqa: E402
 
 _messages.harness = sys.modules[__name__]  # manage(), bench_env(), DB_URL: this module's

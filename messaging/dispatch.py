@@ -42,7 +42,7 @@ from billing.services import balance_adjust, balance_refund
 from contacts.models import Contact
 from contacts.services import contact_record_delivery
 from messaging import reasons
-from messaging.lifecycle import Journal, status_set
+from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import AUTO_CHANNEL, ActivityKind, Message
 from messaging.providers import get_provider
 from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
@@ -213,14 +213,14 @@ def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
         return []
     ids = [outcome.message.pk for outcome in outcomes]
     with transaction.atomic():
-        held = {m.pk: m for m in Message.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        held = {m.pk: m for m in hold(Message.objects.filter(pk__in=ids))}
         batch = _Batch(Journal(), timezone.now(), [], [], [], [])
         changed = []
         for outcome in outcomes:
             message = held[outcome.message.pk]
             if _record_one(message, outcome, batch):
                 changed.append(message)
-        Message.objects.bulk_update(changed, MESSAGE_FIELDS)
+        save_held(changed)
         batch.journal.flush()
         contacts_update(batch.stats)
         if batch.receipts:
@@ -228,14 +228,6 @@ def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
         for message_id, run_after in batch.retries:
             scheduler.dispatch([message_id], run_after=run_after)
     return batch.resend
-
-
-# The fields dispatch, receipts and the reconciler change.
-MESSAGE_FIELDS = [
-    "status", "reason_code", "reason", "channel", "fallbacks", "body", "content", "price",
-    "next_attempt_at", "provider", "provider_message_id", "channel_response", "sent_at",
-    "delivered_at", "read_at", "stats_recorded", "routing_reason", "updated_at",
-]
 
 
 def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:

@@ -14,10 +14,12 @@ recorded in the history and emits nothing, so no webhook ever reports a status o
 one already sent.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.events import EventSpec, events_emit_bulk
@@ -30,6 +32,12 @@ EVENT_STATUSES = frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.F
                             S.BLOCKED, S.CANCELLED})
 REASON_STATUSES = frozenset({S.FAILED, S.FILTERED, S.BLOCKED})
 BODY_LIMIT = 3072
+# The fields of a message that dispatch, receipts and the reconciler change.
+MESSAGE_FIELDS = (
+    "status", "reason_code", "reason", "channel", "fallbacks", "body", "content", "price",
+    "next_attempt_at", "provider", "provider_message_id", "channel_response", "sent_at",
+    "delivered_at", "read_at", "stats_recorded", "routing_reason", "updated_at",
+)
 # When each status was reached, where the model keeps it.
 TIMESTAMP_FIELDS = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
 
@@ -43,6 +51,39 @@ def wire_time(value: datetime | None) -> str | None:
 
 def money_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _values(message: Message) -> dict:
+    return {
+        name: json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
+        for name in MESSAGE_FIELDS
+        for value in (getattr(message, name),)
+    }
+
+
+def hold(messages: QuerySet[Message]) -> list[Message]:
+    """Lock the messages until commit — in id order, so two writers never deadlock — and
+    remember their values, so `save_held` writes only what changed. Inside a transaction."""
+    held = list(messages.select_for_update().order_by("pk"))
+    for message in held:
+        message._held = _values(message)
+    return held
+
+
+def save_held(messages: list[Message]) -> None:
+    """Write what changed on held messages: one UPDATE per distinct change (a batch of
+    receipts is one or two statements; SENT, with its provider id each, one per message)."""
+    groups: dict[tuple, list[Message]] = {}
+    for message in messages:
+        now = _values(message)
+        change = tuple((name, value) for name, value in now.items() if value != message._held[name])
+        if change:
+            groups.setdefault(change, []).append(message)
+            message._held = now
+    for change, group in groups.items():
+        Message.objects.filter(pk__in=[m.pk for m in group]).update(
+            **{name: getattr(group[0], name) for name, _ in change}
+        )
 
 
 @dataclass

@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from messaging import reasons
-from messaging.dispatch import MESSAGE_FIELDS, contacts_update, count_outcome, retrying
-from messaging.lifecycle import Journal, status_set
+from messaging.dispatch import contacts_update, count_outcome, retrying
+from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import ActivityKind, Message
 from messaging.statuses import MessageStatus
 
@@ -64,9 +64,8 @@ def _find(receipts: list[Receipt]) -> dict:
     """The messages the receipts are about, held until commit, by provider id and by id."""
     provider_ids = {r.provider_message_id for r in receipts if r.provider_message_id}
     message_ids = {r.message_id for r in receipts if r.message_id}
-    rows = Message.objects.select_for_update().filter(
-        Q(provider_message_id__in=provider_ids) | Q(pk__in=message_ids)
-    ).order_by("pk")
+    rows = hold(Message.objects.filter(Q(provider_message_id__in=provider_ids)
+                                       | Q(pk__in=message_ids)))
     found: dict = {}
     for message in rows:
         found[("id", str(message.pk))] = message
@@ -86,6 +85,7 @@ def receipts_apply(receipts: list[Receipt]) -> dict:
     with transaction.atomic():
         found = _find(receipts)
         journal, stats, changed = Journal(), [], {}
+        now = timezone.now()  # one time for the batch: its changes become one UPDATE
         for receipt in receipts:
             message = found.get(("provider", receipt.provider_message_id)) or found.get(
                 ("id", receipt.message_id)
@@ -94,19 +94,19 @@ def receipts_apply(receipts: list[Receipt]) -> dict:
                 logger.warning("receipt for an unknown message: %s", receipt)
                 counts["unknown"] += 1
                 continue
-            if _apply(message, receipt, journal, stats):
+            if _apply(message, receipt, journal, stats, now):
                 counts["applied"] += 1
                 changed[message.pk] = message
             else:
                 counts["recorded"] += 1
-        Message.objects.bulk_update(list(changed.values()), MESSAGE_FIELDS)
+        save_held(list(changed.values()))
         journal.flush()
         contacts_update(stats)
     return counts
 
 
-def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list) -> bool:
-    at = timezone.now()  # when we learnt it: the history stays in order
+def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list, at) -> bool:
+    """`at`: when we learnt it (not the provider's time), so the history stays in order."""
     channel = receipt.channel or message.channel
     data = {"provider_message_id": receipt.provider_message_id, "provider_response": receipt.raw}
     if receipt.occurred_at:

@@ -26,13 +26,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging import reasons, task_backend
-from messaging.dispatch import (
-    MESSAGE_FIELDS,
-    Scheduler,
-    fail_unsent,
-    record_sent,
-)
-from messaging.lifecycle import Journal, status_set
+from messaging.dispatch import Scheduler, fail_unsent, record_sent
+from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import ActivityKind, Message, PeriodicJob
 from messaging.providers import get_provider
 from messaging.receipts import Receipt, receipts_apply
@@ -75,14 +70,14 @@ def requeue_lost_jobs(*, scheduler: Scheduler, now: datetime) -> int:
     if not ids:
         return 0
     with transaction.atomic():
-        held = list(stuck.select_for_update().filter(pk__in=ids).order_by("pk"))
+        held = hold(stuck.filter(pk__in=ids))
         journal = Journal()
         for message in held:
             message.next_attempt_at = now
             message.updated_at = now
             journal.note(message, ActivityKind.RECONCILED,
                          "Its dispatch job was lost: dispatched again", at=now)
-        Message.objects.bulk_update(held, ["next_attempt_at", "updated_at"])
+        save_held(held)
         journal.flush()
         _dispatch_in_batches(scheduler, [str(m.pk) for m in held])
     return len(held)
@@ -106,7 +101,7 @@ def resolve_dead_claims(*, scheduler: Scheduler, now: datetime) -> dict:
             logger.exception("could not ask the provider about message %s", message.pk)
     later: list[Receipt] = []
     with transaction.atomic():
-        held = list(stuck.select_for_update().filter(pk__in=list(answers)).order_by("pk"))
+        held = hold(stuck.filter(pk__in=list(answers)))
         journal, receipts, again, changed = Journal(), [], [], []
         for message in held:
             provider, found, token = answers[message.pk]
@@ -137,7 +132,7 @@ def resolve_dead_claims(*, scheduler: Scheduler, now: datetime) -> dict:
                            description="Its worker stopped before the provider took it: "
                                        "dispatched again (the provider doesn't have it)")
                 again.append(str(message.pk))
-        Message.objects.bulk_update(changed, MESSAGE_FIELDS)
+        save_held(changed)
         journal.flush()
         if receipts:
             scheduler.receipts(receipts)

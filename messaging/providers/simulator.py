@@ -54,32 +54,46 @@ def delay(step: str) -> float:
 class _SimulatorBase(ChannelProvider):
     name = "simulator"
 
-    def _record_attempt(self, message: OutboundMessage) -> SimulatorSend:
-        """Count this attempt for the message id (the provider-side idempotency record)."""
-        try:
-            with transaction.atomic():
-                return SimulatorSend.objects.create(
-                    message_id=message.message_id, channel=self.channel, to=message.to, attempts=1
-                )
-        except IntegrityError:
-            SimulatorSend.objects.filter(message_id=message.message_id, channel=self.channel).update(
-                attempts=F("attempts") + 1
-            )
-            return SimulatorSend.objects.get(message_id=message.message_id, channel=self.channel)
-
-    def _accept(self, record: SimulatorSend, receipts) -> ProviderResult:
-        if not record.provider_message_id:
-            record.provider_message_id = f"sim_{uuid.uuid4().hex}"
-            record.save(update_fields=["provider_message_id"])
-        return ProviderResult(
-            provider_message_id=record.provider_message_id,
-            raw={"provider": "simulator", "channel": self.channel, "attempt": record.attempts},
-            scheduled_receipts=receipts,
-        )
+    def refusal(self, message: OutboundMessage, attempt: int) -> ProviderError | None:
+        """What the table says about this attempt: an error, or None (accepted)."""
+        raise NotImplementedError
 
     def receipts(self, to: str) -> tuple[tuple[str, float, str], ...]:
         """The status callbacks the simulator makes for an accepted message to `to`."""
         raise NotImplementedError
+
+    def send(self, message: OutboundMessage) -> ProviderResult:
+        """One attempt, recorded by message id with a single write; a repeat of an accepted
+        message answers the first result and sends nothing (no callbacks either)."""
+        key = {"message_id": message.message_id, "channel": self.channel}
+        record = SimulatorSend.objects.filter(**key).first()
+        if record is not None and record.provider_message_id:
+            SimulatorSend.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+            return self._result(record.provider_message_id, record.attempts + 1, ())
+        attempt = record.attempts + 1 if record is not None else 1
+        error = self.refusal(message, attempt)
+        provider_message_id = "" if error else f"sim_{uuid.uuid4().hex}"
+        try:
+            with transaction.atomic():
+                if record is None:
+                    SimulatorSend.objects.create(**key, to=message.to, attempts=1,
+                                                 provider_message_id=provider_message_id)
+                else:
+                    SimulatorSend.objects.filter(pk=record.pk).update(
+                        attempts=attempt, provider_message_id=provider_message_id
+                    )
+        except IntegrityError:  # the same message id sent twice at once: answer as a repeat
+            return self.send(message)
+        if error:
+            raise error
+        return self._result(provider_message_id, attempt, self.receipts(message.to))
+
+    def _result(self, provider_message_id: str, attempt: int, receipts) -> ProviderResult:
+        return ProviderResult(
+            provider_message_id=provider_message_id,
+            raw={"provider": "simulator", "channel": self.channel, "attempt": attempt},
+            scheduled_receipts=receipts,
+        )
 
     def fetch(self, message_id: str) -> ProviderResult | None:
         """The accepted message with its planned callbacks (the reconciler schedules them:
@@ -97,17 +111,14 @@ class _SimulatorBase(ChannelProvider):
 class SimulatorSms(_SimulatorBase):
     channel = "sms"
 
-    def send(self, message: OutboundMessage) -> ProviderResult:
-        record = self._record_attempt(message)
-        if record.provider_message_id:
-            return self._accept(record, ())  # a repeated send: same answer, nothing sent again
+    def refusal(self, message: OutboundMessage, attempt: int) -> ProviderError | None:
         digits = last_two_digits(message.to)
         if 90 <= digits <= 94:
-            raise ProviderError("Carrier rejected the message: unreachable handset",
-                                permanent=True, code="DELIVERY_004")
-        if digits >= 95 and record.attempts == 1:
-            raise ProviderError("Provider temporarily unavailable (503)", code="DELIVERY_005")
-        return self._accept(record, self.receipts(message.to))
+            return ProviderError("Carrier rejected the message: unreachable handset",
+                                 permanent=True, code="DELIVERY_004")
+        if digits >= 95 and attempt == 1:
+            return ProviderError("Provider temporarily unavailable (503)", code="DELIVERY_005")
+        return None
 
     def receipts(self, to: str) -> tuple[tuple[str, float, str], ...]:
         return (("DELIVERED", delay("delivered"), ""),)
@@ -119,17 +130,14 @@ class SimulatorWhatsApp(_SimulatorBase, WhatsAppProvider):
     def lookup(self, e164: str) -> bool:
         return whatsapp_available(e164)
 
-    def send(self, message: OutboundMessage) -> ProviderResult:
-        record = self._record_attempt(message)
-        if record.provider_message_id:
-            return self._accept(record, ())
+    def refusal(self, message: OutboundMessage, attempt: int) -> ProviderError | None:
         digits = last_two_digits(message.to)
         if not whatsapp_available(message.to) or 80 <= digits <= 89:
-            raise ProviderError("Recipient is not reachable on WhatsApp", not_reachable=True,
-                                code="DELIVERY_007")
+            return ProviderError("Recipient is not reachable on WhatsApp", not_reachable=True,
+                                 code="DELIVERY_007")
         if 90 <= digits <= 94:
-            raise ProviderError("Message undeliverable", permanent=True, code="DELIVERY_004")
-        return self._accept(record, self.receipts(message.to))
+            return ProviderError("Message undeliverable", permanent=True, code="DELIVERY_004")
+        return None
 
     def receipts(self, to: str) -> tuple[tuple[str, float, str], ...]:
         return (
