@@ -34,15 +34,18 @@ def test_the_docs_page_renders_without_a_cdn(client, db):
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_failures(live_server, live_account, tmp_path):
+def test_schemathesis_finds_no_failures(live_server, live_account, tmp_path, settings):
+    settings.API_RATE_LIMIT = "1000000/min"  # the fuzzer is one client sending thousands
     st = Path(sys.executable).with_name("st")
     report = tmp_path / "report"
     command = [
         str(st), "run", f"{live_server.url}/v3/openapi.json",
         "--header", f"x-api-key: {live_account.raw_api_key}",
         "--checks", "all",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"),
+        # The coverage phase enumerates every boundary case (thousands of requests, minutes):
+        # CI's SQLite run turns it on with SCHEMATHESIS_PHASES (see .ci/run).
+        "--phases", os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing,stateful"),
+        "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"),
         "--seed", "1",
         "--workers", "1",
         "--no-color",
