@@ -9,7 +9,7 @@ from messaging.models import Message, MessageActivity
 from messaging.routing import CHANNELS
 from messaging.sending import MAX_RECIPIENTS, SUPPORTED_CHANNELS
 from messaging.statuses import MessageStatus
-from messaging.webhooks.api.serializers import StrictBooleanField
+from sent_project.api.serializers import JsonInputSerializer
 from templates_app.api.serializers import comma_choices
 
 STRING_OR_NULL = {"type": ["string", "null"]}
@@ -27,7 +27,7 @@ class ChannelNameField(serializers.CharField):
     """A channel name; an unknown one is refused by the send's checks (VALIDATION_006)."""
 
 
-class MessageTemplateRefSerializer(serializers.Serializer):
+class MessageTemplateRefSerializer(JsonInputSerializer):
     id = serializers.UUIDField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True, max_length=100)
     parameters = serializers.DictField(
@@ -41,7 +41,7 @@ class MessageTemplateRefSerializer(serializers.Serializer):
         return attrs
 
 
-class MessageSendSerializer(serializers.Serializer):
+class MessageSendSerializer(JsonInputSerializer):
     to = serializers.ListField(
         child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_RECIPIENTS,
         help_text="Phone numbers (any common format) or ids of your contacts.",
@@ -55,9 +55,9 @@ class MessageSendSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_null=True, max_length=4096,
                                  help_text="Free-form text (SMS only: it can't open a "
                                            "WhatsApp conversation).")
-    sandbox = StrictBooleanField(required=False, default=False)
-    test_mode = StrictBooleanField(required=False, default=False,
-                                   help_text="The seeds' name for `sandbox`.")
+    sandbox = serializers.BooleanField(required=False, default=False)
+    test_mode = serializers.BooleanField(required=False, default=False,
+                                         help_text="The seeds' name for `sandbox`.")
 
     def validate(self, attrs):
         if (attrs.get("template") is None) == (attrs.get("text") is None):
