@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
 from messaging.events import EventSpec, events_emit_bulk
@@ -71,19 +71,29 @@ def hold(messages: QuerySet[Message]) -> list[Message]:
 
 
 def save_held(messages: list[Message]) -> None:
-    """Write what changed on held messages: one UPDATE per distinct change (a batch of
-    receipts is one or two statements; SENT, with its provider id each, one per message)."""
+    """Write what changed on held messages, one UPDATE per set of changed fields: a value
+    the group shares is set as is, one that differs per message (the provider's id of each
+    SENT) through a CASE on the id. A batch of 50 is one or two statements, not 50."""
     groups: dict[tuple, list[Message]] = {}
     for message in messages:
         now = _values(message)
-        change = tuple((name, value) for name, value in now.items() if value != message._held[name])
-        if change:
-            groups.setdefault(change, []).append(message)
+        changed = tuple(name for name, value in now.items() if value != message._held[name])
+        if changed:
+            groups.setdefault(changed, []).append(message)
             message._held = now
-    for change, group in groups.items():
-        Message.objects.filter(pk__in=[m.pk for m in group]).update(
-            **{name: getattr(group[0], name) for name, _ in change}
-        )
+    for changed, group in groups.items():
+        values = {}
+        for name in changed:
+            if len({m._held[name] for m in group}) == 1:
+                values[name] = getattr(group[0], name)
+            else:
+                field = Message._meta.get_field(name)
+                values[name] = Case(
+                    *[When(pk=m.pk, then=Value(getattr(m, name), output_field=field))
+                      for m in group],
+                    output_field=field,
+                )
+        Message.objects.filter(pk__in=[m.pk for m in group]).update(**values)
 
 
 @dataclass
