@@ -28,8 +28,9 @@ from messaging.reasons import reason_text
 from messaging.statuses import MessageStatus, can_transition
 
 S = MessageStatus
-EVENT_STATUSES = frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED,
-                            S.BLOCKED, S.CANCELLED})
+# Acceptance emits `message.queued` (Journal.created); a return to QUEUED for a retry doesn't.
+EVENT_STATUSES = frozenset({S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED, S.BLOCKED,
+                            S.CANCELLED})
 REASON_STATUSES = frozenset({S.FAILED, S.FILTERED, S.BLOCKED})
 BODY_LIMIT = 3072
 # The fields of a message that dispatch, receipts and the reconciler change.

@@ -76,26 +76,33 @@ class _SimulatorBase(ChannelProvider):
     def send(self, message: OutboundMessage) -> ProviderResult:
         """One attempt, recorded by message id with a single write; a repeat of an accepted
         message answers the first result and sends nothing (no callbacks either)."""
-        key = {"message_id": message.message_id, "channel": self.channel}
-        record = SimulatorSend.objects.filter(**key).first()
-        if record is not None and record.provider_message_id:
-            SimulatorSend.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
-            return self._result(record.provider_message_id, record.attempts + 1, ())
-        attempt = record.attempts + 1 if record is not None else 1
-        error = self.refusal(message, attempt)
+        error = self.refusal(message, 1)
         provider_message_id = "" if error else f"sim_{uuid.uuid4().hex}"
         try:
             with transaction.atomic():
                 _no_flush_wait()
-                if record is None:
-                    SimulatorSend.objects.create(**key, to=message.to, attempts=1,
-                                                 provider_message_id=provider_message_id)
-                else:
-                    SimulatorSend.objects.filter(pk=record.pk).update(
-                        attempts=attempt, provider_message_id=provider_message_id
-                    )
-        except IntegrityError:  # the same message id sent twice at once: answer as a repeat
-            return self.send(message)
+                SimulatorSend.objects.create(message_id=message.message_id, channel=self.channel,
+                                             to=message.to, attempts=1,
+                                             provider_message_id=provider_message_id)
+        except IntegrityError:  # not the first attempt for this message id
+            return self._send_again(message)
+        if error:
+            raise error
+        return self._result(provider_message_id, 1, self.receipts(message.to))
+
+    def _send_again(self, message: OutboundMessage) -> ProviderResult:
+        records = SimulatorSend.objects.filter(message_id=message.message_id, channel=self.channel)
+        record = records.get()
+        if record.provider_message_id:  # already accepted: the first answer, nothing sent
+            records.update(attempts=F("attempts") + 1)
+            return self._result(record.provider_message_id, record.attempts + 1, ())
+        attempt = record.attempts + 1
+        error = self.refusal(message, attempt)
+        provider_message_id = "" if error else f"sim_{uuid.uuid4().hex}"
+        if not records.filter(attempts=record.attempts).update(
+            attempts=attempt, provider_message_id=provider_message_id
+        ):
+            return self._send_again(message)  # another attempt at the same time: go again
         if error:
             raise error
         return self._result(provider_message_id, attempt, self.receipts(message.to))

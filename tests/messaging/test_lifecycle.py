@@ -197,3 +197,10 @@ def test_a_contact_message_summary_counts_the_messages(api_client, account, temp
     assert sorted(summary["channels_used"]) == ["sms", "whatsapp"]
     assert {s["channel"]: s["success_score"] for s in summary["channel_scores"]} == {
         "sms": 100, "whatsapp": 100}
+
+
+def test_a_retry_emits_no_second_queued_event(api_client, template):
+    message = send_and_run(api_client, number(97))
+    assert list(Event.objects.filter(subject_id=message.pk).order_by("sequence")
+                .values_list("event", flat=True)) == [
+        "message.queued", "message.sent", "message.delivered"]
