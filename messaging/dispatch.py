@@ -124,18 +124,30 @@ def _pause(seconds: float) -> None:
 # --- 1. claim ---------------------------------------------------------------------------
 
 
-def claim(message_ids: list[str]) -> list[Message]:
-    """QUEUED → PROCESSED for the batch's messages no one else has claimed; those, as claimed."""
+def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
+    """QUEUED → PROCESSED for the batch's messages no one else has claimed; those, as claimed.
+
+    With `fill_to`, also other due QUEUED messages, oldest first, up to that many in all:
+    a stream of one-recipient sends is then dispatched in batches (their own jobs find
+    nothing left to do).
+    """
     token = uuid.uuid4().hex
     now = timezone.now()
+    wanted = list(message_ids)
+    if fill_to > len(wanted):
+        due = Message.objects.filter(status=S.QUEUED, next_attempt_at__lte=now).exclude(
+            pk__in=message_ids
+        )
+        wanted += [str(pk) for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)
+                   [: fill_to - len(wanted)]]
     with transaction.atomic():
-        count = Message.objects.filter(pk__in=message_ids, status=S.QUEUED).update(
+        count = Message.objects.filter(pk__in=wanted, status=S.QUEUED).update(
             status=S.PROCESSED, claimed_at=now, claim_token=token,
             attempts=F("attempts") + 1, updated_at=now,
         )
         if not count:
             return []
-        claimed = list(Message.objects.filter(pk__in=message_ids, claim_token=token).order_by("pk"))
+        claimed = list(Message.objects.filter(pk__in=wanted, claim_token=token).order_by("pk"))
         journal = Journal()
         for message in claimed:
             journal.note(message, ActivityKind.STATUS,
@@ -355,7 +367,7 @@ def contacts_update(stats: list[ContactStat]) -> None:
 
 def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
     """Claim, send and record a batch; returns counts by outcome."""
-    messages = deque(claim(message_ids))
+    messages = deque(claim(message_ids, fill_to=settings.MESSAGE_DISPATCH_BATCH_SIZE))
     _pause(settings.MESSAGE_TEST_PAUSE_AFTER_CLAIM)
     counts = {"claimed": len(messages), "accepted": 0, "refused": 0, "fallbacks": 0}
     outcomes: list[Outcome] = []

@@ -116,3 +116,18 @@ def test_a_batch_larger_than_the_flush_records_everything(account, template, set
                .values_list("status", flat=True)) == {"DELIVERED"}
     account.refresh_from_db()
     assert account.balance == Decimal("100") - 60 * Decimal("0.0083")
+
+
+def test_a_job_also_takes_other_due_messages_so_single_sends_go_in_batches(account, template):
+    first = send(account, number(60))[0]
+    others = [send(account, number(61 + i))[0] for i in range(3)]
+    jobs = list(queued_tasks("messaging.tasks.message_dispatch").order_by("enqueued_at"))
+
+    outcome = dispatch_messages(jobs[0].args_kwargs["kwargs"]["message_ids"], scheduler=SCHEDULER)
+
+    assert outcome["claimed"] == 4
+    for message in [first, *others]:
+        message.refresh_from_db()
+        assert message.status == "SENT"
+    run_queued_tasks(include_future=True)  # the other jobs find nothing left
+    assert all(provider_calls(m) == 1 for m in [first, *others])
