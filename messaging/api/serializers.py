@@ -28,6 +28,8 @@ class ChannelNameField(serializers.CharField):
 
 
 class MessageTemplateRefSerializer(JsonInputSerializer):
+    """The template of a send: its `id` or its `name`, and its `parameters`."""
+
     id = serializers.UUIDField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True, max_length=100)
     parameters = serializers.DictField(
@@ -42,6 +44,8 @@ class MessageTemplateRefSerializer(JsonInputSerializer):
 
 
 class MessageSendSerializer(JsonInputSerializer):
+    """POST /v3/messages (API_CONTRACT §4.1): a template or a text to 1–1,000 recipients."""
+
     to = serializers.ListField(
         child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_RECIPIENTS,
         help_text="Phone numbers (any common format) or ids of your contacts.",
