@@ -1,0 +1,241 @@
+"""The contacts API: /v3/contacts…, /v3/numbers/lookup/{phone_number}. Thin views: parse,
+call one service or selector, render."""
+
+import csv
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts.api.serializers import (
+    ConsentEventSerializer,
+    ContactCreateSerializer,
+    ContactDeletedSerializer,
+    ContactDeleteSerializer,
+    ContactMessageSummarySerializer,
+    ContactSerializer,
+    ContactUpdateSerializer,
+    NumberLookupSerializer,
+)
+from contacts.channels import detect_channels
+from contacts.phone import parse_phone
+from contacts.selectors import (
+    consent_events_for,
+    consent_ledger_for,
+    contact_get,
+    contact_message_summary,
+    contacts_for,
+)
+from contacts.services import contact_create, contact_delete, contact_update
+from sent_project.api.pagination import PagePagination, paginate
+from sent_project.errors import ValidationFailed
+
+TAGS = ["Contacts"]
+SEARCH_MAX_LENGTH = 200
+SANDBOX_HEADERS = {"X-Sandbox": "true"}
+
+
+def in_sandbox(sandbox: bool, operation):
+    """Run `operation`; with sandbox, inside a transaction that is rolled back (no writes,
+    no events, no queued work) so the answer is exactly what the real call would give."""
+    if not sandbox:
+        return operation()
+    with transaction.atomic():
+        result = operation()
+        transaction.set_rollback(True)
+    return result
+
+
+def _query(request, name: str) -> str:
+    value = request.query_params.get(name, "").replace("\x00", "")
+    if len(value) > SEARCH_MAX_LENGTH:
+        raise ValidationFailed(
+            code="VALIDATION_005", details={name: [f"At most {SEARCH_MAX_LENGTH} characters."]}
+        )
+    return value
+
+
+class ContactListCreateView(APIView):
+    pagination_class = PagePagination
+    items_key = "contacts"
+
+    @extend_schema(
+        operation_id="contacts_list",
+        tags=TAGS,
+        responses=ContactSerializer(many=True),
+        parameters=[
+            OpenApiParameter("search", str, description="Part of a number in any format "
+                             "(+1234, 234-56) or text in metadata values."),
+            OpenApiParameter("channel", str, enum=["sms", "whatsapp"],
+                             description="Only contacts that have this channel."),
+            OpenApiParameter("phone", str, description="Exact number, any format."),
+        ],
+    )
+    def get(self, request):
+        contacts = contacts_for(
+            request.user.customer,
+            search=_query(request, "search"),
+            channel=_query(request, "channel"),
+            phone=_query(request, "phone"),
+        )
+        return paginate(request, self, contacts, ContactSerializer)
+
+    @extend_schema(
+        operation_id="contacts_create",
+        tags=TAGS,
+        request=ContactCreateSerializer,
+        responses={
+            201: OpenApiResponse(ContactSerializer, description="Created"),
+            200: OpenApiResponse(ContactSerializer, description="The number already was a contact"),
+        },
+    )
+    def post(self, request):
+        serializer = ContactCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        contact, created = in_sandbox(data["sandbox"], lambda: contact_create(
+            request.user.customer, phone_number=data["phone_number"], metadata=data.get("metadata"),
+        ))
+        return Response(
+            ContactSerializer(contact).data,
+            status=201 if created else 200,
+            headers=SANDBOX_HEADERS if data["sandbox"] else None,
+        )
+
+
+class ContactDetailView(APIView):
+    @extend_schema(operation_id="contacts_retrieve", tags=TAGS, responses=ContactSerializer)
+    def get(self, request, contact_id):
+        contact = contact_get(request.user.customer, contact_id=contact_id)
+        return Response(ContactSerializer(contact).data)
+
+    @extend_schema(
+        operation_id="contacts_update", tags=TAGS, request=ContactUpdateSerializer,
+        responses=ContactSerializer,
+    )
+    def patch(self, request, contact_id):
+        serializer = ContactUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        contact = in_sandbox(data["sandbox"], lambda: contact_update(
+            request.user.customer,
+            contact_id=contact_id,
+            default_channel=data.get("default_channel"),
+            opt_out=data.get("opt_out"),
+            metadata=data.get("metadata"),
+        ))
+        return Response(
+            ContactSerializer(contact).data, headers=SANDBOX_HEADERS if data["sandbox"] else None
+        )
+
+    @extend_schema(
+        operation_id="contacts_delete", tags=TAGS, request=ContactDeleteSerializer,
+        responses=ContactDeletedSerializer,
+        description="Deprecated (as in the SDK): prefer PATCH {\"opt_out\": true}. Removes the "
+        "contact from lists and lookups; its messages and consent history are kept.",
+        deprecated=True,
+    )
+    def delete(self, request, contact_id):
+        serializer = ContactDeleteSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        sandbox = serializer.validated_data["sandbox"]
+        contact = in_sandbox(sandbox, lambda: contact_delete(
+            request.user.customer, contact_id=contact_id
+        ))
+        return Response(
+            {"id": str(contact.id), "deleted": True}, headers=SANDBOX_HEADERS if sandbox else None
+        )
+
+
+class ContactMessageSummaryView(APIView):
+    @extend_schema(
+        operation_id="contacts_retrieve_message_summary", tags=TAGS,
+        responses=ContactMessageSummarySerializer,
+    )
+    def get(self, request, contact_id):
+        contact = contact_get(request.user.customer, contact_id=contact_id)
+        return Response(ContactMessageSummarySerializer(contact_message_summary(contact)).data)
+
+
+class ContactConsentView(APIView):
+    pagination_class = PagePagination
+    items_key = "consent"
+
+    @extend_schema(
+        operation_id="contacts_consent_list", tags=TAGS,
+        responses=ConsentEventSerializer(many=True),
+        description="The contact's consent ledger: every opt-out and opt-in, oldest first.",
+    )
+    def get(self, request, contact_id):
+        contact = contact_get(request.user.customer, contact_id=contact_id)
+        return paginate(request, self, consent_events_for(contact), ConsentEventSerializer)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CONSENT_CSV_HEADER = ["event_id", "contact_id", "phone_number", "opt_out", "source", "note",
+                      "message_id", "created_at", "contact_deleted"]
+
+
+class ConsentExportView(APIView):
+    @extend_schema(
+        operation_id="contacts_consent_export", tags=TAGS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The whole account's consent ledger as CSV, oldest first.",
+    )
+    def get(self, request):
+        writer = csv.writer(_Echo())
+        events = consent_ledger_for(request.user.customer)
+
+        def lines():
+            yield writer.writerow(CONSENT_CSV_HEADER)
+            for event in events.iterator(chunk_size=2000):
+                yield writer.writerow([
+                    event.id, event.contact.id, event.contact.format_e164,
+                    "true" if event.opt_out else "false", event.source, event.note,
+                    event.message_id or "", event.created_at.isoformat(),
+                    "true" if event.contact.deleted_at else "false",
+                ])
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="consent.csv"'
+        return response
+
+
+class NumberLookupView(APIView):
+    @extend_schema(operation_id="numbers_lookup", tags=["Numbers"], responses=NumberLookupSerializer)
+    def get(self, request, phone_number):
+        parsed = parse_phone(
+            phone_number.replace("\x00", ""),
+            default_region=request.user.customer.default_region,
+            strict=False,
+        )
+        sms, whatsapp = detect_channels(parsed.e164, parsed.line_type) if parsed.is_valid else (
+            False, False
+        )
+        channels = [name for name, ok in (("sms", sms), ("whatsapp", whatsapp)) if ok]
+        return Response(NumberLookupSerializer({
+            "phone_number": parsed.e164,
+            "country_code": parsed.country_code,
+            "is_valid": parsed.is_valid,
+            "line_type": parsed.line_type,
+            "carrier_name": parsed.carrier,
+            "is_ported": None,
+            "is_voip": parsed.line_type == "voip",
+            "mobile_country_code": None,
+            "mobile_network_code": None,
+            "region_code": parsed.region_code,
+            "format_e164": parsed.e164,
+            "format_international": parsed.international,
+            "format_national": parsed.national,
+            "format_rfc": parsed.rfc3966,
+            "time_zones": parsed.time_zones,
+            "available_channels": ",".join(channels),
+        }).data)
+

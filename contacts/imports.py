@@ -1,0 +1,372 @@
+"""Bulk import of contacts: checking the upload (request side) and running it (task side).
+
+Upload: a CSV file (a `phone_number` column, optional `opt_out`, any other column — or
+`metadata.<key>` — goes into metadata) or a JSON array of `{"phone_number", "opt_out",
+"metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
+
+Run (`contact_import_process`, called by the task): numbers are parsed by a pool of processes
+(both cores) while this process writes the previous batch; each batch is one transaction that
+looks up existing numbers with one query, inserts new contacts with COPY on PostgreSQL
+(bulk INSERT elsewhere), appends consent events for opt-outs, and stores every row's result.
+Progress is committed per batch, so a rerun after a crash resumes after the last batch.
+
+Imports emit no per-contact webhook events (a 100,000-row file would flood every endpoint);
+the import's own status is the signal. Opt-outs in the file are recorded in the consent
+ledger (source "import"); a file never opts anyone back in and never changes an existing
+contact's metadata.
+"""
+
+import csv
+import io
+import json
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from contacts.bulk import (
+    build_contact,
+    consent_events_create,
+    copy_contacts,
+    copy_rows,
+    insert_contacts,
+    metadata_problem,
+)
+from contacts.models import Contact, ContactImport, ContactImportRow, Source
+from contacts.phone import Normalised, normalise_many
+from messaging.providers import get_whatsapp_provider
+from sent_project.errors import ValidationFailed
+
+logger = logging.getLogger("sent.contacts.import")
+
+PHONE_COLUMNS = ("phone_number", "phone", "phonenumber", "number", "msisdn", "mobile")
+OPT_OUT_COLUMNS = ("opt_out", "optout", "opted_out")
+METADATA_PREFIX = "metadata."
+TRUE_WORDS = {"true", "1", "yes", "y", "t"}
+FALSE_WORDS = {"", "false", "0", "no", "n", "f"}
+# Numbers per job handed to a worker process.
+POOL_CHUNK = 2500
+
+# (row_number, phone_number, opt_out, metadata or None, problem or "")
+ImportRow = tuple[int, str, bool, dict | None, str]
+
+
+# --- Request side -------------------------------------------------------------------------
+
+
+def _too_many(count: int) -> ValidationFailed:
+    limit = settings.CONTACTS_IMPORT_MAX_ROWS
+    return ValidationFailed(
+        f"An import takes at most {limit:,} rows; this one has {count:,}.",
+        code="VALIDATION_005",
+        details={"contacts": [f"At most {limit:,} rows; got {count:,}."]},
+    )
+
+
+def _no_rows(field: str) -> ValidationFailed:
+    return ValidationFailed(
+        "The import has no rows.", code="VALIDATION_004", details={field: ["No rows to import."]}
+    )
+
+
+def _delimiter(header_line: str) -> str:
+    return max((",", ";", "\t"), key=header_line.count)
+
+
+def _csv_header(text: str) -> tuple[list[str], str]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = _delimiter(first_line)
+    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    return [name.strip() for name in header], delimiter
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [name.lower().replace(" ", "_") for name in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def import_payload_from_csv(text: str) -> tuple[str, int]:
+    """(payload to store, row count) for a CSV upload, or a 400 saying what is wrong."""
+    text = text.lstrip("\ufeff")
+    header, delimiter = _csv_header(text)
+    if _column(header, PHONE_COLUMNS) is None:
+        found = ", ".join(header) or "nothing"
+        message = f"The CSV needs a phone_number column in its first line (found: {found})."
+        raise ValidationFailed(message, code="VALIDATION_004", details={"file": [message]})
+    try:
+        count = sum(1 for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)) - 1
+    except csv.Error as exc:
+        raise ValidationFailed(f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]}) from None
+    if count <= 0:
+        raise _no_rows("file")
+    if count > settings.CONTACTS_IMPORT_MAX_ROWS:
+        raise _too_many(count)
+    return text, count
+
+
+def import_payload_from_json(rows: list) -> tuple[str, int]:
+    """(payload to store, row count) for a JSON `contacts` array; rows are checked later."""
+    if not rows:
+        raise _no_rows("contacts")
+    if len(rows) > settings.CONTACTS_IMPORT_MAX_ROWS:
+        raise _too_many(len(rows))
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False), len(rows)
+
+
+# --- Reading stored payloads -----------------------------------------------------------------
+
+
+def _opt_out(value) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def _csv_rows(text: str) -> Iterator[ImportRow]:
+    header, delimiter = _csv_header(text)
+    phone_at = _column(header, PHONE_COLUMNS)
+    opt_out_at = _column(header, OPT_OUT_COLUMNS)
+    metadata_columns = [
+        (index, name[len(METADATA_PREFIX):] if name.lower().startswith(METADATA_PREFIX) else name)
+        for index, name in enumerate(header)
+        if index not in (phone_at, opt_out_at) and name
+    ]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader, None)
+    number = 0
+    for row in reader:
+        if not any(row):
+            continue
+        number += 1
+        phone = row[phone_at].strip() if phone_at < len(row) else ""
+        opt_out = _opt_out(row[opt_out_at]) if opt_out_at is not None and opt_out_at < len(row) else False
+        metadata = {key: row[i].strip() for i, key in metadata_columns if i < len(row) and row[i].strip()}
+        yield _checked(number, phone, opt_out, metadata or None)
+
+
+def _json_rows(text: str) -> Iterator[ImportRow]:
+    for number, item in enumerate(json.loads(text), start=1):
+        if not isinstance(item, dict):
+            yield number, "", False, None, "Each row must be an object with a phone_number."
+            continue
+        phone = item.get("phone_number")
+        if not isinstance(phone, str):
+            yield number, "", False, None, "phone_number is missing or not a string."
+            continue
+        yield _checked(number, phone, _opt_out(item.get("opt_out")), item.get("metadata"))
+
+
+def _checked(number: int, phone: str, opt_out: bool | None, metadata) -> ImportRow:
+    if opt_out is None:
+        return number, phone, False, None, "opt_out must be true or false."
+    if metadata is not None:
+        problem = metadata_problem(metadata)
+        if problem:
+            return number, phone, opt_out, None, problem
+    return number, phone, opt_out, metadata, ""
+
+
+def import_rows(contact_import: ContactImport) -> Iterator[ImportRow]:
+    if contact_import.source_format == ContactImport.Format.CSV:
+        return _csv_rows(contact_import.payload)
+    return _json_rows(contact_import.payload)
+
+
+# --- Parsing numbers on every core ----------------------------------------------------------
+
+
+def _worker_count() -> int:
+    return settings.CONTACTS_IMPORT_WORKERS or os.cpu_count() or 1
+
+
+@lru_cache(maxsize=1)
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool kept for the life of this process (a worker runs many imports).
+
+    forkserver, not fork: the parent may have threads and open database connections; the
+    children import only contacts.phone (phonenumbers, no Django).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["contacts.phone"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def _parse_in_chunks(phones: list[str], region: str) -> Iterator[tuple]:
+    """normalise_many over all phones, in order: on the pool for big imports."""
+    if len(phones) < settings.CONTACTS_IMPORT_POOL_MIN_ROWS or _worker_count() < 2:
+        yield from normalise_many(phones, region)
+        return
+    pool = _pool(_worker_count())
+    futures: list[Future] = [
+        pool.submit(normalise_many, phones[i:i + POOL_CHUNK], region)
+        for i in range(0, len(phones), POOL_CHUNK)
+    ]
+    for future in futures:
+        yield from future.result()
+
+
+# --- Running an import -----------------------------------------------------------------------
+
+
+def contact_import_process(*, import_id: str) -> dict:
+    """Run (or resume) an import; returns its counts. Safe to call twice."""
+    now = timezone.now()
+    claimed = ContactImport.objects.filter(
+        pk=import_id, status__in=[ContactImport.Status.QUEUED, ContactImport.Status.RUNNING]
+    ).update(status=ContactImport.Status.RUNNING)
+    if not claimed:
+        return {"skipped": True}
+    ContactImport.objects.filter(pk=import_id, started_at__isnull=True).update(started_at=now)
+    contact_import = ContactImport.objects.select_related("customer").get(pk=import_id)
+    try:
+        _run(contact_import)
+    except Exception as exc:
+        logger.exception("Import %s failed", import_id)
+        ContactImport.objects.filter(pk=import_id).update(
+            status=ContactImport.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500],
+            finished_at=timezone.now(),
+        )
+        raise
+    ContactImport.objects.filter(pk=import_id).update(
+        status=ContactImport.Status.COMPLETED, finished_at=timezone.now(), payload=""
+    )
+    contact_import.refresh_from_db()
+    return {
+        "created": contact_import.created_count,
+        "existing": contact_import.existing_count,
+        "invalid": contact_import.invalid_count,
+    }
+
+
+def _run(contact_import: ContactImport) -> None:
+    rows = [row for row in import_rows(contact_import) if row[0] > contact_import.processed_rows]
+    region = contact_import.customer.default_region
+    parsed = _parse_in_chunks([row[1] if not row[4] else "" for row in rows], region)
+    batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
+    provider = get_whatsapp_provider()
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start:start + batch_size]
+        results = [next(parsed) for _ in batch]
+        _import_batch(contact_import, batch, results, provider=provider)
+
+
+def _import_batch(contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple],
+                  *, provider) -> None:
+    """One transaction: contacts created, opt-outs recorded, row results stored, progress."""
+    now = timezone.now()
+    customer_id = contact_import.customer_id
+    outcome: list[tuple] = []  # (row, status, e164 or None, reason)
+    first_row_of: dict[str, ImportRow] = {}
+    numbers: dict[str, Normalised] = {}
+    for row, result in zip(rows, parsed, strict=True):
+        if row[4] or len(result) == 1:
+            outcome.append((row, ContactImportRow.Status.INVALID, None, row[4] or result[0]))
+            continue
+        number = Normalised(*result)
+        numbers.setdefault(number.e164, number)
+        first_row_of.setdefault(number.e164, row)
+        outcome.append((row, None, number.e164, ""))
+    with transaction.atomic():
+        existing = dict(
+            Contact.objects.filter(customer_id=customer_id, format_e164__in=list(numbers))
+            .values_list("format_e164", "id")
+        )
+        new = [
+            build_contact(
+                customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
+                provider=provider, metadata=row[3], opt_out=row[2],
+            )
+            for e164, row in first_row_of.items()
+            if e164 not in existing
+        ]
+        created = _insert(customer_id, new, existing)
+        counts = {"created": 0, "existing": 0, "invalid": 0}
+        results = []
+        opt_out_wanted = set()
+        for row, status, e164, reason in outcome:
+            contact_id = None
+            if status is None:
+                contact_id = created.get(e164) or existing[e164]
+                is_first = first_row_of[e164] is row
+                status = (ContactImportRow.Status.CREATED if is_first and e164 in created
+                          else ContactImportRow.Status.EXISTING)
+                if row[2] and e164 not in created:
+                    opt_out_wanted.add(contact_id)
+            counts[status] += 1
+            results.append((contact_import.pk, row[0], row[1][:64], status, contact_id, reason[:300]))
+        opted_out = _opt_out_existing(customer_id, opt_out_wanted, now)
+        new_opt_outs = [c.pk for c in new if c.opt_out and c.format_e164 in created]
+        note = f"import {contact_import.pk}"
+        consent_events_create(customer_id, new_opt_outs + opted_out, opt_out=True,
+                              source=Source.IMPORT, note=note)
+        _store_results(results)
+        ContactImport.objects.filter(pk=contact_import.pk).update(
+            processed_rows=rows[-1][0],
+            created_count=F("created_count") + counts["created"],
+            existing_count=F("existing_count") + counts["existing"],
+            invalid_count=F("invalid_count") + counts["invalid"],
+            opted_out_count=F("opted_out_count") + len(new_opt_outs) + len(opted_out),
+        )
+
+
+def _insert(customer_id, new: list[Contact], existing: dict) -> dict:
+    """e164 → id of the contacts this batch created; numbers created meanwhile by someone
+    else are moved into `existing`."""
+    if not new:
+        return {}
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                copy_contacts(new)
+            return {c.format_e164: c.pk for c in new}
+        except IntegrityError:
+            pass  # a number was created meanwhile: take the slower path that skips it
+    mine = {c.pk for c in new}
+    created = {}
+    for e164, contact in insert_contacts(customer_id, new).items():
+        if contact.pk in mine:
+            created[e164] = contact.pk
+        else:
+            existing[e164] = contact.pk
+    return created
+
+
+def _opt_out_existing(customer_id, contact_ids: set, now) -> list:
+    """Opt out existing contacts the file marks opted out; the ids that changed."""
+    if not contact_ids:
+        return []
+    changing = list(
+        Contact.objects.select_for_update()
+        .filter(customer_id=customer_id, pk__in=contact_ids, opt_out=False)
+        .values_list("pk", flat=True)
+    )
+    Contact.objects.filter(pk__in=changing).update(opt_out=True, updated_at=now)
+    return changing
+
+
+RESULT_COLUMNS = ("contact_import_id", "row_number", "phone_number", "status", "contact_id", "reason")
+
+
+def _store_results(results: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        copy_rows(ContactImportRow._meta.db_table, RESULT_COLUMNS, results)
+        return
+    ContactImportRow.objects.bulk_create(
+        [ContactImportRow(**dict(zip(RESULT_COLUMNS, values, strict=True))) for values in results],
+        batch_size=2000,
+    )

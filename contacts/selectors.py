@@ -1,0 +1,171 @@
+"""Contact reads, always starting from the customer. Another customer's object is a 404."""
+
+import uuid
+
+from django.apps import apps
+from django.db.models import Count, Max, Min, Q, QuerySet
+
+from billing.models import Customer
+from contacts.errors import ContactNotFound, ImportNotFound
+from contacts.models import Channel, ConsentEvent, Contact, ContactImport, ContactImportRow
+from contacts.phone import digits_fragment, normalise
+from sent_project.errors import ValidationFailed
+
+CHANNEL_FILTERS = {Channel.SMS: "sms_available", Channel.WHATSAPP: "whatsapp_available"}
+
+
+def search_filter(search: str) -> Q:
+    """`search`: part of a number in any format, or text in metadata values.
+
+    "+1234" / "001234" → E.164 numbers starting with +1234 (B-tree index); "234-56" → E.164
+    digits containing 23456, also without a national trunk "0" ("07911…" finds +447911…);
+    anything else → metadata values containing it, case-insensitively. Both substring
+    searches use the trigram index on PostgreSQL.
+    """
+    fragment = digits_fragment(search)
+    if fragment is None:
+        return Q(search_text__contains=search.strip().lower())
+    digits, is_prefix = fragment
+    if is_prefix:
+        return Q(format_e164__startswith="+" + digits)
+    condition = Q(search_text__contains=digits)
+    if digits.startswith("0") and len(digits) > 1:
+        condition |= Q(search_text__contains=digits[1:])
+    return condition
+
+
+def contacts_for(
+    customer: Customer, *, search: str = "", channel: str = "", phone: str = ""
+) -> QuerySet[Contact]:
+    """The customer's live contacts, newest first, filtered as GET /v3/contacts allows.
+
+    Raises ValidationFailed (VALIDATION_006) for an unknown channel and InvalidPhoneNumber
+    (VALIDATION_002) for a `phone` that is not a number.
+    """
+    contacts = Contact.objects.filter(customer=customer)
+    if phone:
+        contacts = contacts.filter(
+            format_e164=normalise(phone, customer.default_region).e164
+        )
+    if channel:
+        if channel not in CHANNEL_FILTERS:
+            raise ValidationFailed(
+                code="VALIDATION_006",
+                details={"channel": [f"Must be one of: {', '.join(CHANNEL_FILTERS)}."]},
+            )
+        contacts = contacts.filter(**{CHANNEL_FILTERS[channel]: True})
+    if search.strip():
+        contacts = contacts.filter(search_filter(search))
+    return contacts.order_by("-created_at", "-id")
+
+
+def contact_get(customer: Customer, *, contact_id, for_update: bool = False) -> Contact:
+    """The customer's live contact, or ContactNotFound (404 RESOURCE_001)."""
+    try:
+        contact_id = uuid.UUID(str(contact_id))
+    except ValueError:
+        raise ContactNotFound() from None
+    contacts = Contact.objects.select_related("customer")
+    if for_update:
+        contacts = contacts.select_for_update(of=("self",))
+    contact = contacts.filter(customer=customer, pk=contact_id).first()
+    if contact is None:
+        raise ContactNotFound()
+    return contact
+
+
+def consent_events_for(contact: Contact) -> QuerySet[ConsentEvent]:
+    return ConsentEvent.objects.filter(contact=contact).order_by("id")
+
+
+def consent_ledger_for(customer: Customer) -> QuerySet[ConsentEvent]:
+    """Every consent change of the customer's contacts (deleted ones too), oldest first."""
+    return (
+        ConsentEvent.objects.filter(customer=customer)
+        .select_related("contact")
+        .only("id", "opt_out", "source", "note", "message_id", "created_at",
+              "contact__id", "contact__format_e164", "contact__deleted_at")
+        .order_by("id")
+    )
+
+
+SUCCESS_OUTBOUND = ("SENT", "DELIVERED", "READ")
+
+
+def contact_message_summary(contact: Contact) -> dict:
+    """Counts, time bounds, channels used and per-channel success/fail percentages.
+
+    Assumes the messaging app's `Message` model (a later issue) with the fields `contact_id`,
+    `customer_id`, `channel` ("sms"/"whatsapp"), `status` (uppercase: QUEUED, SENT,
+    DELIVERED, READ, FAILED, FILTERED, BLOCKED, RECEIVED…), `direction` ("OUTBOUND"/
+    "INBOUND") and `created_at`. Until that model exists the summary is all zeros. Success =
+    SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED (API_CONTRACT §2.7).
+    One query.
+    """
+    summary = {
+        "contact_id": str(contact.id),
+        "message_count": 0,
+        "first_message_at": None,
+        "last_message_at": None,
+        "channels_used": [],
+        "channel_scores": [],
+    }
+    try:
+        message_model = apps.get_model("messaging", "Message")
+    except LookupError:
+        return summary
+    success = Q(direction="OUTBOUND", status__in=SUCCESS_OUTBOUND) | Q(
+        direction="INBOUND", status="RECEIVED"
+    )
+    per_channel = (
+        message_model.objects.filter(customer_id=contact.customer_id, contact_id=contact.id)
+        .values("channel")
+        .annotate(
+            total=Count("pk"),
+            succeeded=Count("pk", filter=success),
+            failed=Count("pk", filter=Q(status="FAILED")),
+            first=Min("created_at"),
+            last=Max("created_at"),
+        )
+        .order_by("channel")
+    )
+    for row in per_channel:
+        summary["message_count"] += row["total"]
+        summary["channels_used"].append(row["channel"])
+        summary["channel_scores"].append({
+            "channel": row["channel"],
+            "success_score": round(100 * row["succeeded"] / row["total"]),
+            "fail_score": round(100 * row["failed"] / row["total"]),
+        })
+        if summary["first_message_at"] is None or row["first"] < summary["first_message_at"]:
+            summary["first_message_at"] = row["first"]
+        if summary["last_message_at"] is None or row["last"] > summary["last_message_at"]:
+            summary["last_message_at"] = row["last"]
+    return summary
+
+
+def contact_imports_for(customer: Customer) -> QuerySet[ContactImport]:
+    return ContactImport.objects.filter(customer=customer).defer("payload").order_by("-created_at")
+
+
+def contact_import_get(customer: Customer, *, import_id) -> ContactImport:
+    try:
+        import_id = uuid.UUID(str(import_id))
+    except ValueError:
+        raise ImportNotFound() from None
+    contact_import = contact_imports_for(customer).filter(pk=import_id).first()
+    if contact_import is None:
+        raise ImportNotFound()
+    return contact_import
+
+
+def contact_import_rows(contact_import: ContactImport, *, status: str = "") -> QuerySet:
+    rows = ContactImportRow.objects.filter(contact_import=contact_import)
+    if status:
+        if status not in ContactImportRow.Status.values:
+            raise ValidationFailed(
+                code="VALIDATION_006",
+                details={"status": [f"Must be one of: {', '.join(ContactImportRow.Status.values)}."]},
+            )
+        rows = rows.filter(status=status)
+    return rows.order_by("row_number")
