@@ -14,10 +14,25 @@ from contacts.services import contact_create, contact_delete, contact_update
 from sent_project.errors import SentError
 
 NORMALISED = [
-    "format_e164", "format_international", "format_national", "format_rfc", "country_code",
-    "region_code", "line_type", "carrier", "time_zones", "available_channels",
-    "sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
-    "default_channel_is_custom", "delivery_stats", "source", "created_at", "updated_at",
+    "format_e164",
+    "format_international",
+    "format_national",
+    "format_rfc",
+    "country_code",
+    "region_code",
+    "line_type",
+    "carrier",
+    "time_zones",
+    "available_channels",
+    "sms_available",
+    "sms_checked_at",
+    "whatsapp_available",
+    "whatsapp_checked_at",
+    "default_channel_is_custom",
+    "delivery_stats",
+    "source",
+    "created_at",
+    "updated_at",
 ]
 
 
@@ -73,12 +88,22 @@ class ContactChangeForm(forms.ModelForm):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["format_e164", "customer", "region_code", "line_type", "available_channels",
-                    "default_channel", "opt_out", "created_at"]
+    list_display = [
+        "format_e164",
+        "customer",
+        "region_code",
+        "line_type",
+        "available_channels",
+        "default_channel",
+        "opt_out",
+        "created_at",
+    ]
     list_filter = [ChannelFilter, "opt_out", "line_type", "region_code"]
     list_select_related = ["customer"]
     search_fields = ["format_e164"]
-    search_help_text = "Any part of the number in any format (+1234, (234) 567, 234-56) or metadata."
+    search_help_text = (
+        "Any part of the number in any format (+1234, (234) 567, 234-56) or metadata."
+    )
     show_full_result_count = False
     ordering = ["-created_at", "-id"]
 
@@ -103,7 +128,9 @@ class ContactAdmin(admin.ModelAdmin):
         if not change:
             data = form.cleaned_data
             contact, _ = contact_create(
-                data["customer"], phone_number=data["phone_number"], source=Source.ADMIN,
+                data["customer"],
+                phone_number=data["phone_number"],
+                source=Source.ADMIN,
                 metadata=data.get("metadata") or None,
             )
             obj.pk, obj._state.adding, obj._state.db = contact.pk, False, contact._state.db
@@ -150,8 +177,18 @@ class ConsentEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ContactImport)
 class ContactImportAdmin(ReadOnlyAdmin):
-    list_display = ["id", "customer", "status", "source_format", "total_rows", "created_count",
-                    "existing_count", "invalid_count", "rows_per_second", "created_at"]
+    list_display = [
+        "id",
+        "customer",
+        "status",
+        "source_format",
+        "total_rows",
+        "created_count",
+        "existing_count",
+        "invalid_count",
+        "rows_per_second",
+        "created_at",
+    ]
     list_filter = ["status", "source_format"]
     list_select_related = ["customer"]
     exclude = ["payload"]

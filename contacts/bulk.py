@@ -105,8 +105,13 @@ def refresh_stale_whatsapp(
     if stale:
         Contact.objects.bulk_update(
             stale,
-            ["whatsapp_available", "whatsapp_checked_at", "default_channel",
-             "default_channel_is_custom", "updated_at"],
+            [
+                "whatsapp_available",
+                "whatsapp_checked_at",
+                "default_channel",
+                "default_channel_is_custom",
+                "updated_at",
+            ],
         )
     return stale
 
@@ -124,10 +129,26 @@ def insert_contacts(customer_id, contacts: list[Contact]) -> dict[str, Contact]:
 
 
 CONTACT_COPY_COLUMNS = (
-    "id", "customer_id", "phone_number", "format_e164", "country_code", "region_code",
-    "line_type", "sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
-    "default_channel", "default_channel_is_custom", "opt_out", "metadata", "search_text",
-    "delivery_stats", "source", "created_at", "updated_at",
+    "id",
+    "customer_id",
+    "phone_number",
+    "format_e164",
+    "country_code",
+    "region_code",
+    "line_type",
+    "sms_available",
+    "sms_checked_at",
+    "whatsapp_available",
+    "whatsapp_checked_at",
+    "default_channel",
+    "default_channel_is_custom",
+    "opt_out",
+    "metadata",
+    "search_text",
+    "delivery_stats",
+    "source",
+    "created_at",
+    "updated_at",
 )
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -173,11 +194,14 @@ def consent_events_create(
     request_id = current_request_id()
     events = [
         ConsentEvent(
-            customer_id=customer_id, contact_id=contact_id, opt_out=opt_out, source=source,
-            note=note[:300], request_id=request_id,
+            customer_id=customer_id,
+            contact_id=contact_id,
+            opt_out=opt_out,
+            source=source,
+            note=note[:300],
+            request_id=request_id,
         )
         for contact_id in contact_ids
     ]
     ConsentEvent.objects.bulk_create(events, batch_size=1000)
     return len(events)
-

@@ -106,7 +106,9 @@ def import_payload_from_csv(text: str) -> tuple[str, int]:
     try:
         count = sum(1 for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)) - 1
     except csv.Error as exc:
-        raise ValidationFailed(f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]}) from None
+        raise ValidationFailed(
+            f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]}
+        ) from None
     if count <= 0:
         raise _no_rows("file")
     if count > settings.CONTACTS_IMPORT_MAX_ROWS:
@@ -142,7 +144,7 @@ def _csv_rows(text: str) -> Iterator[ImportRow]:
     phone_at = _column(header, PHONE_COLUMNS)
     opt_out_at = _column(header, OPT_OUT_COLUMNS)
     metadata_columns = [
-        (index, name[len(METADATA_PREFIX):] if name.lower().startswith(METADATA_PREFIX) else name)
+        (index, name[len(METADATA_PREFIX) :] if name.lower().startswith(METADATA_PREFIX) else name)
         for index, name in enumerate(header)
         if index not in (phone_at, opt_out_at) and name
     ]
@@ -154,8 +156,12 @@ def _csv_rows(text: str) -> Iterator[ImportRow]:
             continue
         number += 1
         phone = row[phone_at].strip() if phone_at < len(row) else ""
-        opt_out = _opt_out(row[opt_out_at]) if opt_out_at is not None and opt_out_at < len(row) else False
-        metadata = {key: row[i].strip() for i, key in metadata_columns if i < len(row) and row[i].strip()}
+        opt_out = (
+            _opt_out(row[opt_out_at]) if opt_out_at is not None and opt_out_at < len(row) else False
+        )
+        metadata = {
+            key: row[i].strip() for i, key in metadata_columns if i < len(row) and row[i].strip()
+        }
         yield _checked(number, phone, opt_out, metadata or None)
 
 
@@ -213,7 +219,7 @@ def _parse_in_chunks(phones: list[str], region: str) -> Iterator[tuple]:
         return
     pool = _pool(_worker_count())
     futures: list[Future] = [
-        pool.submit(normalise_many, phones[i:i + POOL_CHUNK], region)
+        pool.submit(normalise_many, phones[i : i + POOL_CHUNK], region)
         for i in range(0, len(phones), POOL_CHUNK)
     ]
     for future in futures:
@@ -238,7 +244,8 @@ def contact_import_process(*, import_id: str) -> dict:
     except Exception as exc:
         logger.exception("Import %s failed", import_id)
         ContactImport.objects.filter(pk=import_id).update(
-            status=ContactImport.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:500],
+            status=ContactImport.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:500],
             finished_at=timezone.now(),
         )
         raise
@@ -260,13 +267,14 @@ def _run(contact_import: ContactImport) -> None:
     batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
     provider = get_whatsapp_provider()
     for start in range(0, len(rows), batch_size):
-        batch = rows[start:start + batch_size]
+        batch = rows[start : start + batch_size]
         results = [next(parsed) for _ in batch]
         _import_batch(contact_import, batch, results, provider=provider)
 
 
-def _import_batch(contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple],
-                  *, provider) -> None:
+def _import_batch(
+    contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple], *, provider
+) -> None:
     """One transaction: contacts created, opt-outs recorded, row results stored, progress."""
     now = timezone.now()
     customer_id = contact_import.customer_id
@@ -283,13 +291,20 @@ def _import_batch(contact_import: ContactImport, rows: list[ImportRow], parsed: 
         outcome.append((row, None, number.e164, ""))
     with transaction.atomic():
         existing = dict(
-            Contact.objects.filter(customer_id=customer_id, format_e164__in=list(numbers))
-            .values_list("format_e164", "id")
+            Contact.objects.filter(
+                customer_id=customer_id, format_e164__in=list(numbers)
+            ).values_list("format_e164", "id")
         )
         new = [
             build_contact(
-                customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
-                provider=provider, metadata=row[3], opt_out=row[2],
+                customer_id,
+                numbers[e164],
+                raw=row[1],
+                source=Source.IMPORT,
+                now=now,
+                provider=provider,
+                metadata=row[3],
+                opt_out=row[2],
             )
             for e164, row in first_row_of.items()
             if e164 not in existing
@@ -303,17 +318,23 @@ def _import_batch(contact_import: ContactImport, rows: list[ImportRow], parsed: 
             if status is None:
                 contact_id = created.get(e164) or existing[e164]
                 is_first = first_row_of[e164] is row
-                status = (ContactImportRow.Status.CREATED if is_first and e164 in created
-                          else ContactImportRow.Status.EXISTING)
+                status = (
+                    ContactImportRow.Status.CREATED
+                    if is_first and e164 in created
+                    else ContactImportRow.Status.EXISTING
+                )
                 if row[2] and e164 not in created:
                     opt_out_wanted.add(contact_id)
             counts[status] += 1
-            results.append((contact_import.pk, row[0], row[1][:64], status, contact_id, reason[:300]))
+            results.append(
+                (contact_import.pk, row[0], row[1][:64], status, contact_id, reason[:300])
+            )
         opted_out = _opt_out_existing(customer_id, opt_out_wanted, now)
         new_opt_outs = [c.pk for c in new if c.opt_out and c.format_e164 in created]
         note = f"import {contact_import.pk}"
-        consent_events_create(customer_id, new_opt_outs + opted_out, opt_out=True,
-                              source=Source.IMPORT, note=note)
+        consent_events_create(
+            customer_id, new_opt_outs + opted_out, opt_out=True, source=Source.IMPORT, note=note
+        )
         _store_results(results)
         ContactImport.objects.filter(pk=contact_import.pk).update(
             processed_rows=rows[-1][0],
@@ -359,7 +380,14 @@ def _opt_out_existing(customer_id, contact_ids: set, now) -> list:
     return changing
 
 
-RESULT_COLUMNS = ("contact_import_id", "row_number", "phone_number", "status", "contact_id", "reason")
+RESULT_COLUMNS = (
+    "contact_import_id",
+    "row_number",
+    "phone_number",
+    "status",
+    "contact_id",
+    "reason",
+)
 
 
 def _store_results(results: list[tuple]) -> None:

@@ -129,7 +129,9 @@ def _type_and_region(number: phonenumbers.PhoneNumber) -> tuple[int, str]:
     return phonenumbers.number_type(number), region
 
 
-def _parse(compact: str, default_region: str, raw: str) -> tuple[phonenumbers.PhoneNumber, int, str]:
+def _parse(
+    compact: str, default_region: str, raw: str
+) -> tuple[phonenumbers.PhoneNumber, int, str]:
     """(number, type, region). The type is UNKNOWN when the number is not valid."""
     region = (default_region or "").upper() or None
     number = failure = None
@@ -146,7 +148,7 @@ def _parse(compact: str, default_region: str, raw: str) -> tuple[phonenumbers.Ph
         for prefix in UNIVERSAL_IDD:
             if compact.startswith(prefix):
                 try:
-                    alternative = phonenumbers.parse("+" + compact[len(prefix):], None)
+                    alternative = phonenumbers.parse("+" + compact[len(prefix) :], None)
                 except NumberParseException:
                     continue
                 number_type, number_region = _type_and_region(alternative)
@@ -167,7 +169,9 @@ def _parse_failure_message(exc: NumberParseException, raw: str, compact: str, re
             + (f" of {region}" if region else "")
             + ": write it in international form, e.g. +14155550100."
         )
-    if kind in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD):
+    if kind in (NumberParseException.TOO_SHORT_NSN, NumberParseException.TOO_SHORT_AFTER_IDD) or (
+        kind == NumberParseException.NOT_A_NUMBER and len(compact.lstrip("+")) < 3
+    ):
         return f"{raw!r} is too short to be a phone number."
     if kind == NumberParseException.TOO_LONG:
         return f"{raw!r} is too long to be a phone number."
@@ -175,13 +179,16 @@ def _parse_failure_message(exc: NumberParseException, raw: str, compact: str, re
 
 
 def _invalid_message(number: phonenumbers.PhoneNumber, raw: str) -> str:
-    regions = phonenumbers.region_codes_for_country_code(number.country_code)
-    where = regions[0] if len(regions) == 1 else f"+{number.country_code}"
+    where = phonenumbers.region_code_for_country_code(number.country_code)
+    if where == phonenumbers.UNKNOWN_REGION:
+        where = f"+{number.country_code}"
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason == Possible.TOO_SHORT:
         return f"{raw!r} is too short for a {where} number."
     if reason == Possible.TOO_LONG:
         return f"{raw!r} is too long for a {where} number."
+    if reason == Possible.IS_POSSIBLE_LOCAL_ONLY:
+        return f"{raw!r} is too short: it looks like a local {where} number without its area code."
     if reason == Possible.INVALID_LENGTH:
         return f"{raw!r} has the wrong number of digits for a {where} number."
     if reason == Possible.INVALID_COUNTRY_CODE:

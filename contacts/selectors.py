@@ -6,7 +6,7 @@ from django.apps import apps
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from billing.models import Customer
-from contacts.errors import ContactNotFound, ImportNotFound
+from contacts.errors import ContactNotFound, ImportNotFound, InvalidPhoneNumber
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, ContactImportRow
 from contacts.phone import digits_fragment, normalise
 from sent_project.errors import ValidationFailed
@@ -44,9 +44,11 @@ def contacts_for(
     """
     contacts = Contact.objects.filter(customer=customer)
     if phone:
-        contacts = contacts.filter(
-            format_e164=normalise(phone, customer.default_region).e164
-        )
+        try:
+            e164 = normalise(phone, customer.default_region).e164
+        except InvalidPhoneNumber as exc:
+            raise InvalidPhoneNumber(exc.message, field="phone") from None
+        contacts = contacts.filter(format_e164=e164)
     if channel:
         if channel not in CHANNEL_FILTERS:
             raise ValidationFailed(
@@ -83,8 +85,17 @@ def consent_ledger_for(customer: Customer) -> QuerySet[ConsentEvent]:
     return (
         ConsentEvent.objects.filter(customer=customer)
         .select_related("contact")
-        .only("id", "opt_out", "source", "note", "message_id", "created_at",
-              "contact__id", "contact__format_e164", "contact__deleted_at")
+        .only(
+            "id",
+            "opt_out",
+            "source",
+            "note",
+            "message_id",
+            "created_at",
+            "contact__id",
+            "contact__format_e164",
+            "contact__deleted_at",
+        )
         .order_by("id")
     )
 
@@ -132,11 +143,13 @@ def contact_message_summary(contact: Contact) -> dict:
     for row in per_channel:
         summary["message_count"] += row["total"]
         summary["channels_used"].append(row["channel"])
-        summary["channel_scores"].append({
-            "channel": row["channel"],
-            "success_score": round(100 * row["succeeded"] / row["total"]),
-            "fail_score": round(100 * row["failed"] / row["total"]),
-        })
+        summary["channel_scores"].append(
+            {
+                "channel": row["channel"],
+                "success_score": round(100 * row["succeeded"] / row["total"]),
+                "fail_score": round(100 * row["failed"] / row["total"]),
+            }
+        )
         if summary["first_message_at"] is None or row["first"] < summary["first_message_at"]:
             summary["first_message_at"] = row["first"]
         if summary["last_message_at"] is None or row["last"] > summary["last_message_at"]:
@@ -165,7 +178,9 @@ def contact_import_rows(contact_import: ContactImport, *, status: str = "") -> Q
         if status not in ContactImportRow.Status.values:
             raise ValidationFailed(
                 code="VALIDATION_006",
-                details={"status": [f"Must be one of: {', '.join(ContactImportRow.Status.values)}."]},
+                details={
+                    "status": [f"Must be one of: {', '.join(ContactImportRow.Status.values)}."]
+                },
             )
         rows = rows.filter(status=status)
     return rows.order_by("row_number")

@@ -100,7 +100,12 @@ def contact_create(
             refresh_stale_whatsapp([existing], now=now, provider=provider)
             return existing, False
         contact = build_contact(
-            customer, number, raw=phone_number, source=source, now=now, provider=provider,
+            customer,
+            number,
+            raw=phone_number,
+            source=source,
+            now=now,
+            provider=provider,
             metadata=metadata,
         )
         try:
@@ -169,7 +174,10 @@ def contact_update(
         changed: list[str] = []
         if default_channel is not None:
             _check_default_channel(contact, default_channel)
-            if (contact.default_channel, contact.default_channel_is_custom) != (default_channel, True):
+            if (contact.default_channel, contact.default_channel_is_custom) != (
+                default_channel,
+                True,
+            ):
                 contact.default_channel = default_channel
                 contact.default_channel_is_custom = True
                 changed += ["default_channel", "default_channel_is_custom"]
@@ -201,7 +209,9 @@ def _check_default_channel(contact: Contact, channel: str) -> None:
             f"This contact has no {channel} channel "
             f"(available: {contact.available_channels or 'none'})."
         )
-        raise ValidationFailed(message, code="VALIDATION_006", details={"default_channel": [message]})
+        raise ValidationFailed(
+            message, code="VALIDATION_006", details={"default_channel": [message]}
+        )
 
 
 def _consent_record(contact: Contact, *, source: str, note: str = "", **context) -> None:
@@ -214,8 +224,12 @@ def _consent_record(contact: Contact, *, source: str, note: str = "", **context)
         message_id=context.get("message_id"),
         request_id=current_request_id(),
     )
-    _emit(contact, "contact.opt_out" if contact.opt_out else "contact.opt_in", source=source,
-          **context)
+    _emit(
+        contact,
+        "contact.opt_out" if contact.opt_out else "contact.opt_in",
+        source=source,
+        **context,
+    )
 
 
 def contact_set_opt_out(
@@ -233,8 +247,8 @@ def contact_set_opt_out(
     changes nothing records nothing.
     """
     with transaction.atomic():
-        locked = Contact.all_objects.select_for_update().select_related("customer").get(
-            pk=contact.pk
+        locked = (
+            Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
         )
         if locked.opt_out != opt_out:
             locked.opt_out = opt_out
@@ -270,8 +284,12 @@ def _set_availability(contact: Contact, channel: str, available: bool, now) -> l
     setattr(contact, f"{channel}_available", available)
     setattr(contact, f"{channel}_checked_at", now)
     reset_default_channel(contact)
-    return [f"{channel}_available", f"{channel}_checked_at", "default_channel",
-            "default_channel_is_custom"]
+    return [
+        f"{channel}_available",
+        f"{channel}_checked_at",
+        "default_channel",
+        "default_channel_is_custom",
+    ]
 
 
 def contact_mark_channel_unavailable(contact: Contact, channel: str) -> Contact:
@@ -281,8 +299,8 @@ def contact_mark_channel_unavailable(contact: Contact, channel: str) -> Contact:
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     with transaction.atomic():
-        locked = Contact.all_objects.select_for_update().select_related("customer").get(
-            pk=contact.pk
+        locked = (
+            Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
         )
         was_available = getattr(locked, f"{channel}_available")
         fields = _set_availability(locked, channel, False, timezone.now())
@@ -294,8 +312,16 @@ def contact_mark_channel_unavailable(contact: Contact, channel: str) -> Contact:
 
 
 def _copy_channel_fields(source: Contact, target: Contact) -> None:
-    for name in ("sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
-                 "default_channel", "default_channel_is_custom", "delivery_stats", "updated_at"):
+    for name in (
+        "sms_available",
+        "sms_checked_at",
+        "whatsapp_available",
+        "whatsapp_checked_at",
+        "default_channel",
+        "default_channel_is_custom",
+        "delivery_stats",
+        "updated_at",
+    ):
         setattr(target, name, getattr(source, name))
 
 
@@ -312,15 +338,15 @@ def contact_record_delivery(
         raise ValueError(f"unknown channel {channel!r}")
     now = timezone.now()
     with transaction.atomic():
-        locked = Contact.all_objects.select_for_update().select_related("customer").get(
-            pk=contact.pk
+        locked = (
+            Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
         )
         stats = dict(locked.delivery_stats)
         entry = locked.channel_stats(channel)
         entry["attempts"] += 1
         entry["delivered"] += 1 if delivered else 0
         entry["recent"] = (entry["recent"] + ("1" if delivered else "0"))[
-            -settings.CONTACTS_DELIVERY_WINDOW:
+            -settings.CONTACTS_DELIVERY_WINDOW :
         ]
         entry["last_at"] = now.isoformat()
         stats[channel] = entry
@@ -350,8 +376,5 @@ def contact_import_create(
             total_rows=total_rows,
             filename=filename[:200],
         )
-        transaction.on_commit(
-            lambda: contact_import_run.enqueue(import_id=str(contact_import.pk))
-        )
+        transaction.on_commit(lambda: contact_import_run.enqueue(import_id=str(contact_import.pk)))
     return contact_import
-

@@ -75,7 +75,8 @@ class ContactImportListCreateView(APIView):
     items_key = "imports"
 
     @extend_schema(
-        operation_id="contacts_import_list", tags=TAGS,
+        operation_id="contacts_import_list",
+        tags=TAGS,
         responses=ContactImportSerializer(many=True),
     )
     def get(self, request):
@@ -101,10 +102,16 @@ class ContactImportListCreateView(APIView):
     )
     def post(self, request):
         source_format, payload, rows, filename, sandbox = _upload(request)
-        contact_import = in_sandbox(sandbox, lambda: contact_import_create(
-            request.user.customer, source_format=source_format, payload=payload,
-            total_rows=rows, filename=filename,
-        ))
+        contact_import = in_sandbox(
+            sandbox,
+            lambda: contact_import_create(
+                request.user.customer,
+                source_format=source_format,
+                payload=payload,
+                total_rows=rows,
+                filename=filename,
+            ),
+        )
         return Response(
             ContactImportSerializer(contact_import).data,
             status=202,
@@ -122,8 +129,12 @@ class ContactImportDetailView(APIView):
         parameters=[
             OpenApiParameter("page", int, description="Page of row results, 1-based."),
             OpenApiParameter("page_size", int, description="Row results per page."),
-            OpenApiParameter("status", str, enum=ContactImportRow.Status.values,
-                             description="Only rows with this result."),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=ContactImportRow.Status.values,
+                description="Only rows with this result.",
+            ),
         ],
     )
     def get(self, request, import_id):

@@ -67,10 +67,18 @@ class ContactListCreateView(APIView):
         tags=TAGS,
         responses=ContactSerializer(many=True),
         parameters=[
-            OpenApiParameter("search", str, description="Part of a number in any format "
-                             "(+1234, 234-56) or text in metadata values."),
-            OpenApiParameter("channel", str, enum=["sms", "whatsapp"],
-                             description="Only contacts that have this channel."),
+            OpenApiParameter(
+                "search",
+                str,
+                description="Part of a number in any format "
+                "(+1234, 234-56) or text in metadata values.",
+            ),
+            OpenApiParameter(
+                "channel",
+                str,
+                enum=["sms", "whatsapp"],
+                description="Only contacts that have this channel.",
+            ),
             OpenApiParameter("phone", str, description="Exact number, any format."),
         ],
     )
@@ -96,9 +104,14 @@ class ContactListCreateView(APIView):
         serializer = ContactCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        contact, created = in_sandbox(data["sandbox"], lambda: contact_create(
-            request.user.customer, phone_number=data["phone_number"], metadata=data.get("metadata"),
-        ))
+        contact, created = in_sandbox(
+            data["sandbox"],
+            lambda: contact_create(
+                request.user.customer,
+                phone_number=data["phone_number"],
+                metadata=data.get("metadata"),
+            ),
+        )
         return Response(
             ContactSerializer(contact).data,
             status=201 if created else 200,
@@ -113,28 +126,35 @@ class ContactDetailView(APIView):
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(
-        operation_id="contacts_update", tags=TAGS, request=ContactUpdateSerializer,
+        operation_id="contacts_update",
+        tags=TAGS,
+        request=ContactUpdateSerializer,
         responses=ContactSerializer,
     )
     def patch(self, request, contact_id):
         serializer = ContactUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        contact = in_sandbox(data["sandbox"], lambda: contact_update(
-            request.user.customer,
-            contact_id=contact_id,
-            default_channel=data.get("default_channel"),
-            opt_out=data.get("opt_out"),
-            metadata=data.get("metadata"),
-        ))
+        contact = in_sandbox(
+            data["sandbox"],
+            lambda: contact_update(
+                request.user.customer,
+                contact_id=contact_id,
+                default_channel=data.get("default_channel"),
+                opt_out=data.get("opt_out"),
+                metadata=data.get("metadata"),
+            ),
+        )
         return Response(
             ContactSerializer(contact).data, headers=SANDBOX_HEADERS if data["sandbox"] else None
         )
 
     @extend_schema(
-        operation_id="contacts_delete", tags=TAGS, request=ContactDeleteSerializer,
+        operation_id="contacts_delete",
+        tags=TAGS,
+        request=ContactDeleteSerializer,
         responses=ContactDeletedSerializer,
-        description="Deprecated (as in the SDK): prefer PATCH {\"opt_out\": true}. Removes the "
+        description='Deprecated (as in the SDK): prefer PATCH {"opt_out": true}. Removes the '
         "contact from lists and lookups; its messages and consent history are kept.",
         deprecated=True,
     )
@@ -142,9 +162,9 @@ class ContactDetailView(APIView):
         serializer = ContactDeleteSerializer(data=request.data or {})
         serializer.is_valid(raise_exception=True)
         sandbox = serializer.validated_data["sandbox"]
-        contact = in_sandbox(sandbox, lambda: contact_delete(
-            request.user.customer, contact_id=contact_id
-        ))
+        contact = in_sandbox(
+            sandbox, lambda: contact_delete(request.user.customer, contact_id=contact_id)
+        )
         return Response(
             {"id": str(contact.id), "deleted": True}, headers=SANDBOX_HEADERS if sandbox else None
         )
@@ -152,7 +172,8 @@ class ContactDetailView(APIView):
 
 class ContactMessageSummaryView(APIView):
     @extend_schema(
-        operation_id="contacts_retrieve_message_summary", tags=TAGS,
+        operation_id="contacts_retrieve_message_summary",
+        tags=TAGS,
         responses=ContactMessageSummarySerializer,
     )
     def get(self, request, contact_id):
@@ -165,7 +186,8 @@ class ContactConsentView(APIView):
     items_key = "consent"
 
     @extend_schema(
-        operation_id="contacts_consent_list", tags=TAGS,
+        operation_id="contacts_consent_list",
+        tags=TAGS,
         responses=ConsentEventSerializer(many=True),
         description="The contact's consent ledger: every opt-out and opt-in, oldest first.",
     )
@@ -179,13 +201,23 @@ class _Echo:
         return value
 
 
-CONSENT_CSV_HEADER = ["event_id", "contact_id", "phone_number", "opt_out", "source", "note",
-                      "message_id", "created_at", "contact_deleted"]
+CONSENT_CSV_HEADER = [
+    "event_id",
+    "contact_id",
+    "phone_number",
+    "opt_out",
+    "source",
+    "note",
+    "message_id",
+    "created_at",
+    "contact_deleted",
+]
 
 
 class ConsentExportView(APIView):
     @extend_schema(
-        operation_id="contacts_consent_export", tags=TAGS,
+        operation_id="contacts_consent_export",
+        tags=TAGS,
         responses={(200, "text/csv"): OpenApiTypes.STR},
         description="The whole account's consent ledger as CSV, oldest first.",
     )
@@ -196,12 +228,19 @@ class ConsentExportView(APIView):
         def lines():
             yield writer.writerow(CONSENT_CSV_HEADER)
             for event in events.iterator(chunk_size=2000):
-                yield writer.writerow([
-                    event.id, event.contact.id, event.contact.format_e164,
-                    "true" if event.opt_out else "false", event.source, event.note,
-                    event.message_id or "", event.created_at.isoformat(),
-                    "true" if event.contact.deleted_at else "false",
-                ])
+                yield writer.writerow(
+                    [
+                        event.id,
+                        event.contact.id,
+                        event.contact.format_e164,
+                        "true" if event.opt_out else "false",
+                        event.source,
+                        event.note,
+                        event.message_id or "",
+                        event.created_at.isoformat(),
+                        "true" if event.contact.deleted_at else "false",
+                    ]
+                )
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="consent.csv"'
@@ -209,33 +248,38 @@ class ConsentExportView(APIView):
 
 
 class NumberLookupView(APIView):
-    @extend_schema(operation_id="numbers_lookup", tags=["Numbers"], responses=NumberLookupSerializer)
+    @extend_schema(
+        operation_id="numbers_lookup", tags=["Numbers"], responses=NumberLookupSerializer
+    )
     def get(self, request, phone_number):
         parsed = parse_phone(
             phone_number.replace("\x00", ""),
             default_region=request.user.customer.default_region,
             strict=False,
         )
-        sms, whatsapp = detect_channels(parsed.e164, parsed.line_type) if parsed.is_valid else (
-            False, False
+        sms, whatsapp = (
+            detect_channels(parsed.e164, parsed.line_type) if parsed.is_valid else (False, False)
         )
         channels = [name for name, ok in (("sms", sms), ("whatsapp", whatsapp)) if ok]
-        return Response(NumberLookupSerializer({
-            "phone_number": parsed.e164,
-            "country_code": parsed.country_code,
-            "is_valid": parsed.is_valid,
-            "line_type": parsed.line_type,
-            "carrier_name": parsed.carrier,
-            "is_ported": None,
-            "is_voip": parsed.line_type == "voip",
-            "mobile_country_code": None,
-            "mobile_network_code": None,
-            "region_code": parsed.region_code,
-            "format_e164": parsed.e164,
-            "format_international": parsed.international,
-            "format_national": parsed.national,
-            "format_rfc": parsed.rfc3966,
-            "time_zones": parsed.time_zones,
-            "available_channels": ",".join(channels),
-        }).data)
-
+        return Response(
+            NumberLookupSerializer(
+                {
+                    "phone_number": parsed.e164,
+                    "country_code": parsed.country_code,
+                    "is_valid": parsed.is_valid,
+                    "line_type": parsed.line_type,
+                    "carrier_name": parsed.carrier,
+                    "is_ported": None,
+                    "is_voip": parsed.line_type == "voip",
+                    "mobile_country_code": None,
+                    "mobile_network_code": None,
+                    "region_code": parsed.region_code,
+                    "format_e164": parsed.e164,
+                    "format_international": parsed.international,
+                    "format_national": parsed.national,
+                    "format_rfc": parsed.rfc3966,
+                    "time_zones": parsed.time_zones,
+                    "available_channels": ",".join(channels),
+                }
+            ).data
+        )
