@@ -5,11 +5,15 @@ import json
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
 
-from contacts.imports import _import_batch, contact_import_process, import_rows
+from contacts.bulk import build_contact
+from contacts.imports import _import_batch, _insert, contact_import_process, import_rows
 from contacts.models import ConsentEvent, Contact, ContactImport, ContactImportRow
-from contacts.phone import normalise_many
+from contacts.phone import normalise, normalise_many
 from messaging.models import Event
+from messaging.providers import get_whatsapp_provider
 from tests.contacts.factories import make_contact
 from tests.tasks import queued_tasks, run_queued_tasks
 
@@ -276,3 +280,25 @@ def test_json_rows_round_trip_unicode(api_client, account, post):
     run_queued_tasks()
     assert rows_of(api_client, response.json()["data"]["id"])["created_count"] == 1
     assert Contact.objects.get().metadata == {"name": "Zoë ✓"}
+
+
+def test_a_number_created_meanwhile_is_existing_not_a_duplicate(account):
+    racer = make_contact(account, "+12015550001")
+    now = timezone.now()
+    new = [
+        build_contact(
+            account,
+            normalise(number, "US"),
+            raw=number,
+            source="import",
+            now=now,
+            provider=get_whatsapp_provider(),
+        )
+        for number in ("+12015550001", "+12015550002")
+    ]
+    existing: dict = {}
+    with transaction.atomic():
+        created = _insert(account.pk, new, existing)  # COPY fails on PostgreSQL, then the fallback
+    assert set(created) == {"+12015550002"}
+    assert existing == {"+12015550001": racer.pk}
+    assert Contact.objects.filter(customer=account).count() == 2
