@@ -170,15 +170,17 @@ def _copy_text(value) -> str:
 def copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
     """PostgreSQL COPY … FROM STDIN in text format: the fastest way in for many rows."""
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        buffer: list[str] = []
-        for row in rows:
-            buffer.append("\t".join(_copy_text(value) for value in row))
-            if len(buffer) >= 5000:
+    # wrap_database_errors: psycopg's errors become Django's (IntegrityError, …).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        with cursor.cursor.copy(sql) as copy:
+            buffer: list[str] = []
+            for row in rows:
+                buffer.append("\t".join(_copy_text(value) for value in row))
+                if len(buffer) >= 5000:
+                    copy.write("\n".join(buffer) + "\n")
+                    buffer.clear()
+            if buffer:
                 copy.write("\n".join(buffer) + "\n")
-                buffer.clear()
-        if buffer:
-            copy.write("\n".join(buffer) + "\n")
 
 
 def copy_contacts(contacts: list[Contact]) -> None:
