@@ -4,15 +4,22 @@ for what doesn't.
 """
 
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
 
 from billing.models import Customer
-from contacts.channels import apply_detection, reset_default_channel, whatsapp_check_is_stale
+from contacts.channels import (
+    detect_channels,
+    detected_default_channel,
+    reset_default_channel,
+    whatsapp_check_is_stale,
+)
 from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
 from messaging.providers import WhatsAppProvider
@@ -53,8 +60,17 @@ def search_text_for(e164: str, metadata: dict | None) -> str:
     return text
 
 
-def build_contact(
-    customer: Customer | uuid.UUID,
+# Column order of `contact_values` (and of the COPY into contacts_contact).
+CONTACT_COPY_COLUMNS = (
+    "id", "customer_id", "phone_number", "format_e164", "country_code", "region_code",
+    "line_type", "sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
+    "default_channel", "default_channel_is_custom", "opt_out", "metadata", "search_text",
+    "delivery_stats", "source", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def contact_values(
+    customer_id,
     number: Normalised,
     *,
     raw: str,
@@ -63,25 +79,22 @@ def build_contact(
     provider: WhatsAppProvider,
     metadata: dict | None = None,
     opt_out: bool = False,
-) -> Contact:
-    """An unsaved contact with channels detected."""
-    contact = Contact(
-        id=uuid.uuid4(),
-        customer_id=customer.pk if isinstance(customer, Customer) else customer,
-        phone_number=raw.strip()[:64],
-        format_e164=number.e164,
-        country_code=number.country_code,
-        region_code=number.region_code,
-        line_type=number.line_type,
-        opt_out=opt_out,
-        metadata=metadata or {},
-        search_text=search_text_for(number.e164, metadata),
-        source=source,
-        created_at=now,
-        updated_at=now,
-    )
-    apply_detection(contact, now=now, provider=provider)
-    return contact
+) -> tuple:
+    """A new contact's column values (CONTACT_COPY_COLUMNS order), channels detected."""
+    sms, whatsapp = detect_channels(number.e164, number.line_type, provider=provider)
+    return (
+        uuid.uuid4(), customer_id, raw.strip()[:64].replace("\x00", ""), number.e164,
+        number.country_code, number.region_code, number.line_type, sms, now, whatsapp, now,
+        detected_default_channel(sms=sms, whatsapp=whatsapp), False, opt_out, metadata or {},
+        search_text_for(number.e164, metadata), {}, source, now, now,
+    )  # fmt: skip
+
+
+def build_contact(customer: Customer | uuid.UUID, number: Normalised, **options) -> Contact:
+    """An unsaved contact with channels detected (options as for `contact_values`)."""
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    values = contact_values(customer_id, number, **options)
+    return Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True)))
 
 
 def existing_by_e164(customer_id, e164s: list[str]) -> dict[str, Contact]:
@@ -128,64 +141,73 @@ def insert_contacts(customer_id, contacts: list[Contact]) -> dict[str, Contact]:
     return existing_by_e164(customer_id, [c.format_e164 for c in contacts])
 
 
-CONTACT_COPY_COLUMNS = (
-    "id",
-    "customer_id",
-    "phone_number",
-    "format_e164",
-    "country_code",
-    "region_code",
-    "line_type",
-    "sms_available",
-    "sms_checked_at",
-    "whatsapp_available",
-    "whatsapp_checked_at",
-    "default_channel",
-    "default_channel_is_custom",
-    "opt_out",
-    "metadata",
-    "search_text",
-    "delivery_stats",
-    "source",
-    "created_at",
-    "updated_at",
-)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value).translate(_COPY_ESCAPES)
+def _copy_str(value: str) -> str:
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+
+
+@lru_cache(maxsize=16)
+def _copy_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _copy_json(value) -> str:
+    if not value:
+        return "{}" if isinstance(value, dict) else _copy_str(json.dumps(value))
+    return _copy_str(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+# COPY's text format per Python type (rows of one import share `now`: rendered once).
+_COPY_RENDER = {
+    str: _copy_str,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda value: "\\N",
+    int: str,
+    uuid.UUID: str,
+    datetime: _copy_datetime,
+    dict: _copy_json,
+    list: _copy_json,
+}
+
+
+def _copy_other(value) -> str:
+    """Subclasses (TextChoices members, aware datetimes of other classes…)."""
+    for kind, render in _COPY_RENDER.items():
+        if isinstance(value, kind):
+            return render(kind(value) if kind in (str, int) else value)
+    raise TypeError(f"cannot COPY a {type(value).__name__}")
+
+
+def copy_line(values: Iterable) -> str:
+    """One row in COPY's text format."""
+    return "\t".join([_COPY_RENDER.get(type(value), _copy_other)(value) for value in values])
 
 
 def copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
     """PostgreSQL COPY … FROM STDIN in text format: the fastest way in for many rows."""
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     # wrap_database_errors: psycopg's errors become Django's (IntegrityError, …).
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        with cursor.cursor.copy(sql) as copy:
-            buffer: list[str] = []
-            for row in rows:
-                buffer.append("\t".join(_copy_text(value) for value in row))
-                if len(buffer) >= 5000:
-                    copy.write("\n".join(buffer) + "\n")
-                    buffer.clear()
-            if buffer:
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        buffer: list[str] = []
+        for row in rows:
+            buffer.append(copy_line(row))
+            if len(buffer) >= 5000:
                 copy.write("\n".join(buffer) + "\n")
+                buffer.clear()
+        if buffer:
+            copy.write("\n".join(buffer) + "\n")
 
 
-def copy_contacts(contacts: list[Contact]) -> None:
-    """COPY new contacts in (PostgreSQL). A number created meanwhile raises IntegrityError."""
-    rows = (tuple(getattr(c, name) for name in CONTACT_COPY_COLUMNS) for c in contacts)
+def copy_contacts(rows: Iterable[tuple]) -> None:
+    """COPY new contacts (`contact_values` tuples) in (PostgreSQL). A number created
+    meanwhile raises IntegrityError."""
     copy_rows(Contact._meta.db_table, CONTACT_COPY_COLUMNS, rows)
 
 

@@ -32,8 +32,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from contacts.bulk import (
-    build_contact,
+    CONTACT_COPY_COLUMNS,
     consent_events_create,
+    contact_values,
     copy_contacts,
     copy_rows,
     insert_contacts,
@@ -296,19 +297,13 @@ def _import_batch(
             ).values_list("format_e164", "id")
         )
         new = [
-            build_contact(
-                customer_id,
-                numbers[e164],
-                raw=row[1],
-                source=Source.IMPORT,
-                now=now,
-                provider=provider,
-                metadata=row[3],
-                opt_out=row[2],
+            contact_values(
+                customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
+                provider=provider, metadata=row[3], opt_out=row[2],
             )
             for e164, row in first_row_of.items()
             if e164 not in existing
-        ]
+        ]  # fmt: skip
         created = _insert(customer_id, new, existing)
         counts = {"created": 0, "existing": 0, "invalid": 0}
         results = []
@@ -326,11 +321,11 @@ def _import_batch(
                 if row[2] and e164 not in created:
                     opt_out_wanted.add(contact_id)
             counts[status] += 1
-            results.append(
-                (contact_import.pk, row[0], row[1][:64], status, contact_id, reason[:300])
-            )
+            raw = row[1][:64].replace("\x00", "")
+            results.append((contact_import.pk, row[0], raw, str(status), contact_id, reason[:300]))
         opted_out = _opt_out_existing(customer_id, opt_out_wanted, now)
-        new_opt_outs = [c.pk for c in new if c.opt_out and c.format_e164 in created]
+        new_opt_outs = [created[e164] for e164, row in first_row_of.items()
+                        if row[2] and e164 in created]  # fmt: skip
         note = f"import {contact_import.pk}"
         consent_events_create(
             customer_id, new_opt_outs + opted_out, opt_out=True, source=Source.IMPORT, note=note
@@ -345,21 +340,22 @@ def _import_batch(
         )
 
 
-def _insert(customer_id, new: list[Contact], existing: dict) -> dict:
-    """e164 → id of the contacts this batch created; numbers created meanwhile by someone
-    else are moved into `existing`."""
+def _insert(customer_id, new: list[tuple], existing: dict) -> dict:
+    """Insert `contact_values` rows; e164 → id of those this batch created. Numbers created
+    meanwhile by someone else are moved into `existing`."""
     if not new:
         return {}
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic():
                 copy_contacts(new)
-            return {c.format_e164: c.pk for c in new}
+            return {values[3]: values[0] for values in new}
         except IntegrityError:
             pass  # a number was created meanwhile: take the slower path that skips it
-    mine = {c.pk for c in new}
+    contacts = [Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True))) for values in new]
+    mine = {contact.pk for contact in contacts}
     created = {}
-    for e164, contact in insert_contacts(customer_id, new).items():
+    for e164, contact in insert_contacts(customer_id, contacts).items():
         if contact.pk in mine:
             created[e164] = contact.pk
         else:

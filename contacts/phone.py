@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 from phonenumbers import ValidationResult as Possible
 from phonenumbers import carrier as pn_carrier
 from phonenumbers import timezone as pn_timezone
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, _number_type_helper
+from phonenumbers.re_util import re_compile
 
 from contacts.errors import InvalidPhoneNumber
 
@@ -125,8 +127,29 @@ def _from_tel_uri(text: str) -> str:
 
 
 def _type_and_region(number: phonenumbers.PhoneNumber) -> tuple[int, str]:
-    region = phonenumbers.region_code_for_number(number) or ""
-    return phonenumbers.number_type(number), region
+    """(type, region): `number_type()` and `region_code_for_number()` in one pass.
+
+    Calling both matches the number against its patterns three times for a +1 number (the
+    region search validates it against US first, then number_type searches the region again
+    and validates once more); this does it once, which is half of an import's parse cost.
+    Same result as the public pair (tests/contacts/test_phone.py checks it).
+    """
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(number.country_code)
+    if not regions:
+        return PhoneNumberType.UNKNOWN, ""
+    nsn = phonenumbers.national_significant_number(number)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
+        if metadata is None:
+            continue
+        if len(regions) > 1 and metadata.leading_digits is not None:
+            if re_compile(metadata.leading_digits).match(nsn):
+                return _number_type_helper(nsn, metadata), region
+            continue
+        number_type = _number_type_helper(nsn, metadata)
+        if len(regions) == 1 or number_type != PhoneNumberType.UNKNOWN:
+            return number_type, region
+    return PhoneNumberType.UNKNOWN, ""
 
 
 def _parse(

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from contacts.bulk import build_contact
+from contacts.bulk import contact_values
 from contacts.imports import _import_batch, _insert, contact_import_process, import_rows
 from contacts.models import ConsentEvent, Contact, ContactImport, ContactImportRow
 from contacts.phone import normalise, normalise_many
@@ -286,8 +286,8 @@ def test_a_number_created_meanwhile_is_existing_not_a_duplicate(account):
     racer = make_contact(account, "+12015550001")
     now = timezone.now()
     new = [
-        build_contact(
-            account,
+        contact_values(
+            account.pk,
             normalise(number, "US"),
             raw=number,
             source="import",

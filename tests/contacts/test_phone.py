@@ -167,3 +167,27 @@ def test_derived_fields_of_an_e164_number_are_cached():
 )
 def test_search_fragments_of_numbers(query, expected):
     assert digits_fragment(query) == expected
+
+
+def test_type_and_region_in_one_pass_agree_with_phonenumbers_public_functions():
+    import random
+
+    import phonenumbers
+
+    from contacts.phone import _type_and_region
+
+    rng = random.Random(3)
+    # Shared calling codes (NANPA, +7, +44, +47, +61, +262, +590, +599) and single-region ones.
+    codes = [1, 1, 1, 7, 44, 47, 61, 262, 290, 590, 599, 33, 49, 91, 800, 870, 979]
+    for _ in range(5000):
+        code = rng.choice(codes)
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 12)))
+        try:
+            number = phonenumbers.parse(f"+{code}{digits}", None)
+        except phonenumbers.NumberParseException:
+            continue
+        expected = (phonenumbers.number_type(number), phonenumbers.region_code_for_number(number))
+        number_type, region = _type_and_region(number)
+        assert number_type == expected[0], number
+        if number_type != phonenumbers.PhoneNumberType.UNKNOWN:
+            assert region == expected[1], number
