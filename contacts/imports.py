@@ -291,11 +291,7 @@ def _import_batch(
         first_row_of.setdefault(number.e164, row)
         outcome.append((row, None, number.e164, ""))
     with transaction.atomic():
-        existing = dict(
-            Contact.objects.filter(
-                customer_id=customer_id, format_e164__in=list(numbers)
-            ).values_list("format_e164", "id")
-        )
+        existing = _existing_ids(customer_id, list(numbers))
         new = [
             contact_values(
                 customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
@@ -338,6 +334,21 @@ def _import_batch(
             invalid_count=F("invalid_count") + counts["invalid"],
             opted_out_count=F("opted_out_count") + len(new_opt_outs) + len(opted_out),
         )
+
+
+def _existing_ids(customer_id, e164s: list[str]) -> dict:
+    """e164 → id of the customer's live contacts among these numbers (one query)."""
+    if connection.vendor == "postgresql":
+        # One array parameter, not 10,000 placeholders (which psycopg parses slowly).
+        sql = (
+            f"SELECT format_e164, id FROM {Contact._meta.db_table} "
+            "WHERE customer_id = %s AND deleted_at IS NULL AND format_e164 = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [customer_id, e164s])
+            return dict(cursor.fetchall())
+    contacts = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
+    return dict(contacts.values_list("format_e164", "id"))
 
 
 def _insert(customer_id, new: list[tuple], existing: dict) -> dict:

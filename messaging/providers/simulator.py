@@ -19,6 +19,9 @@ WHATSAPP_AVAILABLE_RANGES = ((0, 49), (80, 89), (90, 94))
 
 
 def last_two_digits(e164: str) -> int:
+    tail = e164[-2:]
+    if tail.isascii() and tail.isdigit():
+        return int(tail)
     digits = "".join(ch for ch in e164 if ch.isdigit())
     if len(digits) < 2:
         raise ValueError(f"not a phone number: {e164!r}")
