@@ -23,7 +23,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import lru_cache
 
 from django.conf import settings
@@ -261,16 +261,74 @@ def contact_import_process(*, import_id: str) -> dict:
     }
 
 
+def _writer_count(rows: int) -> int:
+    """Transactions run in parallel: PostgreSQL only (SQLite has one writer), big imports."""
+    if connection.vendor != "postgresql" or rows < settings.CONTACTS_IMPORT_POOL_MIN_ROWS:
+        return 1
+    return max(1, settings.CONTACTS_IMPORT_WRITERS)
+
+
+def _rows_to_do(contact_import: ContactImport) -> list[ImportRow]:
+    """The rows without a stored result (all of them, unless this run resumes)."""
+    rows = list(import_rows(contact_import))
+    if contact_import.processed_rows:
+        done = set(
+            ContactImportRow.objects.filter(contact_import=contact_import).values_list(
+                "row_number", flat=True
+            )
+        )
+        rows = [row for row in rows if row[0] not in done]
+    return rows
+
+
 def _run(contact_import: ContactImport) -> None:
-    rows = [row for row in import_rows(contact_import) if row[0] > contact_import.processed_rows]
+    """Parse on the pool, then write batches: in order on one connection, or sharded by number
+    over CONTACTS_IMPORT_WRITERS connections (one thread each), so PostgreSQL maintains the
+    indexes on both cores. A number always goes to the same shard: two writers never insert
+    the same number, so they never wait for (or deadlock on) each other."""
+    rows = _rows_to_do(contact_import)
     region = contact_import.customer.default_region
     parsed = _parse_in_chunks([row[1] if not row[4] else "" for row in rows], region)
     batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
     provider = get_whatsapp_provider()
-    for start in range(0, len(rows), batch_size):
-        batch = rows[start : start + batch_size]
-        results = [next(parsed) for _ in batch]
-        _import_batch(contact_import, batch, results, provider=provider)
+    writers = _writer_count(len(rows))
+    if writers == 1:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            _import_batch(contact_import, batch, [next(parsed) for _ in batch], provider=provider)
+        return
+    shards = [ThreadPoolExecutor(max_workers=1) for _ in range(writers)]
+    pending: list[list] = [[[], []] for _ in range(writers)]
+    futures: list[Future] = []
+    try:
+        for row in rows:
+            result = next(parsed)
+            key = result[0] if len(result) > 1 and not row[4] else row[0]
+            shard = hash(key) % writers
+            pending[shard][0].append(row)
+            pending[shard][1].append(result)
+            if len(pending[shard][0]) >= batch_size:
+                futures.append(shards[shard].submit(
+                    _import_batch_in_thread, contact_import, *pending[shard], provider=provider
+                ))  # fmt: skip
+                pending[shard] = [[], []]
+        for shard, (batch, results) in enumerate(pending):
+            if batch:
+                futures.append(shards[shard].submit(
+                    _import_batch_in_thread, contact_import, batch, results, provider=provider
+                ))  # fmt: skip
+        for future in futures:
+            future.result()
+    finally:
+        for executor in shards:
+            executor.shutdown(cancel_futures=True)
+
+
+def _import_batch_in_thread(contact_import, rows, parsed, *, provider) -> None:
+    try:
+        _import_batch(contact_import, rows, parsed, provider=provider)
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _import_batch(
@@ -278,9 +336,11 @@ def _import_batch(
 ) -> None:
     """One transaction: contacts created, opt-outs recorded, row results stored, progress."""
     now = timezone.now()
-    customer_id = contact_import.customer_id
+    customer_id = str(contact_import.customer_id)  # rendered once, not per row
+    import_id = str(contact_import.pk)
     outcome: list[tuple] = []  # (row, status, e164 or None, reason)
     first_row_of: dict[str, ImportRow] = {}
+    opting_out: set[str] = set()
     numbers: dict[str, Normalised] = {}
     for row, result in zip(rows, parsed, strict=True):
         if row[4] or len(result) == 1:
@@ -289,21 +349,27 @@ def _import_batch(
         number = Normalised(*result)
         numbers.setdefault(number.e164, number)
         first_row_of.setdefault(number.e164, row)
+        if row[2]:
+            opting_out.add(number.e164)  # any row of the number may say so
         outcome.append((row, None, number.e164, ""))
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Check foreign keys row by row while COPY streams, not all at once at COMMIT.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         existing = _existing_ids(customer_id, list(numbers))
-        new = [
+        # A generator: rows are built while COPY streams the previous ones to the server.
+        new = (
             contact_values(
                 customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
-                provider=provider, metadata=row[3], opt_out=row[2],
+                provider=provider, metadata=row[3], opt_out=e164 in opting_out,
             )
             for e164, row in first_row_of.items()
             if e164 not in existing
-        ]  # fmt: skip
+        )  # fmt: skip
         created = _insert(customer_id, new, existing)
         counts = {"created": 0, "existing": 0, "invalid": 0}
         results = []
-        opt_out_wanted = set()
         for row, status, e164, reason in outcome:
             contact_id = None
             if status is None:
@@ -314,21 +380,20 @@ def _import_batch(
                     if is_first and e164 in created
                     else ContactImportRow.Status.EXISTING
                 )
-                if row[2] and e164 not in created:
-                    opt_out_wanted.add(contact_id)
             counts[status] += 1
             raw = row[1][:64].replace("\x00", "")
-            results.append((contact_import.pk, row[0], raw, str(status), contact_id, reason[:300]))
-        opted_out = _opt_out_existing(customer_id, opt_out_wanted, now)
-        new_opt_outs = [created[e164] for e164, row in first_row_of.items()
-                        if row[2] and e164 in created]  # fmt: skip
-        note = f"import {contact_import.pk}"
+            results.append((import_id, row[0], raw, str(status), contact_id, reason[:300]))
+        opted_out = _opt_out_existing(
+            customer_id, {existing[e164] for e164 in opting_out if e164 not in created}, now
+        )
+        new_opt_outs = [created[e164] for e164 in opting_out if e164 in created]
+        note = f"import {import_id}"
         consent_events_create(
             customer_id, new_opt_outs + opted_out, opt_out=True, source=Source.IMPORT, note=note
         )
         _store_results(results)
-        ContactImport.objects.filter(pk=contact_import.pk).update(
-            processed_rows=rows[-1][0],
+        ContactImport.objects.filter(pk=import_id).update(
+            processed_rows=F("processed_rows") + len(rows),
             created_count=F("created_count") + counts["created"],
             existing_count=F("existing_count") + counts["existing"],
             invalid_count=F("invalid_count") + counts["invalid"],
@@ -351,19 +416,27 @@ def _existing_ids(customer_id, e164s: list[str]) -> dict:
     return dict(contacts.values_list("format_e164", "id"))
 
 
-def _insert(customer_id, new: list[tuple], existing: dict) -> dict:
+def _insert(customer_id, new: Iterator[tuple], existing: dict) -> dict:
     """Insert `contact_values` rows; e164 → id of those this batch created. Numbers created
     meanwhile by someone else are moved into `existing`."""
-    if not new:
-        return {}
+    made: list[tuple] = []
     if connection.vendor == "postgresql":
+
+        def streamed():
+            for values in new:
+                made.append(values)
+                yield values
+
         try:
             with transaction.atomic():
-                copy_contacts(new)
-            return {values[3]: values[0] for values in new}
+                copy_contacts(streamed())
+            return {values[3]: values[0] for values in made}
         except IntegrityError:
             pass  # a number was created meanwhile: take the slower path that skips it
-    contacts = [Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True))) for values in new]
+    made.extend(new)
+    if not made:
+        return {}
+    contacts = [Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True))) for values in made]
     mine = {contact.pk for contact in contacts}
     created = {}
     for e164, contact in insert_contacts(customer_id, contacts).items():

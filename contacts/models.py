@@ -258,7 +258,7 @@ class ContactImport(models.Model):
     # The rows to import (CSV text or a JSON array), emptied once the import has finished.
     payload = models.TextField(blank=True)
     total_rows = models.PositiveIntegerField(default=0)
-    # Rows handled so far: results of rows 1..processed_rows are stored (a rerun resumes there).
+    # Rows handled so far (each with its stored result; a rerun skips those).
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     existing_count = models.PositiveIntegerField(default=0)

@@ -328,6 +328,8 @@ CONTACTS_IMPORT_WORKERS = env_int("CONTACTS_IMPORT_WORKERS", 0)
 CONTACTS_IMPORT_POOL_MIN_ROWS = env_int("CONTACTS_IMPORT_POOL_MIN_ROWS", 5_000)
 # Rows per transaction of an import (progress is saved after each).
 CONTACTS_IMPORT_BATCH_SIZE = env_int("CONTACTS_IMPORT_BATCH_SIZE", 10_000)
+# Transactions an import runs in parallel on PostgreSQL (big imports; 1 = one at a time).
+CONTACTS_IMPORT_WRITERS = env_int("CONTACTS_IMPORT_WRITERS", 2)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
     "ContactImportRowStatusEnum": "contacts.models.ContactImportRow.Status",

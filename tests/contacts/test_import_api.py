@@ -14,7 +14,7 @@ from contacts.models import ConsentEvent, Contact, ContactImport, ContactImportR
 from contacts.phone import normalise, normalise_many
 from messaging.models import Event
 from messaging.providers import get_whatsapp_provider
-from tests.contacts.factories import make_contact
+from tests.contacts.factories import make_contact, make_import
 from tests.tasks import queued_tasks, run_queued_tasks
 
 CSV = (
@@ -259,17 +259,31 @@ def test_an_import_in_batches_resumes_after_a_crash_and_never_runs_twice(
     assert Contact.objects.count() == 5
 
 
-def test_big_imports_parse_numbers_in_worker_processes(api_client, account, settings, upload):
+def test_big_imports_parse_on_worker_processes_and_write_in_parallel(live_account, settings):
+    """The pool and (on PostgreSQL) parallel writer connections: transactional, because the
+    writers' own connections must see the committed import."""
     settings.CONTACTS_IMPORT_POOL_MIN_ROWS = 10
     settings.CONTACTS_IMPORT_WORKERS = 2
-    settings.CONTACTS_IMPORT_BATCH_SIZE = 3000
-    lines = "".join(f"+1201555{i:04d}\n" for i in range(6000)) + "bad\n"
-    import_id = upload(api_client, "phone_number\n" + lines).json()["data"]["id"]
-    run_queued_tasks()
-    data = rows_of(api_client, import_id, status="invalid")
-    assert data["created_count"] == 6000 and data["invalid_count"] == 1
-    assert data["rows"][0]["row_number"] == 6001
-    assert Contact.objects.filter(customer=account).count() == 6000
+    settings.CONTACTS_IMPORT_WRITERS = 2
+    settings.CONTACTS_IMPORT_BATCH_SIZE = 1500
+    existing = make_contact(live_account, "+12015550007")
+    rows = [{"phone_number": f"+1201555{i:04d}"} for i in range(6000)]
+    rows += [{"phone_number": "bad"}, {"phone_number": "(201) 555-0042", "opt_out": True}]
+    contact_import = make_import(live_account, rows)
+    assert contact_import_process(import_id=str(contact_import.pk)) == {
+        "created": 5999,
+        "existing": 2,
+        "invalid": 1,
+    }
+    results = ContactImportRow.objects.filter(contact_import=contact_import)
+    assert results.count() == 6002
+    assert results.get(row_number=8).contact_id == existing.pk
+    assert results.get(row_number=6002).status == "existing"
+    assert results.get(row_number=6001).status == "invalid"
+    assert Contact.objects.filter(customer=live_account).count() == 6000
+    assert Contact.objects.get(format_e164="+12015550042").opt_out is True
+    contact_import.refresh_from_db()
+    assert contact_import.processed_rows == 6002 and contact_import.status == "completed"
 
 
 def test_json_rows_round_trip_unicode(api_client, account, post):
@@ -302,3 +316,13 @@ def test_a_number_created_meanwhile_is_existing_not_a_duplicate(account):
     assert set(created) == {"+12015550002"}
     assert existing == {"+12015550001": racer.pk}
     assert Contact.objects.filter(customer=account).count() == 2
+
+
+def test_an_opt_out_on_a_later_duplicate_row_still_opts_the_new_contact_out(
+    api_client, account, upload
+):
+    upload(api_client, "phone,opt_out\n+12015550001,false\n(201) 555-0001,true\n")
+    run_queued_tasks()
+    contact = Contact.objects.get()
+    assert contact.opt_out is True
+    assert ConsentEvent.objects.get(contact=contact).source == "import"
