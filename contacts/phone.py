@@ -299,8 +299,9 @@ def describe_e164(e164: str) -> PhoneDetails:
 def digits_fragment(query: str) -> tuple[str, bool] | None:
     """A search term that looks like part of a phone number → (digits, is_prefix), else None.
 
-    "+1234" → ("1234", True): the start of an E.164 number. "00 44 79" → ("4479", True).
-    "234-56", "(234) 567" → ("23456", False), ("234567", False): digits anywhere in it.
+    "+1234" → ("1234", True): the start of an E.164 number. "234-56", "(234) 567" →
+    ("23456", False), ("234567", False): digits anywhere in it (the caller decides what a
+    leading "00" or "0" may also mean).
     """
     compact = FORMATTING.sub("", query.strip())
     if compact[:4].lower() == "tel:":
@@ -310,6 +311,4 @@ def digits_fragment(query: str) -> tuple[str, bool] | None:
     compact = "".join(str(int(ch)) if ch != "+" else ch for ch in compact)  # any script → ASCII
     if compact.startswith("+"):
         return compact[1:], True
-    if compact.startswith("00") and len(compact) > 2:
-        return compact[2:], True
     return compact, False

@@ -17,10 +17,11 @@ CHANNEL_FILTERS = {Channel.SMS: "sms_available", Channel.WHATSAPP: "whatsapp_ava
 def search_filter(search: str) -> Q:
     """`search`: part of a number in any format, or text in metadata values.
 
-    "+1234" / "001234" → E.164 numbers starting with +1234 (B-tree index); "234-56" → E.164
-    digits containing 23456, also without a national trunk "0" ("07911…" finds +447911…);
-    anything else → metadata values containing it, case-insensitively. Both substring
-    searches use the trigram index on PostgreSQL.
+    "+1234" → E.164 numbers starting with +1234 (B-tree index); "234-56" → E.164 digits
+    containing 23456; a leading "00" may also be an international prefix ("0044 79" finds
+    +4479… as well) and a leading "0" a national trunk prefix ("07911…" finds +447911…);
+    anything else → metadata values containing it, case-insensitively. Substring searches
+    use the trigram index on PostgreSQL.
     """
     fragment = digits_fragment(search)
     if fragment is None:
@@ -29,7 +30,9 @@ def search_filter(search: str) -> Q:
     if is_prefix:
         return Q(format_e164__startswith="+" + digits)
     condition = Q(search_text__contains=digits)
-    if digits.startswith("0") and len(digits) > 1:
+    if digits.startswith("00") and len(digits) > 2:
+        condition |= Q(format_e164__startswith="+" + digits[2:])
+    elif digits.startswith("0") and len(digits) > 1:
         condition |= Q(search_text__contains=digits[1:])
     return condition
 
