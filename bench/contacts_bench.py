@@ -96,9 +96,9 @@ def number(i: int) -> str:
 
 def contact_rows(customer_id, count: int, offset: int):
     from contacts.bulk import search_text_for
-    from messaging.providers.simulator import SimulatorWhatsAppProvider
+    from messaging.providers import get_whatsapp_provider
 
-    whatsapp = SimulatorWhatsAppProvider()
+    whatsapp = get_whatsapp_provider()
     rng = random.Random(offset)
     start = datetime.now(UTC) - timedelta(days=365)
     step = timedelta(days=365) / max(count, 1)

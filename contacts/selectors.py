@@ -6,9 +6,10 @@ from django.apps import apps
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from billing.models import Customer
+from contacts.channels import detect_channels
 from contacts.errors import ContactNotFound, ImportNotFound, InvalidPhoneNumber
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, ContactImportRow
-from contacts.phone import digits_fragment, normalise
+from contacts.phone import digits_fragment, normalise, parse_phone
 from sent_project.errors import ValidationFailed
 
 CHANNEL_FILTERS = {Channel.SMS: "sms_available", Channel.WHATSAPP: "whatsapp_available"}
@@ -101,6 +102,42 @@ def consent_ledger_for(customer: Customer) -> QuerySet[ConsentEvent]:
         )
         .order_by("id")
     )
+
+
+def number_lookup(raw: str, *, default_region: str) -> dict:
+    """GET /v3/numbers/lookup: what we know of a number, without creating a contact.
+
+    Never an error for a bad number: `is_valid` is false and `validation_error` says why
+    (as Twilio's Lookup does). Carrier-network facts we don't have (ported, MCC/MNC) are None.
+    """
+    facts = {
+        "phone_number": raw, "country_code": "", "is_valid": False, "line_type": "unknown",
+        "carrier_name": "", "is_ported": None, "is_voip": False, "mobile_country_code": None,
+        "mobile_network_code": None, "region_code": "", "format_e164": "",
+        "format_international": "", "format_national": "", "format_rfc": "", "time_zones": [],
+        "available_channels": "", "validation_error": None,
+    }  # fmt: skip
+    try:
+        parsed = parse_phone(raw, default_region=default_region)
+    except InvalidPhoneNumber as exc:
+        facts["validation_error"] = exc.message
+        try:
+            parsed = parse_phone(raw, default_region=default_region, strict=False)
+        except InvalidPhoneNumber:
+            return facts
+    sms, whatsapp = (False, False)
+    if parsed.is_valid:
+        sms, whatsapp = detect_channels(parsed.e164, parsed.line_type)
+    channels = [name for name, ok in (("sms", sms), ("whatsapp", whatsapp)) if ok]
+    return facts | {
+        "phone_number": parsed.e164, "country_code": parsed.country_code,
+        "is_valid": parsed.is_valid, "line_type": parsed.line_type,
+        "carrier_name": parsed.carrier, "is_voip": parsed.line_type == "voip",
+        "region_code": parsed.region_code, "format_e164": parsed.e164,
+        "format_international": parsed.international, "format_national": parsed.national,
+        "format_rfc": parsed.rfc3966, "time_zones": parsed.time_zones,
+        "available_channels": ",".join(channels),
+    }  # fmt: skip
 
 
 SUCCESS_OUTBOUND = ("SENT", "DELIVERED", "READ")

@@ -37,3 +37,20 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} ({self.id})"
+
+
+class SimulatorSend(models.Model):
+    """The simulator provider's own record of what it was asked to send (its idempotency
+    store): one row per (message id, channel), counting attempts."""
+
+    message_id = models.UUIDField()
+    channel = models.CharField(max_length=16)
+    to = models.CharField(max_length=20)
+    attempts = models.PositiveIntegerField(default=0)
+    provider_message_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "channel"], name="simulator_send_unique"),
+        ]

@@ -1,7 +1,7 @@
 """POST/GET /v3/contacts/import, GET /v3/contacts/import/{id}: bulk imports."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,14 +10,16 @@ from contacts.api.serializers import (
     ContactImportCreateSerializer,
     ContactImportDetailSerializer,
     ContactImportRowSerializer,
+    ContactImportRowsQuerySerializer,
     ContactImportSerializer,
 )
-from contacts.api.views import SANDBOX_HEADERS, _query, in_sandbox
+from contacts.api.views import PAGE_PARAMETERS, SANDBOX_HEADERS, in_sandbox
 from contacts.imports import import_payload_from_csv, import_payload_from_json
-from contacts.models import ContactImport, ContactImportRow
+from contacts.models import ContactImport
 from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
 from contacts.services import contact_import_create
 from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
 
 TAGS = ["Contacts"]
@@ -54,12 +56,10 @@ def _upload(request) -> tuple[str, str, int, str, bool]:
         payload, rows = import_payload_from_csv(_decode(upload.read()))
         return ContactImport.Format.CSV, payload, rows, upload.name or "", False
     if request.content_type.startswith("text/csv"):
-        payload, rows = import_payload_from_csv(_decode(data["csv"]))
+        payload, rows = import_payload_from_csv(_decode(data.get("csv") or b""))
         return ContactImport.Format.CSV, payload, rows, "", False
-    sandbox = False
-    if isinstance(data, dict):
-        sandbox = data.get("sandbox") is True
-        data = data.get("contacts")
+    sandbox = isinstance(data, dict) and data.get("sandbox") is True
+    data = data.get("contacts") if isinstance(data, dict) else None
     if not isinstance(data, list):
         raise ValidationFailed(
             code="VALIDATION_004",
@@ -78,6 +78,7 @@ class ContactImportListCreateView(APIView):
         operation_id="contacts_import_list",
         tags=TAGS,
         responses=ContactImportSerializer(many=True),
+        parameters=PAGE_PARAMETERS,
     )
     def get(self, request):
         imports = contact_imports_for(request.user.customer)
@@ -126,19 +127,11 @@ class ContactImportDetailView(APIView):
         operation_id="contacts_import_retrieve",
         tags=TAGS,
         responses=ContactImportDetailSerializer,
-        parameters=[
-            OpenApiParameter("page", int, description="Page of row results, 1-based."),
-            OpenApiParameter("page_size", int, description="Row results per page."),
-            OpenApiParameter(
-                "status",
-                str,
-                enum=ContactImportRow.Status.values,
-                description="Only rows with this result.",
-            ),
-        ],
+        parameters=[*PAGE_PARAMETERS, ContactImportRowsQuerySerializer],
     )
     def get(self, request, import_id):
         contact_import = contact_import_get(request.user.customer, import_id=import_id)
-        rows = contact_import_rows(contact_import, status=_query(request, "status"))
+        query = query_params(request, ContactImportRowsQuerySerializer)
+        rows = contact_import_rows(contact_import, status=query.get("status", ""))
         page = paginate(request, self, rows, ContactImportRowSerializer)
         return Response({**ContactImportSerializer(contact_import).data, **page.data})

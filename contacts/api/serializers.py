@@ -1,11 +1,21 @@
 """Wire shapes of the contacts API (API_CONTRACT §2 and §6, plus our documented extras)."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.models import CHANNEL_ORDER, Contact, ContactImport, ContactImportRow, LineType
 
 CHANNEL_ENUM = {"type": ["string", "null"], "enum": ["sms", "whatsapp", None]}
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true/false only (DRF also takes 0, 1, "yes"…, which the schema doesn't allow)."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)
 
 
 class ContactChannelSerializer(serializers.Serializer):
@@ -75,26 +85,52 @@ class ContactSerializer(serializers.Serializer):
         return serializers.DateTimeField().to_representation(value) if value else None
 
 
+# Every body below also takes `"sandbox": true` (answer as the real call would, write
+# nothing). It is read by the views and left out of the schema: a sandbox "create" returns an
+# id that does not exist, which would only mislead clients generated from the schema.
+
+
 class ContactCreateSerializer(serializers.Serializer):
     # Blank and odd values reach the phone parser, which says what is wrong (VALIDATION_002).
     phone_number = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=1000)
-    metadata = serializers.JSONField(required=False, help_text="JSON object, at most 8 KB.")
-    sandbox = serializers.BooleanField(required=False, default=False)
+    metadata = serializers.DictField(
+        required=False, allow_null=True, help_text="JSON object, at most 8 KB; null = none."
+    )
 
 
 class ContactUpdateSerializer(serializers.Serializer):
     """PATCH: omitted or null fields stay unchanged."""
 
-    default_channel = serializers.CharField(required=False, allow_null=True, max_length=32)
-    opt_out = serializers.BooleanField(required=False, allow_null=True)
-    metadata = serializers.JSONField(
+    default_channel = serializers.ChoiceField(
+        choices=["sms", "whatsapp"],
+        required=False,
+        allow_null=True,
+        help_text="Must be one of the contact's available channels.",
+    )
+    opt_out = StrictBooleanField(required=False, allow_null=True)
+    metadata = serializers.DictField(
         required=False, allow_null=True, help_text="Replaces the whole object; at most 8 KB."
     )
-    sandbox = serializers.BooleanField(required=False, default=False)
 
 
-class ContactDeleteSerializer(serializers.Serializer):
-    sandbox = serializers.BooleanField(required=False, default=False)
+class ContactListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Part of a number in any format (+1234, 234-56) or text in metadata values.",
+    )
+    channel = serializers.ChoiceField(
+        choices=["sms", "whatsapp"], required=False, help_text="Only contacts that have it."
+    )
+    phone = serializers.CharField(
+        required=False, max_length=200, help_text="Exact number, in any format."
+    )
+
+
+class ContactImportRowsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=ContactImportRow.Status.choices, required=False, help_text="Only these rows."
+    )
 
 
 class ContactDeletedSerializer(serializers.Serializer):
@@ -128,9 +164,10 @@ class ConsentEventSerializer(serializers.Serializer):
 
 
 class NumberLookupSerializer(serializers.Serializer):
-    """GET /v3/numbers/lookup: the SDK's fields, then ours. Unknown facts are null."""
+    """GET /v3/numbers/lookup: the SDK's fields, then ours. Unknown facts are null; a string
+    that is not a phone number is `is_valid: false` with `validation_error` saying why."""
 
-    phone_number = serializers.CharField(help_text="E.164")
+    phone_number = serializers.CharField(help_text="E.164 (the input, when it is no number)")
     country_code = serializers.CharField()
     is_valid = serializers.BooleanField()
     line_type = serializers.CharField()
@@ -146,13 +183,19 @@ class NumberLookupSerializer(serializers.Serializer):
     format_rfc = serializers.CharField()
     time_zones = serializers.ListField(child=serializers.CharField())
     available_channels = serializers.CharField()
+    validation_error = serializers.CharField(allow_null=True)
 
 
 class ContactImportCreateSerializer(serializers.Serializer):
-    """JSON form of POST /v3/contacts/import (a CSV goes as multipart `file` or text/csv)."""
+    """JSON form of POST /v3/contacts/import (a CSV goes as multipart `file` or text/csv).
+
+    Only the shape of the list is checked up front; each row's problems are reported in its
+    result (`invalid` with a reason)."""
 
     contacts = serializers.ListField(
         child=serializers.JSONField(),
+        min_length=1,
+        max_length=settings.CONTACTS_IMPORT_MAX_ROWS,
         help_text='Rows: {"phone_number": "...", "opt_out": false, "metadata": {...}}.',
     )
 

@@ -6,7 +6,12 @@ import csv
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,28 +19,45 @@ from contacts.api.serializers import (
     ConsentEventSerializer,
     ContactCreateSerializer,
     ContactDeletedSerializer,
-    ContactDeleteSerializer,
+    ContactListQuerySerializer,
     ContactMessageSummarySerializer,
     ContactSerializer,
     ContactUpdateSerializer,
     NumberLookupSerializer,
 )
-from contacts.channels import detect_channels
-from contacts.phone import parse_phone
 from contacts.selectors import (
     consent_events_for,
     consent_ledger_for,
     contact_get,
     contact_message_summary,
     contacts_for,
+    number_lookup,
 )
 from contacts.services import contact_create, contact_delete, contact_update
-from sent_project.api.pagination import PagePagination, paginate
-from sent_project.errors import ValidationFailed
+from sent_project.api.pagination import MAX_PAGE, PagePagination, paginate
+from sent_project.api.query import query_params
 
 TAGS = ["Contacts"]
-SEARCH_MAX_LENGTH = 200
 SANDBOX_HEADERS = {"X-Sandbox": "true"}
+# `page`/`page_size` as the paginator reads them: it refuses numbers of more than 12 digits,
+# so the schema says so (the paginator's own schema has no maximum for page_size).
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description="Page number, 1-based.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
+        description="Items per page (capped at API_MAX_PAGE_SIZE).",
+    ),
+]
+
+
+def is_sandbox(request) -> bool:
+    """`"sandbox": true` in the JSON body (see the note in serializers.py)."""
+    return isinstance(request.data, dict) and request.data.get("sandbox") is True
 
 
 def in_sandbox(sandbox: bool, operation):
@@ -49,15 +71,6 @@ def in_sandbox(sandbox: bool, operation):
     return result
 
 
-def _query(request, name: str) -> str:
-    value = request.query_params.get(name, "").replace("\x00", "")
-    if len(value) > SEARCH_MAX_LENGTH:
-        raise ValidationFailed(
-            code="VALIDATION_005", details={name: [f"At most {SEARCH_MAX_LENGTH} characters."]}
-        )
-    return value
-
-
 class ContactListCreateView(APIView):
     pagination_class = PagePagination
     items_key = "contacts"
@@ -66,35 +79,21 @@ class ContactListCreateView(APIView):
         operation_id="contacts_list",
         tags=TAGS,
         responses=ContactSerializer(many=True),
-        parameters=[
-            OpenApiParameter(
-                "search",
-                str,
-                description="Part of a number in any format "
-                "(+1234, 234-56) or text in metadata values.",
-            ),
-            OpenApiParameter(
-                "channel",
-                str,
-                enum=["sms", "whatsapp"],
-                description="Only contacts that have this channel.",
-            ),
-            OpenApiParameter("phone", str, description="Exact number, any format."),
-        ],
+        parameters=[*PAGE_PARAMETERS, ContactListQuerySerializer],
     )
     def get(self, request):
-        contacts = contacts_for(
-            request.user.customer,
-            search=_query(request, "search"),
-            channel=_query(request, "channel"),
-            phone=_query(request, "phone"),
-        )
+        query = query_params(request, ContactListQuerySerializer)
+        contacts = contacts_for(request.user.customer, **query)
         return paginate(request, self, contacts, ContactSerializer)
 
     @extend_schema(
         operation_id="contacts_create",
         tags=TAGS,
         request=ContactCreateSerializer,
+        examples=[
+            OpenApiExample("E.164", {"phone_number": "+14155550100"}, request_only=True),
+            OpenApiExample("National (US)", {"phone_number": "(415) 555-0123"}, request_only=True),
+        ],
         responses={
             201: OpenApiResponse(ContactSerializer, description="Created"),
             200: OpenApiResponse(ContactSerializer, description="The number already was a contact"),
@@ -103,9 +102,9 @@ class ContactListCreateView(APIView):
     def post(self, request):
         serializer = ContactCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data, sandbox = serializer.validated_data, is_sandbox(request)
         contact, created = in_sandbox(
-            data["sandbox"],
+            sandbox,
             lambda: contact_create(
                 request.user.customer,
                 phone_number=data["phone_number"],
@@ -115,7 +114,7 @@ class ContactListCreateView(APIView):
         return Response(
             ContactSerializer(contact).data,
             status=201 if created else 200,
-            headers=SANDBOX_HEADERS if data["sandbox"] else None,
+            headers=SANDBOX_HEADERS if sandbox else None,
         )
 
 
@@ -134,9 +133,9 @@ class ContactDetailView(APIView):
     def patch(self, request, contact_id):
         serializer = ContactUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data, sandbox = serializer.validated_data, is_sandbox(request)
         contact = in_sandbox(
-            data["sandbox"],
+            sandbox,
             lambda: contact_update(
                 request.user.customer,
                 contact_id=contact_id,
@@ -146,22 +145,20 @@ class ContactDetailView(APIView):
             ),
         )
         return Response(
-            ContactSerializer(contact).data, headers=SANDBOX_HEADERS if data["sandbox"] else None
+            ContactSerializer(contact).data, headers=SANDBOX_HEADERS if sandbox else None
         )
 
     @extend_schema(
         operation_id="contacts_delete",
         tags=TAGS,
-        request=ContactDeleteSerializer,
-        responses=ContactDeletedSerializer,
+        request=None,
+        responses={200: ContactDeletedSerializer},
         description='Deprecated (as in the SDK): prefer PATCH {"opt_out": true}. Removes the '
         "contact from lists and lookups; its messages and consent history are kept.",
         deprecated=True,
     )
     def delete(self, request, contact_id):
-        serializer = ContactDeleteSerializer(data=request.data or {})
-        serializer.is_valid(raise_exception=True)
-        sandbox = serializer.validated_data["sandbox"]
+        sandbox = is_sandbox(request)
         contact = in_sandbox(
             sandbox, lambda: contact_delete(request.user.customer, contact_id=contact_id)
         )
@@ -189,6 +186,7 @@ class ContactConsentView(APIView):
         operation_id="contacts_consent_list",
         tags=TAGS,
         responses=ConsentEventSerializer(many=True),
+        parameters=PAGE_PARAMETERS,
         description="The contact's consent ledger: every opt-out and opt-in, oldest first.",
     )
     def get(self, request, contact_id):
@@ -252,34 +250,6 @@ class NumberLookupView(APIView):
         operation_id="numbers_lookup", tags=["Numbers"], responses=NumberLookupSerializer
     )
     def get(self, request, phone_number):
-        parsed = parse_phone(
-            phone_number.replace("\x00", ""),
-            default_region=request.user.customer.default_region,
-            strict=False,
-        )
-        sms, whatsapp = (
-            detect_channels(parsed.e164, parsed.line_type) if parsed.is_valid else (False, False)
-        )
-        channels = [name for name, ok in (("sms", sms), ("whatsapp", whatsapp)) if ok]
-        return Response(
-            NumberLookupSerializer(
-                {
-                    "phone_number": parsed.e164,
-                    "country_code": parsed.country_code,
-                    "is_valid": parsed.is_valid,
-                    "line_type": parsed.line_type,
-                    "carrier_name": parsed.carrier,
-                    "is_ported": None,
-                    "is_voip": parsed.line_type == "voip",
-                    "mobile_country_code": None,
-                    "mobile_network_code": None,
-                    "region_code": parsed.region_code,
-                    "format_e164": parsed.e164,
-                    "format_international": parsed.international,
-                    "format_national": parsed.national,
-                    "format_rfc": parsed.rfc3966,
-                    "time_zones": parsed.time_zones,
-                    "available_channels": ",".join(channels),
-                }
-            ).data
-        )
+        return Response(NumberLookupSerializer(
+            number_lookup(phone_number, default_region=request.user.customer.default_region)
+        ).data)  # fmt: skip

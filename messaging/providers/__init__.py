@@ -1,26 +1,30 @@
-"""Channel provider adapters, chosen by settings (SMS_PROVIDER, WHATSAPP_PROVIDER).
-
-A leaf package: it imports no app models. `get_whatsapp_provider()` is the one way to get
-the active WhatsApp adapter.
-"""
+"""Provider adapters behind one interface (`base.py`); chosen by settings."""
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from messaging.providers.base import WhatsAppProvider
-from messaging.providers.simulator import SimulatorWhatsAppProvider
+from messaging.providers.base import ChannelProvider, WhatsAppProvider
+from messaging.providers.simulator import SimulatorSms, SimulatorWhatsApp
 
-WHATSAPP_PROVIDERS: dict[str, type[WhatsAppProvider]] = {
-    SimulatorWhatsAppProvider.name: SimulatorWhatsAppProvider,
-}
+SMS_PROVIDERS: dict[str, type[ChannelProvider]] = {"simulator": SimulatorSms}
+WHATSAPP_PROVIDERS: dict[str, type[WhatsAppProvider]] = {"simulator": SimulatorWhatsApp}
+
+
+def get_sms_provider() -> ChannelProvider:
+    try:
+        return SMS_PROVIDERS[settings.SMS_PROVIDER]()
+    except KeyError:
+        raise ImproperlyConfigured(f"Unknown SMS_PROVIDER {settings.SMS_PROVIDER!r}") from None
 
 
 def get_whatsapp_provider() -> WhatsAppProvider:
-    """The adapter named by settings.WHATSAPP_PROVIDER ("simulator" by default)."""
-    name = settings.WHATSAPP_PROVIDER or "simulator"
     try:
-        return WHATSAPP_PROVIDERS[name]()
+        return WHATSAPP_PROVIDERS[settings.WHATSAPP_PROVIDER]()
     except KeyError:
         raise ImproperlyConfigured(
-            f"WHATSAPP_PROVIDER={name!r} is not one of {sorted(WHATSAPP_PROVIDERS)}"
+            f"Unknown WHATSAPP_PROVIDER {settings.WHATSAPP_PROVIDER!r}"
         ) from None
+
+
+def get_provider(channel: str) -> ChannelProvider:
+    return get_whatsapp_provider() if channel == "whatsapp" else get_sms_provider()

@@ -1,16 +1,74 @@
-"""The provider interfaces. Each provider is a small adapter class behind one of these.
+"""The one interface every channel provider adapter implements.
 
-This package is a leaf: it never imports contacts or any other app's models, so every app
-(contacts for channel detection, messaging for sending) can use it without import cycles.
+Adapters are leaf modules: they take plain data (`OutboundMessage`) and return plain data
+(`ProviderResult`), or raise `ProviderError`. They never touch our models, so the dispatch
+code, the tests and the reconciler can drive any of them the same way.
 """
 
+from dataclasses import dataclass, field
 
-class WhatsAppProvider:
-    """What Sent needs from a WhatsApp provider. The messaging issue adds sending."""
 
-    #: The value of settings.WHATSAPP_PROVIDER that selects this adapter.
-    name = ""
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: str  # our id; adapters pass it to the provider as the idempotency key
+    channel: str  # "sms" | "whatsapp"
+    to: str  # E.164
+    body: str
+    from_number: str = ""
+    template_name: str | None = None  # approved WhatsApp template, when there is one
+    language: str | None = None
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """The provider accepted the message (SENT), or, from `fetch`, what it knows of it."""
+
+    provider_message_id: str
+    status: str = "SENT"  # our wire status the provider's answer maps to
+    raw: dict = field(default_factory=dict)
+    # Only the simulator fills this: the receipts it will "call back" with, as
+    # (status, delay in seconds, reason code or ""). Dispatch schedules them through the same
+    # receipt path a real provider's HTTP callback uses. Real providers leave it empty.
+    scheduled_receipts: tuple[tuple[str, float, str], ...] = ()
+
+
+class ProviderError(Exception):
+    """A send the provider refused or that failed on the way.
+
+    `permanent=False` is transient (timeouts, 5xx, throttling): retried with backoff.
+    `not_reachable=True` means the number can't be reached on this channel (e.g. not on
+    WhatsApp): the message falls back to the next channel and the contact is updated.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, not_reachable: bool = False,
+                 code: str = "DELIVERY_003", raw: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent or not_reachable
+        self.not_reachable = not_reachable
+        self.code = code
+        self.raw = raw or {}
+
+
+class ChannelProvider:
+    name = "base"
+    channel = ""
+
+    def send(self, message: OutboundMessage) -> ProviderResult:
+        raise NotImplementedError
+
+    def fetch(self, message_id: str) -> ProviderResult | None:
+        """What the provider knows of our message id (None if it never accepted it).
+
+        The reconciler asks this before ever re-sending a message whose worker died.
+        """
+        raise NotImplementedError
+
+
+class WhatsAppProvider(ChannelProvider):
+    channel = "whatsapp"
 
     def lookup(self, e164: str) -> bool:
-        """Is this number (E.164, e.g. "+14155550100") reachable on WhatsApp?"""
+        """Is this number on WhatsApp?"""
         raise NotImplementedError

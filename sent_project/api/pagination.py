@@ -19,16 +19,18 @@ from rest_framework.response import Response
 from sent_project.errors import ValidationFailed
 
 
+MAX_PAGE = 1_000_000
+
+
 def _int_param(request, names: tuple[str, ...], default: int) -> int:
     for name in names:
         raw = request.query_params.get(name)
-        if raw not in (None, ""):
-            try:
-                return int(raw)
-            except ValueError:
+        if raw is not None:
+            if not raw.strip().isdigit() or len(raw.strip()) > 12:
                 raise ValidationFailed(
                     code="VALIDATION_005", details={names[0]: ["A whole number is required."]}
-                ) from None
+                )
+            return int(raw)
     return default
 
 
@@ -67,8 +69,10 @@ class PagePagination(BasePagination):
         self.items_key = getattr(view, "items_key", "items")
         self.page = _int_param(request, ("page",), 1)
         self.page_size = _int_param(request, ("page_size", "pageSize"), settings.API_PAGE_SIZE)
-        if self.page < 1:
-            raise ValidationFailed(code="VALIDATION_005", details={"page": ["Must be 1 or more."]})
+        if not 1 <= self.page <= MAX_PAGE:
+            raise ValidationFailed(
+                code="VALIDATION_005", details={"page": [f"Must be from 1 to {MAX_PAGE}."]}
+            )
         if self.page_size < 1:
             raise ValidationFailed(
                 code="VALIDATION_005", details={"page_size": ["Must be 1 or more."]}
@@ -129,7 +133,7 @@ class PagePagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": "Page number, 1-based.",
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             },
             {
                 "name": "page_size",

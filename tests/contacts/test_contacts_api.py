@@ -162,7 +162,8 @@ def test_patch_refuses_a_channel_the_contact_does_not_have(api_client, account):
     response = api_client.patch(
         f"/v3/contacts/{contact.pk}", {"default_channel": "fax"}, format="json"
     )
-    assert response.json()["error"]["code"] == "VALIDATION_006"
+    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert "default_channel" in response.json()["error"]["details"]
     assert Contact.objects.get(pk=contact.pk).default_channel == "sms"
 
 

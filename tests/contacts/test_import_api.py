@@ -106,7 +106,7 @@ def test_row_results_are_paginated_and_filterable(api_client, account, upload):
     invalid = rows_of(api_client, import_id, status="invalid")
     assert [r["row_number"] for r in invalid["rows"]] == [3]
     bad = api_client.get(f"/v3/contacts/import/{import_id}", {"status": "weird"})
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_006"
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_001"
 
 
 def test_a_raw_text_csv_body_works_too(api_client, account, on_commit):
@@ -223,7 +223,7 @@ def test_too_many_rows_are_refused_up_front(api_client, account, settings, uploa
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_005"
     rows = [{"phone_number": f"+1201555000{i}"} for i in range(4)]
-    response = post(api_client, rows, format="json")
+    response = post(api_client, {"contacts": rows}, format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_005"
 
 
@@ -242,7 +242,7 @@ def test_an_import_in_batches_resumes_after_a_crash_and_never_runs_twice(
 ):
     settings.CONTACTS_IMPORT_BATCH_SIZE = 2
     rows = [{"phone_number": f"+120155500{i:02d}"} for i in range(5)]
-    import_id = post(api_client, rows, format="json").json()["data"]["id"]
+    import_id = post(api_client, {"contacts": rows}, format="json").json()["data"]["id"]
     # A worker died after the first batch: its progress was committed, the import is RUNNING.
     contact_import = ContactImport.objects.get(pk=import_id)
     first = list(import_rows(contact_import))[:2]

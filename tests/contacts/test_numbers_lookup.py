@@ -36,12 +36,22 @@ def test_lookup_knows_carriers_and_fixed_lines(api_client, account):
 def test_a_number_that_parses_but_is_not_valid_is_reported_invalid(api_client, account):
     data = api_client.get("/v3/numbers/lookup/+12341678900").json()["data"]
     assert data["is_valid"] is False and data["available_channels"] == ""
+    assert data["phone_number"] == "+12341678900"
+    assert "not a valid US number" in data["validation_error"]
 
 
-def test_something_that_is_not_a_number_is_validation_002(api_client, account):
+def test_something_that_is_not_a_number_is_invalid_with_the_reason(api_client, account):
     response = api_client.get("/v3/numbers/lookup/hello")
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_002"
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert (data["is_valid"], data["phone_number"], data["available_channels"]) == (
+        False,
+        "hello",
+        "",
+    )
+    assert "letters" in data["validation_error"]
+    valid = api_client.get("/v3/numbers/lookup/+12345678900").json()["data"]
+    assert valid["validation_error"] is None
 
 
 def test_lookup_needs_a_key(client, db):
