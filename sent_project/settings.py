@@ -334,8 +334,3 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
-
-# --- Simulator provider -------------------------------------------------------
-# Seconds between lifecycle steps, multiplied by SIMULATOR_DELAY_SCALE (0 = instant).
-SIMULATOR_DELAY_SCALE = env_float("SIMULATOR_DELAY_SCALE", 1.0)
-SIMULATOR_DELAYS = {"delivered": 1.5, "read": 3.0, "template_review": 5.0}
