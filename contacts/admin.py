@@ -146,11 +146,11 @@ class ContactAdmin(admin.ModelAdmin):
         )
 
     def delete_model(self, request, obj):
-        contact_delete(obj.customer, contact_id=obj.pk)
+        contact_delete(obj.customer, contact_id=obj.pk, source=Source.ADMIN)
 
     def delete_queryset(self, request, queryset):
         for contact in queryset.select_related("customer"):
-            contact_delete(contact.customer, contact_id=contact.pk)
+            contact_delete(contact.customer, contact_id=contact.pk, source=Source.ADMIN)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -258,13 +258,15 @@ def contact_set_opt_out(
     return locked
 
 
-def contact_delete(customer: Customer, *, contact_id) -> Contact:
+def contact_delete(customer: Customer, *, contact_id, source: str = Source.API) -> Contact:
     """Soft delete: gone from lists and lookups, kept for message history and the consent
-    ledger. The number can be created again (a new contact, consent starting afresh)."""
+    ledger. The number can be created again (a new contact, consent starting afresh).
+    Emits `contact.deleted`."""
     with transaction.atomic():
         contact = contact_get(customer, contact_id=contact_id, for_update=True)
         contact.deleted_at = timezone.now()
         contact.save(update_fields=["deleted_at", "updated_at"])
+        _emit(contact, "contact.deleted", source=source)
     return contact
 
 

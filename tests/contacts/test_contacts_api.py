@@ -232,6 +232,7 @@ def test_delete_answers_200_and_hides_the_contact_but_keeps_the_row(api_client, 
     assert api_client.get(f"/v3/contacts/{contact.pk}").status_code == 404
     assert api_client.get("/v3/contacts").json()["data"]["contacts"] == []
     assert Contact.all_objects.get(pk=contact.pk).deleted_at is not None
+    assert Event.objects.filter(subject_id=contact.pk).last().event == "contact.deleted"
     assert api_client.delete(f"/v3/contacts/{contact.pk}").status_code == 404
 
 
