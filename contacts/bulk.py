@@ -15,6 +15,7 @@ from django.db import connection
 
 from billing.models import Customer
 from contacts.channels import (
+    can_take_messages,
     detect_channels,
     detected_default_channel,
     reset_default_channel,
@@ -80,12 +81,19 @@ def contact_values(
     raw: str,
     source: str,
     now: datetime,
-    provider: WhatsAppProvider,
+    provider: WhatsAppProvider | None = None,
     metadata: dict | None = None,
     opt_out: bool = False,
+    whatsapp: bool | None = None,
 ) -> tuple:
-    """A new contact's column values (CONTACT_COPY_COLUMNS order), channels detected."""
-    sms, whatsapp = detect_channels(number.e164, number.line_type, provider=provider)
+    """A new contact's column values (CONTACT_COPY_COLUMNS order), channels detected.
+
+    `whatsapp`: the provider's answer when the caller already has it (imports look numbers
+    up in their worker processes); otherwise `provider` is asked."""
+    if whatsapp is None:
+        sms, whatsapp = detect_channels(number.e164, number.line_type, provider=provider)
+    else:
+        sms = can_take_messages(number.line_type)
     return (
         uuid.uuid4(), customer_id, raw.strip()[:64].replace("\x00", ""), number.e164,
         number.country_code, number.region_code, number.line_type, sms, now, whatsapp, now,

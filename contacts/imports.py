@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import lru_cache
 
+import django
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -40,6 +41,7 @@ from contacts.bulk import (
     insert_contacts,
     metadata_problem,
 )
+from contacts.channels import detect_channels
 from contacts.models import Contact, ContactImport, ContactImportRow, Source
 from contacts.phone import Normalised, normalise_many
 from messaging.providers import get_whatsapp_provider
@@ -205,22 +207,37 @@ def _worker_count() -> int:
 def _pool(workers: int) -> ProcessPoolExecutor:
     """A process pool kept for the life of this process (a worker runs many imports).
 
-    forkserver, not fork: the parent may have threads and open database connections; the
-    children import only contacts.phone (phonenumbers, no Django).
+    forkserver, not fork: the parent may have threads and open database connections. Each
+    child sets Django up (settings and apps, for the WhatsApp provider) but never opens a
+    database connection: it only parses numbers and asks the provider.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["contacts.phone"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=django.setup)
+
+
+def parse_and_look_up(phones: list[str], region: str) -> list[tuple]:
+    """Per number: (e164, country_code, region_code, line_type, on_whatsapp) or (error,).
+
+    Runs on the pool: the provider's lookup costs as much as the parse (the simulator parses
+    the number again), so both cores share it."""
+    provider = get_whatsapp_provider()
+    return [
+        result if len(result) == 1 else (*result, detect_channels(
+            result[0], result[3], provider=provider
+        )[1])
+        for result in normalise_many(phones, region)
+    ]  # fmt: skip
 
 
 def _parse_in_chunks(phones: list[str], region: str) -> Iterator[tuple]:
-    """normalise_many over all phones, in order: on the pool for big imports."""
+    """parse_and_look_up over all phones, in order: on the pool for big imports."""
     if len(phones) < settings.CONTACTS_IMPORT_POOL_MIN_ROWS or _worker_count() < 2:
-        yield from normalise_many(phones, region)
+        yield from parse_and_look_up(phones, region)
         return
     pool = _pool(_worker_count())
     futures: list[Future] = [
-        pool.submit(normalise_many, phones[i : i + POOL_CHUNK], region)
+        pool.submit(parse_and_look_up, phones[i : i + POOL_CHUNK], region)
         for i in range(0, len(phones), POOL_CHUNK)
     ]
     for future in futures:
@@ -290,12 +307,11 @@ def _run(contact_import: ContactImport) -> None:
     region = contact_import.customer.default_region
     parsed = _parse_in_chunks([row[1] if not row[4] else "" for row in rows], region)
     batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
-    provider = get_whatsapp_provider()
     writers = _writer_count(len(rows))
     if writers == 1:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            _import_batch(contact_import, batch, [next(parsed) for _ in batch], provider=provider)
+            _import_batch(contact_import, batch, [next(parsed) for _ in batch])
         return
     shards = [ThreadPoolExecutor(max_workers=1) for _ in range(writers)]
     pending: list[list] = [[[], []] for _ in range(writers)]
@@ -309,13 +325,13 @@ def _run(contact_import: ContactImport) -> None:
             pending[shard][1].append(result)
             if len(pending[shard][0]) >= batch_size:
                 futures.append(shards[shard].submit(
-                    _import_batch_in_thread, contact_import, *pending[shard], provider=provider
+                    _import_batch_in_thread, contact_import, *pending[shard]
                 ))  # fmt: skip
                 pending[shard] = [[], []]
         for shard, (batch, results) in enumerate(pending):
             if batch:
                 futures.append(shards[shard].submit(
-                    _import_batch_in_thread, contact_import, batch, results, provider=provider
+                    _import_batch_in_thread, contact_import, batch, results
                 ))  # fmt: skip
         for future in futures:
             future.result()
@@ -324,15 +340,15 @@ def _run(contact_import: ContactImport) -> None:
             executor.shutdown(cancel_futures=True)
 
 
-def _import_batch_in_thread(contact_import, rows, parsed, *, provider) -> None:
+def _import_batch_in_thread(contact_import, rows, parsed) -> None:
     try:
-        _import_batch(contact_import, rows, parsed, provider=provider)
+        _import_batch(contact_import, rows, parsed)
     finally:
         connection.close()  # this thread's own connection
 
 
 def _import_batch(
-    contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple], *, provider
+    contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple]
 ) -> None:
     """One transaction: contacts created, opt-outs recorded, row results stored, progress."""
     now = timezone.now()
@@ -342,12 +358,14 @@ def _import_batch(
     first_row_of: dict[str, ImportRow] = {}
     opting_out: set[str] = set()
     numbers: dict[str, Normalised] = {}
+    on_whatsapp: dict[str, bool] = {}
     for row, result in zip(rows, parsed, strict=True):
         if row[4] or len(result) == 1:
             outcome.append((row, ContactImportRow.Status.INVALID, None, row[4] or result[0]))
             continue
-        number = Normalised(*result)
+        number = Normalised(*result[:4])
         numbers.setdefault(number.e164, number)
+        on_whatsapp[number.e164] = result[4]
         first_row_of.setdefault(number.e164, row)
         if row[2]:
             opting_out.add(number.e164)  # any row of the number may say so
@@ -362,7 +380,7 @@ def _import_batch(
         new = (
             contact_values(
                 customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
-                provider=provider, metadata=row[3], opt_out=e164 in opting_out,
+                whatsapp=on_whatsapp[e164], metadata=row[3], opt_out=e164 in opting_out,
             )
             for e164, row in first_row_of.items()
             if e164 not in existing

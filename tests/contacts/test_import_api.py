@@ -9,9 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.bulk import contact_values
-from contacts.imports import _import_batch, _insert, contact_import_process, import_rows
+from contacts.imports import (
+    _import_batch,
+    _insert,
+    contact_import_process,
+    import_rows,
+    parse_and_look_up,
+)
 from contacts.models import ConsentEvent, Contact, ContactImport, ContactImportRow
-from contacts.phone import normalise, normalise_many
+from contacts.phone import normalise
 from messaging.models import Event
 from messaging.providers import get_whatsapp_provider
 from tests.contacts.factories import make_contact, make_import
@@ -246,7 +252,7 @@ def test_an_import_in_batches_resumes_after_a_crash_and_never_runs_twice(
     # A worker died after the first batch: its progress was committed, the import is RUNNING.
     contact_import = ContactImport.objects.get(pk=import_id)
     first = list(import_rows(contact_import))[:2]
-    _import_batch(contact_import, first, normalise_many([r[1] for r in first], "US"), provider=None)
+    _import_batch(contact_import, first, parse_and_look_up([r[1] for r in first], "US"))
     ContactImport.objects.filter(pk=import_id).update(status="running")
 
     assert contact_import_process(import_id=import_id) == {
