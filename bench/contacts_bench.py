@@ -86,11 +86,17 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+NUMBERS = len(AREAS) * 800 * 10_000
+SCRAMBLE = 2_654_435_761  # odd, not a multiple of 5: coprime with NUMBERS, so a bijection
+
+
 def number(i: int) -> str:
-    """The i-th bench number: +1 AAA EEE LLLL, all distinct, all valid."""
-    area = AREAS[i % len(AREAS)]
-    exchange = 200 + (i // len(AREAS)) % 800
-    line = (i // (len(AREAS) * 800)) % 10_000
+    """The i-th bench number: +1 AAA EEE LLLL, all distinct, all valid, digits spread evenly
+    (consecutive i differ everywhere, as real numbers do)."""
+    k = (i * SCRAMBLE) % NUMBERS
+    area = AREAS[k % len(AREAS)]
+    exchange = 200 + (k // len(AREAS)) % 800
+    line = (k // (len(AREAS) * 800)) % 10_000
     return f"+1{area}{exchange}{line:04d}"
 
 
@@ -148,6 +154,18 @@ def load(customers, rows: int) -> None:
           f"{time.perf_counter() - indexed:.1f} s")
 
 
+def truncate() -> None:
+    """Empty every contacts table (a dedicated benchmark database: faster than DELETE, and
+    leaves no dead rows behind)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE contacts_contactimportrow, contacts_contactimport, "
+            "contacts_consentevent, contacts_contact"
+        )
+
+
 def purge(name_pattern: str) -> None:
     """Delete the contacts data of the bench customers (plain SQL: millions of rows)."""
     from django.db import connection
@@ -173,7 +191,7 @@ def bench_customers(rows: int, reset: bool):
         Contact.objects.filter(customer=c).count() == rows for c in customers
     )
     if reset or not ready:
-        purge("bench-contacts-%")
+        truncate()
         customers = [c or customer_create(name=name) for c, name in zip(customers, names, strict=True)]
         load(customers, rows)
     big = customers[0]
@@ -246,9 +264,9 @@ def latency(big, requests: int, rows: int) -> list[tuple]:
          {"search": number(12345)[:5]}),
         ("search digits '555-0123' (trigram)",
          lambda: {"search": (lambda n: f"{n[5:8]}-{n[8:]}")(some_number())},
-         {"search": "250-0033"}),
+         {"search": f"{number(12345)[5:8]}-{number(12345)[8:]}"}),
         ("search 4 digits (many matches)", lambda: {"search": some_number()[-4:]},
-         {"search": "0033"}),
+         {"search": number(12345)[-4:]}),
         ("search metadata 'smith 1234…'",
          lambda: {"search": f"{rng.choice(NAMES)} {rng.randrange(rows // 10) * 10}"},
          {"search": "smith 12340"}),

@@ -12,6 +12,10 @@ from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Conta
 from contacts.phone import digits_fragment, normalise, parse_phone
 from sent_project.errors import ValidationFailed
 
+# A leading "00" is read as an international prefix from this many digits on ("0044 74"),
+# a leading "0" as a national trunk prefix from this many ("07911").
+IDD_MIN_DIGITS = 6
+TRUNK_MIN_DIGITS = 5
 CHANNEL_FILTERS = {Channel.SMS: "sms_available", Channel.WHATSAPP: "whatsapp_available"}
 
 
@@ -20,7 +24,7 @@ def search_filter(search: str) -> Q:
 
     "+1234" → E.164 numbers starting with +1234 (B-tree index); "234-56" → E.164 digits
     containing 23456; a leading "00" may also be an international prefix ("0044 79" finds
-    +4479… as well) and a leading "0" a national trunk prefix ("07911…" finds +447911…);
+    +4479… as well) and a leading "0" a national trunk prefix ("07911" finds +447911…);
     anything else → metadata values containing it, case-insensitively. Substring searches
     use the trigram index on PostgreSQL.
     """
@@ -31,9 +35,10 @@ def search_filter(search: str) -> Q:
     if is_prefix:
         return Q(format_e164__startswith="+" + digits)
     condition = Q(search_text__contains=digits)
-    if digits.startswith("00") and len(digits) > 2:
+    # Only long enough fragments get the second reading: "0123" is four digits, not "+123…".
+    if digits.startswith("00") and len(digits) >= IDD_MIN_DIGITS:
         condition |= Q(format_e164__startswith="+" + digits[2:])
-    elif digits.startswith("0") and len(digits) > 1:
+    elif digits.startswith("0") and not digits.startswith("00") and len(digits) >= TRUNK_MIN_DIGITS:
         condition |= Q(search_text__contains=digits[1:])
     return condition
 

@@ -55,6 +55,8 @@ def test_another_accounts_contacts_never_appear(api_client, other_api_client, bo
         ("555-0150", ["+12015550150"]),
         ("07400 123", ["+447400123410"]),  # national format with the trunk 0
         ("0049 151", ["+4915199887766"]),  # IDD form of a prefix
+        ("0044 7400", ["+447400123410"]),
+        ("0150", ["+12015550150"]),  # four digits: only digits, not "+150…"
         ("998877", ["+4915199887766"]),
         ("acme", ["+33612345620"]),  # metadata values, any case
         ("CORP", ["+33612345620"]),
