@@ -4,11 +4,13 @@ Upload: a CSV file (a `phone_number` column, optional `opt_out`, any other colum
 `metadata.<key>` — goes into metadata) or a JSON array of `{"phone_number", "opt_out",
 "metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
 
-Run (`contact_import_process`, called by the task): numbers are parsed by a pool of processes
-(both cores) while this process writes the previous batch; each batch is one transaction that
-looks up existing numbers with one query, inserts new contacts with COPY on PostgreSQL
-(bulk INSERT elsewhere), appends consent events for opt-outs, and stores every row's result.
-Progress is committed per batch, so a rerun after a crash resumes after the last batch.
+Run (`contact_import_process`, called by the task): numbers are parsed and looked up on
+WhatsApp by a pool of processes (both cores) while this process writes; each batch is one
+transaction that looks up existing numbers with one query, inserts new contacts with COPY on
+PostgreSQL (bulk INSERT elsewhere), appends consent events for opt-outs, and stores every
+row's result. On PostgreSQL big imports write on several connections at once, sharded by
+number. Progress is committed per batch, so a rerun after a crash skips the rows that already
+have a result.
 
 Imports emit no per-contact webhook events (a 100,000-row file would flood every endpoint);
 the import's own status is the signal. Opt-outs in the file are recorded in the consent
@@ -24,6 +26,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 import django
@@ -240,8 +243,12 @@ def _parse_in_chunks(phones: list[str], region: str) -> Iterator[tuple]:
         pool.submit(parse_and_look_up, phones[i : i + POOL_CHUNK], region)
         for i in range(0, len(phones), POOL_CHUNK)
     ]
-    for future in futures:
-        yield from future.result()
+    try:
+        for future in futures:
+            yield from future.result()
+    except BrokenProcessPool:
+        _pool.cache_clear()  # a worker died (killed, out of memory): the next import starts anew
+        raise
 
 
 # --- Running an import -----------------------------------------------------------------------

@@ -28,6 +28,12 @@ from messaging.providers import get_whatsapp_provider
 from sent_project.api.middleware import current_request_id
 from sent_project.errors import ValidationFailed
 
+# What channel detection writes.
+CHANNEL_FIELDS = (
+    "sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
+    "default_channel", "default_channel_is_custom",
+)  # fmt: skip
+
 # `source` of the contact webhook payload (API_CONTRACT §5.3 names the last two).
 EVENT_SOURCES = {
     Source.API: "API",
@@ -278,7 +284,7 @@ def contact_refresh_channels(contact: Contact, *, force: bool = False) -> Contac
     with transaction.atomic():
         locked = Contact.all_objects.select_for_update().get(pk=contact.pk)
         apply_detection(locked, now=now, provider=get_whatsapp_provider())
-        locked.save()
+        locked.save(update_fields=[*CHANNEL_FIELDS, "updated_at"])
     return locked
 
 
@@ -314,16 +320,7 @@ def contact_mark_channel_unavailable(contact: Contact, channel: str) -> Contact:
 
 
 def _copy_channel_fields(source: Contact, target: Contact) -> None:
-    for name in (
-        "sms_available",
-        "sms_checked_at",
-        "whatsapp_available",
-        "whatsapp_checked_at",
-        "default_channel",
-        "default_channel_is_custom",
-        "delivery_stats",
-        "updated_at",
-    ):
+    for name in (*CHANNEL_FIELDS, "delivery_stats", "updated_at"):
         setattr(target, name, getattr(source, name))
 
 
