@@ -168,6 +168,7 @@ def number(i: int) -> str:
 
 def contact_rows(customer_id, count: int, offset: int):
     from contacts.bulk import search_text_for
+    from contacts.ids import uuid7
     from messaging.providers import get_whatsapp_provider
 
     whatsapp = get_whatsapp_provider()

@@ -21,6 +21,7 @@ from contacts.channels import (
     reset_default_channel,
     whatsapp_check_is_stale,
 )
+from contacts.ids import uuid7
 from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
 from messaging.providers import WhatsAppProvider
@@ -95,7 +96,7 @@ def contact_values(
     else:
         sms = can_take_messages(number.line_type)
     return (
-        uuid.uuid4(), customer_id, raw.strip()[:64].replace("\x00", ""), number.e164,
+        uuid7(), customer_id, raw.strip()[:64].replace("\x00", ""), number.e164,
         number.country_code, number.region_code, number.line_type, sms, now, whatsapp, now,
         detected_default_channel(sms=sms, whatsapp=whatsapp), False, opt_out, metadata or {},
         search_text_for(number.e164, metadata), {}, source, now, now,

@@ -12,6 +12,7 @@ from functools import cached_property
 from django.db import models
 from django.db.models import Q
 
+from contacts.ids import uuid7
 from contacts.phone import PhoneDetails, describe_e164
 
 
@@ -65,7 +66,8 @@ class Contact(models.Model):
     can be created again as a new contact with a new id.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Time-ordered (UUIDv7): bulk inserts append to the primary key's index.
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # Indexed by the composite indexes below, which all start with it.
     customer = models.ForeignKey(
         "billing.Customer", on_delete=models.CASCADE, related_name="contacts", db_index=False
