@@ -183,7 +183,7 @@ def contact_rows(customer_id, count: int, offset: int):
         on_whatsapp = whatsapp.lookup(e164)
         created = start + step * i
         yield (
-            uuid.uuid4(),
+            uuid7(),
             customer_id,
             e164,
             e164,
