@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
+from tests.contacts.factories import make_contact, make_import
 from tests.messaging.webhook_helpers import webhook_path_ids
 from tests.templates_app.factories import template_path_ids
-from tests.contacts.factories import make_contact, make_import
 
 # path template → builder(owner customer) → {path parameter: value}. Every id-bearing path in
 # the schema must have one: a new endpoint without it fails `test_every_id_path_is_covered`.

@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+
 from django.core.management import CommandError, call_command
 
 from billing.models import ApiKey, Customer, LedgerEntry
