@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 
 def test_the_schema_is_public_json_and_wraps_responses_in_the_envelope(client, db):
