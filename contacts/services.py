@@ -324,6 +324,31 @@ def _copy_channel_fields(source: Contact, target: Contact) -> None:
         setattr(target, name, getattr(source, name))
 
 
+def _count_delivery(
+    locked: Contact, *, channel: str, delivered: bool, not_reachable: bool, now
+) -> list[str]:
+    """Count one outcome on a held contact; the fields it changed (beyond the statistics,
+    channel availability when the outcome says it changed)."""
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    stats = dict(locked.delivery_stats)
+    entry = locked.channel_stats(channel)
+    entry["attempts"] += 1
+    entry["delivered"] += 1 if delivered else 0
+    entry["recent"] = (entry["recent"] + ("1" if delivered else "0"))[
+        -settings.CONTACTS_DELIVERY_WINDOW :
+    ]
+    entry["last_at"] = now.isoformat()
+    stats[channel] = entry
+    locked.delivery_stats = stats
+    locked.updated_at = now
+    available = getattr(locked, f"{channel}_available")
+    flip_to = False if (not_reachable and not delivered) else (True if delivered else None)
+    if flip_to is not None and flip_to != available:
+        return _set_availability(locked, channel, flip_to, now)
+    return []
+
+
 def contact_record_delivery(
     contact: Contact, *, channel: str, delivered: bool, not_reachable: bool = False
 ) -> Contact:
@@ -333,33 +358,48 @@ def contact_record_delivery(
     "not reachable") marks the channel unavailable; a delivery on a channel marked
     unavailable marks it available again. Routing reads `channel_success_rate(channel)`.
     """
-    if channel not in Channel.values:
-        raise ValueError(f"unknown channel {channel!r}")
     now = timezone.now()
     with transaction.atomic():
         locked = (
             Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
         )
-        stats = dict(locked.delivery_stats)
-        entry = locked.channel_stats(channel)
-        entry["attempts"] += 1
-        entry["delivered"] += 1 if delivered else 0
-        entry["recent"] = (entry["recent"] + ("1" if delivered else "0"))[
-            -settings.CONTACTS_DELIVERY_WINDOW :
-        ]
-        entry["last_at"] = now.isoformat()
-        stats[channel] = entry
-        locked.delivery_stats = stats
-        fields = ["delivery_stats", "updated_at"]
-        available = getattr(locked, f"{channel}_available")
-        flip_to = False if (not_reachable and not delivered) else (True if delivered else None)
-        if flip_to is not None and flip_to != available:
-            fields += _set_availability(locked, channel, flip_to, now)
-        locked.save(update_fields=fields)
-        if len(fields) > 2:
+        flipped = _count_delivery(locked, channel=channel, delivered=delivered,
+                                  not_reachable=not_reachable, now=now)
+        locked.save(update_fields=["delivery_stats", "updated_at", *flipped])
+        if flipped:
             _emit(locked, "contact.updated", source=Source.PROVIDER)
     _copy_channel_fields(locked, contact)
     return locked
+
+
+def contacts_record_deliveries(outcomes: list[tuple]) -> None:
+    """`contact_record_delivery` for many outcomes at once — `(contact_id, channel,
+    delivered, not_reachable)` each — in a few queries: the contacts are held in id order
+    (so concurrent callers never deadlock) and their statistics written with one UPDATE;
+    a contact whose availability changes is saved and announced on its own."""
+    if not outcomes:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        held = {
+            contact.pk: contact
+            for contact in Contact.all_objects.select_for_update()
+            .select_related("customer")
+            .filter(pk__in={outcome[0] for outcome in outcomes})
+            .order_by("pk")
+        }
+        flipped: dict = {}
+        for contact_id, channel, delivered, not_reachable in outcomes:
+            contact = held[contact_id]
+            fields = _count_delivery(contact, channel=channel, delivered=delivered,
+                                     not_reachable=not_reachable, now=now)
+            if fields:
+                flipped[contact_id] = {*flipped.get(contact_id, ()), *fields}
+        plain = [contact for pk, contact in held.items() if pk not in flipped]
+        Contact.all_objects.bulk_update(plain, ["delivery_stats", "updated_at"])
+        for contact_id, fields in flipped.items():
+            held[contact_id].save(update_fields=["delivery_stats", "updated_at", *fields])
+            _emit(held[contact_id], "contact.updated", source=Source.PROVIDER)
 
 
 def contact_import_create(

@@ -39,8 +39,7 @@ from django.utils import timezone
 
 from billing.models import Customer
 from billing.services import balance_adjust, balance_refund
-from contacts.models import Contact
-from contacts.services import contact_record_delivery
+from contacts.services import contacts_record_deliveries
 from messaging import reasons
 from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import AUTO_CHANNEL, ActivityKind, Message
@@ -355,11 +354,10 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
 
 
 def contacts_update(stats: list[ContactStat]) -> None:
-    """Count final outcomes in the contacts' delivery statistics (in contact order: the
-    rows are locked one by one, always in the same order)."""
-    for stat in sorted(stats, key=lambda s: str(s.contact_id)):
-        contact_record_delivery(Contact(pk=stat.contact_id), channel=stat.channel,
-                                delivered=stat.delivered, not_reachable=stat.not_reachable)
+    """Count final outcomes in the contacts' delivery statistics (one bulk call)."""
+    contacts_record_deliveries(
+        [(stat.contact_id, stat.channel, stat.delivered, stat.not_reachable) for stat in stats]
+    )
 
 
 # --- the job ----------------------------------------------------------------------------
