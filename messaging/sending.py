@@ -51,7 +51,7 @@ class CheckedSend:
     """A send that passed every check: what planning needs."""
 
     request: SendRequest
-    numbers: dict[int, str]  # position in `to` → the number as given
+    numbers: dict[int, tuple[str, str]]  # position in `to` → (the number as given, E.164)
     contacts_by_id: dict[int, Contact]  # position in `to` → the contact it named
     template: object | None
     rendered: dict[str, RenderedContent]  # channel → the content rendered for it
@@ -84,8 +84,7 @@ def _check_recipients(customer: Customer, to: list[str]) -> tuple[dict, dict, di
         except ValueError:
             pass
         try:
-            normalise(raw, customer.default_region)
-            numbers[index] = raw
+            numbers[index] = (raw, normalise(raw, customer.default_region).e164)
         except InvalidPhoneNumber as error:
             problems[f"to.{index}"] = [error.message]
     contacts_by_id = {}

@@ -18,6 +18,8 @@ from django.utils import timezone
 from billing.models import Customer
 from billing.pricing import PriceBook
 from billing.services import ChargeItem, balance_charge_batch
+from contacts.bulk import existing_by_e164
+from contacts.channels import whatsapp_check_is_stale
 from contacts.models import Contact, Source
 from contacts.services import contacts_get_or_create_for_numbers
 from messaging.dispatch import refund_unsent
@@ -40,13 +42,24 @@ class SendResult:
 
 def _recipients(customer: Customer, checked: CheckedSend) -> list[Contact]:
     """The contacts of `to`, in order, each once (a number given twice, or as a number and
-    as its contact's id, is one recipient). Creates the unknown numbers' contacts."""
-    by_number, _ = contacts_get_or_create_for_numbers(
-        customer, numbers=list(checked.numbers.values()), source=Source.MESSAGE
-    )
+    as its contact's id, is one recipient). Unknown numbers become contacts; known ones
+    whose channel check is stale are checked again (`contacts_get_or_create_for_numbers`,
+    skipped when every number is a known, fresh contact)."""
+    e164s = {e164 for _, e164 in checked.numbers.values()}
+    by_e164 = existing_by_e164(customer.pk, list(e164s))
+    now = timezone.now()
+    if len(by_e164) < len(e164s) or any(
+        whatsapp_check_is_stale(contact, now=now) for contact in by_e164.values()
+    ):
+        by_raw, _ = contacts_get_or_create_for_numbers(
+            customer, numbers=[raw for raw, _ in checked.numbers.values()], source=Source.MESSAGE
+        )
+        by_e164 = {by_raw[raw].format_e164: by_raw[raw] for raw, _ in checked.numbers.values()}
     contacts: dict = {}
     for index in range(len(checked.request.to)):
-        contact = checked.contacts_by_id.get(index) or by_number.get(checked.numbers.get(index))
+        contact = checked.contacts_by_id.get(index)
+        if contact is None and index in checked.numbers:
+            contact = by_e164[checked.numbers[index][1]]
         if contact is not None:
             contacts.setdefault(contact.pk, contact)
     return list(contacts.values())

@@ -1,14 +1,18 @@
 """POST /v3/messages: acceptance — the response, what is written (messages, charges, jobs,
 events) and every refusal with its code, with nothing written."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+
+from django.utils import timezone
 
 from billing.models import LedgerEntry
 from billing.services import balance_charge
 from contacts.models import Contact
 from messaging.models import Event, Message, MessageActivity
+from tests.contacts.factories import age_whatsapp_check
 from tests.messaging.factories import (
     BODY,
     PARAMETERS,
@@ -344,3 +348,12 @@ def test_a_1000_recipient_send_is_a_handful_of_queries(
     assert response.status_code == 202
     assert Message.objects.count() == 1000
     assert queued_tasks(DISPATCH).count() == 20
+
+
+def test_a_known_contact_with_a_stale_channel_check_is_checked_again(api_client, account,
+                                                                     template):
+    contact = make_contact(account, number(12))
+    age_whatsapp_check(contact, days=400)
+    api_client.post("/v3/messages", send_body(number(12)), format="json")
+    contact.refresh_from_db()
+    assert contact.whatsapp_checked_at > timezone.now() - timedelta(minutes=1)
