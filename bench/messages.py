@@ -53,35 +53,52 @@ def numbers(start: int, count: int, *, endings=range(100)) -> list[str]:
 
 
 def setup_messaging(account: dict) -> dict:
-    harness.manage("shell", "-c", CREATE_TEMPLATE.format(customer_id=account["customer_id"],
-                                                 name=TEMPLATE))
+    harness.manage(
+        "shell", "-c", CREATE_TEMPLATE.format(customer_id=account["customer_id"], name=TEMPLATE)
+    )
     return {"message_template": TEMPLATE}
 
 
 def single_send(account: dict) -> dict:
-    return {"path": "/v3/messages", "method": "POST",
-            "body": json.dumps(send_body(["+14155550160"]))}
+    return {
+        "path": "/v3/messages",
+        "method": "POST",
+        "body": json.dumps(send_body(["+14155550160"])),
+    }
 
 
 def spread(name: str, values: list[float], unit: str, **extra) -> dict:
-    return {"scenario": name, f"median_{unit}": round(statistics.median(values), 3),
-            f"min_{unit}": round(min(values), 3), f"max_{unit}": round(max(values), 3),
-            "runs": len(values), **extra}
+    return {
+        "scenario": name,
+        f"median_{unit}": round(statistics.median(values), 3),
+        f"min_{unit}": round(min(values), 3),
+        f"max_{unit}": round(max(values), 3),
+        "runs": len(values),
+        **extra,
+    }
 
 
 def thousand_recipients(account: dict, base_url: str) -> list[dict]:
     """Seconds until a 1,000-recipient send is accepted (new contacts each time)."""
     seconds = []
-    with httpx.Client(base_url=base_url, timeout=60,
-                      headers={"x-api-key": account["api_key"]}) as client:
+    with httpx.Client(
+        base_url=base_url, timeout=60, headers={"x-api-key": account["api_key"]}
+    ) as client:
         for run in range(RUNS_1000):
             body = send_body(numbers(2000 + run * 10, 1000))
             started = time.perf_counter()
             response = client.post("/v3/messages", json=body)
             seconds.append(time.perf_counter() - started)
             assert response.status_code == 202, response.text[:500]
-    return [spread("POST /v3/messages, 1,000 recipients (accepted)", seconds, "s",
-                   goal="< 1 s", ratio_to_goal=round(1.0 / statistics.median(seconds), 2))]
+    return [
+        spread(
+            "POST /v3/messages, 1,000 recipients (accepted)",
+            seconds,
+            "s",
+            goal="< 1 s",
+            ratio_to_goal=round(1.0 / statistics.median(seconds), 2),
+        )
+    ]
 
 
 def _unfinished(conn) -> int:
@@ -113,20 +130,39 @@ def end_to_end(account: dict, base_url: str) -> list[dict]:
     """accepted → DELIVERED (or READ) messages/s, 2 workers, simulator at zero delay."""
     log = (harness.OUT / "workers.log").open("w")  # their per-job lines, out of the report
     workers = [
-        subprocess.Popen([harness.PYTHON, "manage.py", "db_worker", "--queue-name", "*",
-                          "--interval", "0.05", "--no-reload", "--no-startup-delay"],
-                         cwd=harness.ROOT, env=harness.bench_env(), stdout=log, stderr=log)
+        subprocess.Popen(
+            [
+                harness.PYTHON,
+                "manage.py",
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--interval",
+                "0.05",
+                "--no-reload",
+                "--no-startup-delay",
+            ],
+            cwd=harness.ROOT,
+            env=harness.bench_env(),
+            stdout=log,
+            stderr=log,
+        )
         for _ in range(2)
     ]
     rates = []
     try:
-        with psycopg.connect(harness.DB_URL, autocommit=True) as conn, httpx.Client(
-            base_url=base_url, timeout=60, headers={"x-api-key": account["api_key"]}
-        ) as client:
+        with (
+            psycopg.connect(harness.DB_URL, autocommit=True) as conn,
+            httpx.Client(
+                base_url=base_url, timeout=60, headers={"x-api-key": account["api_key"]}
+            ) as client,
+        ):
             _wait(conn, lambda: _unfinished(conn) == 0)  # what earlier scenarios queued
             for run in range(E2E_RUNS):
-                batches = [numbers(5000 + (run * E2E_SENDS + i) * 20, 1000, endings=range(80))
-                           for i in range(E2E_SENDS)]
+                batches = [
+                    numbers(5000 + (run * E2E_SENDS + i) * 20, 1000, endings=range(80))
+                    for i in range(E2E_SENDS)
+                ]
                 started = time.perf_counter()
                 ids = []
                 for to in batches:
@@ -141,6 +177,12 @@ def end_to_end(account: dict, base_url: str) -> list[dict]:
         for worker in workers:
             worker.wait(timeout=20)
         log.close()
-    return [spread(f"end to end: accepted → DELIVERED ({E2E_SENDS}×1,000, 2 workers)", rates,
-                   "msg_per_s", goal="≥ 300 msg/s",
-                   ratio_to_goal=round(statistics.median(rates) / 300, 2))]
+    return [
+        spread(
+            f"end to end: accepted → DELIVERED ({E2E_SENDS}×1,000, 2 workers)",
+            rates,
+            "msg_per_s",
+            goal="≥ 300 msg/s",
+            ratio_to_goal=round(statistics.median(rates) / 300, 2),
+        )
+    ]

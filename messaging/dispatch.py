@@ -95,8 +95,9 @@ def from_number(channel: str) -> str:
 
 def retry_delay(attempt: int) -> float:
     """Seconds before the retry that follows hand-off attempt `attempt` (1-based)."""
-    base = min(settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (attempt - 1),
-               settings.MESSAGE_RETRY_MAX_SECONDS)
+    base = min(
+        settings.MESSAGE_RETRY_BASE_SECONDS * 2 ** (attempt - 1), settings.MESSAGE_RETRY_MAX_SECONDS
+    )
     return base * random.uniform(0.5, 1.0) * settings.MESSAGE_RETRY_DELAY_SCALE
 
 
@@ -137,21 +138,33 @@ def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
         due = Message.objects.filter(status=S.QUEUED, next_attempt_at__lte=now).exclude(
             pk__in=message_ids
         )
-        wanted += [str(pk) for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)
-                   [: fill_to - len(wanted)]]
+        wanted += [
+            str(pk)
+            for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[
+                : fill_to - len(wanted)
+            ]
+        ]
     with transaction.atomic():
         count = Message.objects.filter(pk__in=wanted, status=S.QUEUED).update(
-            status=S.PROCESSED, claimed_at=now, claim_token=token,
-            attempts=F("attempts") + 1, updated_at=now,
+            status=S.PROCESSED,
+            claimed_at=now,
+            claim_token=token,
+            attempts=F("attempts") + 1,
+            updated_at=now,
         )
         if not count:
             return []
         claimed = list(Message.objects.filter(pk__in=wanted, claim_token=token).order_by("pk"))
         journal = Journal()
         for message in claimed:
-            journal.note(message, ActivityKind.STATUS,
-                         f"Claimed by a worker for hand-off to the {message.channel} provider "
-                         f"(attempt {message.attempts})", at=now, attempt=message.attempts)
+            journal.note(
+                message,
+                ActivityKind.STATUS,
+                f"Claimed by a worker for hand-off to the {message.channel} provider "
+                f"(attempt {message.attempts})",
+                at=now,
+                attempt=message.attempts,
+            )
         journal.flush()
     return claimed
 
@@ -177,8 +190,9 @@ def hand_off(message: Message) -> Outcome:
         return Outcome(message, error=error, provider=provider.name)
     except Exception as error:  # a bug or an unmapped network error: transient, retried
         logger.exception("provider %s failed on message %s", provider.name, message.pk)
-        return Outcome(message, error=ProviderError(f"Provider error: {error}"),
-                       provider=provider.name)
+        return Outcome(
+            message, error=ProviderError(f"Provider error: {error}"), provider=provider.name
+        )
     _pause(settings.MESSAGE_TEST_PAUSE_AFTER_PROVIDER)
     return Outcome(message, result=result, provider=provider.name)
 
@@ -244,17 +258,30 @@ def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
 def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
     """Apply one outcome to the held message; True if it changed."""
     if outcome.result is not None:
-        return record_sent(message, outcome.result, outcome.provider, batch.journal,
-                           batch.receipts, now=batch.now, description=None)
+        return record_sent(
+            message,
+            outcome.result,
+            outcome.provider,
+            batch.journal,
+            batch.receipts,
+            now=batch.now,
+            description=None,
+        )
     if message.status != S.PROCESSED or message.claim_token != outcome.message.claim_token:
         # The reconciler (or another run) took the message over meanwhile: not ours to move.
         return False
     error = outcome.error
-    batch.journal.note(message, ActivityKind.PROVIDER_ERROR,
-                       f"{outcome.provider} refused the {message.channel} message: {error.message}",
-                       reason_code=error.code, reason=error.message, at=batch.now,
-                       permanent=error.permanent, not_reachable=error.not_reachable,
-                       provider_response=error.raw)
+    batch.journal.note(
+        message,
+        ActivityKind.PROVIDER_ERROR,
+        f"{outcome.provider} refused the {message.channel} message: {error.message}",
+        reason_code=error.code,
+        reason=error.message,
+        at=batch.now,
+        permanent=error.permanent,
+        not_reachable=error.not_reachable,
+        provider_response=error.raw,
+    )
     if error.not_reachable and message.requested_channel == AUTO_CHANNEL and message.fallbacks:
         return _fall_back(message, error, batch)
     if error.permanent:
@@ -262,21 +289,39 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
         count_outcome(batch.stats, message, delivered=False, not_reachable=error.not_reachable)
         return True
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-        fail_unsent(message, reasons.RETRIES_EXHAUSTED,
-                    f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
-                    f"attempts; last: {error.message})", batch.journal, now=batch.now)
+        fail_unsent(
+            message,
+            reasons.RETRIES_EXHAUSTED,
+            f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
+            f"attempts; last: {error.message})",
+            batch.journal,
+            now=batch.now,
+        )
         return True
     delay = retry_delay(message.attempts)
     message.next_attempt_at = batch.now + timedelta(seconds=delay)
-    status_set(message, S.QUEUED, batch.journal, at=batch.now,
-               description=f"Retry {message.attempts + 1} of {settings.MESSAGE_MAX_ATTEMPTS} in "
-                           f"{delay:.1f} s: {error.message}")
+    status_set(
+        message,
+        S.QUEUED,
+        batch.journal,
+        at=batch.now,
+        description=f"Retry {message.attempts + 1} of {settings.MESSAGE_MAX_ATTEMPTS} in "
+        f"{delay:.1f} s: {error.message}",
+    )
     batch.retries.append((str(message.pk), message.next_attempt_at))
     return True
 
 
-def record_sent(message: Message, result: ProviderResult, provider: str, journal: Journal,
-                receipts: list[dict], *, now: datetime, description: str | None) -> bool:
+def record_sent(
+    message: Message,
+    result: ProviderResult,
+    provider: str,
+    journal: Journal,
+    receipts: list[dict],
+    *,
+    now: datetime,
+    description: str | None,
+) -> bool:
     """The provider accepted the message: SENT, its id there, its callbacks scheduled.
 
     If a receipt got there first (DELIVERED before we wrote SENT), the status stays and only
@@ -288,9 +333,15 @@ def record_sent(message: Message, result: ProviderResult, provider: str, journal
     message.provider_message_id = result.provider_message_id
     message.channel_response = result.raw
     message.updated_at = now
-    status_set(message, S.SENT, journal, at=now, provider_message_id=result.provider_message_id,
-               description=description or f"Accepted by the {provider} {message.channel} provider",
-               from_number=from_number(message.channel))
+    status_set(
+        message,
+        S.SENT,
+        journal,
+        at=now,
+        provider_message_id=result.provider_message_id,
+        description=description or f"Accepted by the {provider} {message.channel} provider",
+        from_number=from_number(message.channel),
+    )
     receipts.extend(receipt_jobs(message, result, now))
     return True
 
@@ -298,21 +349,33 @@ def record_sent(message: Message, result: ProviderResult, provider: str, journal
 def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now: datetime) -> None:
     """FAILED before any provider accepted it, and refunded. The caller holds the row and
     saves it."""
-    if status_set(message, S.FAILED, journal, at=now, reason_code=code, reason=text,
-                  description=f"Failed before reaching a provider: {text}"):
+    if status_set(
+        message,
+        S.FAILED,
+        journal,
+        at=now,
+        reason_code=code,
+        reason=text,
+        description=f"Failed before reaching a provider: {text}",
+    ):
         refund_unsent(message, journal, now=now)
 
 
-def refund_unsent(message: Message, journal: Journal, *, now: datetime,
-                  reason: str = "pre_provider_failure") -> None:
+def refund_unsent(
+    message: Message, journal: Journal, *, now: datetime, reason: str = "pre_provider_failure"
+) -> None:
     """Give back everything a message that never reached a provider paid — once (nothing
     for sandbox messages, which were never charged)."""
     if message.sandbox or message.price <= 0:
         return
     entry = balance_refund(Customer(pk=message.customer_id), message_id=message.pk, reason=reason)
-    journal.note(message, ActivityKind.REFUNDED,
-                 f"Refunded {entry.amount} {message.currency}: it never reached a provider",
-                 price=entry.amount, at=now)
+    journal.note(
+        message,
+        ActivityKind.REFUNDED,
+        f"Refunded {entry.amount} {message.currency}: it never reached a provider",
+        price=entry.amount,
+        at=now,
+    )
 
 
 def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
@@ -325,13 +388,21 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
     if not message.sandbox and corrected != message.price:
         try:
             with transaction.atomic():
-                balance_adjust(Customer(pk=message.customer_id), message_id=message.pk,
-                               amount=message.price - corrected, reason=f"fallback_{new_channel}",
-                               description=f"Fallback {old_channel} → {new_channel}")
+                balance_adjust(
+                    Customer(pk=message.customer_id),
+                    message_id=message.pk,
+                    amount=message.price - corrected,
+                    reason=f"fallback_{new_channel}",
+                    description=f"Fallback {old_channel} → {new_channel}",
+                )
         except InsufficientBalance:
-            fail_unsent(message, reasons.FALLBACK_UNAFFORDABLE,
-                        reasons.reason_text(reasons.FALLBACK_UNAFFORDABLE), batch.journal,
-                        now=batch.now)
+            fail_unsent(
+                message,
+                reasons.FALLBACK_UNAFFORDABLE,
+                reasons.reason_text(reasons.FALLBACK_UNAFFORDABLE),
+                batch.journal,
+                now=batch.now,
+            )
             return True
     message.channel = new_channel
     message.fallbacks = message.fallbacks[1:]
@@ -340,15 +411,23 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
     original, message.price = message.price, corrected
     message.routing_reason = f"{new_channel}: fallback, {old_channel} not reachable"[:300]
     message.updated_at = batch.now
-    batch.journal.note(message, ActivityKind.FALLBACK,
-                       f"{old_channel} can't reach the contact ({error.message}): "
-                       f"falling back to {new_channel}", reason_code=error.code,
-                       at=batch.now, from_channel=old_channel)
+    batch.journal.note(
+        message,
+        ActivityKind.FALLBACK,
+        f"{old_channel} can't reach the contact ({error.message}): falling back to {new_channel}",
+        reason_code=error.code,
+        at=batch.now,
+        from_channel=old_channel,
+    )
     if corrected != original:
-        batch.journal.note(message, ActivityKind.ADJUSTED,
-                           f"Price corrected from {original} to {corrected} {message.currency}"
-                           + (" (sandbox: not charged)" if message.sandbox else ""),
-                           price=corrected - original, at=batch.now)
+        batch.journal.note(
+            message,
+            ActivityKind.ADJUSTED,
+            f"Price corrected from {original} to {corrected} {message.currency}"
+            + (" (sandbox: not charged)" if message.sandbox else ""),
+            price=corrected - original,
+            at=batch.now,
+        )
     batch.resend.append(message)
     return True
 

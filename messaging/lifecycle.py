@@ -29,15 +29,31 @@ from messaging.statuses import MessageStatus, can_transition
 
 S = MessageStatus
 # Acceptance emits `message.queued` (Journal.created); a return to QUEUED for a retry doesn't.
-EVENT_STATUSES = frozenset({S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED, S.BLOCKED,
-                            S.CANCELLED})
+EVENT_STATUSES = frozenset(
+    {S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED}
+)
 REASON_STATUSES = frozenset({S.FAILED, S.FILTERED, S.BLOCKED})
 BODY_LIMIT = 3072
 # The fields of a message that dispatch, receipts and the reconciler change.
 MESSAGE_FIELDS = (
-    "status", "reason_code", "reason", "channel", "fallbacks", "body", "content", "price",
-    "next_attempt_at", "provider", "provider_message_id", "channel_response", "sent_at",
-    "delivered_at", "read_at", "stats_recorded", "routing_reason", "updated_at",
+    "status",
+    "reason_code",
+    "reason",
+    "channel",
+    "fallbacks",
+    "body",
+    "content",
+    "price",
+    "next_attempt_at",
+    "provider",
+    "provider_message_id",
+    "channel_response",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+    "stats_recorded",
+    "routing_reason",
+    "updated_at",
 )
 # When each status was reached, where the model keeps it.
 TIMESTAMP_FIELDS = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
@@ -90,8 +106,10 @@ def save_held(messages: list[Message]) -> None:
             else:
                 field = Message._meta.get_field(name)
                 values[name] = Case(
-                    *[When(pk=m.pk, then=Value(getattr(m, name), output_field=field))
-                      for m in group],
+                    *[
+                        When(pk=m.pk, then=Value(getattr(m, name), output_field=field))
+                        for m in group
+                    ],
                     output_field=field,
                 )
         Message.objects.filter(pk__in=[m.pk for m in group]).update(**values)
@@ -112,9 +130,19 @@ class Journal:
     changes: list[_Change] = field(default_factory=list)
     new_messages: bool = False  # acceptance: no message has history or events yet
 
-    def note(self, message: Message, kind: str, description: str, *, status: str | None = None,
-             reason_code: str = "", reason: str = "", price: Decimal | None = None,
-             at: datetime | None = None, **data) -> MessageActivity:
+    def note(
+        self,
+        message: Message,
+        kind: str,
+        description: str,
+        *,
+        status: str | None = None,
+        reason_code: str = "",
+        reason: str = "",
+        price: Decimal | None = None,
+        at: datetime | None = None,
+        **data,
+    ) -> MessageActivity:
         activity = MessageActivity(
             message_id=message.pk,
             kind=kind,
@@ -133,8 +161,14 @@ class Journal:
 
     def created(self, message: Message, description: str, *, at: datetime) -> None:
         """A new message's first history entry (its status as created) and its event."""
-        activity = self.note(message, ActivityKind.STATUS, description, at=at,
-                             reason_code=message.reason_code, reason=message.reason)
+        activity = self.note(
+            message,
+            ActivityKind.STATUS,
+            description,
+            at=at,
+            reason_code=message.reason_code,
+            reason=message.reason,
+        )
         self.changes.append(_Change(message, activity, message_event_payload(message)))
 
     def flush(self) -> None:
@@ -152,9 +186,15 @@ class Journal:
             until = next(i for i, step in enumerate(mine) if step is change.activity)
             steps = stored.get(change.message.pk, []) + mine[: until + 1]
             change.payload["message"]["statusHistory"] = [history_item(step) for step in steps]
-            specs.append(EventSpec(change.message.customer_id, "message",
-                                   f"message.{change.activity.status.lower()}", change.payload,
-                                   change.message.pk))
+            specs.append(
+                EventSpec(
+                    change.message.customer_id,
+                    "message",
+                    f"message.{change.activity.status.lower()}",
+                    change.payload,
+                    change.message.pk,
+                )
+            )
         events_emit_bulk(specs, new_subjects=self.new_messages)
         self.activities, self.changes = [], []
 
@@ -169,9 +209,17 @@ def _stored_history(message_ids: set) -> dict:
     return history
 
 
-def status_set(message: Message, new: str, journal: Journal, *, description: str,
-               reason_code: str = "", reason: str = "", at: datetime | None = None,
-               **data) -> bool:
+def status_set(
+    message: Message,
+    new: str,
+    journal: Journal,
+    *,
+    description: str,
+    reason_code: str = "",
+    reason: str = "",
+    at: datetime | None = None,
+    **data,
+) -> bool:
     """Move `message` (in memory) to `new` if the state machine allows, recording the step.
 
     Returns False — and records the update in the history as not applied — when it would go
@@ -182,9 +230,14 @@ def status_set(message: Message, new: str, journal: Journal, *, description: str
     at = at or timezone.now()
     if not can_transition(message.status, new):
         journal.note(
-            message, ActivityKind.RECEIPT,
+            message,
+            ActivityKind.RECEIPT,
             f"{new} reported; the status stays {message.status}: {description}",
-            status=new, reason_code=reason_code, reason=reason, at=at, **data,
+            status=new,
+            reason_code=reason_code,
+            reason=reason,
+            at=at,
+            **data,
         )
         return False
     message.status = new
@@ -196,9 +249,13 @@ def status_set(message: Message, new: str, journal: Journal, *, description: str
         message.reason = (reason or reason_text(reason_code))[:300]
     with_reason = new in REASON_STATUSES
     activity = journal.note(
-        message, ActivityKind.STATUS, description, at=at,
+        message,
+        ActivityKind.STATUS,
+        description,
+        at=at,
         reason_code=message.reason_code if with_reason else "",
-        reason=message.reason if with_reason else "", **data,
+        reason=message.reason if with_reason else "",
+        **data,
     )
     if new in EVENT_STATUSES:
         journal.changes.append(_Change(message, activity, message_event_payload(message)))
@@ -233,7 +290,9 @@ def message_object(message: Message) -> dict:
             "id": str(message.template_id),
             "name": message.template_name,
             "category": message.template_category,
-        } if message.template_id else None,
+        }
+        if message.template_id
+        else None,
         "channel": message.channel or None,
         "messageBody": message.body,
         "status": message.status,

@@ -236,7 +236,9 @@ class Message(models.Model):
     contact = models.ForeignKey(
         "contacts.Contact", on_delete=models.CASCADE, related_name="messages", db_index=False
     )
-    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.OUTBOUND)
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.OUTBOUND
+    )
     # The recipient as it was when sent (E.164) and its country.
     phone = models.CharField(max_length=16)
     region_code = models.CharField(max_length=3, blank=True)
@@ -307,7 +309,9 @@ class Message(models.Model):
         ]
         indexes = [
             # GET /v3/messages (and its date range): a customer's messages, newest first.
-            models.Index(fields=["customer", "-created_at", "-id"], name="message_customer_created"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], name="message_customer_created"
+            ),
             # GET /v3/messages?status=FAILED without scanning the delivered ones.
             models.Index(
                 fields=["customer", "status", "-created_at"], name="message_customer_status"
@@ -326,7 +330,9 @@ class Message(models.Model):
             ),
             # The reconciler: PROCESSED messages whose worker may have died.
             models.Index(
-                fields=["claimed_at"], name="message_processed_claimed", condition=Q(status="PROCESSED")
+                fields=["claimed_at"],
+                name="message_processed_claimed",
+                condition=Q(status="PROCESSED"),
             ),
             # Receipts find their message by the provider's id.
             models.Index(

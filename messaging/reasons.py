@@ -25,7 +25,8 @@ REASONS: dict[str, Reason] = {
         Reason(
             "BUSINESS_009",
             "BLOCKED",
-            "Free-form text can't start a WhatsApp conversation: send an approved template"),
+            "Free-form text can't start a WhatsApp conversation: send an approved template",
+        ),
         Reason("BUSINESS_011", "BLOCKED", "No channel can carry this message to this contact"),
         # Decided on the way to the provider (refunded in full: it never reached a provider).
         Reason("DELIVERY_003", "FAILED", "The provider failed to take the message"),
@@ -33,12 +34,12 @@ REASONS: dict[str, Reason] = {
         Reason(
             "DELIVERY_005",
             "FAILED",
-            "The provider stayed unavailable: gave up after the last retry"),
+            "The provider stayed unavailable: gave up after the last retry",
+        ),
         Reason("DELIVERY_007", "FAILED", "The recipient is not registered on this channel"),
         Reason(
-            "BUSINESS_003",
-            "FAILED",
-            "Insufficient balance for the fallback channel's higher price"),
+            "BUSINESS_003", "FAILED", "Insufficient balance for the fallback channel's higher price"
+        ),
         # Reported by the provider after it accepted the message (not refunded).
         Reason("DELIVERY_008", "FAILED", "The provider reported the message undelivered"),
     ]

@@ -54,18 +54,23 @@ class Receipt:
     @classmethod
     def from_job(cls, item: dict) -> "Receipt":
         """A receipt from a receipt-job item (see `dispatch.receipt_jobs`)."""
-        return cls(status=item["status"], provider_message_id=item.get("provider_message_id", ""),
-                   message_id=item.get("message_id", ""), channel=item.get("channel", ""),
-                   reason_code=item.get("reason_code", ""),
-                   occurred_at=parse_datetime(item["due_at"]) if item.get("due_at") else None)
+        return cls(
+            status=item["status"],
+            provider_message_id=item.get("provider_message_id", ""),
+            message_id=item.get("message_id", ""),
+            channel=item.get("channel", ""),
+            reason_code=item.get("reason_code", ""),
+            occurred_at=parse_datetime(item["due_at"]) if item.get("due_at") else None,
+        )
 
 
 def _find(receipts: list[Receipt]) -> dict:
     """The messages the receipts are about, held until commit, by provider id and by id."""
     provider_ids = {r.provider_message_id for r in receipts if r.provider_message_id}
     message_ids = {r.message_id for r in receipts if r.message_id}
-    rows = hold(Message.objects.filter(Q(provider_message_id__in=provider_ids)
-                                       | Q(pk__in=message_ids)))
+    rows = hold(
+        Message.objects.filter(Q(provider_message_id__in=provider_ids) | Q(pk__in=message_ids))
+    )
     found: dict = {}
     for message in rows:
         found[("id", str(message.pk))] = message
@@ -112,15 +117,28 @@ def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list, at
     if receipt.occurred_at:
         data["occurred_at"] = receipt.occurred_at.isoformat()
     if channel != message.channel:
-        journal.note(message, ActivityKind.RECEIPT,
-                     f"Late {channel} receipt {receipt.status} after the fallback to "
-                     f"{message.channel}: recorded, not charged", status=receipt.status,
-                     at=at, **data)
+        journal.note(
+            message,
+            ActivityKind.RECEIPT,
+            f"Late {channel} receipt {receipt.status} after the fallback to "
+            f"{message.channel}: recorded, not charged",
+            status=receipt.status,
+            at=at,
+            **data,
+        )
         return False
     reason_code = receipt.reason_code or (reasons.UNDELIVERED if receipt.status == S.FAILED else "")
     reason = receipt.reason or (reasons.reason_text(reason_code) if reason_code else "")
-    if not status_set(message, receipt.status, journal, at=at, reason_code=reason_code,
-                      reason=reason, description=DESCRIPTIONS[receipt.status], **data):
+    if not status_set(
+        message,
+        receipt.status,
+        journal,
+        at=at,
+        reason_code=reason_code,
+        reason=reason,
+        description=DESCRIPTIONS[receipt.status],
+        **data,
+    ):
         return False
     if not message.stats_recorded and receipt.status in (S.DELIVERED, S.READ, S.FAILED):
         message.stats_recorded = True

@@ -75,8 +75,12 @@ def requeue_lost_jobs(*, scheduler: Scheduler, now: datetime) -> int:
         for message in held:
             message.next_attempt_at = now
             message.updated_at = now
-            journal.note(message, ActivityKind.RECONCILED,
-                         "Its dispatch job was lost: dispatched again", at=now)
+            journal.note(
+                message,
+                ActivityKind.RECONCILED,
+                "Its dispatch job was lost: dispatched again",
+                at=now,
+            )
         save_held(held)
         journal.flush()
         _dispatch_in_batches(scheduler, [str(m.pk) for m in held])
@@ -95,8 +99,11 @@ def resolve_dead_claims(*, scheduler: Scheduler, now: datetime) -> dict:
     for message in candidates:  # provider calls: outside any transaction
         try:
             provider = get_provider(message.channel, sandbox=message.sandbox)
-            answers[message.pk] = (provider.name, provider.fetch(str(message.pk)),
-                                   message.claim_token)
+            answers[message.pk] = (
+                provider.name,
+                provider.fetch(str(message.pk)),
+                message.claim_token,
+            )
         except Exception:
             logger.exception("could not ask the provider about message %s", message.pk)
     later: list[Receipt] = []
@@ -110,27 +117,51 @@ def resolve_dead_claims(*, scheduler: Scheduler, now: datetime) -> dict:
             changed.append(message)
             if found is not None:
                 counts["found_at_provider"] += 1
-                journal.note(message, ActivityKind.RECONCILED,
-                             "Its worker stopped after the provider took it: found at the "
-                             "provider, recorded as sent (not sent again)", at=now)
-                record_sent(message, found, provider, journal, receipts, now=now,
-                            description=f"Accepted by the {provider} {message.channel} provider "
-                                        "(found by the reconciler)")
+                journal.note(
+                    message,
+                    ActivityKind.RECONCILED,
+                    "Its worker stopped after the provider took it: found at the "
+                    "provider, recorded as sent (not sent again)",
+                    at=now,
+                )
+                record_sent(
+                    message,
+                    found,
+                    provider,
+                    journal,
+                    receipts,
+                    now=now,
+                    description=f"Accepted by the {provider} {message.channel} provider "
+                    "(found by the reconciler)",
+                )
                 if found.status != S.SENT:
-                    later.append(Receipt(status=found.status,
-                                         provider_message_id=found.provider_message_id,
-                                         raw=found.raw))
+                    later.append(
+                        Receipt(
+                            status=found.status,
+                            provider_message_id=found.provider_message_id,
+                            raw=found.raw,
+                        )
+                    )
             elif message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
                 counts["failed"] += 1
-                fail_unsent(message, reasons.PROVIDER_ERROR,
-                            f"Its workers stopped {message.attempts} times before the provider "
-                            "took it", journal, now=now)
+                fail_unsent(
+                    message,
+                    reasons.PROVIDER_ERROR,
+                    f"Its workers stopped {message.attempts} times before the provider took it",
+                    journal,
+                    now=now,
+                )
             else:
                 counts["redispatched"] += 1
                 message.next_attempt_at = now
-                status_set(message, S.QUEUED, journal, at=now,
-                           description="Its worker stopped before the provider took it: "
-                                       "dispatched again (the provider doesn't have it)")
+                status_set(
+                    message,
+                    S.QUEUED,
+                    journal,
+                    at=now,
+                    description="Its worker stopped before the provider took it: "
+                    "dispatched again (the provider doesn't have it)",
+                )
                 again.append(str(message.pk))
         save_held(changed)
         journal.flush()
@@ -158,8 +189,9 @@ def _book(condition: Q, run_at: datetime) -> bool:
     )
 
 
-def reconcile_schedule_next(*, enqueue: Callable[[datetime], None],
-                            now: datetime | None = None) -> bool:
+def reconcile_schedule_next(
+    *, enqueue: Callable[[datetime], None], now: datetime | None = None
+) -> bool:
     """Book and enqueue the run after this one, unless another run is already booked
     (two chains never run side by side for long: the later one stops here)."""
     now = now or timezone.now()
@@ -171,15 +203,17 @@ def reconcile_schedule_next(*, enqueue: Callable[[datetime], None],
     return booked
 
 
-def reconcile_schedule_ensure(*, enqueue: Callable[[datetime | None], None],
-                              now: datetime | None = None) -> bool:
+def reconcile_schedule_ensure(
+    *, enqueue: Callable[[datetime | None], None], now: datetime | None = None
+) -> bool:
     """Start the chain now if no run is booked, or the booked one is long overdue (its job
     was lost). `manage.py serve` calls it at start; `reconcile_messages --schedule` too."""
     now = now or timezone.now()
     grace = max(60.0, 3 * settings.MESSAGE_RECONCILE_EVERY_SECONDS)
     with transaction.atomic():
-        booked = _book(Q(next_run_at__isnull=True)
-                       | Q(next_run_at__lt=now - timedelta(seconds=grace)), now)
+        booked = _book(
+            Q(next_run_at__isnull=True) | Q(next_run_at__lt=now - timedelta(seconds=grace)), now
+        )
         if booked:
             enqueue(None)
     return booked

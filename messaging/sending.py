@@ -109,8 +109,9 @@ def _render(template, request: SendRequest, channels: list[str]) -> dict[str, Re
     for channel in dict.fromkeys([*wanted, *explicit]):
         if channel in template.channels or channel in explicit:
             # A named channel the template has no content for fails here (TEMPLATE_003).
-            rendered[channel] = render_template(template, channel=channel,
-                                                parameters=request.parameters)
+            rendered[channel] = render_template(
+                template, channel=channel, parameters=request.parameters
+            )
     return rendered
 
 
@@ -120,17 +121,21 @@ def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
     several kinds."""
     errors: list[SentError] = []
     if not 1 <= len(request.to) <= MAX_RECIPIENTS:
-        raise ValidationFailed(code="VALIDATION_005",
-                               details={"to": [f"Give 1 to {MAX_RECIPIENTS:,} recipients."]})
+        raise ValidationFailed(
+            code="VALIDATION_005", details={"to": [f"Give 1 to {MAX_RECIPIENTS:,} recipients."]}
+        )
     channels, channel_problems = _check_channels(request.channels)
     if channel_problems:
         errors.append(ValidationFailed(code="VALIDATION_006", details=channel_problems))
     numbers, contacts_by_id, recipient_problems = _check_recipients(customer, request.to)
     if recipient_problems:
-        errors.append(ValidationFailed(
-            f"{len(recipient_problems)} of the recipients are not valid",
-            code="VALIDATION_002", details=recipient_problems,
-        ))
+        errors.append(
+            ValidationFailed(
+                f"{len(recipient_problems)} of the recipients are not valid",
+                code="VALIDATION_002",
+                details=recipient_problems,
+            )
+        )
     template, rendered = None, {}
     try:
         if request.text is None:
@@ -146,18 +151,26 @@ def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
             for key, messages in (error.details or {"request": [error.message]}).items():
                 details.setdefault(key, []).extend(messages)
         raise ValidationFailed("The send request has several problems", details=details)
-    return CheckedSend(request=SendRequest(**{**request.__dict__, "channels": channels}),
-                       numbers=numbers, contacts_by_id=contacts_by_id, template=template,
-                       rendered=rendered)
+    return CheckedSend(
+        request=SendRequest(**{**request.__dict__, "channels": channels}),
+        numbers=numbers,
+        contacts_by_id=contacts_by_id,
+        template=template,
+        rendered=rendered,
+    )
 
 
 def _template(customer: Customer, request: SendRequest):
     try:
-        return template_for_send(customer, template_id=request.template_id,
-                                 name=request.template_name)
+        return template_for_send(
+            customer, template_id=request.template_id, name=request.template_name
+        )
     except TemplateNotFound:
-        field_name, value = (("template.id", request.template_id) if request.template_id
-                             else ("template.name", request.template_name))
+        field_name, value = (
+            ("template.id", request.template_id)
+            if request.template_id
+            else ("template.name", request.template_name)
+        )
         raise UnknownTemplate(
             f"No template of yours has the {field_name.split('.')[1]} '{value}'",
             details={field_name: ["No such template."]},
@@ -200,7 +213,9 @@ class Planner:
         country = contact.region_code if len(contact.region_code or "") == 2 else "*"
         template = self.checked.template
         return self.book.quote(
-            channel=channel, country=country, segments=self.checked.rendered[channel].segments,
+            channel=channel,
+            country=country,
+            segments=self.checked.rendered[channel].segments,
             category=template.category if template is not None else None,
         ).amount
 
@@ -208,8 +223,11 @@ class Planner:
         """One unsaved message for `contact` on `requested` ("sent" = routed)."""
         message = self._new(contact, requested)
         if contact.opt_out:  # never sent, never charged: FILTERED whatever the channel
-            channel = requested if requested != AUTO_CHANNEL else (
-                route(self._facts(contact)).channel or "")
+            channel = (
+                requested
+                if requested != AUTO_CHANNEL
+                else (route(self._facts(contact)).channel or "")
+            )
             if channel in self.checked.rendered:
                 self._on_channel(message, channel, contact)
             message.channel = channel
@@ -219,15 +237,20 @@ class Planner:
             message.routing_reason = decision.reason[:300]
             if decision.channel is None:
                 only_whatsapp = contact.channels == ["whatsapp"]
-                code = (reasons.TEXT_NEEDS_CONVERSATION
-                        if self.checked.template is None and only_whatsapp else reasons.NO_CHANNEL)
+                code = (
+                    reasons.TEXT_NEEDS_CONVERSATION
+                    if self.checked.template is None and only_whatsapp
+                    else reasons.NO_CHANNEL
+                )
                 return self._stopped(message, S.BLOCKED, code)
             self._on_channel(message, decision.channel, contact)
             message.fallbacks = list(decision.fallbacks)
             message.alternatives = {
-                channel: {"body": self.checked.rendered[channel].body,
-                          "content": _content(self.checked.rendered[channel]),
-                          "price": str(self.price(contact, channel))}
+                channel: {
+                    "body": self.checked.rendered[channel].body,
+                    "content": _content(self.checked.rendered[channel]),
+                    "price": str(self.price(contact, channel)),
+                }
                 for channel in decision.fallbacks
             }
         else:
@@ -273,7 +296,8 @@ class Planner:
             template_category=template.category if template is not None else "",
             # Only the declared variables are kept (unknown keys are ignored, as documented).
             parameters={name: request.parameters[name] for name in template.variables}
-            if template is not None else {},
+            if template is not None
+            else {},
             text=request.text or "",
             sandbox=request.sandbox,
             currency=self.customer.currency,

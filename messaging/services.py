@@ -71,17 +71,29 @@ def _describe_acceptance(journal: Journal, message: Message, now) -> None:
     else:
         journal.created(message, f"Not sent: {message.reason}", at=now)
     if message.routing_reason:
-        journal.note(message, ActivityKind.ROUTED, f"Routed: {message.routing_reason}",
-                     price=message.original_price, at=now)
+        journal.note(
+            message,
+            ActivityKind.ROUTED,
+            f"Routed: {message.routing_reason}",
+            price=message.original_price,
+            at=now,
+        )
     if message.status == S.QUEUED and message.original_price > 0:
         if message.sandbox:
-            journal.note(message, ActivityKind.CHARGED,
-                         f"Sandbox: not charged (would cost {message.original_price} "
-                         f"{message.currency})", at=now)
+            journal.note(
+                message,
+                ActivityKind.CHARGED,
+                f"Sandbox: not charged (would cost {message.original_price} {message.currency})",
+                at=now,
+            )
         else:
-            journal.note(message, ActivityKind.CHARGED,
-                         f"Charged {message.original_price} {message.currency}",
-                         price=message.original_price, at=now)
+            journal.note(
+                message,
+                ActivityKind.CHARGED,
+                f"Charged {message.original_price} {message.currency}",
+                price=message.original_price,
+                at=now,
+            )
 
 
 def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
@@ -100,14 +112,21 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
                 details={"to": ["Every recipient has opted out of messages."]}
             )
         planner = Planner(customer=customer, checked=checked, book=book, now=now)
-        messages = [planner.plan(contact, channel)
-                    for contact in contacts for channel in checked.request.channels]
+        messages = [
+            planner.plan(contact, channel)
+            for contact in contacts
+            for channel in checked.request.channels
+        ]
         queued = [m for m in messages if m.status == S.QUEUED]
         if not request.sandbox:
-            balance_charge_batch(customer, items=[
-                ChargeItem(m.pk, m.original_price, f"{m.channel} message to {m.phone}")
-                for m in queued if m.original_price > 0
-            ])
+            balance_charge_batch(
+                customer,
+                items=[
+                    ChargeItem(m.pk, m.original_price, f"{m.channel} message to {m.phone}")
+                    for m in queued
+                    if m.original_price > 0
+                ],
+            )
         Message.objects.bulk_create(messages, batch_size=500)
         journal = Journal(new_messages=True)
         for message in messages:

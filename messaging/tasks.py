@@ -44,7 +44,7 @@ def message_receipts(receipts: list[dict]) -> dict:
     # Those due now; at least the earliest (only a test harness runs a job before its time).
     cutoff = max(timezone.now(), parse_datetime(receipts[0]["due_at"]))
     due = [item for item in receipts if parse_datetime(item["due_at"]) <= cutoff]
-    later = receipts[len(due):]
+    later = receipts[len(due) :]
     counts = receipts_apply([Receipt.from_job(item) for item in due])
     if later:
         SCHEDULER.receipts(later)

@@ -33,8 +33,10 @@ class MessageTemplateRefSerializer(JsonInputSerializer):
     id = serializers.UUIDField(required=False, allow_null=True)
     name = serializers.CharField(required=False, allow_null=True, max_length=100)
     parameters = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=4096), required=False,
-        allow_null=True, help_text="Every declared variable by name; unknown keys are ignored.",
+        child=serializers.CharField(allow_blank=True, max_length=4096),
+        required=False,
+        allow_null=True,
+        help_text="Every declared variable by name; unknown keys are ignored.",
     )
 
     def validate(self, attrs):
@@ -47,21 +49,30 @@ class MessageSendSerializer(JsonInputSerializer):
     """POST /v3/messages (API_CONTRACT §4.1): a template or a text to 1–1,000 recipients."""
 
     to = serializers.ListField(
-        child=serializers.CharField(max_length=64), min_length=1, max_length=MAX_RECIPIENTS,
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=MAX_RECIPIENTS,
         help_text="Phone numbers (any common format) or ids of your contacts.",
     )
     channel = serializers.ListField(
-        child=ChannelNameField(max_length=16), required=False, allow_null=True, max_length=3,
+        child=ChannelNameField(max_length=16),
+        required=False,
+        allow_null=True,
+        max_length=3,
         help_text='Omitted or ["sent"]: routed automatically. Each named channel makes its own '
-                  "message per recipient.",
+        "message per recipient.",
     )
     template = MessageTemplateRefSerializer(required=False, allow_null=True)
-    text = serializers.CharField(required=False, allow_null=True, max_length=4096,
-                                 help_text="Free-form text (SMS only: it can't open a "
-                                           "WhatsApp conversation).")
+    text = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=4096,
+        help_text="Free-form text (SMS only: it can't open a WhatsApp conversation).",
+    )
     sandbox = serializers.BooleanField(required=False, default=False)
-    test_mode = serializers.BooleanField(required=False, default=False,
-                                         help_text="The seeds' name for `sandbox`.")
+    test_mode = serializers.BooleanField(
+        required=False, default=False, help_text="The seeds' name for `sandbox`."
+    )
 
     def validate(self, attrs):
         if (attrs.get("template") is None) == (attrs.get("text") is None):
@@ -76,8 +87,10 @@ class MessageRecipientSerializer(serializers.Serializer):
     to = serializers.CharField()
     channel = serializers.CharField(allow_null=True)
     body = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=MessageStatus.choices,
-                                     help_text="QUEUED, or FILTERED/BLOCKED when it won't be sent.")
+    status = serializers.ChoiceField(
+        choices=MessageStatus.choices,
+        help_text="QUEUED, or FILTERED/BLOCKED when it won't be sent.",
+    )
     reason_code = serializers.CharField(allow_null=True)
 
 
@@ -166,11 +179,33 @@ class MessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "customer_id", "contact_id", "direction", "channel", "status", "phone",
-            "phone_international", "region_code", "template_id", "template_name",
-            "template_category", "price", "active_contact_price", "reason_code", "reason",
-            "events", "message_body", "pricing", "routing_reason", "requested_channel",
-            "sandbox", "attempts", "sent_at", "delivered_at", "read_at", "created_at",
+            "id",
+            "customer_id",
+            "contact_id",
+            "direction",
+            "channel",
+            "status",
+            "phone",
+            "phone_international",
+            "region_code",
+            "template_id",
+            "template_name",
+            "template_category",
+            "price",
+            "active_contact_price",
+            "reason_code",
+            "reason",
+            "events",
+            "message_body",
+            "pricing",
+            "routing_reason",
+            "requested_channel",
+            "sandbox",
+            "attempts",
+            "sent_at",
+            "delivered_at",
+            "read_at",
+            "created_at",
             "updated_at",
         ]
 
@@ -209,8 +244,11 @@ class MessageSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MessagePricingSerializer)
     def get_pricing(self, message: Message) -> dict:
-        return {"originalPrice": float(message.original_price),
-                "correctedPrice": float(message.price), "currency": message.currency}
+        return {
+            "originalPrice": float(message.original_price),
+            "correctedPrice": float(message.price),
+            "currency": message.currency,
+        }
 
     @extend_schema_field(STRING_OR_NULL)
     def get_routing_reason(self, message: Message) -> str | None:
@@ -284,4 +322,3 @@ class MessageListQuerySerializer(serializers.Serializer):
 
     def validate_channel(self, value: str) -> list[str]:
         return value.split(",")
-

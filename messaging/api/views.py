@@ -33,9 +33,13 @@ SEND_EXAMPLE = {
 def send_request(data: dict, raw: dict) -> SendRequest:
     """The validated body as a SendRequest (`scheduled_at` is refused: not supported)."""
     if isinstance(raw, dict) and raw.get("scheduled_at") is not None:
-        raise ValidationFailed(details={"scheduled_at": [
-            "Scheduled sends are not supported by this install: send when it should go out."
-        ]})
+        raise ValidationFailed(
+            details={
+                "scheduled_at": [
+                    "Scheduled sends are not supported by this install: send when it should go out."
+                ]
+            }
+        )
     template = data.get("template") or {}
     return SendRequest(
         to=data["to"],
@@ -71,8 +75,9 @@ class MessageListSendView(APIView):
         serializer.is_valid(raise_exception=True)
         send = send_request(serializer.validated_data, request.data)
         result = message_send(request.user.customer, request=send)
-        return Response(send_response(result), status=202,
-                        headers=SANDBOX_HEADERS if send.sandbox else None)
+        return Response(
+            send_response(result), status=202, headers=SANDBOX_HEADERS if send.sandbox else None
+        )
 
     @extend_schema(
         operation_id="messages_list",
@@ -83,15 +88,17 @@ class MessageListSendView(APIView):
     )
     def get(self, request):
         query = query_params(request, MessageListQuerySerializer)
-        messages = with_history(messages_for(
-            request.user.customer,
-            statuses=query.get("status"),
-            channels=query.get("channel"),
-            contact_id=query.get("contact_id"),
-            template_id=query.get("template_id"),
-            created_after=query.get("created_after"),
-            created_before=query.get("created_before"),
-        ))
+        messages = with_history(
+            messages_for(
+                request.user.customer,
+                statuses=query.get("status"),
+                channels=query.get("channel"),
+                contact_id=query.get("contact_id"),
+                template_id=query.get("template_id"),
+                created_after=query.get("created_after"),
+                created_before=query.get("created_before"),
+            )
+        )
         return paginate(request, self, messages, MessageSerializer)
 
 
@@ -116,11 +123,13 @@ class MessageActivitiesView(APIView):
         message = message_get(request.user.customer, message_id=message_id)
         paginator = PagePagination()
         rows = paginator.paginate_queryset(message_activities(message), request, view=self)
-        return Response({
-            "message_id": str(message.pk),
-            "activities": MessageActivitySerializer(rows, many=True).data,
-            "pagination": paginator.pagination_meta(),
-        })
+        return Response(
+            {
+                "message_id": str(message.pk),
+                "activities": MessageActivitySerializer(rows, many=True).data,
+                "pagination": paginator.pagination_meta(),
+            }
+        )
 
 
 class MessageResendView(APIView):

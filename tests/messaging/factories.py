@@ -30,8 +30,10 @@ def make_contact(customer, phone: str, **changes) -> Contact:
 
 
 def send_body(to, *, template: str = "order_shipped", **extra) -> dict:
-    body = {"to": to if isinstance(to, list) else [to],
-            "template": {"name": template, "parameters": PARAMETERS}}
+    body = {
+        "to": to if isinstance(to, list) else [to],
+        "template": {"name": template, "parameters": PARAMETERS},
+    }
     body.update(extra)
     return body
 
@@ -39,20 +41,24 @@ def send_body(to, *, template: str = "order_shipped", **extra) -> dict:
 def send(customer, to, *, template_name: str | None = "order_shipped", **options) -> list[Message]:
     """Accept a send through the service (as the API does); its messages."""
     options.setdefault("parameters", PARAMETERS if template_name else {})
-    request = SendRequest(to=to if isinstance(to, list) else [to], template_name=template_name,
-                          **options)
+    request = SendRequest(
+        to=to if isinstance(to, list) else [to], template_name=template_name, **options
+    )
     return message_send(customer, request=request).messages
 
 
 def provider_calls(message) -> int:
     """How many times the simulator was asked to send this message (any channel)."""
-    return sum(SimulatorSend.objects.filter(message_id=message.pk).values_list("attempts",
-                                                                                flat=True))
+    return sum(
+        SimulatorSend.objects.filter(message_id=message.pk).values_list("attempts", flat=True)
+    )
 
 
 def history(message) -> list[str]:
-    return [step.status for step in message.activities.filter(kind__in=("status", "receipt"))
-            .order_by("id")]
+    return [
+        step.status
+        for step in message.activities.filter(kind__in=("status", "receipt")).order_by("id")
+    ]
 
 
 def message_path_ids(customer) -> dict:

@@ -76,8 +76,9 @@ def test_concurrent_sends_to_the_same_new_number_make_one_contact(
 ):
     customer = make_customer()
     make_approved_template(customer)
-    statuses = post_concurrently(live_server.url, customer.raw_api_key,
-                                 [send_body(number(60))] * count)
+    statuses = post_concurrently(
+        live_server.url, customer.raw_api_key, [send_body(number(60))] * count
+    )
     assert statuses == [202] * count
     assert customer.contacts.count() == 1
     assert Message.objects.filter(contact__customer=customer).count() == count

@@ -112,8 +112,9 @@ def test_a_batch_larger_than_the_flush_records_everything(account, template, set
     to = [number(50 + i % 30, series=i // 30) for i in range(60)]
     messages = send(account, to)
     run_queued_tasks(include_future=True)
-    assert set(Message.objects.filter(pk__in=[m.pk for m in messages])
-               .values_list("status", flat=True)) == {"DELIVERED"}
+    assert set(
+        Message.objects.filter(pk__in=[m.pk for m in messages]).values_list("status", flat=True)
+    ) == {"DELIVERED"}
     account.refresh_from_db()
     assert account.balance == Decimal("100") - 60 * Decimal("0.0083")
 

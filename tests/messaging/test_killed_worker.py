@@ -28,13 +28,20 @@ ROOT = Path(django_settings.BASE_DIR)
 
 def worker_env(**extra) -> dict:
     """The worker subprocess's environment: the test database, no simulator delays."""
-    env = {**os.environ, "SIMULATOR_DELAY_SCALE": "0", "LOG_LEVEL": "WARNING",
-           "DB_CONN_MAX_AGE": "0", **{k: str(v) for k, v in extra.items()}}
+    env = {
+        **os.environ,
+        "SIMULATOR_DELAY_SCALE": "0",
+        "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "0",
+        **{k: str(v) for k, v in extra.items()},
+    }
     db = connection.settings_dict
     if connection.vendor == "postgresql":
         password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-        env["DATABASE_URL"] = (f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
-                               f"{db['PORT'] or 5432}/{db['NAME']}")
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
     else:
         env["SQLITE_PATH"] = str(db["NAME"])
     return env
@@ -42,9 +49,21 @@ def worker_env(**extra) -> dict:
 
 def start_worker(**extra) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--queue-name", "*", "--interval", "0.05",
-         "--no-reload", "--no-startup-delay", "--worker-id", "doomed"],
-        cwd=ROOT, env=worker_env(**extra),
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--queue-name",
+            "*",
+            "--interval",
+            "0.05",
+            "--no-reload",
+            "--no-startup-delay",
+            "--worker-id",
+            "doomed",
+        ],
+        cwd=ROOT,
+        env=worker_env(**extra),
     )
 
 
@@ -90,8 +109,13 @@ def test_a_worker_killed_right_after_its_claim(queued):
 
     outcome = reconcile(scheduler=SCHEDULER)
 
-    assert outcome == {"orphaned_jobs": 1, "requeued": 0, "found_at_provider": 0,
-                       "redispatched": 1, "failed": 0}
+    assert outcome == {
+        "orphaned_jobs": 1,
+        "requeued": 0,
+        "found_at_provider": 0,
+        "redispatched": 1,
+        "failed": 0,
+    }
     finish_and_check(message)
 
 
@@ -99,8 +123,13 @@ def test_a_worker_killed_between_the_provider_and_the_sent_write(queued):
     [message] = send(queued, number(60))
     worker = start_worker(MESSAGE_TEST_PAUSE_AFTER_PROVIDER=60)
     try:
-        wait_for(lambda: SimulatorSend.objects.filter(message_id=message.pk)
-                 .exclude(provider_message_id="").exists())
+        wait_for(
+            lambda: (
+                SimulatorSend.objects.filter(message_id=message.pk)
+                .exclude(provider_message_id="")
+                .exists()
+            )
+        )
     finally:
         kill(worker)
     message.refresh_from_db()

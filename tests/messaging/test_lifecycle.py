@@ -40,8 +40,11 @@ def statuses(data: dict) -> list[str]:
 
 
 def charges(message) -> list[Decimal]:
-    return list(LedgerEntry.objects.filter(message_id=message.pk).order_by("id")
-                .values_list("amount", flat=True))
+    return list(
+        LedgerEntry.objects.filter(message_id=message.pk)
+        .order_by("id")
+        .values_list("amount", flat=True)
+    )
 
 
 def test_00_49_goes_by_whatsapp_sent_delivered_read(api_client, template):
@@ -56,9 +59,11 @@ def test_00_49_goes_by_whatsapp_sent_delivered_read(api_client, template):
     assert "reason_code" not in data
     assert provider_calls(message) == 1
     assert charges(message) == [Decimal("-0.0084")]
-    assert list(Event.objects.filter(subject_id=message.pk).order_by("sequence")
-                .values_list("event", flat=True)) == [
-        "message.queued", "message.sent", "message.delivered", "message.read"]
+    assert list(
+        Event.objects.filter(subject_id=message.pk)
+        .order_by("sequence")
+        .values_list("event", flat=True)
+    ) == ["message.queued", "message.sent", "message.delivered", "message.read"]
 
 
 def test_50_79_goes_by_sms_sent_delivered(api_client, template):
@@ -116,7 +121,9 @@ def test_90_94_fails_permanently_and_is_refunded_once(api_client, account, templ
     assert LedgerEntry.objects.filter(message_id=message.pk, kind="refund").count() == 1
     account.refresh_from_db()
     assert account.balance == before
-    assert Event.objects.filter(subject_id=message.pk).last().payload["reason_code"] == "DELIVERY_004"
+    assert (
+        Event.objects.filter(subject_id=message.pk).last().payload["reason_code"] == "DELIVERY_004"
+    )
 
 
 def test_90_94_on_sms_fails_too(api_client, template):
@@ -137,7 +144,9 @@ def test_95_99_gets_a_transient_error_then_is_delivered_on_the_retry(api_client,
     assert retry["description"].startswith("Retry 2 of 5")
 
 
-def test_transient_errors_past_the_limit_fail_with_a_refund(api_client, account, template, settings):
+def test_transient_errors_past_the_limit_fail_with_a_refund(
+    api_client, account, template, settings
+):
     settings.MESSAGE_MAX_ATTEMPTS = 1
     before = account.balance
     message = send_and_run(api_client, number(97))
@@ -196,11 +205,15 @@ def test_a_contact_message_summary_counts_the_messages(api_client, account, temp
     assert summary["message_count"] == 2
     assert sorted(summary["channels_used"]) == ["sms", "whatsapp"]
     assert {s["channel"]: s["success_score"] for s in summary["channel_scores"]} == {
-        "sms": 100, "whatsapp": 100}
+        "sms": 100,
+        "whatsapp": 100,
+    }
 
 
 def test_a_retry_emits_no_second_queued_event(api_client, template):
     message = send_and_run(api_client, number(97))
-    assert list(Event.objects.filter(subject_id=message.pk).order_by("sequence")
-                .values_list("event", flat=True)) == [
-        "message.queued", "message.sent", "message.delivered"]
+    assert list(
+        Event.objects.filter(subject_id=message.pk)
+        .order_by("sequence")
+        .values_list("event", flat=True)
+    ) == ["message.queued", "message.sent", "message.delivered"]

@@ -26,11 +26,26 @@ def test_the_payload_is_the_contracts_plus_the_message_object(account):
     queued, sent, delivered, read = events_of(message)
     assert [e.sequence for e in (queued, sent, delivered, read)] == [1, 2, 3, 4]
     payload = delivered.payload
-    assert {k: payload[k] for k in ("account_id", "message_id", "message_status", "channel",
-                                    "outbound_number", "template_id", "template_name")} == {
-        "account_id": str(account.pk), "message_id": str(message.pk),
-        "message_status": "DELIVERED", "channel": "whatsapp", "outbound_number": number(12),
-        "template_id": str(template.pk), "template_name": "order_shipped"}
+    assert {
+        k: payload[k]
+        for k in (
+            "account_id",
+            "message_id",
+            "message_status",
+            "channel",
+            "outbound_number",
+            "template_id",
+            "template_name",
+        )
+    } == {
+        "account_id": str(account.pk),
+        "message_id": str(message.pk),
+        "message_status": "DELIVERED",
+        "channel": "whatsapp",
+        "outbound_number": number(12),
+        "template_id": str(template.pk),
+        "template_name": "order_shipped",
+    }
     assert payload["body"].startswith("Hi Ana")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", payload["updated_at"])
     assert "reason_code" not in payload
@@ -38,11 +53,17 @@ def test_the_payload_is_the_contracts_plus_the_message_object(account):
     assert full["id"] == str(message.pk) and full["status"] == "DELIVERED"
     # The history up to this change, not beyond.
     assert [s["status"] for s in full["statusHistory"]] == [
-        "QUEUED", "PROCESSED", "SENT", "DELIVERED"]
-    assert full["pricing"] == {"originalPrice": 0.0084, "correctedPrice": 0.0084,
-                               "currency": "USD"}
-    assert full["template"] == {"id": str(template.pk), "name": "order_shipped",
-                                "category": "UTILITY"}
+        "QUEUED",
+        "PROCESSED",
+        "SENT",
+        "DELIVERED",
+    ]
+    assert full["pricing"] == {"originalPrice": 0.0084, "correctedPrice": 0.0084, "currency": "USD"}
+    assert full["template"] == {
+        "id": str(template.pk),
+        "name": "order_shipped",
+        "category": "UTILITY",
+    }
     assert full["channelResponse"]["provider"] == "simulator"
     assert read.payload["message"]["statusHistory"][-1]["status"] == "READ"
 
@@ -54,7 +75,9 @@ def test_a_failure_carries_its_reason(account):
     failed = events_of(message)[-1]
     assert failed.event == "message.failed"
     assert (failed.payload["reason_code"], failed.payload["reason"]) == (
-        "DELIVERY_004", "Message undeliverable")
+        "DELIVERY_004",
+        "Message undeliverable",
+    )
 
 
 def test_a_subscriber_receives_a_sends_events_through_one_fan_out_job(

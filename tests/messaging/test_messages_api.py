@@ -40,14 +40,30 @@ def test_a_message_has_the_contract_shape(api_client, account, delivered, templa
     assert data["contact_id"] == str(delivered.contact_id)
     assert (data["direction"], data["channel"], data["status"]) == ("OUTBOUND", "sms", "DELIVERED")
     assert (data["phone"], data["phone_international"], data["region_code"]) == (
-        "+14155550065", "+1 415-555-0065", "US")
+        "+14155550065",
+        "+1 415-555-0065",
+        "US",
+    )
     assert (data["template_id"], data["template_name"], data["template_category"]) == (
-        str(template.pk), "order_shipped", "UTILITY")
+        str(template.pk),
+        "order_shipped",
+        "UTILITY",
+    )
     assert (data["price"], data["active_contact_price"]) == (0.0083, 0.0)
-    assert set(data["message_body"]) >= {"content", "header", "footer", "subject", "buttons",
-                                          "headerMedia", "media"}
-    assert data["events"][0] == {"status": "QUEUED", "timestamp": data["events"][0]["timestamp"],
-                                 "description": "Accepted"}
+    assert set(data["message_body"]) >= {
+        "content",
+        "header",
+        "footer",
+        "subject",
+        "buttons",
+        "headerMedia",
+        "media",
+    }
+    assert data["events"][0] == {
+        "status": "QUEUED",
+        "timestamp": data["events"][0]["timestamp"],
+        "description": "Accepted",
+    }
     assert data["created_at"] and data["delivered_at"]
 
 
@@ -102,8 +118,17 @@ def test_the_history_lists_newest_first_with_filters(api_client, account, templa
     assert ids(f"?created_before={after}") == []
 
 
-@pytest.mark.parametrize("query", ["?status=", "?status=sent", "?channel=pigeon",
-                                   "?contact_id=x", "?created_after=yesterday", "?page=0"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?status=",
+        "?status=sent",
+        "?channel=pigeon",
+        "?contact_id=x",
+        "?created_after=yesterday",
+        "?page=0",
+    ],
+)
 def test_bad_filters_are_400(api_client, db, query):
     response = api_client.get(f"/v3/messages{query}")
     assert response.status_code == 400
@@ -138,8 +163,7 @@ def test_a_failed_message_is_resent_as_a_new_message_billed_again(api_client, ac
     assert response.status_code == 202, response.content
     data = response.json()["data"]
     assert data["id"] != str(failed.pk) and data["status"] == "QUEUED"
-    assert (data["contact_id"], data["template_id"]) == (str(failed.contact_id),
-                                                          str(template.pk))
+    assert (data["contact_id"], data["template_id"]) == (str(failed.contact_id), str(template.pk))
     account.refresh_from_db()
     assert account.balance == before - Decimal("0.0084")
 

@@ -27,8 +27,11 @@ def receipt(message, status, **extra) -> Receipt:
 
 
 def message_events(message) -> list[str]:
-    return list(Event.objects.filter(subject_id=message.pk).order_by("sequence")
-                .values_list("event", flat=True))
+    return list(
+        Event.objects.filter(subject_id=message.pk)
+        .order_by("sequence")
+        .values_list("event", flat=True)
+    )
 
 
 def test_monotone_receipts_keep_the_highest_status_and_record_all_four(sent_message):
@@ -42,7 +45,11 @@ def test_monotone_receipts_keep_the_highest_status_and_record_all_four(sent_mess
     assert history(sent_message)[-4:] == ["DELIVERED", "READ", "DELIVERED", "SENT"]
     # No webhook older than one already sent: the late two emit nothing.
     assert message_events(sent_message) == [
-        "message.queued", "message.sent", "message.delivered", "message.read"]
+        "message.queued",
+        "message.sent",
+        "message.delivered",
+        "message.read",
+    ]
     assert list(LedgerEntry.objects.values_list("id", flat=True)) == ledger_before
 
 
@@ -54,15 +61,18 @@ def test_late_receipts_are_in_the_api_history(api_client, sent_message):
 
 
 def test_a_duplicate_receipt_changes_nothing_and_counts_the_contact_once(sent_message):
-    counts = receipts_apply([receipt(sent_message, "DELIVERED"), receipt(sent_message, "DELIVERED")])
+    counts = receipts_apply(
+        [receipt(sent_message, "DELIVERED"), receipt(sent_message, "DELIVERED")]
+    )
     assert counts == {"applied": 1, "recorded": 1, "unknown": 0}
     contact = Contact.objects.get(pk=sent_message.contact_id)
     assert contact.channel_stats("whatsapp")["attempts"] == 1
 
 
 def test_a_failed_receipt_after_sent_is_final_and_not_refunded(sent_message):
-    receipts_apply([receipt(sent_message, "FAILED", reason_code="DELIVERY_003",
-                            reason="Handset unreachable")])
+    receipts_apply(
+        [receipt(sent_message, "FAILED", reason_code="DELIVERY_003", reason="Handset unreachable")]
+    )
     receipts_apply([receipt(sent_message, "DELIVERED")])
 
     sent_message.refresh_from_db()
@@ -77,23 +87,34 @@ def test_a_late_receipt_from_the_channel_before_the_fallback_is_recorded_only(ac
     run_queued_tasks(include_future=True)
     message.refresh_from_db()
     assert (message.channel, message.status) == ("sms", "DELIVERED")
-    ledger = list(LedgerEntry.objects.filter(message_id=message.pk).values_list("amount", flat=True))
+    ledger = list(
+        LedgerEntry.objects.filter(message_id=message.pk).values_list("amount", flat=True)
+    )
 
-    counts = receipts_apply([Receipt(status="READ", message_id=str(message.pk),
-                                     channel="whatsapp")])
+    counts = receipts_apply(
+        [Receipt(status="READ", message_id=str(message.pk), channel="whatsapp")]
+    )
 
     assert counts["recorded"] == 1
     message.refresh_from_db()
     assert message.status == "DELIVERED"
-    assert message.activities.filter(kind="receipt").get().description.startswith(
-        "Late whatsapp receipt READ after the fallback to sms")
-    assert list(LedgerEntry.objects.filter(message_id=message.pk)
-                .values_list("amount", flat=True)) == ledger
+    assert (
+        message.activities.filter(kind="receipt")
+        .get()
+        .description.startswith("Late whatsapp receipt READ after the fallback to sms")
+    )
+    assert (
+        list(LedgerEntry.objects.filter(message_id=message.pk).values_list("amount", flat=True))
+        == ledger
+    )
 
 
 def test_a_receipt_for_an_unknown_message_is_counted_and_ignored(db):
     assert receipts_apply([Receipt(status="DELIVERED", provider_message_id="sim_nope")]) == {
-        "applied": 0, "recorded": 0, "unknown": 1}
+        "applied": 0,
+        "recorded": 0,
+        "unknown": 1,
+    }
 
 
 def test_a_receipt_before_our_sent_write_still_lands(account):

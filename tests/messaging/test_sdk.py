@@ -24,13 +24,21 @@ def send_and_run(sdk, to: str, **options):
     return response.data.recipients[0]
 
 
-@pytest.mark.parametrize("digits,channel,status,history", [
-    (12, "whatsapp", "READ", ["QUEUED", "PROCESSED", "SENT", "DELIVERED", "READ"]),
-    (65, "sms", "DELIVERED", ["QUEUED", "PROCESSED", "SENT", "DELIVERED"]),
-    (85, "sms", "DELIVERED", ["QUEUED", "PROCESSED", "SENT", "DELIVERED"]),
-    (92, "whatsapp", "FAILED", ["QUEUED", "PROCESSED", "FAILED"]),
-    (97, "sms", "DELIVERED", ["QUEUED", "PROCESSED", "QUEUED", "PROCESSED", "SENT", "DELIVERED"]),
-])
+@pytest.mark.parametrize(
+    "digits,channel,status,history",
+    [
+        (12, "whatsapp", "READ", ["QUEUED", "PROCESSED", "SENT", "DELIVERED", "READ"]),
+        (65, "sms", "DELIVERED", ["QUEUED", "PROCESSED", "SENT", "DELIVERED"]),
+        (85, "sms", "DELIVERED", ["QUEUED", "PROCESSED", "SENT", "DELIVERED"]),
+        (92, "whatsapp", "FAILED", ["QUEUED", "PROCESSED", "FAILED"]),
+        (
+            97,
+            "sms",
+            "DELIVERED",
+            ["QUEUED", "PROCESSED", "QUEUED", "PROCESSED", "SENT", "DELIVERED"],
+        ),
+    ],
+)
 def test_every_simulator_row_through_the_sdk(sdk, template, digits, channel, status, history):
     recipient = send_and_run(sdk, number(digits))
 

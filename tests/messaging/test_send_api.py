@@ -51,7 +51,10 @@ def test_it_accepts_a_send_and_answers_202_per_contract(api_client, account, tem
     assert data["status"] == "QUEUED"
     assert (data["template_id"], data["template_name"]) == (str(template.pk), "order_shipped")
     assert (recipient["to"], recipient["channel"], recipient["body"]) == (
-        number(12), "whatsapp", BODY)
+        number(12),
+        "whatsapp",
+        BODY,
+    )
     assert recipient["status"] == "QUEUED"
     message = Message.objects.get(pk=recipient["message_id"])
     assert (message.customer, message.status, message.channel) == (account, "QUEUED", "whatsapp")
@@ -68,7 +71,8 @@ def test_it_charges_the_request_and_enqueues_the_dispatch_in_one_go(api_client, 
     messages = Message.objects.order_by("phone")
     charges = LedgerEntry.objects.filter(kind="charge").order_by("id")
     assert sorted((c.message_id, -c.amount) for c in charges) == sorted(
-        (m.pk, m.original_price) for m in messages)
+        (m.pk, m.original_price) for m in messages
+    )
     # WhatsApp utility to the US 0.0084, an SMS segment 0.0083.
     assert sorted(m.original_price for m in messages) == [Decimal("0.0083"), Decimal("0.0084")]
     account.refresh_from_db()
@@ -76,15 +80,20 @@ def test_it_charges_the_request_and_enqueues_the_dispatch_in_one_go(api_client, 
     [job] = queued_tasks(DISPATCH)
     assert sorted(job.args_kwargs["kwargs"]["message_ids"]) == sorted(str(m.pk) for m in messages)
     assert sorted(Event.objects.filter(field="message").values_list("event", flat=True)) == [
-        "message.queued", "message.queued"]
+        "message.queued",
+        "message.queued",
+    ]
 
 
 def test_every_message_records_its_acceptance_route_and_charge(api_client, template):
     api_client.post("/v3/messages", send_body(number(60)), format="json")
     message = Message.objects.get()
     kinds = list(message.activities.order_by("id").values_list("kind", "status", "price"))
-    assert kinds == [("status", "QUEUED", Decimal("0")), ("routed", "QUEUED", Decimal("0.0083")),
-                     ("charged", "QUEUED", Decimal("0.0083"))]
+    assert kinds == [
+        ("status", "QUEUED", Decimal("0")),
+        ("routed", "QUEUED", Decimal("0.0083")),
+        ("charged", "QUEUED", Decimal("0.0083")),
+    ]
     assert message.routing_reason.startswith("sms: whatsapp unavailable")
 
 
@@ -113,22 +122,29 @@ def test_each_named_channel_makes_its_own_message(api_client, template):
     channels = [r["channel"] for r in response.json()["data"]["recipients"]]
     assert channels == ["whatsapp", "sms"]
     assert sorted(Message.objects.values_list("requested_channel", "fallbacks")) == [
-        ("sms", []), ("whatsapp", [])]
+        ("sms", []),
+        ("whatsapp", []),
+    ]
 
 
 def test_free_text_goes_by_sms(api_client):
-    response = api_client.post("/v3/messages", {"to": [number(12)], "text": "Hello there"},
-                               format="json")
+    response = api_client.post(
+        "/v3/messages", {"to": [number(12)], "text": "Hello there"}, format="json"
+    )
     [recipient] = response.json()["data"]["recipients"]
     assert (recipient["channel"], recipient["body"], recipient["status"]) == (
-        "sms", "Hello there", "QUEUED")
+        "sms",
+        "Hello there",
+        "QUEUED",
+    )
     assert response.json()["data"]["template_id"] is None
 
 
 def test_free_text_on_whatsapp_is_blocked_and_not_charged(api_client, account):
     before = account.balance
     response = api_client.post(
-        "/v3/messages", {"to": [number(12)], "text": "Hello", "channel": ["whatsapp"]},
+        "/v3/messages",
+        {"to": [number(12)], "text": "Hello", "channel": ["whatsapp"]},
         format="json",
     )
     [recipient] = response.json()["data"]["recipients"]
@@ -140,8 +156,9 @@ def test_free_text_on_whatsapp_is_blocked_and_not_charged(api_client, account):
 
 
 def test_a_named_channel_the_contact_lacks_is_blocked(api_client, template):
-    response = api_client.post("/v3/messages", send_body(number(60), channel=["whatsapp"]),
-                               format="json")
+    response = api_client.post(
+        "/v3/messages", send_body(number(60), channel=["whatsapp"]), format="json"
+    )
     [recipient] = response.json()["data"]["recipients"]
     assert (recipient["status"], recipient["reason_code"]) == ("BLOCKED", "BUSINESS_007")
 
@@ -152,8 +169,9 @@ def test_opted_out_contacts_are_filtered_never_charged(api_client, account, temp
     response = api_client.post("/v3/messages", send_body([number(60), number(61)]), format="json")
 
     assert response.status_code == 202
-    statuses = {r["to"]: (r["status"], r["reason_code"]) for r in
-                response.json()["data"]["recipients"]}
+    statuses = {
+        r["to"]: (r["status"], r["reason_code"]) for r in response.json()["data"]["recipients"]
+    }
     assert statuses == {number(60): ("FILTERED", "BUSINESS_010"), number(61): ("QUEUED", None)}
     filtered = Message.objects.get(phone=number(60))
     assert filtered.price == 0
@@ -161,7 +179,9 @@ def test_opted_out_contacts_are_filtered_never_charged(api_client, account, temp
     account.refresh_from_db()
     assert account.balance == before - Decimal("0.0083")
     [job] = queued_tasks(DISPATCH)
-    assert job.args_kwargs["kwargs"]["message_ids"] == [str(Message.objects.get(phone=number(61)).pk)]
+    assert job.args_kwargs["kwargs"]["message_ids"] == [
+        str(Message.objects.get(phone=number(61)).pk)
+    ]
 
 
 def test_all_recipients_opted_out_is_422_with_nothing_written(api_client, account, template):
@@ -224,8 +244,9 @@ def test_another_accounts_contact_id_is_not_a_recipient(api_client, other_accoun
 
 
 def test_an_unknown_template_is_400(api_client, account):
-    response = api_client.post("/v3/messages", send_body(number(60), template="nope"),
-                               format="json")
+    response = api_client.post(
+        "/v3/messages", send_body(number(60), template="nope"), format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "MESSAGE_001"
     assert response.json()["error"]["details"] == {"template.name": ["No such template."]}
@@ -260,17 +281,23 @@ def test_missing_parameters_are_named(api_client, template):
 
 def test_a_named_channel_the_template_cant_render_is_400(api_client, account):
     make_approved_template(account, name="parcel", definition_=sms_only_definition())
-    response = api_client.post("/v3/messages", {
-        "to": [number(12)], "channel": ["whatsapp"],
-        "template": {"name": "parcel", "parameters": {"tracking": "T1"}},
-    }, format="json")
+    response = api_client.post(
+        "/v3/messages",
+        {
+            "to": [number(12)],
+            "channel": ["whatsapp"],
+            "template": {"name": "parcel", "parameters": {"tracking": "T1"}},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "TEMPLATE_003"
 
 
 def test_an_unknown_channel_is_400(api_client, template):
-    response = api_client.post("/v3/messages", send_body(number(60), channel=["sms", "pigeon"]),
-                               format="json")
+    response = api_client.post(
+        "/v3/messages", send_body(number(60), channel=["sms", "pigeon"]), format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_006"
     assert list(response.json()["error"]["details"]) == ["channel.1"]
@@ -294,15 +321,18 @@ def test_more_than_1000_recipients_is_400(api_client, account, template):
     nothing_written(account, account.balance)
 
 
-@pytest.mark.parametrize("body", [
-    {"to": [number(60)]},
-    {"to": [number(60)], "text": "Hi", "template": {"name": "order_shipped"}},
-    {"to": [], "text": "Hi"},
-    {"to": "+14155550160", "text": "Hi"},
-    {"to": [number(60)], "template": {"id": "x", "name": "y"}},
-    {"to": [number(60)], "text": "Hi", "sandbox": "yes"},
-    {"to": [number(60)], "text": "Hi", "scheduled_at": "2030-01-01T00:00:00Z"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"to": [number(60)]},
+        {"to": [number(60)], "text": "Hi", "template": {"name": "order_shipped"}},
+        {"to": [], "text": "Hi"},
+        {"to": "+14155550160", "text": "Hi"},
+        {"to": [number(60)], "template": {"id": "x", "name": "y"}},
+        {"to": [number(60)], "text": "Hi", "sandbox": "yes"},
+        {"to": [number(60)], "text": "Hi", "scheduled_at": "2030-01-01T00:00:00Z"},
+    ],
+)
 def test_malformed_requests_are_400(api_client, body):
     response = api_client.post("/v3/messages", body, format="json")
     assert response.status_code == 400
@@ -325,15 +355,20 @@ def test_mass_assignment_is_ignored(api_client, account, template):
     response = api_client.post("/v3/messages", body, format="json")
     message = Message.objects.get()
     assert response.status_code == 202
-    assert (message.status, message.price, message.customer) == ("QUEUED", Decimal("0.0083"),
-                                                                 account)
+    assert (message.status, message.price, message.customer) == (
+        "QUEUED",
+        Decimal("0.0083"),
+        account,
+    )
 
 
 def test_the_same_idempotency_key_sends_once(api_client, account, template):
-    first = api_client.post("/v3/messages", send_body(number(60)), format="json",
-                            HTTP_IDEMPOTENCY_KEY="send-1")
-    again = api_client.post("/v3/messages", send_body(number(60)), format="json",
-                            HTTP_IDEMPOTENCY_KEY="send-1")
+    first = api_client.post(
+        "/v3/messages", send_body(number(60)), format="json", HTTP_IDEMPOTENCY_KEY="send-1"
+    )
+    again = api_client.post(
+        "/v3/messages", send_body(number(60)), format="json", HTTP_IDEMPOTENCY_KEY="send-1"
+    )
     assert again.status_code == 202 and again.json()["data"] == first.json()["data"]
     assert Message.objects.count() == 1
     assert LedgerEntry.objects.filter(kind="charge").count() == 1
@@ -350,8 +385,7 @@ def test_a_1000_recipient_send_is_a_handful_of_queries(
     assert queued_tasks(DISPATCH).count() == 20
 
 
-def test_a_known_contact_with_a_stale_channel_check_is_checked_again(api_client, account,
-                                                                     template):
+def test_a_known_contact_with_a_stale_channel_check_is_checked_again(api_client, account, template):
     contact = make_contact(account, number(12))
     age_whatsapp_check(contact, days=400)
     api_client.post("/v3/messages", send_body(number(12)), format="json")

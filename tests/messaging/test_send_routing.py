@@ -63,5 +63,7 @@ def test_a_number_no_channel_can_reach_is_blocked(account):
     contact = make_contact(account, number(60))
     Contact.objects.filter(pk=contact.pk).update(sms_available=False, whatsapp_available=False)
     messages = send(account, [number(60), number(61)])
-    assert [(m.status, m.reason_code) for m in messages] == [("BLOCKED", "BUSINESS_011"),
-                                                             ("QUEUED", "")]
+    assert [(m.status, m.reason_code) for m in messages] == [
+        ("BLOCKED", "BUSINESS_011"),
+        ("QUEUED", ""),
+    ]

@@ -23,16 +23,25 @@ class Command(BaseCommand):
     help = "Find messages stuck in QUEUED/PROCESSED and resolve them (asking the provider first)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--schedule", action="store_true",
-                            help="Only make sure the periodic reconcile job is booked")
-        parser.add_argument("--every", type=float, default=0,
-                            help="Repeat a pass every N seconds instead of running once")
+        parser.add_argument(
+            "--schedule",
+            action="store_true",
+            help="Only make sure the periodic reconcile job is booked",
+        )
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=0,
+            help="Repeat a pass every N seconds instead of running once",
+        )
 
     def handle(self, *args, schedule: bool, every: float, **options):
         if schedule:
             booked = schedule_ensure()
             if options["verbosity"]:
-                self.stdout.write("reconcile job booked" if booked else "reconcile job already booked")
+                self.stdout.write(
+                    "reconcile job booked" if booked else "reconcile job already booked"
+                )
             return
         try:
             while True:
