@@ -3,10 +3,10 @@
 `message_send` is what `POST /v3/messages`, the dashboard and any script call. It checks
 the whole request first (`messaging.sending.send_check`: nothing is written for a bad one),
 then in ONE transaction: finds or creates the contacts, plans every message (route, content,
-price), charges the whole request with one `balance_charge_batch` (all or nothing: 402 and
-nothing written), bulk-inserts the messages, their activities and events, and enqueues their
-dispatch jobs — with the database task backend the jobs are rows of that same transaction,
-so a rolled-back send leaves no job behind.
+price), bulk-inserts the messages, their activities and events, enqueues their dispatch jobs
+— with the database task backend the jobs are rows of that same transaction, so a
+rolled-back send leaves no job behind — and last charges the whole request with one
+`balance_charge_batch` (all or nothing: 402 and the transaction, jobs included, rolls back).
 """
 
 from dataclasses import dataclass
@@ -118,6 +118,16 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
             for channel in checked.request.channels
         ]
         queued = [m for m in messages if m.status == S.QUEUED]
+        Message.objects.bulk_create(messages, batch_size=500)
+        journal = Journal(new_messages=True)
+        for message in messages:
+            _describe_acceptance(journal, message, now)
+        journal.flush()
+        size = settings.MESSAGE_DISPATCH_BATCH_SIZE
+        for start in range(0, len(queued), size):
+            SCHEDULER.dispatch([str(m.pk) for m in queued[start : start + size]])
+        # Last: the charge locks the customer's balance row until commit, so concurrent sends
+        # of one customer wait for each other only that long. A refusal rolls back the lot.
         if not request.sandbox:
             balance_charge_batch(
                 customer,
@@ -127,14 +137,6 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
                     if m.original_price > 0
                 ],
             )
-        Message.objects.bulk_create(messages, batch_size=500)
-        journal = Journal(new_messages=True)
-        for message in messages:
-            _describe_acceptance(journal, message, now)
-        journal.flush()
-        size = settings.MESSAGE_DISPATCH_BATCH_SIZE
-        for start in range(0, len(queued), size):
-            SCHEDULER.dispatch([str(m.pk) for m in queued[start : start + size]])
     return SendResult(template=checked.template, messages=messages)
 
 
