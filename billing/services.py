@@ -2,7 +2,7 @@
 
 Balances change only here, inside a transaction, each change with one LedgerEntry whose
 `ending_balance` is the balance right after it. Amounts are Decimals with at most four
-decimal places (USD). What messaging calls, per message (see README.d/billing.md):
+decimal places (USD). What messaging calls, per message (see the README's "Billing" section):
 
 - `balance_charge(customer, amount=, description=, message_id=)` at acceptance, or
   `balance_charge_batch(customer, items=[ChargeItem(...)])` for a whole request;

@@ -353,7 +353,7 @@ LOGGING = {
 SIMULATOR_DELAY_SCALE = env_float("SIMULATOR_DELAY_SCALE", 1.0)
 SIMULATOR_DELAYS = {"delivered": 1.5, "read": 3.0, "template_review": 5.0}
 
-# --- Webhooks (README.d/webhooks.md) ------------------------------------------
+# --- Webhooks (README, "Webhooks") ------------------------------------------
 # Seconds to wait before each retry of a failed delivery: 9 retries over about 3 days
 # (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h ≈ 75.6 h), each ±WEBHOOK_RETRY_JITTER.
 WEBHOOK_RETRY_SCHEDULE = [
@@ -391,7 +391,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "TemplateCategoryEnum": "templates_app.models.TemplateCategory",
 })
 
-# --- Messages: routing, dispatch, retries, reconciler (README.d/messaging.md) ----------
+# --- Messages: routing, dispatch, retries, reconciler (README, "Messages") ----------
 # Per country (ISO code), the channel order automatic routing prefers under the default
 # "prefer_whatsapp" strategy, e.g. {"US": ["sms", "whatsapp"]}. Countries not listed: WhatsApp
 # first where the contact has it, then SMS.

@@ -39,10 +39,10 @@ class Command(BaseCommand):
                      "--no-reload", "--no-startup-delay"]
                 )
             )
-        # Re-drives webhook work whose task was lost (README.d/webhooks.md).
+        # Re-drives webhook work whose task was lost (README, "Webhooks").
         processes.append(subprocess.Popen([*manage, "webhooks_sweep", "--every", "60"]))
         # Books the self-rescheduling message reconciler; the workers keep it running
-        # (README.d/messaging.md).
+        # (README, "Messages").
         call_command("reconcile_messages", "--schedule", verbosity=0)
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
