@@ -345,3 +345,15 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048
+
+# --- Templates ------------------------------------------------------------------
+# The simulated WhatsApp review rejects templates whose text contains one of these words.
+SIMULATOR_TEMPLATE_BANNED_WORDS = env_list("SIMULATOR_TEMPLATE_BANNED_WORDS", "casino,lottery")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "TemplateVariableTypeEnum": "templates_app.definition.VARIABLE_TYPES",
+    "TemplateHeaderTypeEnum": "templates_app.definition.HEADER_TYPES",
+    "TemplateButtonTypeEnum": "templates_app.definition.BUTTON_TYPES",
+    "TemplateTextTypeEnum": "templates_app.definition.TEXT_TYPES",
+    "TemplateStatusEnum": "templates_app.models.TemplateStatus",
+    "TemplateCategoryEnum": "templates_app.models.TemplateCategory",
+})

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.messaging.webhook_helpers import webhook_path_ids
+from tests.templates_app.factories import template_path_ids
 
 # path template → builder(owner customer) → {path parameter: value}. Every id-bearing path in
 # the schema must have one: a new endpoint without it fails `test_every_id_path_is_covered`.
@@ -24,6 +25,10 @@ ID_MAKERS.update(
         ]
     }
 )
+ID_MAKERS.update({path: template_path_ids for path in [
+    "/v3/templates/{id}",
+    "/v3/templates/{id}/preview",
+]})
 
 PARAM = re.compile(r"{(\w+)}")
 METHODS = ["get", "put", "patch", "delete", "post"]

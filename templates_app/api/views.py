@@ -1,0 +1,164 @@
+"""The templates API: /v3/templates… Thin views: parse, call one service or selector, render."""
+
+from dataclasses import asdict
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sent_project.api.pagination import PagePagination, paginate
+from templates_app.api.serializers import (
+    TemplateCreateSerializer,
+    TemplateDeletedSerializer,
+    TemplateDeleteSerializer,
+    TemplateListQuerySerializer,
+    TemplatePreviewRequestSerializer,
+    TemplatePreviewSerializer,
+    TemplateSerializer,
+    TemplateUpdateSerializer,
+)
+from templates_app.rendering import template_preview
+from templates_app.selectors import template_get, templates_for
+from templates_app.services import template_create, template_delete, template_update
+
+TAGS = ["Templates"]
+SANDBOX_HEADERS = {"X-Sandbox": "true"}
+
+
+def _headers(sandbox: bool) -> dict | None:
+    return SANDBOX_HEADERS if sandbox else None
+
+
+class TemplateListCreateView(APIView):
+    pagination_class = PagePagination
+    items_key = "templates"
+
+    @extend_schema(
+        operation_id="templates_list",
+        tags=TAGS,
+        responses=TemplateSerializer(many=True),
+        parameters=[TemplateListQuerySerializer],
+    )
+    def get(self, request):
+        query = TemplateListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        templates = templates_for(
+            request.user.customer,
+            statuses=filters.get("status"),
+            categories=filters.get("category"),
+            language=filters.get("language"),
+            search=filters.get("search", ""),
+        )
+        return paginate(request, self, templates, TemplateSerializer)
+
+    @extend_schema(
+        operation_id="templates_create",
+        tags=TAGS,
+        request=TemplateCreateSerializer,
+        responses={
+            201: TemplateSerializer,
+            200: OpenApiResponse(TemplateSerializer, "Sandbox: checked, nothing created (id null)"),
+        },
+        description="Created DRAFT, or with `submit_for_review: true` sent to review "
+        "(PENDING; SMS-only templates are APPROVED at once).",
+    )
+    def post(self, request):
+        serializer = TemplateCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        template = template_create(
+            request.user.customer,
+            definition=data["definition"],
+            category=data.get("category"),
+            language=data.get("language"),
+            name=data.get("name"),
+            display_name=data.get("display_name"),
+            submit_for_review=data["submit_for_review"],
+            creation_source=data.get("creation_source"),
+            sandbox=data["sandbox"],
+        )
+        body = TemplateSerializer(template).data
+        if data["sandbox"]:
+            return Response({**body, "id": None}, headers=SANDBOX_HEADERS)
+        return Response(body, status=201)
+
+
+class TemplateDetailView(APIView):
+    @extend_schema(operation_id="templates_retrieve", tags=TAGS, responses=TemplateSerializer)
+    def get(self, request, id):
+        return Response(TemplateSerializer(template_get(request.user.customer, id)).data)
+
+    @extend_schema(
+        operation_id="templates_update",
+        tags=TAGS,
+        request=TemplateUpdateSerializer,
+        responses=TemplateSerializer,
+        description="Partial update (only the fields given). 409 CONFLICT_006 while in review.",
+    )
+    def put(self, request, id):
+        customer = request.user.customer
+        template = template_get(customer, id)
+        serializer = TemplateUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        template = template_update(
+            customer,
+            template,
+            name=data.get("name"),
+            display_name=data.get("display_name"),
+            category=data.get("category"),
+            language=data.get("language"),
+            definition=data.get("definition"),
+            submit_for_review=data["submit_for_review"],
+            sandbox=data["sandbox"],
+        )
+        return Response(TemplateSerializer(template).data, headers=_headers(data["sandbox"]))
+
+    @extend_schema(operation_id="templates_partial_update", tags=TAGS,
+                   request=TemplateUpdateSerializer, responses=TemplateSerializer)
+    def patch(self, request, id):
+        return self.put(request, id)
+
+    @extend_schema(
+        operation_id="templates_delete",
+        tags=TAGS,
+        request=TemplateDeleteSerializer,
+        responses={200: TemplateDeletedSerializer},
+        description="Refused with 409 CONFLICT_007 while queued messages use the template.",
+    )
+    def delete(self, request, id):
+        customer = request.user.customer
+        template = template_get(customer, id)
+        serializer = TemplateDeleteSerializer(data=request.data if request.data else {})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        template_delete(customer, template, delete_from_meta=bool(data["delete_from_meta"]),
+                        sandbox=data["sandbox"])
+        return Response({"id": template.pk, "deleted": True}, headers=_headers(data["sandbox"]))
+
+
+class TemplatePreviewView(APIView):
+    @extend_schema(
+        operation_id="templates_preview",
+        tags=TAGS,
+        request=TemplatePreviewRequestSerializer,
+        responses={200: TemplatePreviewSerializer},
+        parameters=[OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        description="Our addition: the template rendered per channel with the given parameters "
+        "(else the variables' samples), with SMS encoding and segment count. Any status.",
+    )
+    def post(self, request, id):
+        template = template_get(request.user.customer, id)
+        serializer = TemplatePreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        values, previews = template_preview(
+            template, parameters=data.get("parameters"), channels=data.get("channels")
+        )
+        return Response({
+            "template_id": template.pk,
+            "parameters": values,
+            "previews": [asdict(preview) for preview in previews],
+        })

@@ -1,0 +1,138 @@
+"""Template status changes. Each one is made on the locked row, appended to the status
+history and emitted as a `templates.<status>` event, all in one transaction.
+
+Who may move a template where:
+- `template_submit` (services): DRAFT/REJECTED/APPROVED → PENDING (or straight to APPROVED
+  when there is no WhatsApp content to review);
+- the WhatsApp reviewer's verdict (`template_review_verdict`): PENDING → APPROVED/REJECTED;
+- operators (admin actions): approve, reject, pause, archive, from the states listed below.
+"""
+
+from django.db import transaction
+
+from messaging.events import event_emit
+from sent_project.errors import ValidationFailed
+from templates_app.errors import TemplateNotFound, TemplateTransitionRefused
+from templates_app.models import Template, TemplateStatusChange
+from templates_app.models import TemplateStatus as S
+
+Source = TemplateStatusChange.Source
+
+APPROVABLE = frozenset({S.DRAFT, S.PENDING, S.REJECTED, S.PAUSED, S.DISABLED, S.REVOKED})
+REJECTABLE = frozenset({S.PENDING, S.APPROVED, S.PAUSED})
+PAUSABLE = frozenset({S.APPROVED})
+ARCHIVABLE = frozenset(set(S) - {S.ARCHIVED})
+
+
+def template_event_payload(template: Template, *, reason: str = "") -> dict:
+    """The contract's template webhook payload (§5.3); `channel` is omitted: the verdict
+    covers the whole template."""
+    payload = {
+        "status": template.status,
+        "whatsapp_template_id": template.whatsapp_template_id,
+        "template_id": str(template.pk),
+        "template_name": template.name,
+        "category": template.category,
+        "language": template.language,
+        "account_id": str(template.customer_id),
+    }
+    if reason:
+        payload["reason"] = reason
+    return payload
+
+
+def record_creation(template: Template, *, source: str) -> TemplateStatusChange:
+    """The history's first row. Must run in the transaction that created the template."""
+    return TemplateStatusChange.objects.create(
+        template=template, from_status="", to_status=template.status, source=source
+    )
+
+
+def apply_status(template: Template, status: str, *, source: str, reason: str = "") -> TemplateStatusChange:
+    """Move `template` to `status`, record it and emit the event.
+
+    Must run inside transaction.atomic on a row locked with select_for_update (or created
+    in this transaction); `template` is updated in place."""
+    from_status = template.status
+    template.status = status
+    template.is_published = status == S.APPROVED
+    if status == S.REJECTED:
+        template.rejection_reason = reason
+    elif status in (S.PENDING, S.APPROVED):
+        template.rejection_reason = ""
+    template.save(update_fields=["status", "is_published", "rejection_reason", "updated_at"])
+    change = TemplateStatusChange.objects.create(
+        template=template, from_status=from_status, to_status=status, reason=reason, source=source
+    )
+    event_emit(
+        template.customer,
+        field="templates",
+        event=f"templates.{status.lower()}",
+        payload=template_event_payload(template, reason=reason),
+        subject_id=template.pk,
+    )
+    return change
+
+
+def locked_templates():
+    """Templates with their customer, locking only the template rows (never the customer's,
+    which billing updates for every charge)."""
+    return Template.objects.select_related("customer").select_for_update(of=("self",))
+
+
+def _locked(template: Template) -> Template:
+    locked = locked_templates().filter(pk=template.pk).first()
+    if locked is None:
+        raise TemplateNotFound()
+    return locked
+
+
+def _operator_action(template: Template, status: str, *, allowed_from: frozenset, source: str,
+                     reason: str = "") -> Template:
+    with transaction.atomic():
+        locked = _locked(template)
+        if locked.status not in allowed_from:
+            raise TemplateTransitionRefused(
+                f"A {locked.status} template can't become {status}.",
+                details={"status": [f"Allowed from: {', '.join(sorted(allowed_from))}."]},
+            )
+        apply_status(locked, status, source=source, reason=reason)
+    return locked
+
+
+def template_approve(template: Template, *, source: str = Source.ADMIN, reason: str = "") -> Template:
+    return _operator_action(template, S.APPROVED, allowed_from=APPROVABLE, source=source,
+                            reason=reason)
+
+
+def template_reject(template: Template, *, reason: str, source: str = Source.ADMIN) -> Template:
+    if not reason.strip():
+        raise ValidationFailed(details={"reason": ["Say why the template is rejected."]})
+    return _operator_action(template, S.REJECTED, allowed_from=REJECTABLE, source=source,
+                            reason=reason.strip())
+
+
+def template_pause(template: Template, *, source: str = Source.ADMIN, reason: str = "") -> Template:
+    return _operator_action(template, S.PAUSED, allowed_from=PAUSABLE, source=source, reason=reason)
+
+
+def template_archive(template: Template, *, source: str = Source.ADMIN, reason: str = "") -> Template:
+    return _operator_action(template, S.ARCHIVED, allowed_from=ARCHIVABLE, source=source,
+                            reason=reason)
+
+
+def template_review_verdict(template_id, *, review_id: int, approved: bool, reason: str = "") -> str:
+    """Apply the WhatsApp reviewer's verdict on the review opened by status change
+    `review_id`. A verdict for a review that is no longer the open one (the template was
+    approved by an operator, resubmitted, or deleted meanwhile) changes nothing.
+    Returns "approved", "rejected", "stale" or "gone"."""
+    with transaction.atomic():
+        template = locked_templates().filter(pk=template_id).first()
+        if template is None:
+            return "gone"
+        latest = template.status_changes.order_by("-id").values_list("id", flat=True).first()
+        if template.status != S.PENDING or latest != review_id:
+            return "stale"
+        status = S.APPROVED if approved else S.REJECTED
+        apply_status(template, status, source=Source.PROVIDER, reason="" if approved else reason)
+    return status.lower()

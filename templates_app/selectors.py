@@ -1,0 +1,74 @@
+"""Reads of templates, always starting from the customer."""
+
+import uuid
+
+from django.db.models import Q, QuerySet
+
+from sent_project.errors import ValidationFailed
+from templates_app.errors import TemplateNotApproved, TemplateNotFound
+from templates_app.models import Template, TemplateStatus
+
+
+def templates_for(
+    customer,
+    *,
+    statuses: list[str] | None = None,
+    categories: list[str] | None = None,
+    language: str | None = None,
+    search: str = "",
+) -> QuerySet[Template]:
+    """The customer's templates, newest first, with their status history prefetched.
+    `search` matches the name, the display name and the text of the definition."""
+    templates = Template.objects.filter(customer=customer).prefetch_related("status_changes")
+    if statuses:
+        templates = templates.filter(status__in=statuses)
+    if categories:
+        templates = templates.filter(category__in=categories)
+    if language:
+        templates = templates.filter(language=language)
+    search = search.strip()
+    if search:
+        templates = templates.filter(
+            Q(name__icontains=search)
+            | Q(display_name__icontains=search)
+            | Q(content_text__icontains=search)
+        )
+    return templates
+
+
+def template_get(customer, template_id) -> Template:
+    """The customer's template, or 404 RESOURCE_002 (missing and other tenants' alike)."""
+    try:
+        template_id = uuid.UUID(str(template_id))
+    except ValueError:
+        raise TemplateNotFound() from None
+    template = (
+        Template.objects.filter(customer=customer, pk=template_id)
+        .prefetch_related("status_changes").first()
+    )
+    if template is None:
+        raise TemplateNotFound()
+    return template
+
+
+def template_for_send(customer, *, template_id=None, name: str | None = None) -> Template:
+    """The template a send names (by id or by name, exactly one), if it may be sent.
+
+    Missing, or another customer's → 404 RESOURCE_002. Not APPROVED → 400 BUSINESS_005
+    (`details.template`): only approved templates send; an SMS-only template is approved on
+    submission, a WhatsApp-capable one once the WhatsApp review approves it.
+    """
+    if (template_id is None) == (name is None):
+        raise ValidationFailed(details={"template": ["Give the template's id or its name."]})
+    if template_id is not None:
+        template = template_get(customer, template_id)
+    else:
+        template = Template.objects.filter(customer=customer, name=name).first()
+        if template is None:
+            raise TemplateNotFound(f"No template named '{name}'")
+    if template.status != TemplateStatus.APPROVED:
+        raise TemplateNotApproved(
+            f"Template '{template.name}' is {template.status}: only APPROVED templates can be sent",
+            details={"template": [f"The template is {template.status}, not APPROVED."]},
+        )
+    return template
