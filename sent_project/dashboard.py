@@ -105,12 +105,15 @@ def navigation(request: HttpRequest) -> dict:
     return {"nav_items": items}
 
 
-def form_add_sent_error(form: forms.Form, error: SentError) -> None:
+def form_add_sent_error(
+    form: forms.Form, error: SentError, *, field_for: Callable[[str], str | None] | None = None
+) -> None:
     """Show a service's error on the form the way the API reports it: each `details` entry
-    next to its field (when the form has it), anything else above the form."""
+    next to its field (`field_for` maps a details path to a field; by default its first
+    part, when the form has that field), anything else above the form."""
     placed = False
     for name, messages in (error.details or {}).items():
-        field = name.split(".")[0]
+        field = field_for(name) if field_for else name.split(".")[0]
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
             placed = True

@@ -33,7 +33,7 @@ def test_home_points_at_a_webhook_sent_disabled(dashboard_client, account, other
 def test_a_done_step_is_ticked(dashboard_client, account):
     make_webhook(account)
     response = dashboard_client.get("/")
-    assert "Add a webhook endpoint</a><span class=\"visually-hidden\"> (done)" in response.text
+    assert 'Add a webhook endpoint</a><span class="visually-hidden"> (done)' in response.text
 
 
 def test_home_needs_a_signed_in_user(client):
