@@ -27,3 +27,40 @@ def within(value: datetime | None) -> str:
     if value - timezone.now() < timedelta(minutes=1):
         return "now" if value <= timezone.now() else "in less than a minute"
     return f"in {timeuntil(value, depth=1)}"
+
+
+@register.filter
+def first_items(mapping: dict | None, count: int = 2) -> list[tuple]:
+    """The first `count` (key, value) pairs of a dict, for a one-line summary."""
+    return list((mapping or {}).items())[: int(count)]
+
+
+@register.filter
+def percent(part: int | None, whole: int | None) -> int:
+    """`part` as a whole percentage of `whole` (0 when there is no whole)."""
+    return round(100 * (part or 0) / whole) if whole else 0
+
+
+CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", "rcs": "RCS", "mms": "MMS"}
+
+
+@register.filter
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+@register.filter
+def channel_names(channels: str | list | None) -> str:
+    """"sms,whatsapp" or ["sms", "whatsapp"] → "SMS and WhatsApp"."""
+    if isinstance(channels, str):
+        channels = [c for c in channels.split(",") if c]
+    names = [CHANNEL_LABELS.get(c, c) for c in channels or []]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@register.filter
+def words(code: str | None) -> str:
+    """"fixed_line_or_mobile" → "fixed line or mobile"."""
+    return (code or "").replace("_", " ")
