@@ -8,7 +8,12 @@ from django import forms
 from contacts.models import Contact
 from sent_project.dashboard import DashboardForm
 
-CHANNEL_FILTERS = [("", "All"), ("sms", "SMS"), ("whatsapp", "WhatsApp"), ("opted_out", "Opted out")]
+CHANNEL_FILTERS = [
+    ("", "All"),
+    ("sms", "SMS"),
+    ("whatsapp", "WhatsApp"),
+    ("opted_out", "Opted out"),
+]
 NUMBER_HELP = "Any format: +44 7911 123456, (415) 555-0100, 07911 123456, 0044 7911 123456…"
 
 
@@ -49,7 +54,9 @@ class ContactMetadataForm(DashboardForm):
     )
 
     def __init__(self, *args, contact: Contact, **kwargs):
-        text = json.dumps(contact.metadata, indent=2, ensure_ascii=False) if contact.metadata else ""
+        text = (
+            json.dumps(contact.metadata, indent=2, ensure_ascii=False) if contact.metadata else ""
+        )
         kwargs.setdefault("initial", {"metadata": text})
         super().__init__(*args, **kwargs)
 

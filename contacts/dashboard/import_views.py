@@ -38,7 +38,10 @@ def contact_import(request) -> HttpResponse:
             form_add_sent_error(form, error)
         else:
             return redirect("contacts:contact_import_detail", import_id=contact_import.pk)
-    context = {"form": form, "page": list_page(request, contact_imports_for(request.customer), size=10)}
+    context = {
+        "form": form,
+        "page": list_page(request, contact_imports_for(request.customer), size=10),
+    }
     return render(request, UPLOAD, context)
 
 

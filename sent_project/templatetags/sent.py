@@ -51,7 +51,7 @@ def channel_label(channel: str) -> str:
 
 @register.filter
 def channel_names(channels: str | list | None) -> str:
-    """"sms,whatsapp" or ["sms", "whatsapp"] → "SMS and WhatsApp"."""
+    """ "sms,whatsapp" or ["sms", "whatsapp"] → "SMS and WhatsApp"."""
     if isinstance(channels, str):
         channels = [c for c in channels.split(",") if c]
     names = [CHANNEL_LABELS.get(c, c) for c in channels or []]
@@ -62,5 +62,5 @@ def channel_names(channels: str | list | None) -> str:
 
 @register.filter
 def words(code: str | None) -> str:
-    """"fixed_line_or_mobile" → "fixed line or mobile"."""
+    """ "fixed_line_or_mobile" → "fixed line or mobile"."""
     return (code or "").replace("_", " ")

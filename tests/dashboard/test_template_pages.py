@@ -1,6 +1,8 @@
 """The template pages (Django test client): list and filters, the editor and its live
 preview, detail with history, submit, delete — success, another account, no login, bad input."""
 
+import re
+
 import pytest
 
 from django.urls import reverse
@@ -212,20 +214,17 @@ def test_the_editor_starts_from_the_template_with_names_for_placeholders(dashboa
     template = make_template(account, definition_=pair_definition())
     response = dashboard_client.get(url("template_edit", template.pk))
     assert "Hi {{name}}, your code is {{code}}" in response.text
-    assert (
-        'value="separate" id="id_layout_1" checked' in response.text.replace("\n", " ")
-        or 'value="separate"' in response.text
+    [separate] = re.findall(
+        r'<input type="radio" name="layout" value="separate"[^>]*>', response.text
     )
+    assert "checked" in separate
     assert 'data-channel="sms"' in response.text  # the preview shows at once
 
 
 def test_editing_keeps_buttons_and_the_id_numbering(dashboard_client, account, settings):
     [_code, shipped, _sale] = templates_seed_demo(account)
     form = dashboard_client.get(url("template_edit", shipped.pk))
-    assert (
-        "This editor doesn&#x27;t change 1 button(s)" in form.text
-        or "doesn't change 1 button(s)" in form.text
-    )
+    assert "change 1 button(s)" in form.text
     data = editor_data(
         body="Hi {{name}}, order {{order_id}} ships on {{delivery_date}}. Track it from your account.",
         sample_delivery_date="Friday",
