@@ -112,6 +112,15 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+# One pattern for the OpenAPI schema and the server: an http(s) URL whose host is a DNS name
+# (RFC 1123 labels) or an IP literal, with an optional port, path and query.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+WEBHOOK_URL_PATTERN = (
+    rf"^https?://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?"
+    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
+)
+
+
 def _split(url: str) -> tuple[str, str, int]:
     try:
         parts = urlsplit(url)
@@ -123,6 +132,8 @@ def _split(url: str) -> tuple[str, str, int]:
         raise UnsafeTarget("only http:// and https:// URLs can receive webhooks")
     if parts.username is not None or parts.password is not None:
         raise UnsafeTarget("the URL may not contain a user name or password")
+    if not re.match(WEBHOOK_URL_PATTERN, url, flags=re.IGNORECASE):
+        raise UnsafeTarget("the URL is not a valid http(s) URL with a host name")
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise UnsafeTarget("the URL has no host")

@@ -8,6 +8,7 @@ shape in the OpenAPI document.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sent_project.api.serializers import JsonInputSerializer
 from templates_app import definition as defn
 from templates_app.models import Template, TemplateCategory, TemplateStatus
 from templates_app.services import LANGUAGE_RE
@@ -239,7 +240,7 @@ class TemplateListQuerySerializer(serializers.Serializer):
         return value.split(",")
 
 
-class TemplateCreateSerializer(serializers.Serializer):
+class TemplateCreateSerializer(JsonInputSerializer):
     definition = DefinitionField()
     category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False,
                                        allow_null=True, help_text="Detected when omitted.")
@@ -260,7 +261,7 @@ class TemplateCreateSerializer(serializers.Serializer):
         return value
 
 
-class TemplateUpdateSerializer(serializers.Serializer):
+class TemplateUpdateSerializer(JsonInputSerializer):
     """PUT with PATCH semantics: omitted or null fields stay as they are."""
 
     name = serializers.CharField(required=False, allow_null=True, max_length=100)
@@ -274,7 +275,7 @@ class TemplateUpdateSerializer(serializers.Serializer):
     sandbox = StrictBooleanField(required=False, default=False)
 
 
-class TemplateDeleteSerializer(serializers.Serializer):
+class TemplateDeleteSerializer(JsonInputSerializer):
     delete_from_meta = StrictBooleanField(required=False, allow_null=True, default=False)
     sandbox = StrictBooleanField(required=False, default=False)
 
@@ -286,7 +287,7 @@ class TemplateDeletedSerializer(serializers.Serializer):
     deleted = serializers.BooleanField()
 
 
-class TemplatePreviewRequestSerializer(serializers.Serializer):
+class TemplatePreviewRequestSerializer(JsonInputSerializer):
     parameters = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=4096), required=False,
         help_text="Values by variable name; missing ones use the variable's sample.",

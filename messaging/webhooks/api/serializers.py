@@ -11,6 +11,7 @@ from messaging.webhooks.catalogue import (
     normalise_filters,
 )
 from messaging.webhooks.signing import envelope
+from messaging.webhooks.ssrf import WEBHOOK_URL_PATTERN
 
 # No NUL: PostgreSQL text can't hold it (DRF's CharField refuses it too).
 TEXT_PATTERN = "^[^\\u0000]*$"
@@ -47,16 +48,13 @@ class StrictCharField(serializers.CharField):
     {
         "type": "string",
         "maxLength": 2048,
-        # The usual form (the server also takes public IP literals; it refuses private,
-        # loopback and metadata targets with WEBHOOK_001, see README.d/webhooks.md).
-        "pattern": r"^https?://[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z][A-Za-z0-9-]*)+(:[1-9][0-9]{1,3})?"
-        r"(/[A-Za-z0-9._~/-]*)?$",
+        "pattern": WEBHOOK_URL_PATTERN,
         "description": "http(s) URL of a public host; private and loopback addresses are refused "
         "(WEBHOOK_001) unless the install allows them.",
     }
 )
 class WebhookUrlField(StrictCharField):
-    pass
+    """Checked by the service (messaging.webhooks.ssrf.url_check: WEBHOOK_001)."""
 
 
 @extend_schema_field(event_filters_schema())
