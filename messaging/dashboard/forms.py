@@ -1,5 +1,7 @@
 """Forms of the messaging pages: they check shape; the services check the rules."""
 
+import re
+
 from django import forms
 
 from messaging.models import WebhookEndpoint
@@ -108,3 +110,99 @@ class WebhookTestForm(DashboardForm):
         wanted = (endpoint.event_filters or {}).get(first)
         if wanted:
             self.fields["event_type"].initial = f"{first}.{wanted[0]}"
+
+
+# ---- the send playground and the message history
+
+CHANNEL_CHOICES = [("sent", "Automatic"), ("sms", "SMS"), ("whatsapp", "WhatsApp")]
+NUMBER_SPLIT = re.compile(r"[\n,;]+")
+
+
+class PlaygroundForm(DashboardForm):
+    """A send, as the playground collects it: shape only (message_send checks the rest)."""
+
+    mode = forms.ChoiceField(
+        label="Content",
+        choices=[("template", "A template"), ("text", "Free text")],
+        initial="template",
+        widget=forms.RadioSelect,
+    )
+    template = forms.ChoiceField(label="Template", required=False)
+    text = forms.CharField(
+        label="Text",
+        required=False,
+        max_length=4096,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Free text goes by SMS: it can't start a WhatsApp conversation.",
+    )
+    numbers = forms.CharField(
+        label="Phone numbers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "+1 415 555 0100, 07911 123456"}),
+        help_text="Any format, one per line or separated by commas. New numbers become contacts.",
+    )
+    channel = forms.ChoiceField(
+        label="Channel", choices=CHANNEL_CHOICES, initial="sent", widget=forms.RadioSelect
+    )
+    sandbox = forms.BooleanField(
+        label="Sandbox: run everything on the simulator and charge nothing",
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, templates=(), template=None, samples=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template_object = template
+        self.fields["template"].choices = [("", "Choose a template…")] + [
+            (str(t.pk), f"{t.display_name or t.name} ({t.name})") for t in templates
+        ]
+        for name in template.variables if template is not None else []:
+            self.fields[f"param_{name}"] = forms.CharField(
+                label=name, required=False, max_length=1000, initial=(samples or {}).get(name, "")
+            )
+
+    def parameter_fields(self) -> list:
+        return [self[name] for name in self.fields if name.startswith("param_")]
+
+    def contact_ids(self) -> list[str]:
+        """The picked contacts (hidden `contact` inputs), as given: message_send checks them."""
+        return [value for value in self.data.getlist("contact") if value][:1000] if self.is_bound else []
+
+    def recipients(self) -> list[str]:
+        numbers = [n.strip() for n in NUMBER_SPLIT.split(self.cleaned_data["numbers"]) if n.strip()]
+        return list(dict.fromkeys([*self.contact_ids(), *numbers]))
+
+    def send_request(self):
+        from messaging.sending import SendRequest
+
+        data = self.cleaned_data
+        template = data["mode"] == "template"
+        return SendRequest(
+            to=self.recipients(),
+            channels=[data["channel"]],
+            template_id=data["template"] or None if template else None,
+            parameters={
+                name.removeprefix("param_"): value
+                for name, value in data.items()
+                if name.startswith("param_")
+            }
+            if template
+            else {},
+            text=None if template else data["text"],
+            sandbox=data["sandbox"],
+        )
+
+
+class MessageFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False)
+    channel = forms.ChoiceField(
+        required=False, choices=[("", "Any channel"), ("sms", "SMS"), ("whatsapp", "WhatsApp")]
+    )
+    template = forms.UUIDField(required=False)
+    contact = forms.UUIDField(required=False)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, statuses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status"), *statuses]

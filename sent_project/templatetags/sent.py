@@ -1,5 +1,6 @@
 """Small presentation filters of the dashboard: `{% load sent %}`."""
 
+import json
 from datetime import datetime, timedelta
 
 from django import template
@@ -64,3 +65,9 @@ def channel_names(channels: str | list | None) -> str:
 def words(code: str | None) -> str:
     """ "fixed_line_or_mobile" → "fixed line or mobile"."""
     return (code or "").replace("_", " ")
+
+
+@register.filter
+def pretty_json(value) -> str:
+    """A JSON value indented for reading (provider answers, payloads)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)

@@ -23,6 +23,34 @@
     }
   });
 
+  // The playground's contact picker: a result button adds a chip holding a hidden input.
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest("[data-pick]");
+    var remove = event.target.closest("[data-unpick]");
+    if (!pick && !remove) return;
+    var box = document.getElementById("picked");
+    if (!box) return;
+    if (remove) {
+      remove.closest(".chip").remove();
+    } else if (!box.querySelector('input[value="' + pick.getAttribute("data-pick") + '"]')) {
+      var chip = document.createElement("span");
+      chip.className = "chip";
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "contact";
+      input.value = pick.getAttribute("data-pick");
+      var label = pick.getAttribute("data-label");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.setAttribute("data-unpick", "");
+      button.setAttribute("aria-label", "Remove " + label);
+      button.textContent = "×";
+      chip.append(input, document.createTextNode(label + " "), button);
+      box.append(chip);
+    }
+    box.closest("form").dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // A request htmx could not complete: say so instead of silently doing nothing.
   function toast(text) {
     var box = document.getElementById("toast");
