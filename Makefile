@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 # The first Python >= 3.12 on PATH.
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \

@@ -292,6 +292,27 @@ SMS_FROM_NUMBER = env_str("SMS_FROM_NUMBER", "+15005550006")
 WHATSAPP_FROM_NUMBER = env_str("WHATSAPP_FROM_NUMBER", "+15005550007")
 WHATSAPP_BUSINESS_NAME = env_str("WHATSAPP_BUSINESS_NAME", "Sent Demo")
 
+# --- Contacts ---------------------------------------------------------------
+# WhatsApp availability older than this is looked up again (on the next send or create).
+CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS = env_int("CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS", 30)
+# Size cap of a contact's `metadata` (bytes of compact JSON).
+CONTACTS_METADATA_MAX_BYTES = env_int("CONTACTS_METADATA_MAX_BYTES", 8192)
+# Recent outcomes kept per channel in `delivery_stats.recent` (what routing's success rate reads).
+CONTACTS_DELIVERY_WINDOW = env_int("CONTACTS_DELIVERY_WINDOW", 50)
+CONTACTS_IMPORT_MAX_ROWS = env_int("CONTACTS_IMPORT_MAX_ROWS", 100_000)
+# Processes that parse numbers during an import (0 = one per CPU core); imports smaller than
+# CONTACTS_IMPORT_POOL_MIN_ROWS are parsed in the task's own process.
+CONTACTS_IMPORT_WORKERS = env_int("CONTACTS_IMPORT_WORKERS", 0)
+CONTACTS_IMPORT_POOL_MIN_ROWS = env_int("CONTACTS_IMPORT_POOL_MIN_ROWS", 5_000)
+# Rows per transaction of an import (progress is saved after each).
+CONTACTS_IMPORT_BATCH_SIZE = env_int("CONTACTS_IMPORT_BATCH_SIZE", 10_000)
+# Transactions an import runs in parallel on PostgreSQL (big imports; 1 = one at a time).
+CONTACTS_IMPORT_WRITERS = env_int("CONTACTS_IMPORT_WRITERS", 2)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
+    "ContactImportRowStatusEnum": "contacts.models.ContactImportRow.Status",
+})
+
 # --- Logging: one line per record, with the request id ----------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

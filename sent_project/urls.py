@@ -16,7 +16,7 @@ v3_patterns = [
         name="openapi-schema",
     ),
     # Anything else under /v3 is an unknown endpoint: 404 in the envelope, whatever DEBUG says.
-    re_path(r"^.*$", views.api_not_found),
+    re_path(r"^[\s\S]*$", views.api_not_found),
 ]
 
 urlpatterns = [

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+
 from rest_framework.test import APIClient
 
 from billing.selectors import ledger_problems

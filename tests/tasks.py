@@ -6,11 +6,12 @@ job (and the jobs those enqueue) until none is left; `include_future=True` also 
 jobs whose `run_after` lies ahead (retries with backoff) without waiting for them.
 """
 
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult, get_date_max
+
 from django.db.models import Q
 from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult, get_date_max
 
 
 def _worker() -> Worker:

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 
 from sent_project.errors import ValidationFailed
 
-
 MAX_PAGE = 1_000_000
 
 

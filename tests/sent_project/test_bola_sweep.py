@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from tests.contacts.factories import make_contact, make_import
 from tests.messaging.webhook_helpers import webhook_path_ids
 from tests.templates_app.factories import template_path_ids
 
@@ -29,6 +30,14 @@ ID_MAKERS.update({path: template_path_ids for path in [
     "/v3/templates/{id}",
     "/v3/templates/{id}/preview",
 ]})
+ID_MAKERS.update({
+    "/v3/contacts/{contact_id}": lambda owner: {"contact_id": make_contact(owner).pk},
+    "/v3/contacts/{contact_id}/consent": lambda owner: {"contact_id": make_contact(owner).pk},
+    "/v3/contacts/{contact_id}/message-summary": lambda owner: {
+        "contact_id": make_contact(owner).pk
+    },
+    "/v3/contacts/import/{import_id}": lambda owner: {"import_id": make_import(owner).pk},
+})
 
 PARAM = re.compile(r"{(\w+)}")
 METHODS = ["get", "put", "patch", "delete", "post"]

@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+
 from django.core.management import CommandError, call_command
 
 from billing.models import ApiKey, Customer, LedgerEntry
@@ -66,3 +67,16 @@ def test_bootstrap_demo_is_idempotent_and_keeps_its_key(db, client, settings, tm
     assert client.get("/v3/me", HTTP_X_API_KEY=first["api_key"]).status_code == 200
     assert client.login(username="demo", password=first["dashboard_login"][1])
     assert client.login(username="admin", password=first["admin_login"][1])
+
+
+def test_the_demo_account_has_approved_templates_and_prices(db, settings, tmp_path):
+    from billing.pricing import price_quote
+    from templates_app.models import Template
+
+    settings.VAR_DIR = tmp_path
+    demo = json.loads(run("bootstrap_demo", "--json"))
+    customer = Customer.objects.get(pk=demo["customer_id"])
+    templates = Template.objects.filter(customer=customer, status="APPROVED")
+    assert templates.count() >= 3
+    assert {t.category for t in templates} >= {"AUTHENTICATION", "UTILITY", "MARKETING"}
+    assert price_quote(customer, channel="sms", country="US") > 0

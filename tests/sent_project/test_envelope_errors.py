@@ -97,3 +97,9 @@ def test_a_foreign_profile_id_gets_404(api_client, other_account, account):
         api_client.get("/v3/me", HTTP_X_PROFILE_ID=str(other_account.pk)), 404, "RESOURCE_004"
     )
     assert api_client.get("/v3/me", HTTP_X_PROFILE_ID=str(account.pk)).status_code == 200
+
+
+def test_a_path_with_a_newline_is_still_the_envelope(api_client, settings):
+    settings.DEBUG = True  # the catch-all must match, not Django's HTML debug 404
+    response = api_client.get("/v3/templates/%0A.x")
+    assert_error(response, 404, "RESOURCE_009")

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+
 from django.utils import timezone
 
 from billing.models import LedgerEntry

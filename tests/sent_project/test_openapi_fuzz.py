@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 
 def test_the_schema_is_public_json_and_wraps_responses_in_the_envelope(client, db):
@@ -42,7 +41,9 @@ def test_schemathesis_finds_no_failures(live_server, live_account, tmp_path, set
         str(st), "run", f"{live_server.url}/v3/openapi.json",
         "--header", f"x-api-key: {live_account.raw_api_key}",
         "--checks", "all",
-        "--phases", "examples,coverage,fuzzing,stateful",
+        # The coverage phase enumerates every boundary case (thousands of requests, minutes):
+        # CI's SQLite run turns it on with SCHEMATHESIS_PHASES (see .ci/run).
+        "--phases", os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing,stateful"),
         "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"),
         "--seed", "1",
         "--workers", "1",

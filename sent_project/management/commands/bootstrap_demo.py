@@ -19,30 +19,14 @@ from billing.services import (
     api_key_create,
     customer_create,
     membership_create,
+    prices_seed_defaults,
 )
+from templates_app.services import templates_seed_demo
 
 DEMO_CUSTOMER = "Demo Company"
 DEMO_BALANCE = Decimal("100.00")
 DASHBOARD_LOGIN = ("demo", "demo-password")
 ADMIN_LOGIN = ("admin", "admin-password")
-
-
-def demo_seeders():
-    """Functions that add demo content for a customer (prices, templates), where the apps have them."""
-    seeders = []
-    try:
-        from billing.services import prices_seed_defaults
-
-        seeders.append(lambda customer: prices_seed_defaults())
-    except ImportError:
-        pass
-    try:
-        from templates_app.services import templates_seed_demo
-
-        seeders.append(templates_seed_demo)
-    except ImportError:
-        pass
-    return seeders
 
 
 def bootstrap_demo() -> dict:
@@ -66,8 +50,8 @@ def bootstrap_demo() -> dict:
         existing = api_key_authenticate(raw=raw_key) if raw_key else None
         if existing is None or existing.customer_id != customer.pk:
             raw_key = api_key_create(customer, name="Demo key").raw_key
-        for seed in demo_seeders():
-            seed(customer)
+        prices_seed_defaults()
+        templates_seed_demo(customer)
     customer.refresh_from_db()
     state = {"customer_id": str(customer.pk), "api_key": raw_key}
     state_file.write_text(json.dumps(state, indent=2))

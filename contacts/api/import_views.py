@@ -1,0 +1,137 @@
+"""POST/GET /v3/contacts/import, GET /v3/contacts/import/{id}: bulk imports."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts.api.serializers import (
+    ContactImportCreateSerializer,
+    ContactImportDetailSerializer,
+    ContactImportRowSerializer,
+    ContactImportRowsQuerySerializer,
+    ContactImportSerializer,
+)
+from contacts.api.views import PAGE_PARAMETERS, SANDBOX_HEADERS, in_sandbox
+from contacts.imports import import_payload_from_csv, import_payload_from_json
+from contacts.models import ContactImport
+from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
+from contacts.services import contact_import_create
+from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.query import query_params
+from sent_project.errors import ValidationFailed
+
+TAGS = ["Contacts"]
+
+
+class CSVTextParser(BaseParser):
+    """A raw CSV body (Content-Type: text/csv)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {"csv": stream.read() if stream else b""}
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            "The CSV must be UTF-8 text.", details={"file": ["The CSV must be UTF-8 text."]}
+        ) from None
+
+
+def _upload(request) -> tuple[str, str, int, str, bool]:
+    """(format, payload, rows, filename, sandbox) of any accepted upload, or a 400."""
+    data = request.data
+    if request.content_type.startswith("multipart/"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed(
+                code="VALIDATION_004",
+                details={"file": ["Upload the CSV as the multipart form field 'file'."]},
+            )
+        payload, rows = import_payload_from_csv(_decode(upload.read()))
+        return ContactImport.Format.CSV, payload, rows, upload.name or "", False
+    if request.content_type.startswith("text/csv"):
+        payload, rows = import_payload_from_csv(_decode(data.get("csv") or b""))
+        return ContactImport.Format.CSV, payload, rows, "", False
+    sandbox = isinstance(data, dict) and data.get("sandbox") is True
+    data = data.get("contacts") if isinstance(data, dict) else None
+    if not isinstance(data, list):
+        raise ValidationFailed(
+            code="VALIDATION_004",
+            details={"contacts": ['A JSON array of rows is required: {"contacts": [...]}.']},
+        )
+    payload, rows = import_payload_from_json(data)
+    return ContactImport.Format.JSON, payload, rows, "", sandbox
+
+
+class ContactImportListCreateView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, CSVTextParser]
+    pagination_class = PagePagination
+    items_key = "imports"
+
+    @extend_schema(
+        operation_id="contacts_import_list",
+        tags=TAGS,
+        responses=ContactImportSerializer(many=True),
+        parameters=PAGE_PARAMETERS,
+    )
+    def get(self, request):
+        imports = contact_imports_for(request.user.customer)
+        return paginate(request, self, imports, ContactImportSerializer)
+
+    @extend_schema(
+        operation_id="contacts_import_create",
+        tags=TAGS,
+        request={
+            "application/json": ContactImportCreateSerializer,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+            "text/csv": OpenApiTypes.STR,
+        },
+        responses={202: ContactImportSerializer},
+        description="Queue an import of up to 100,000 rows: a CSV (column phone_number, "
+        "optional opt_out, other columns become metadata) or JSON rows. Poll "
+        "GET /v3/contacts/import/{id} for progress and per-row results.",
+    )
+    def post(self, request):
+        source_format, payload, rows, filename, sandbox = _upload(request)
+        contact_import = in_sandbox(
+            sandbox,
+            lambda: contact_import_create(
+                request.user.customer,
+                source_format=source_format,
+                payload=payload,
+                total_rows=rows,
+                filename=filename,
+            ),
+        )
+        return Response(
+            ContactImportSerializer(contact_import).data,
+            status=202,
+            headers=SANDBOX_HEADERS if sandbox else None,
+        )
+
+
+class ContactImportDetailView(APIView):
+    items_key = "rows"
+
+    @extend_schema(
+        operation_id="contacts_import_retrieve",
+        tags=TAGS,
+        responses=ContactImportDetailSerializer,
+        parameters=[*PAGE_PARAMETERS, ContactImportRowsQuerySerializer],
+    )
+    def get(self, request, import_id):
+        contact_import = contact_import_get(request.user.customer, import_id=import_id)
+        query = query_params(request, ContactImportRowsQuerySerializer)
+        rows = contact_import_rows(contact_import, status=query.get("status", ""))
+        page = paginate(request, self, rows, ContactImportRowSerializer)
+        return Response({**ContactImportSerializer(contact_import).data, **page.data})

@@ -1,0 +1,238 @@
+"""Wire shapes of the contacts API (API_CONTRACT §2 and §6, plus our documented extras)."""
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from contacts.models import CHANNEL_ORDER, Contact, ContactImport, ContactImportRow, LineType
+
+CHANNEL_ENUM = {"type": ["string", "null"], "enum": ["sms", "whatsapp", None]}
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true/false only (DRF also takes 0, 1, "yes"…, which the schema doesn't allow)."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)
+
+
+class ContactChannelSerializer(serializers.Serializer):
+    available = serializers.BooleanField()
+    checked_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+
+
+class ContactChannelsSerializer(serializers.Serializer):
+    sms = ContactChannelSerializer()
+    whatsapp = ContactChannelSerializer()
+
+
+class ContactSerializer(serializers.Serializer):
+    """A contact: the SDK's fields, then ours (line type, carrier, time zones, channels, metadata)."""
+
+    id = serializers.UUIDField()
+    phone_number = serializers.CharField()
+    format_e164 = serializers.CharField()
+    format_international = serializers.CharField()
+    format_national = serializers.CharField()
+    format_rfc = serializers.CharField()
+    country_code = serializers.CharField()
+    region_code = serializers.CharField()
+    available_channels = serializers.CharField(
+        help_text='Comma-separated channels that can reach the contact, e.g. "sms,whatsapp".'
+    )
+    default_channel = serializers.SerializerMethodField()
+    opt_out = serializers.BooleanField()
+    is_inherited = serializers.SerializerMethodField()
+    customer_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    line_type = serializers.ChoiceField(choices=LineType.choices)
+    carrier = serializers.CharField(help_text="Carrier name where known; empty otherwise.")
+    time_zones = serializers.ListField(child=serializers.CharField())
+    default_channel_is_custom = serializers.BooleanField(
+        help_text="True when the customer chose default_channel; false when it was detected."
+    )
+    channels = serializers.SerializerMethodField()
+    metadata = serializers.DictField()
+    source = serializers.CharField(help_text="How the contact was created.")
+
+    @extend_schema_field(CHANNEL_ENUM)
+    def get_default_channel(self, contact: Contact) -> str | None:
+        return contact.default_channel or None
+
+    def get_is_inherited(self, contact: Contact) -> bool:
+        return False
+
+    @extend_schema_field(ContactChannelsSerializer)
+    def get_channels(self, contact: Contact) -> dict:
+        channels = {}
+        for channel in CHANNEL_ORDER:
+            stats = contact.channel_stats(channel)
+            channels[str(channel)] = {
+                "available": getattr(contact, f"{channel}_available"),
+                "checked_at": self._datetime(getattr(contact, f"{channel}_checked_at")),
+                "attempts": stats["attempts"],
+                "delivered": stats["delivered"],
+            }
+        return channels
+
+    @staticmethod
+    def _datetime(value):
+        return serializers.DateTimeField().to_representation(value) if value else None
+
+
+# Every body below also takes `"sandbox": true` (answer as the real call would, write
+# nothing). It is read by the views and left out of the schema: a sandbox "create" returns an
+# id that does not exist, which would only mislead clients generated from the schema.
+
+
+class ContactCreateSerializer(serializers.Serializer):
+    # Blank and odd values reach the phone parser, which says what is wrong (VALIDATION_002).
+    phone_number = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=1000)
+    metadata = serializers.DictField(
+        required=False, allow_null=True, help_text="JSON object, at most 8 KB; null = none."
+    )
+
+
+class ContactUpdateSerializer(serializers.Serializer):
+    """PATCH: omitted or null fields stay unchanged."""
+
+    default_channel = serializers.ChoiceField(
+        choices=["sms", "whatsapp"],
+        required=False,
+        allow_null=True,
+        help_text="Must be one of the contact's available channels.",
+    )
+    opt_out = StrictBooleanField(required=False, allow_null=True)
+    metadata = serializers.DictField(
+        required=False, allow_null=True, help_text="Replaces the whole object; at most 8 KB."
+    )
+
+
+class ContactListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text="Part of a number in any format (+1234, 234-56) or text in metadata values.",
+    )
+    channel = serializers.ChoiceField(
+        choices=["sms", "whatsapp"], required=False, help_text="Only contacts that have it."
+    )
+    phone = serializers.CharField(
+        required=False, max_length=200, help_text="Exact number, in any format."
+    )
+
+
+class ContactImportRowsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=ContactImportRow.Status.choices, required=False, help_text="Only these rows."
+    )
+
+
+class ContactDeletedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    deleted = serializers.BooleanField()
+
+
+class ChannelScoreSerializer(serializers.Serializer):
+    channel = serializers.CharField()
+    success_score = serializers.IntegerField()
+    fail_score = serializers.IntegerField()
+
+
+class ContactMessageSummarySerializer(serializers.Serializer):
+    contact_id = serializers.UUIDField()
+    message_count = serializers.IntegerField()
+    first_message_at = serializers.DateTimeField(allow_null=True)
+    last_message_at = serializers.DateTimeField(allow_null=True)
+    channels_used = serializers.ListField(child=serializers.CharField())
+    channel_scores = ChannelScoreSerializer(many=True)
+
+
+class ConsentEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    contact_id = serializers.UUIDField()
+    opt_out = serializers.BooleanField(help_text="The state this change resulted in.")
+    source = serializers.CharField(help_text="api, dashboard, keyword, import, provider or admin.")
+    note = serializers.CharField()
+    message_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class NumberLookupSerializer(serializers.Serializer):
+    """GET /v3/numbers/lookup: the SDK's fields, then ours. Unknown facts are null; a string
+    that is not a phone number is `is_valid: false` with `validation_error` saying why."""
+
+    phone_number = serializers.CharField(help_text="E.164 (the input, when it is no number)")
+    country_code = serializers.CharField()
+    is_valid = serializers.BooleanField()
+    line_type = serializers.CharField()
+    carrier_name = serializers.CharField()
+    is_ported = serializers.BooleanField(allow_null=True, help_text="Not known: always null.")
+    is_voip = serializers.BooleanField()
+    mobile_country_code = serializers.CharField(allow_null=True)
+    mobile_network_code = serializers.CharField(allow_null=True)
+    region_code = serializers.CharField()
+    format_e164 = serializers.CharField()
+    format_international = serializers.CharField()
+    format_national = serializers.CharField()
+    format_rfc = serializers.CharField()
+    time_zones = serializers.ListField(child=serializers.CharField())
+    available_channels = serializers.CharField()
+    validation_error = serializers.CharField(allow_null=True)
+
+
+class ContactImportCreateSerializer(serializers.Serializer):
+    """JSON form of POST /v3/contacts/import (a CSV goes as multipart `file` or text/csv).
+
+    Only the shape of the list is checked up front; each row's problems are reported in its
+    result (`invalid` with a reason)."""
+
+    contacts = serializers.ListField(
+        child=serializers.JSONField(),
+        min_length=1,
+        max_length=settings.CONTACTS_IMPORT_MAX_ROWS,
+        help_text='Rows: {"phone_number": "...", "opt_out": false, "metadata": {...}}.',
+    )
+
+
+class ContactImportSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ContactImport.Status.choices)
+    source_format = serializers.CharField()
+    filename = serializers.CharField()
+    total_rows = serializers.IntegerField()
+    processed_rows = serializers.IntegerField()
+    created_count = serializers.IntegerField()
+    existing_count = serializers.IntegerField()
+    invalid_count = serializers.IntegerField()
+    opted_out_count = serializers.IntegerField()
+    error = serializers.CharField()
+    rows_per_second = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ContactImportRowSerializer(serializers.Serializer):
+    row_number = serializers.IntegerField()
+    phone_number = serializers.CharField()
+    status = serializers.ChoiceField(choices=ContactImportRow.Status.choices)
+    contact_id = serializers.UUIDField(allow_null=True)
+    reason = serializers.CharField()
+
+
+@extend_schema_field({"$ref": "#/components/schemas/Pagination"})
+class PaginationField(serializers.DictField):
+    pass
+
+
+class ContactImportDetailSerializer(ContactImportSerializer):
+    """An import with one page of its row results (`page`, `page_size`, `status` filter)."""
+
+    rows = ContactImportRowSerializer(many=True)
+    pagination = PaginationField()

@@ -1,0 +1,255 @@
+"""The contacts API: /v3/contacts…, /v3/numbers/lookup/{phone_number}. Thin views: parse,
+call one service or selector, render."""
+
+import csv
+
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts.api.serializers import (
+    ConsentEventSerializer,
+    ContactCreateSerializer,
+    ContactDeletedSerializer,
+    ContactListQuerySerializer,
+    ContactMessageSummarySerializer,
+    ContactSerializer,
+    ContactUpdateSerializer,
+    NumberLookupSerializer,
+)
+from contacts.selectors import (
+    consent_events_for,
+    consent_ledger_for,
+    contact_get,
+    contact_message_summary,
+    contacts_for,
+    number_lookup,
+)
+from contacts.services import contact_create, contact_delete, contact_update
+from sent_project.api.pagination import MAX_PAGE, PagePagination, paginate
+from sent_project.api.query import query_params
+
+TAGS = ["Contacts"]
+SANDBOX_HEADERS = {"X-Sandbox": "true"}
+# `page`/`page_size` as the paginator reads them: it refuses numbers of more than 12 digits,
+# so the schema says so (the paginator's own schema has no maximum for page_size).
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        description="Page number, 1-based.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
+        description="Items per page (capped at API_MAX_PAGE_SIZE).",
+    ),
+]
+
+
+def is_sandbox(request) -> bool:
+    """`"sandbox": true` in the JSON body (see the note in serializers.py)."""
+    return isinstance(request.data, dict) and request.data.get("sandbox") is True
+
+
+def in_sandbox(sandbox: bool, operation):
+    """Run `operation`; with sandbox, inside a transaction that is rolled back (no writes,
+    no events, no queued work) so the answer is exactly what the real call would give."""
+    if not sandbox:
+        return operation()
+    with transaction.atomic():
+        result = operation()
+        transaction.set_rollback(True)
+    return result
+
+
+class ContactListCreateView(APIView):
+    pagination_class = PagePagination
+    items_key = "contacts"
+
+    @extend_schema(
+        operation_id="contacts_list",
+        tags=TAGS,
+        responses=ContactSerializer(many=True),
+        parameters=[*PAGE_PARAMETERS, ContactListQuerySerializer],
+    )
+    def get(self, request):
+        query = query_params(request, ContactListQuerySerializer)
+        contacts = contacts_for(request.user.customer, **query)
+        return paginate(request, self, contacts, ContactSerializer)
+
+    @extend_schema(
+        operation_id="contacts_create",
+        tags=TAGS,
+        request=ContactCreateSerializer,
+        examples=[
+            OpenApiExample("E.164", {"phone_number": "+14155550100"}, request_only=True),
+            OpenApiExample("National (US)", {"phone_number": "(415) 555-0123"}, request_only=True),
+        ],
+        responses={
+            201: OpenApiResponse(ContactSerializer, description="Created"),
+            200: OpenApiResponse(ContactSerializer, description="The number already was a contact"),
+        },
+    )
+    def post(self, request):
+        serializer = ContactCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data, sandbox = serializer.validated_data, is_sandbox(request)
+        contact, created = in_sandbox(
+            sandbox,
+            lambda: contact_create(
+                request.user.customer,
+                phone_number=data["phone_number"],
+                metadata=data.get("metadata"),
+            ),
+        )
+        return Response(
+            ContactSerializer(contact).data,
+            status=201 if created else 200,
+            headers=SANDBOX_HEADERS if sandbox else None,
+        )
+
+
+class ContactDetailView(APIView):
+    @extend_schema(operation_id="contacts_retrieve", tags=TAGS, responses=ContactSerializer)
+    def get(self, request, contact_id):
+        contact = contact_get(request.user.customer, contact_id=contact_id)
+        return Response(ContactSerializer(contact).data)
+
+    @extend_schema(
+        operation_id="contacts_update",
+        tags=TAGS,
+        request=ContactUpdateSerializer,
+        responses=ContactSerializer,
+    )
+    def patch(self, request, contact_id):
+        serializer = ContactUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data, sandbox = serializer.validated_data, is_sandbox(request)
+        contact = in_sandbox(
+            sandbox,
+            lambda: contact_update(
+                request.user.customer,
+                contact_id=contact_id,
+                default_channel=data.get("default_channel"),
+                opt_out=data.get("opt_out"),
+                metadata=data.get("metadata"),
+            ),
+        )
+        return Response(
+            ContactSerializer(contact).data, headers=SANDBOX_HEADERS if sandbox else None
+        )
+
+    @extend_schema(
+        operation_id="contacts_delete",
+        tags=TAGS,
+        request=None,
+        responses={200: ContactDeletedSerializer},
+        description='Deprecated (as in the SDK): prefer PATCH {"opt_out": true}. Removes the '
+        "contact from lists and lookups; its messages and consent history are kept.",
+        deprecated=True,
+    )
+    def delete(self, request, contact_id):
+        sandbox = is_sandbox(request)
+        contact = in_sandbox(
+            sandbox, lambda: contact_delete(request.user.customer, contact_id=contact_id)
+        )
+        return Response(
+            {"id": str(contact.id), "deleted": True}, headers=SANDBOX_HEADERS if sandbox else None
+        )
+
+
+class ContactMessageSummaryView(APIView):
+    @extend_schema(
+        operation_id="contacts_retrieve_message_summary",
+        tags=TAGS,
+        responses=ContactMessageSummarySerializer,
+    )
+    def get(self, request, contact_id):
+        contact = contact_get(request.user.customer, contact_id=contact_id)
+        return Response(ContactMessageSummarySerializer(contact_message_summary(contact)).data)
+
+
+class ContactConsentView(APIView):
+    pagination_class = PagePagination
+    items_key = "consent"
+
+    @extend_schema(
+        operation_id="contacts_consent_list",
+        tags=TAGS,
+        responses=ConsentEventSerializer(many=True),
+        parameters=PAGE_PARAMETERS,
+        description="The contact's consent ledger: every opt-out and opt-in, oldest first.",
+    )
+    def get(self, request, contact_id):
+        contact = contact_get(request.user.customer, contact_id=contact_id)
+        return paginate(request, self, consent_events_for(contact), ConsentEventSerializer)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CONSENT_CSV_HEADER = [
+    "event_id",
+    "contact_id",
+    "phone_number",
+    "opt_out",
+    "source",
+    "note",
+    "message_id",
+    "created_at",
+    "contact_deleted",
+]
+
+
+class ConsentExportView(APIView):
+    @extend_schema(
+        operation_id="contacts_consent_export",
+        tags=TAGS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The whole account's consent ledger as CSV, oldest first.",
+    )
+    def get(self, request):
+        writer = csv.writer(_Echo())
+        events = consent_ledger_for(request.user.customer)
+
+        def lines():
+            yield writer.writerow(CONSENT_CSV_HEADER)
+            for event in events.iterator(chunk_size=2000):
+                yield writer.writerow(
+                    [
+                        event.id,
+                        event.contact.id,
+                        event.contact.format_e164,
+                        "true" if event.opt_out else "false",
+                        event.source,
+                        event.note,
+                        event.message_id or "",
+                        event.created_at.isoformat(),
+                        "true" if event.contact.deleted_at else "false",
+                    ]
+                )
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="consent.csv"'
+        return response
+
+
+class NumberLookupView(APIView):
+    @extend_schema(
+        operation_id="numbers_lookup", tags=["Numbers"], responses=NumberLookupSerializer
+    )
+    def get(self, request, phone_number):
+        return Response(NumberLookupSerializer(
+            number_lookup(phone_number, default_region=request.user.customer.default_region)
+        ).data)  # fmt: skip

@@ -1,0 +1,263 @@
+"""Building and inserting contacts in bulk: shared by the services (sends, single creates)
+and the import. Never a query per number: one SELECT for what exists, one INSERT (or COPY)
+for what doesn't.
+"""
+
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import connection
+
+from billing.models import Customer
+from contacts.channels import (
+    can_take_messages,
+    detect_channels,
+    detected_default_channel,
+    reset_default_channel,
+    whatsapp_check_is_stale,
+)
+from contacts.ids import uuid7
+from contacts.models import ConsentEvent, Contact
+from contacts.phone import Normalised
+from messaging.providers import WhatsAppProvider
+from sent_project.api.middleware import current_request_id
+
+# How much of the metadata goes into `search_text` (characters).
+SEARCH_TEXT_METADATA_CHARS = 2000
+
+
+def metadata_problem(metadata) -> str | None:
+    """Why this metadata can't be stored, or None. (JSON object, CONTACTS_METADATA_MAX_BYTES.)"""
+    if not isinstance(metadata, dict):
+        return "Metadata must be a JSON object."
+    limit = settings.CONTACTS_METADATA_MAX_BYTES
+    flat_text = all(type(k) is str and type(v) is str for k, v in metadata.items())
+    # Flat text (CSV imports): at most 6 bytes per character once JSON-encoded.
+    if flat_text and 2 + sum(6 * (len(k) + len(v)) + 6 for k, v in metadata.items()) <= limit:
+        return None
+    size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > limit:
+        return f"Metadata is {size:,} bytes of JSON; at most {limit:,} are allowed."
+    return None
+
+
+def _scalar_values(value) -> Iterable[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _scalar_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _scalar_values(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def search_text_for(e164: str, metadata: dict | None) -> str:
+    """What `search` matches: the E.164 digits, then metadata values, lower-cased."""
+    text = e164[1:]
+    if metadata:
+        values = " ".join(_scalar_values(metadata)).lower()
+        text = f"{text} {values[:SEARCH_TEXT_METADATA_CHARS]}".rstrip()
+    return text
+
+
+# Column order of `contact_values` (and of the COPY into contacts_contact).
+CONTACT_COPY_COLUMNS = (
+    "id", "customer_id", "phone_number", "format_e164", "country_code", "region_code",
+    "line_type", "sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
+    "default_channel", "default_channel_is_custom", "opt_out", "metadata", "search_text",
+    "delivery_stats", "source", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def contact_values(
+    customer_id,
+    number: Normalised,
+    *,
+    raw: str,
+    source: str,
+    now: datetime,
+    provider: WhatsAppProvider | None = None,
+    metadata: dict | None = None,
+    opt_out: bool = False,
+    whatsapp: bool | None = None,
+) -> tuple:
+    """A new contact's column values (CONTACT_COPY_COLUMNS order), channels detected.
+
+    `whatsapp`: the provider's answer when the caller already has it (imports look numbers
+    up in their worker processes); otherwise `provider` is asked."""
+    if whatsapp is None:
+        sms, whatsapp = detect_channels(number.e164, number.line_type, provider=provider)
+    else:
+        sms = can_take_messages(number.line_type)
+    return (
+        uuid7(), customer_id, raw.strip()[:64].replace("\x00", ""), number.e164,
+        number.country_code, number.region_code, number.line_type, sms, now, whatsapp, now,
+        detected_default_channel(sms=sms, whatsapp=whatsapp), False, opt_out, metadata or {},
+        search_text_for(number.e164, metadata), {}, source, now, now,
+    )  # fmt: skip
+
+
+def build_contact(customer: Customer | uuid.UUID, number: Normalised, **options) -> Contact:
+    """An unsaved contact with channels detected (options as for `contact_values`)."""
+    customer_id = customer.pk if isinstance(customer, Customer) else customer
+    values = contact_values(customer_id, number, **options)
+    return Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True)))
+
+
+def existing_by_e164(customer_id, e164s: list[str]) -> dict[str, Contact]:
+    """Live contacts of the customer among these numbers (one query)."""
+    if not e164s:
+        return {}
+    rows = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
+    return {contact.format_e164: contact for contact in rows}
+
+
+def refresh_stale_whatsapp(
+    contacts: Iterable[Contact], *, now: datetime, provider: WhatsAppProvider
+) -> list[Contact]:
+    """Look WhatsApp up again where the last check is too old; one UPDATE for all of them."""
+    stale = [c for c in contacts if whatsapp_check_is_stale(c, now=now)]
+    for contact in stale:
+        contact.whatsapp_available = provider.lookup(contact.format_e164)
+        contact.whatsapp_checked_at = now
+        contact.updated_at = now
+        reset_default_channel(contact)
+    if stale:
+        Contact.objects.bulk_update(
+            stale,
+            [
+                "whatsapp_available",
+                "whatsapp_checked_at",
+                "default_channel",
+                "default_channel_is_custom",
+                "updated_at",
+            ],
+        )
+    return stale
+
+
+def insert_contacts(customer_id, contacts: list[Contact]) -> dict[str, Contact]:
+    """Insert new contacts, skipping numbers that someone else created meanwhile.
+
+    Returns e164 → the live contact for every number given: ours where the insert won, the
+    other one where it lost (compare ids to tell). Must run inside transaction.atomic.
+    """
+    if not contacts:
+        return {}
+    Contact.objects.bulk_create(contacts, ignore_conflicts=True, batch_size=1000)
+    return existing_by_e164(customer_id, [c.format_e164 for c in contacts])
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_str(value: str) -> str:
+    return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
+
+
+@lru_cache(maxsize=16)
+def _copy_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _copy_json(value) -> str:
+    if not value:
+        return "{}" if isinstance(value, dict) else _copy_str(json.dumps(value))
+    return _copy_str(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+# COPY's text format per Python type (rows of one import share `now`: rendered once).
+_COPY_RENDER = {
+    str: _copy_str,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda value: "\\N",
+    int: str,
+    uuid.UUID: str,
+    datetime: _copy_datetime,
+    dict: _copy_json,
+    list: _copy_json,
+}
+
+
+def _copy_other(value) -> str:
+    """Subclasses (TextChoices members, aware datetimes of other classes…)."""
+    for kind, render in _COPY_RENDER.items():
+        if isinstance(value, kind):
+            return render(kind(value) if kind in (str, int) else value)
+    raise TypeError(f"cannot COPY a {type(value).__name__}")
+
+
+def copy_line(values: Iterable) -> str:
+    """One row in COPY's text format."""
+    return "\t".join([_COPY_RENDER.get(type(value), _copy_other)(value) for value in values])
+
+
+_copy_bool = {True: "t", False: "f"}.__getitem__
+# Renderers per column of CONTACT_COPY_COLUMNS (no per-value type dispatch: an import
+# renders 100,000 of these). `str` for values that are plain, safe strings or UUIDs.
+CONTACT_COPY_RENDERERS = (
+    str, str, _copy_str, str, str, str, str, _copy_bool, _copy_datetime, _copy_bool,
+    _copy_datetime, str, _copy_bool, _copy_bool, _copy_json, _copy_str, _copy_json, str,
+    _copy_datetime, _copy_datetime,
+)  # fmt: skip
+
+
+def copy_rows(
+    table: str, columns: tuple[str, ...], rows: Iterable[tuple], renderers: tuple | None = None
+) -> None:
+    """PostgreSQL COPY … FROM STDIN in text format: the fastest way in for many rows.
+
+    `renderers` (one function per column) skip the per-value type dispatch of `copy_line`."""
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    # wrap_database_errors: psycopg's errors become Django's (IntegrityError, …).
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        buffer: list[str] = []
+        for row in rows:
+            if renderers:
+                buffer.append(
+                    "\t".join([render(v) for render, v in zip(renderers, row, strict=True)])
+                )
+            else:
+                buffer.append(copy_line(row))
+            if len(buffer) >= 5000:
+                copy.write("\n".join(buffer) + "\n")
+                buffer.clear()
+        if buffer:
+            copy.write("\n".join(buffer) + "\n")
+
+
+def copy_contacts(rows: Iterable[tuple]) -> None:
+    """COPY new contacts (`contact_values` tuples) in (PostgreSQL). A number created
+    meanwhile raises IntegrityError."""
+    copy_rows(Contact._meta.db_table, CONTACT_COPY_COLUMNS, rows, CONTACT_COPY_RENDERERS)
+
+
+def consent_events_create(
+    customer_id, contact_ids: Iterable, *, opt_out: bool, source: str, note: str = ""
+) -> int:
+    """Append one consent event per contact (one INSERT)."""
+    request_id = current_request_id()
+    events = [
+        ConsentEvent(
+            customer_id=customer_id,
+            contact_id=contact_id,
+            opt_out=opt_out,
+            source=source,
+            note=note[:300],
+            request_id=request_id,
+        )
+        for contact_id in contact_ids
+    ]
+    ConsentEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)

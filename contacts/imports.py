@@ -1,0 +1,505 @@
+"""Bulk import of contacts: checking the upload (request side) and running it (task side).
+
+Upload: a CSV file (a `phone_number` column, optional `opt_out`, any other column — or
+`metadata.<key>` — goes into metadata) or a JSON array of `{"phone_number", "opt_out",
+"metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
+
+Run (`contact_import_process`, called by the task): numbers are parsed and looked up on
+WhatsApp by a pool of processes (both cores) while this process writes; each batch is one
+transaction that looks up existing numbers with one query, inserts new contacts with COPY on
+PostgreSQL (bulk INSERT elsewhere), appends consent events for opt-outs, and stores every
+row's result. On PostgreSQL big imports write on several connections at once, sharded by
+number. Progress is committed per batch, so a rerun after a crash skips the rows that already
+have a result.
+
+Imports emit no per-contact webhook events (a 100,000-row file would flood every endpoint);
+the import's own status is the signal. Opt-outs in the file are recorded in the consent
+ledger (source "import"); a file never opts anyone back in and never changes an existing
+contact's metadata.
+"""
+
+import csv
+import io
+import json
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
+
+import django
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from contacts.bulk import (
+    CONTACT_COPY_COLUMNS,
+    consent_events_create,
+    contact_values,
+    copy_contacts,
+    copy_rows,
+    insert_contacts,
+    metadata_problem,
+)
+from contacts.channels import detect_channels
+from contacts.models import Contact, ContactImport, ContactImportRow, Source
+from contacts.phone import Normalised, normalise_many
+from messaging.providers import get_whatsapp_provider
+from sent_project.errors import ValidationFailed
+
+logger = logging.getLogger("sent.contacts.import")
+
+PHONE_COLUMNS = ("phone_number", "phone", "phonenumber", "number", "msisdn", "mobile")
+OPT_OUT_COLUMNS = ("opt_out", "optout", "opted_out")
+METADATA_PREFIX = "metadata."
+TRUE_WORDS = {"true", "1", "yes", "y", "t"}
+FALSE_WORDS = {"", "false", "0", "no", "n", "f"}
+# Numbers per job handed to a worker process.
+POOL_CHUNK = 2500
+
+# (row_number, phone_number, opt_out, metadata or None, problem or "")
+ImportRow = tuple[int, str, bool, dict | None, str]
+
+
+# --- Request side -------------------------------------------------------------------------
+
+
+def _too_many(count: int) -> ValidationFailed:
+    limit = settings.CONTACTS_IMPORT_MAX_ROWS
+    return ValidationFailed(
+        f"An import takes at most {limit:,} rows; this one has {count:,}.",
+        code="VALIDATION_005",
+        details={"contacts": [f"At most {limit:,} rows; got {count:,}."]},
+    )
+
+
+def _no_rows(field: str) -> ValidationFailed:
+    return ValidationFailed(
+        "The import has no rows.", code="VALIDATION_004", details={field: ["No rows to import."]}
+    )
+
+
+def _delimiter(header_line: str) -> str:
+    return max((",", ";", "\t"), key=header_line.count)
+
+
+def _csv_header(text: str) -> tuple[list[str], str]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = _delimiter(first_line)
+    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    return [name.strip() for name in header], delimiter
+
+
+def _column(header: list[str], names: tuple[str, ...]) -> int | None:
+    lowered = [name.lower().replace(" ", "_") for name in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def import_payload_from_csv(text: str) -> tuple[str, int]:
+    """(payload to store, row count) for a CSV upload, or a 400 saying what is wrong."""
+    text = text.lstrip("\ufeff")
+    header, delimiter = _csv_header(text)
+    if _column(header, PHONE_COLUMNS) is None:
+        found = ", ".join(header) or "nothing"
+        message = f"The CSV needs a phone_number column in its first line (found: {found})."
+        raise ValidationFailed(message, code="VALIDATION_004", details={"file": [message]})
+    try:
+        count = sum(1 for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)) - 1
+    except csv.Error as exc:
+        raise ValidationFailed(
+            f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]}
+        ) from None
+    if count <= 0:
+        raise _no_rows("file")
+    if count > settings.CONTACTS_IMPORT_MAX_ROWS:
+        raise _too_many(count)
+    return text, count
+
+
+def import_payload_from_json(rows: list) -> tuple[str, int]:
+    """(payload to store, row count) for a JSON `contacts` array; rows are checked later."""
+    if not rows:
+        raise _no_rows("contacts")
+    if len(rows) > settings.CONTACTS_IMPORT_MAX_ROWS:
+        raise _too_many(len(rows))
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False), len(rows)
+
+
+# --- Reading stored payloads -----------------------------------------------------------------
+
+
+def _opt_out(value) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def _csv_rows(text: str) -> Iterator[ImportRow]:
+    header, delimiter = _csv_header(text)
+    phone_at = _column(header, PHONE_COLUMNS)
+    opt_out_at = _column(header, OPT_OUT_COLUMNS)
+    metadata_columns = [
+        (index, name[len(METADATA_PREFIX) :] if name.lower().startswith(METADATA_PREFIX) else name)
+        for index, name in enumerate(header)
+        if index not in (phone_at, opt_out_at) and name
+    ]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader, None)
+    number = 0
+    for row in reader:
+        if not any(row):
+            continue
+        number += 1
+        phone = row[phone_at].strip() if phone_at < len(row) else ""
+        opt_out = (
+            _opt_out(row[opt_out_at]) if opt_out_at is not None and opt_out_at < len(row) else False
+        )
+        metadata = {
+            key: row[i].strip() for i, key in metadata_columns if i < len(row) and row[i].strip()
+        }
+        yield _checked(number, phone, opt_out, metadata or None)
+
+
+def _json_rows(text: str) -> Iterator[ImportRow]:
+    for number, item in enumerate(json.loads(text), start=1):
+        if not isinstance(item, dict):
+            yield number, "", False, None, "Each row must be an object with a phone_number."
+            continue
+        phone = item.get("phone_number")
+        if not isinstance(phone, str):
+            yield number, "", False, None, "phone_number is missing or not a string."
+            continue
+        yield _checked(number, phone, _opt_out(item.get("opt_out")), item.get("metadata"))
+
+
+def _checked(number: int, phone: str, opt_out: bool | None, metadata) -> ImportRow:
+    if opt_out is None:
+        return number, phone, False, None, "opt_out must be true or false."
+    if metadata is not None:
+        problem = metadata_problem(metadata)
+        if problem:
+            return number, phone, opt_out, None, problem
+    return number, phone, opt_out, metadata, ""
+
+
+def import_rows(contact_import: ContactImport) -> Iterator[ImportRow]:
+    if contact_import.source_format == ContactImport.Format.CSV:
+        return _csv_rows(contact_import.payload)
+    return _json_rows(contact_import.payload)
+
+
+# --- Parsing numbers on every core ----------------------------------------------------------
+
+
+def _worker_count() -> int:
+    return settings.CONTACTS_IMPORT_WORKERS or os.cpu_count() or 1
+
+
+@lru_cache(maxsize=1)
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool kept for the life of this process (a worker runs many imports).
+
+    forkserver, not fork: the parent may have threads and open database connections. Each
+    child sets Django up (settings and apps, for the WhatsApp provider) but never opens a
+    database connection: it only parses numbers and asks the provider.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["contacts.phone"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=django.setup)
+
+
+def parse_and_look_up(phones: list[str], region: str) -> list[tuple]:
+    """Per number: (e164, country_code, region_code, line_type, on_whatsapp) or (error,).
+
+    Runs on the pool: the provider's lookup costs as much as the parse (the simulator parses
+    the number again), so both cores share it."""
+    provider = get_whatsapp_provider()
+    return [
+        result if len(result) == 1 else (*result, detect_channels(
+            result[0], result[3], provider=provider
+        )[1])
+        for result in normalise_many(phones, region)
+    ]  # fmt: skip
+
+
+def _parse_in_chunks(phones: list[str], region: str) -> Iterator[tuple]:
+    """parse_and_look_up over all phones, in order: on the pool for big imports."""
+    if len(phones) < settings.CONTACTS_IMPORT_POOL_MIN_ROWS or _worker_count() < 2:
+        yield from parse_and_look_up(phones, region)
+        return
+    pool = _pool(_worker_count())
+    futures: list[Future] = [
+        pool.submit(parse_and_look_up, phones[i : i + POOL_CHUNK], region)
+        for i in range(0, len(phones), POOL_CHUNK)
+    ]
+    try:
+        for future in futures:
+            yield from future.result()
+    except BrokenProcessPool:
+        _pool.cache_clear()  # a worker died (killed, out of memory): the next import starts anew
+        raise
+
+
+# --- Running an import -----------------------------------------------------------------------
+
+
+def contact_import_process(*, import_id: str) -> dict:
+    """Run (or resume) an import; returns its counts. Safe to call twice."""
+    now = timezone.now()
+    claimed = ContactImport.objects.filter(
+        pk=import_id, status__in=[ContactImport.Status.QUEUED, ContactImport.Status.RUNNING]
+    ).update(status=ContactImport.Status.RUNNING)
+    if not claimed:
+        return {"skipped": True}
+    ContactImport.objects.filter(pk=import_id, started_at__isnull=True).update(started_at=now)
+    contact_import = ContactImport.objects.select_related("customer").get(pk=import_id)
+    try:
+        _run(contact_import)
+    except Exception as exc:
+        logger.exception("Import %s failed", import_id)
+        ContactImport.objects.filter(pk=import_id).update(
+            status=ContactImport.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            finished_at=timezone.now(),
+        )
+        raise
+    ContactImport.objects.filter(pk=import_id).update(
+        status=ContactImport.Status.COMPLETED, finished_at=timezone.now(), payload=""
+    )
+    contact_import.refresh_from_db()
+    return {
+        "created": contact_import.created_count,
+        "existing": contact_import.existing_count,
+        "invalid": contact_import.invalid_count,
+    }
+
+
+def _writer_count(rows: int) -> int:
+    """Transactions run in parallel: PostgreSQL only (SQLite has one writer), big imports."""
+    if connection.vendor != "postgresql" or rows < settings.CONTACTS_IMPORT_POOL_MIN_ROWS:
+        return 1
+    return max(1, settings.CONTACTS_IMPORT_WRITERS)
+
+
+def _rows_to_do(contact_import: ContactImport) -> list[ImportRow]:
+    """The rows without a stored result (all of them, unless this run resumes)."""
+    rows = list(import_rows(contact_import))
+    if contact_import.processed_rows:
+        done = set(
+            ContactImportRow.objects.filter(contact_import=contact_import).values_list(
+                "row_number", flat=True
+            )
+        )
+        rows = [row for row in rows if row[0] not in done]
+    return rows
+
+
+def _run(contact_import: ContactImport) -> None:
+    """Parse on the pool, then write batches: in order on one connection, or sharded by number
+    over CONTACTS_IMPORT_WRITERS connections (one thread each), so PostgreSQL maintains the
+    indexes on both cores. A number always goes to the same shard: two writers never insert
+    the same number, so they never wait for (or deadlock on) each other."""
+    rows = _rows_to_do(contact_import)
+    region = contact_import.customer.default_region
+    parsed = _parse_in_chunks([row[1] if not row[4] else "" for row in rows], region)
+    batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
+    writers = _writer_count(len(rows))
+    if writers == 1:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            _import_batch(contact_import, batch, [next(parsed) for _ in batch])
+        return
+    shards = [ThreadPoolExecutor(max_workers=1) for _ in range(writers)]
+    pending: list[list] = [[[], []] for _ in range(writers)]
+    futures: list[Future] = []
+    try:
+        for row in rows:
+            result = next(parsed)
+            key = result[0] if len(result) > 1 and not row[4] else row[0]
+            shard = hash(key) % writers
+            pending[shard][0].append(row)
+            pending[shard][1].append(result)
+            if len(pending[shard][0]) >= batch_size:
+                futures.append(shards[shard].submit(
+                    _import_batch_in_thread, contact_import, *pending[shard]
+                ))  # fmt: skip
+                pending[shard] = [[], []]
+        for shard, (batch, results) in enumerate(pending):
+            if batch:
+                futures.append(shards[shard].submit(
+                    _import_batch_in_thread, contact_import, batch, results
+                ))  # fmt: skip
+        for future in futures:
+            future.result()
+    finally:
+        for executor in shards:
+            executor.shutdown(cancel_futures=True)
+
+
+def _import_batch_in_thread(contact_import, rows, parsed) -> None:
+    try:
+        _import_batch(contact_import, rows, parsed)
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _import_batch(
+    contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple]
+) -> None:
+    """One transaction: contacts created, opt-outs recorded, row results stored, progress."""
+    now = timezone.now()
+    customer_id = str(contact_import.customer_id)  # rendered once, not per row
+    import_id = str(contact_import.pk)
+    outcome: list[tuple] = []  # (row, status, e164 or None, reason)
+    first_row_of: dict[str, ImportRow] = {}
+    opting_out: set[str] = set()
+    numbers: dict[str, Normalised] = {}
+    on_whatsapp: dict[str, bool] = {}
+    for row, result in zip(rows, parsed, strict=True):
+        if row[4] or len(result) == 1:
+            outcome.append((row, ContactImportRow.Status.INVALID, None, row[4] or result[0]))
+            continue
+        number = Normalised(*result[:4])
+        numbers.setdefault(number.e164, number)
+        on_whatsapp[number.e164] = result[4]
+        first_row_of.setdefault(number.e164, row)
+        if row[2]:
+            opting_out.add(number.e164)  # any row of the number may say so
+        outcome.append((row, None, number.e164, ""))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Check foreign keys row by row while COPY streams, not all at once at COMMIT.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        existing = _existing_ids(customer_id, list(numbers))
+        # A generator: rows are built while COPY streams the previous ones to the server.
+        new = (
+            contact_values(
+                customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
+                whatsapp=on_whatsapp[e164], metadata=row[3], opt_out=e164 in opting_out,
+            )
+            for e164, row in first_row_of.items()
+            if e164 not in existing
+        )  # fmt: skip
+        created = _insert(customer_id, new, existing)
+        counts = {"created": 0, "existing": 0, "invalid": 0}
+        results = []
+        for row, status, e164, reason in outcome:
+            contact_id = None
+            if status is None:
+                contact_id = created.get(e164) or existing[e164]
+                is_first = first_row_of[e164] is row
+                status = (
+                    ContactImportRow.Status.CREATED
+                    if is_first and e164 in created
+                    else ContactImportRow.Status.EXISTING
+                )
+            counts[status] += 1
+            raw = row[1][:64].replace("\x00", "")
+            results.append((import_id, row[0], raw, str(status), contact_id, reason[:300]))
+        opted_out = _opt_out_existing(
+            customer_id, {existing[e164] for e164 in opting_out if e164 not in created}, now
+        )
+        new_opt_outs = [created[e164] for e164 in opting_out if e164 in created]
+        note = f"import {import_id}"
+        consent_events_create(
+            customer_id, new_opt_outs + opted_out, opt_out=True, source=Source.IMPORT, note=note
+        )
+        _store_results(results)
+        ContactImport.objects.filter(pk=import_id).update(
+            processed_rows=F("processed_rows") + len(rows),
+            created_count=F("created_count") + counts["created"],
+            existing_count=F("existing_count") + counts["existing"],
+            invalid_count=F("invalid_count") + counts["invalid"],
+            opted_out_count=F("opted_out_count") + len(new_opt_outs) + len(opted_out),
+        )
+
+
+def _existing_ids(customer_id, e164s: list[str]) -> dict:
+    """e164 → id of the customer's live contacts among these numbers (one query)."""
+    if connection.vendor == "postgresql":
+        # One array parameter, not 10,000 placeholders (which psycopg parses slowly).
+        sql = (
+            f"SELECT format_e164, id FROM {Contact._meta.db_table} "
+            "WHERE customer_id = %s AND deleted_at IS NULL AND format_e164 = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [customer_id, e164s])
+            return dict(cursor.fetchall())
+    contacts = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
+    return dict(contacts.values_list("format_e164", "id"))
+
+
+def _insert(customer_id, new: Iterator[tuple], existing: dict) -> dict:
+    """Insert `contact_values` rows; e164 → id of those this batch created. Numbers created
+    meanwhile by someone else are moved into `existing`."""
+    made: list[tuple] = []
+    if connection.vendor == "postgresql":
+
+        def streamed():
+            for values in new:
+                made.append(values)
+                yield values
+
+        try:
+            with transaction.atomic():
+                copy_contacts(streamed())
+            return {values[3]: values[0] for values in made}
+        except IntegrityError:
+            pass  # a number was created meanwhile: take the slower path that skips it
+    made.extend(new)
+    if not made:
+        return {}
+    contacts = [Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True))) for values in made]
+    mine = {contact.pk for contact in contacts}
+    created = {}
+    for e164, contact in insert_contacts(customer_id, contacts).items():
+        if contact.pk in mine:
+            created[e164] = contact.pk
+        else:
+            existing[e164] = contact.pk
+    return created
+
+
+def _opt_out_existing(customer_id, contact_ids: set, now) -> list:
+    """Opt out existing contacts the file marks opted out; the ids that changed."""
+    if not contact_ids:
+        return []
+    changing = list(
+        Contact.objects.select_for_update()
+        .filter(customer_id=customer_id, pk__in=contact_ids, opt_out=False)
+        .values_list("pk", flat=True)
+    )
+    Contact.objects.filter(pk__in=changing).update(opt_out=True, updated_at=now)
+    return changing
+
+
+RESULT_COLUMNS = (
+    "contact_import_id",
+    "row_number",
+    "phone_number",
+    "status",
+    "contact_id",
+    "reason",
+)
+
+
+def _store_results(results: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        copy_rows(ContactImportRow._meta.db_table, RESULT_COLUMNS, results)
+        return
+    ContactImportRow.objects.bulk_create(
+        [ContactImportRow(**dict(zip(RESULT_COLUMNS, values, strict=True))) for values in results],
+        batch_size=2000,
+    )
