@@ -105,11 +105,13 @@ class WebhookTestForm(DashboardForm):
             events = [(f"{name}.{suffix}", f"{name}.{suffix}") for suffix in family.events]
             choices.append((family.display_name, events))
         self.fields["event_type"].choices = choices
-        # Start from an event the endpoint really receives (its first filter, if narrowed).
-        first = next(iter(endpoint.event_types), None)
-        wanted = (endpoint.event_filters or {}).get(first)
-        if wanted:
-            self.fields["event_type"].initial = f"{first}.{wanted[0]}"
+        # Start from an event the endpoint really receives: its first filter if narrowed,
+        # else the most telling one (a delivery receipt) or the family's first.
+        first = next((name for name in endpoint.event_types if name in FAMILIES), None)
+        if first:
+            wanted = (endpoint.event_filters or {}).get(first) or list(FAMILIES[first].events)
+            suffix = "delivered" if "delivered" in wanted else wanted[0]
+            self.fields["event_type"].initial = f"{first}.{suffix}"
 
 
 # ---- the send playground and the message history
