@@ -435,12 +435,12 @@ def import_throughput(rows: int) -> list[tuple]:
             lines.append(f"{raw if i % 100 else 'not-a-number'},person {i}")
         return ("\n".join(lines) + "\n").encode()
 
-    first, second = csv_file(5_000_000), csv_file(6_000_000)
-    runs = [
-        ("new numbers, parsing pool cold", first),
-        ("new numbers, pool warm", second),
-        ("the same file again (all existing)", second),
-    ]
+    # The machine may be shared: the warm runs are repeated, and the best says what the
+    # machine can do, the median what it did.
+    files = [csv_file(5_000_000 + n * 1_000_000) for n in range(4)]
+    runs = [("new numbers, parsing pool cold", files[0])]
+    runs += [(f"new numbers, pool warm #{n}", files[n]) for n in (1, 2, 3)]
+    runs += [("the same file again (all existing)", files[3])]
     for label, body in runs:
         started = time.perf_counter()
         response = client.post(
