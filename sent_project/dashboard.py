@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.forms.renderers import DjangoTemplates
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 
 from billing.selectors import customer_for_user
+from sent_project.errors import SentError
 
 NAV = [
     ("home", "Home"),
@@ -26,7 +30,10 @@ NAV = [
 
 
 def customer_required(view: Callable) -> Callable:
-    """Login required, and the user must belong to a customer: sets `request.customer`."""
+    """Login required, and the user must belong to a customer: sets `request.customer`.
+
+    A selector's not-found error (a missing object, or another customer's) becomes the 404 page.
+    """
 
     @login_required
     @wraps(view)
@@ -35,7 +42,16 @@ def customer_required(view: Callable) -> Callable:
         if customer is None:
             return render(request, "no_account.html", status=403)
         request.customer = customer
-        return view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except SentError as error:
+            if error.status == 404:
+                raise Http404(error.message) from None
+            raise
+        # The same URL answers a fragment to htmx and a page otherwise: never let a cache
+        # (or the back button) serve one for the other.
+        patch_vary_headers(response, ("HX-Request",))
+        return response
 
     return wrapper
 
@@ -87,3 +103,36 @@ def navigation(request: HttpRequest) -> dict:
         current = request.path == url if url == "/" else request.path.startswith(url)
         items.append({"url": url, "label": label, "current": current})
     return {"nav_items": items}
+
+
+def form_add_sent_error(
+    form: forms.Form, error: SentError, *, field_for: Callable[[str], str | None] | None = None
+) -> None:
+    """Show a service's error on the form the way the API reports it: each `details` entry
+    next to its field (`field_for` maps a details path to a field; by default its first
+    part, when the form has that field), anything else above the form."""
+    placed = False
+    for name, messages in (error.details or {}).items():
+        field = field_for(name) if field_for else name.split(".")[0]
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class DashboardFormRenderer(DjangoTemplates):
+    """Django's form renderer with our field layout: label, input, help, then errors, each
+    tied to the input by `aria-describedby` (Django adds it) and `aria-invalid` on error."""
+
+    field_template_name = "includes/_field.html"
+
+
+class DashboardForm(forms.Form):
+    """Base of the dashboard's forms: `{{ form.name.as_field_group }}` renders a field."""
+
+    default_renderer = DashboardFormRenderer
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

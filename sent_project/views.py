@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from sent_project.api.envelope import error_response
 from sent_project.dashboard import customer_required
 from sent_project.errors import CATALOGUE
+from sent_project.home import attention, first_steps
 
 
 @csrf_exempt
@@ -26,4 +27,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @customer_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"customer": request.customer})
+    customer = request.customer
+    steps = first_steps(customer)
+    context = {
+        "customer": customer,
+        "notices": attention(customer),
+        "steps": steps if not all(step.done for step in steps) else [],
+        "steps_done": sum(step.done for step in steps),
+    }
+    return render(request, "home.html", context)

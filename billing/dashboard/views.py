@@ -51,6 +51,6 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         return redirect("billing:billing")
     page = list_page(request, ledger_for(customer))
     context = {"customer": customer, "form": form, "page": page}
-    if request.htmx and request.GET.get("page"):
+    if request.htmx.target == "ledger":
         return render(request, "billing/billing.html#ledger", context)
     return render(request, "billing/billing.html", context)

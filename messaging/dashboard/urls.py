@@ -1,4 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from messaging.dashboard import webhook_views
 
 app_name = "messaging"
-urlpatterns: list = []
+urlpatterns = [
+    path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path("webhooks/new/", webhook_views.webhook_create, name="webhook_create"),
+    path("webhooks/<uuid:webhook_id>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<uuid:webhook_id>/edit/", webhook_views.webhook_edit, name="webhook_edit"),
+    path("webhooks/<uuid:webhook_id>/toggle/", webhook_views.webhook_toggle, name="webhook_toggle"),
+    path("webhooks/<uuid:webhook_id>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path(
+        "webhooks/<uuid:webhook_id>/rotate-secret/",
+        webhook_views.webhook_rotate_secret,
+        name="webhook_rotate_secret",
+    ),
+    path("webhooks/<uuid:webhook_id>/test/", webhook_views.webhook_test, name="webhook_test"),
+    path(
+        "webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/",
+        webhook_views.webhook_delivery_row,
+        name="webhook_delivery",
+    ),
+    path(
+        "webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver/",
+        webhook_views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
+]

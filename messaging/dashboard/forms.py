@@ -1,0 +1,210 @@
+"""Forms of the messaging pages: they check shape; the services check the rules."""
+
+import re
+
+from django import forms
+
+from messaging.models import WebhookEndpoint
+from messaging.webhooks.catalogue import FAMILIES
+from sent_project.dashboard import DashboardForm
+
+
+def _filter_field(name: str) -> str:
+    return f"only_{name}"
+
+
+class WebhookForm(DashboardForm):
+    """Create or edit an endpoint. Per family, `only_<family>` narrows it to some events."""
+
+    display_name = forms.CharField(
+        label="Name", max_length=200, required=False, help_text="For you, e.g. “Order system”."
+    )
+    endpoint_url = forms.URLField(
+        label="Endpoint URL",
+        max_length=2048,
+        assume_scheme="https",
+        help_text="Sent POSTs signed JSON here. Private and loopback addresses are refused.",
+        widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/sent"}),
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        choices=[(family.name, family.display_name) for family in FAMILIES.values()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one kind of event."},
+    )
+    timeout_seconds = forms.IntegerField(
+        label="Timeout (seconds)",
+        min_value=5,
+        max_value=120,
+        initial=30,
+        help_text="How long Sent waits for your answer (5–120).",
+    )
+
+    def __init__(self, *args, endpoint: WebhookEndpoint | None = None, **kwargs):
+        if endpoint is not None:
+            kwargs.setdefault("initial", self.initial_for(endpoint))
+        super().__init__(*args, **kwargs)
+        for family in FAMILIES.values():
+            self.fields[_filter_field(family.name)] = forms.MultipleChoiceField(
+                label=f"Only these {family.display_name.lower()} events",
+                choices=list(family.events.items()),
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                help_text="None ticked: every event of this kind.",
+            )
+
+    @staticmethod
+    def initial_for(endpoint: WebhookEndpoint) -> dict:
+        initial = {
+            "display_name": endpoint.display_name,
+            "endpoint_url": endpoint.endpoint_url,
+            "event_types": endpoint.event_types,
+            "timeout_seconds": endpoint.timeout_seconds,
+        }
+        for family, suffixes in (endpoint.event_filters or {}).items():
+            initial[_filter_field(family)] = suffixes
+        return initial
+
+    def families(self) -> list[dict]:
+        """For the template: each family's checkbox next to its narrowing field."""
+        boxes = {box.data["value"]: box for box in self["event_types"]}
+        return [
+            {"family": family, "box": boxes[family.name], "only": self[_filter_field(family.name)]}
+            for family in FAMILIES.values()
+        ]
+
+    def service_fields(self) -> dict:
+        """Keyword arguments for webhook_endpoint_create / webhook_endpoint_update."""
+        data = self.cleaned_data
+        filters = {
+            family: data[_filter_field(family)]
+            for family in data["event_types"]
+            if data.get(_filter_field(family))
+        }
+        return {
+            "display_name": data["display_name"],
+            "endpoint_url": data["endpoint_url"],
+            "event_types": data["event_types"],
+            "event_filters": filters or None,
+            "timeout_seconds": data["timeout_seconds"],
+        }
+
+
+class WebhookTestForm(DashboardForm):
+    """Which event to send as a test: one of the endpoint's families or their events."""
+
+    event_type = forms.ChoiceField(label="Event")
+
+    def __init__(self, *args, endpoint: WebhookEndpoint, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        for name in endpoint.event_types:
+            family = FAMILIES.get(name)
+            if family is None:
+                continue
+            events = [(f"{name}.{suffix}", f"{name}.{suffix}") for suffix in family.events]
+            choices.append((family.display_name, events))
+        self.fields["event_type"].choices = choices
+        # Start from an event the endpoint really receives: its first filter if narrowed,
+        # else the most telling one (a delivery receipt) or the family's first.
+        first = next((name for name in endpoint.event_types if name in FAMILIES), None)
+        if first:
+            wanted = (endpoint.event_filters or {}).get(first) or list(FAMILIES[first].events)
+            suffix = "delivered" if "delivered" in wanted else wanted[0]
+            self.fields["event_type"].initial = f"{first}.{suffix}"
+
+
+# ---- the send playground and the message history
+
+CHANNEL_CHOICES = [("sent", "Automatic"), ("sms", "SMS"), ("whatsapp", "WhatsApp")]
+NUMBER_SPLIT = re.compile(r"[\n,;]+")
+
+
+class PlaygroundForm(DashboardForm):
+    """A send, as the playground collects it: shape only (message_send checks the rest)."""
+
+    mode = forms.ChoiceField(
+        label="Content",
+        choices=[("template", "A template"), ("text", "Free text")],
+        initial="template",
+        widget=forms.RadioSelect,
+    )
+    template = forms.ChoiceField(label="Template", required=False)
+    text = forms.CharField(
+        label="Text",
+        required=False,
+        max_length=4096,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Free text goes by SMS: it can't start a WhatsApp conversation.",
+    )
+    numbers = forms.CharField(
+        label="Phone numbers",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "+1 415 555 0100, 07911 123456"}),
+        help_text="Any format, one per line or separated by commas. New numbers become contacts.",
+    )
+    channel = forms.ChoiceField(
+        label="Channel", choices=CHANNEL_CHOICES, initial="sent", widget=forms.RadioSelect
+    )
+    sandbox = forms.BooleanField(
+        label="Sandbox: run everything on the simulator and charge nothing",
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, templates=(), template=None, samples=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template_object = template
+        self.fields["template"].choices = [("", "Choose a template…")] + [
+            (str(t.pk), f"{t.display_name or t.name} ({t.name})") for t in templates
+        ]
+        for name in template.variables if template is not None else []:
+            self.fields[f"param_{name}"] = forms.CharField(
+                label=name, required=False, max_length=1000, initial=(samples or {}).get(name, "")
+            )
+
+    def parameter_fields(self) -> list:
+        return [self[name] for name in self.fields if name.startswith("param_")]
+
+    def contact_ids(self) -> list[str]:
+        """The picked contacts (hidden `contact` inputs), as given: message_send checks them."""
+        return [value for value in self.data.getlist("contact") if value][:1000] if self.is_bound else []
+
+    def recipients(self) -> list[str]:
+        numbers = [n.strip() for n in NUMBER_SPLIT.split(self.cleaned_data["numbers"]) if n.strip()]
+        return list(dict.fromkeys([*self.contact_ids(), *numbers]))
+
+    def send_request(self):
+        from messaging.sending import SendRequest
+
+        data = self.cleaned_data
+        template = data["mode"] == "template"
+        return SendRequest(
+            to=self.recipients(),
+            channels=[data["channel"]],
+            template_id=data["template"] or None if template else None,
+            parameters={
+                name.removeprefix("param_"): value
+                for name, value in data.items()
+                if name.startswith("param_")
+            }
+            if template
+            else {},
+            text=None if template else data["text"],
+            sandbox=data["sandbox"],
+        )
+
+
+class MessageFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False)
+    channel = forms.ChoiceField(
+        required=False, choices=[("", "Any channel"), ("sms", "SMS"), ("whatsapp", "WhatsApp")]
+    )
+    template = forms.UUIDField(required=False)
+    contact = forms.UUIDField(required=False)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, statuses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status"), *statuses]

@@ -1,0 +1,105 @@
+"""Message history and the message page: the same selectors as GET /v3/messages."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages as flash
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from contacts.selectors import contact_get
+from messaging.dashboard.forms import MessageFilterForm
+from messaging.dashboard.playground_views import status_row
+from messaging.selectors import message_activities, message_get, messages_for
+from messaging.services import message_cancel, message_resend
+from messaging.statuses import MessageStatus
+from sent_project.dashboard import customer_required, list_page
+from sent_project.errors import SentError
+from templates_app.selectors import templates_for
+
+LIST = "messaging/message_list.html"
+DETAIL = "messaging/message_detail.html"
+
+
+def _day_start(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+@customer_required
+@require_GET
+def message_list(request) -> HttpResponse:
+    customer = request.customer
+    filters = MessageFilterForm(request.GET, statuses=MessageStatus.choices)
+    query = filters.cleaned_data if filters.is_valid() else {}
+    found = messages_for(
+        customer,
+        statuses=[query["status"]] if query.get("status") else None,
+        channels=[query["channel"]] if query.get("channel") else None,
+        contact_id=query.get("contact"),
+        template_id=query.get("template"),
+        created_after=_day_start(query["since"]) if query.get("since") else None,
+        created_before=_day_start(query["until"] + timedelta(days=1)) if query.get("until") else None,
+    )
+    contact = None
+    if query.get("contact"):
+        try:
+            contact = contact_get(customer, contact_id=query["contact"])
+        except SentError:
+            contact = None
+    context = {
+        "page": list_page(request, found),
+        "filters": filters,
+        "filtered": any(query.values()) if query else False,
+        "templates": templates_for(customer).only("id", "name")[:200],
+        "contact": contact,
+    }
+    if request.htmx.target == "messages":
+        return render(request, f"{LIST}#messages", context)
+    return render(request, LIST, context)
+
+
+@customer_required
+@require_GET
+def message_detail(request, message_id) -> HttpResponse:
+    message = message_get(request.customer, message_id=message_id)
+    context = {
+        "message": message,
+        "row": status_row(message),
+        "activities": list(message_activities(message)[:200]),
+    }
+    if request.htmx.target == "message-live":
+        return render(request, f"{DETAIL}#message-live", context)
+    return render(request, DETAIL, context)
+
+
+def _back(request, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@customer_required
+@require_POST
+def message_resend_view(request, message_id) -> HttpResponse:
+    message_get(request.customer, message_id=message_id)  # another account's: 404
+    try:
+        resent = message_resend(request.customer, message_id=message_id)
+    except SentError as error:
+        flash.error(request, error.message)
+        return _back(request, reverse("messaging:message_detail", args=[message_id]))
+    flash.success(request, "Sent again as a new message.")
+    return _back(request, reverse("messaging:message_detail", args=[resent.pk]))
+
+
+@customer_required
+@require_POST
+def message_cancel_view(request, message_id) -> HttpResponse:
+    message_get(request.customer, message_id=message_id)  # another account's: 404
+    try:
+        message_cancel(request.customer, message_id=message_id)
+    except SentError as error:
+        flash.error(request, error.message)
+    else:
+        flash.success(request, "Cancelled and refunded.")
+    return _back(request, reverse("messaging:message_detail", args=[message_id]))

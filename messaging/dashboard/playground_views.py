@@ -1,0 +1,169 @@
+"""The send playground: compose (template or free text, variables prefilled with samples),
+pick recipients, preview and price the send, send it, and watch each message live.
+
+The preview is `message_send` itself, in sandbox mode inside a transaction that is rolled
+back: the routing, the rendering, the prices, the opted-out and unreachable recipients are
+exactly what the real send will do, and nothing is written."""
+
+from dataclasses import replace
+from decimal import Decimal
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts.selectors import contacts_for
+from messaging.dashboard.forms import PlaygroundForm
+from messaging.models import Message
+from messaging.selectors import message_get
+from messaging.services import message_send
+from messaging.statuses import RANK, TERMINAL, MessageStatus, is_terminal
+from sent_project.dashboard import customer_required, form_add_sent_error
+from sent_project.errors import SentError
+from templates_app.definition import variable_samples
+from templates_app.models import Template
+from templates_app.selectors import templates_for
+
+PAGE = "messaging/playground.html"
+PICKER_SIZE = 8
+
+
+class _Preview(Exception):
+    """Carries the planned messages out of the transaction it rolls back."""
+
+    def __init__(self, messages: list[Message]):
+        self.messages = messages
+
+
+def send_preview(customer, request) -> list[Message]:
+    """What `request` would do — the planned messages — with nothing written."""
+    try:
+        with transaction.atomic():
+            result = message_send(customer, request=replace(request, sandbox=True))
+            raise _Preview(result.messages)
+    except _Preview as preview:
+        return preview.messages
+
+
+def is_final(message: Message) -> bool:
+    """No further status will come: polling stops (DELIVERED is the end on SMS)."""
+    return is_terminal(message.status) or (
+        message.status == MessageStatus.DELIVERED and message.channel != "whatsapp"
+    )
+
+
+def status_row(message: Message) -> dict:
+    """A message's live row: its steps so far (QUEUED → SENT → DELIVERED → READ on
+    WhatsApp), whether it is final, and the message."""
+    path = [MessageStatus.QUEUED, MessageStatus.SENT, MessageStatus.DELIVERED]
+    if message.channel == "whatsapp":
+        path.append(MessageStatus.READ)
+    rank = RANK.get(message.status, -1)
+    steps = [{"name": step, "reached": rank >= RANK[step]} for step in path]
+    stopped = message.status in TERMINAL
+    return {"message": message, "final": is_final(message), "steps": steps, "stopped": stopped}
+
+
+def _form(request, data=None) -> PlaygroundForm:
+    customer = request.customer
+    templates = list(templates_for(customer, statuses=[Template.Status.APPROVED])[:200])
+    chosen = (data or request.GET).get("template", "")
+    template = next((t for t in templates if str(t.pk) == chosen), None)
+    samples = variable_samples(template.definition) if template else {}
+    initial = {"template": str(template.pk)} if template else {}
+    if request.GET.get("to"):
+        initial["numbers"] = request.GET["to"]
+    return PlaygroundForm(
+        data, templates=templates, template=template, samples=samples, initial=initial
+    )
+
+
+def _add_send_errors(form: PlaygroundForm, error: SentError, to: list[str]) -> None:
+    """The service's details on the playground's fields: `to.3` names the recipient."""
+    for path, messages in (error.details or {}).items():
+        head, _, rest = path.partition(".")
+        for message in messages:
+            if head == "to" and rest.isdigit() and int(rest) < len(to):
+                form.add_error("numbers", f"{to[int(rest)]}: {message}")
+            elif head == "template" and rest.startswith("parameters."):
+                field = f"param_{rest.removeprefix('parameters.')}"
+                form.add_error(field if field in form.fields else None, message)
+            elif head in ("template", "text", "channel", "numbers"):
+                form.add_error(head, message)
+            else:
+                form.add_error(None, message)
+    if not error.details:
+        form_add_sent_error(form, error)
+
+
+@customer_required
+@require_GET
+def playground(request) -> HttpResponse:
+    form = _form(request)
+    if request.htmx.target == "composer":  # another template chosen: its variables
+        return render(request, f"{PAGE}#composer", {"form": form})
+    return render(request, PAGE, {"form": form, "customer": request.customer})
+
+
+def _quote(messages: list[Message]) -> dict:
+    going = [m for m in messages if m.status == MessageStatus.QUEUED]
+    bodies = {}
+    for message in going:
+        bodies.setdefault(message.channel, message)
+    return {
+        "messages": messages,
+        "going": len(going),
+        "total": sum((m.price for m in going), Decimal("0")),
+        "samples": list(bodies.values()),
+    }
+
+
+@customer_required
+@require_POST
+def playground_preview(request) -> HttpResponse:
+    form = _form(request, request.POST)
+    context = {"form": form, "customer": request.customer}
+    if form.is_valid():
+        send = form.send_request()
+        if send.to:
+            try:
+                context["quote"] = _quote(send_preview(request.customer, send))
+                context["sandbox"] = send.sandbox
+            except SentError as error:
+                _add_send_errors(form, error, send.to)
+    return render(request, f"{PAGE}#preview", context)
+
+
+@customer_required
+@require_POST
+def playground_send(request) -> HttpResponse:
+    form = _form(request, request.POST)
+    context = {"form": form, "customer": request.customer}
+    if form.is_valid():
+        send = form.send_request()
+        try:
+            result = message_send(request.customer, request=send)
+        except SentError as error:
+            _add_send_errors(form, error, send.to)
+        else:
+            context["sent"] = [status_row(message) for message in result.messages]
+            context["sandbox"] = send.sandbox
+    return render(request, f"{PAGE}#outcome", context)
+
+
+@customer_required
+@require_GET
+def playground_contacts(request) -> HttpResponse:
+    """Contacts matching what was typed in the picker (any number format, or metadata)."""
+    search = request.GET.get("q", "").strip()[:100]
+    found = list(contacts_for(request.customer, search=search)[:PICKER_SIZE]) if search else []
+    return render(request, f"{PAGE}#picker-results", {"found": found, "q": search})
+
+
+@customer_required
+@require_GET
+def message_status(request, message_id) -> HttpResponse:
+    """One message's live status row (polled until it is final)."""
+    message = message_get(request.customer, message_id=message_id)
+    return render(request, f"{PAGE}#message-status", {"row": status_row(message)})

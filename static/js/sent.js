@@ -1,0 +1,72 @@
+/* Sent dashboard — the little behaviour htmx does not cover. */
+(function () {
+  "use strict";
+
+  // Copy buttons: <button data-copy="#element-id">Copy</button>
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text.trim()).then(done);
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      document.execCommand("copy");
+      done();
+    }
+  });
+
+  // The playground's contact picker: a result button adds a chip holding a hidden input.
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest("[data-pick]");
+    var remove = event.target.closest("[data-unpick]");
+    if (!pick && !remove) return;
+    var box = document.getElementById("picked");
+    if (!box) return;
+    if (remove) {
+      remove.closest(".chip").remove();
+    } else if (!box.querySelector('input[value="' + pick.getAttribute("data-pick") + '"]')) {
+      var chip = document.createElement("span");
+      chip.className = "chip";
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "contact";
+      input.value = pick.getAttribute("data-pick");
+      var label = pick.getAttribute("data-label");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.setAttribute("data-unpick", "");
+      button.setAttribute("aria-label", "Remove " + label);
+      button.textContent = "×";
+      chip.append(input, document.createTextNode(label + " "), button);
+      box.append(chip);
+    }
+    box.closest("form").dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // A request htmx could not complete: say so instead of silently doing nothing.
+  function toast(text) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(box._timer);
+    box._timer = setTimeout(function () { box.hidden = true; }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 403) toast("Your session expired or the form is stale. Reload the page and try again.");
+    else if (status === 404) toast("That no longer exists. Reload the page.");
+    else toast("Something went wrong (HTTP " + status + "). Try again in a moment.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Sent can't be reached. Check your connection and try again.");
+  });
+})();

@@ -1,0 +1,202 @@
+"""Template pages: list, editor with a live preview per channel, detail with the status
+history, submit for review, delete. They call templates_app's services and selectors."""
+
+from contextlib import suppress
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.errors import SentError
+from templates_app.dashboard.forms import TemplateFilterForm, TemplateForm, field_for
+from templates_app.definition import detect_category
+from templates_app.models import Template
+from templates_app.rendering import template_preview
+from templates_app.selectors import template_get, templates_for
+from templates_app.services import (
+    template_create,
+    template_delete,
+    template_submit,
+    template_update,
+)
+from templates_app.validation import definition_normalize
+
+LIST = "templates_app/template_list.html"
+FORM = "templates_app/template_form.html"
+DETAIL = "templates_app/template_detail.html"
+SUBMITTABLE = {Template.Status.DRAFT.value, Template.Status.REJECTED.value}
+EDITABLE = {*SUBMITTABLE, Template.Status.APPROVED.value}
+
+
+def _go(request, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _detail_url(template: Template) -> str:
+    return reverse("templates_app:template_detail", args=[template.pk])
+
+
+@customer_required
+@require_GET
+def template_list(request) -> HttpResponse:
+    filters = TemplateFilterForm(request.GET)
+    query = filters.cleaned_data if filters.is_valid() else {}
+    templates = templates_for(
+        request.customer,
+        statuses=[query["status"]] if query.get("status") else None,
+        categories=[query["category"]] if query.get("category") else None,
+        search=query.get("search", ""),
+    )
+    context = {
+        "page": list_page(request, templates),
+        "filters": filters,
+        "filtered": bool(query and any(query.values())),
+    }
+    if request.htmx.target == "templates":
+        return render(request, f"{LIST}#templates", context)
+    return render(request, LIST, context)
+
+
+def _preview(form: TemplateForm) -> dict:
+    """What the editor's preview panel shows: each channel rendered with the sample values,
+    and the problems the services would refuse the content for (checked as you type)."""
+    if not form.is_bound and form.template is not None:
+        return {"previews": template_preview(form.template)[1], "problems": []}
+    if not form.is_valid():
+        return {"previews": [], "problems": []}
+    definition = form.definition()
+    category = form.cleaned_data["category"] or detect_category(definition)
+    problems = []
+    try:
+        definition = definition_normalize(definition, category=category)
+    except SentError as error:
+        problems = [
+            message for messages_ in (error.details or {}).values() for message in messages_
+        ]
+    previews = []
+    # Content too broken to render shows no preview: the problems say why.
+    with suppress(SentError, KeyError, TypeError, ValueError):
+        _values, previews = template_preview(
+            Template(definition=definition, name=form.cleaned_data["name"] or "preview"),
+            parameters=form.samples(),
+        )
+    return {"previews": previews, "problems": problems, "category": category}
+
+
+def _editor(request, form: TemplateForm, template: Template | None) -> HttpResponse:
+    context = {"form": form, "template": template, "preview": _preview(form)}
+    if request.htmx:
+        return render(request, f"{FORM}#editor", context)
+    return render(request, FORM, context)
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def template_create_view(request) -> HttpResponse:
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = template_create(
+                request.customer,
+                **form.service_fields(),
+                submit_for_review="submit" in request.POST,
+            )
+        except SentError as error:
+            form_add_sent_error(form, error, field_for=field_for)
+        else:
+            messages.success(request, _saved_message(template, created=True))
+            return _go(request, _detail_url(template))
+    return _editor(request, form, None)
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request, template_id) -> HttpResponse:
+    template = template_get(request.customer, template_id)
+    form = TemplateForm(request.POST or None, template=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = template_update(
+                request.customer,
+                template,
+                **form.service_fields(),
+                submit_for_review="submit" in request.POST,
+            )
+        except SentError as error:
+            form_add_sent_error(form, error, field_for=field_for)
+        else:
+            messages.success(request, _saved_message(template, created=False))
+            return _go(request, _detail_url(template))
+    return _editor(request, form, template)
+
+
+def _saved_message(template: Template, *, created: bool) -> str:
+    done = "created" if created else "saved"
+    if template.status == Template.Status.PENDING:
+        return f"Template {template.name} {done} and submitted for review."
+    if template.status == Template.Status.APPROVED:
+        return f"Template {template.name} {done}: it is approved and ready to send."
+    return f"Template {template.name} {done} as a {template.get_status_display().lower()}."
+
+
+@customer_required
+@require_POST
+def template_preview_view(request, template_id=None) -> HttpResponse:
+    """The editor's preview panel for the texts typed so far (nothing is saved)."""
+    template = template_get(request.customer, template_id) if template_id else None
+    form = TemplateForm(request.POST, template=template)
+    context = {"form": form, "template": template, "preview": _preview(form), "oob": True}
+    response = render(request, f"{FORM}#preview", context)
+    if request.POST.get("_variables") != ",".join(field.name for field in form.sample_fields()):
+        # The variables changed: swap their sample inputs too (out of band).
+        response.content += render(request, f"{FORM}#samples", context).content
+    return response
+
+
+@customer_required
+@require_GET
+def template_detail(request, template_id) -> HttpResponse:
+    template = template_get(request.customer, template_id)
+    try:
+        values, previews = template_preview(template)
+    except SentError:
+        values, previews = {}, []
+    context = {
+        "template": template,
+        "previews": previews,
+        "values": values,
+        "history": list(template.status_changes.all())[::-1],
+        "can_submit": template.status in SUBMITTABLE,
+        "can_edit": template.status in EDITABLE and not template.name.startswith("sent_"),
+    }
+    return render(request, DETAIL, context)
+
+
+@customer_required
+@require_POST
+def template_submit_view(request, template_id) -> HttpResponse:
+    template = template_get(request.customer, template_id)
+    try:
+        template = template_submit(request.customer, template)
+    except SentError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _saved_message(template, created=False))
+    return _go(request, _detail_url(template))
+
+
+@customer_required
+@require_POST
+def template_delete_view(request, template_id) -> HttpResponse:
+    template = template_get(request.customer, template_id)
+    try:
+        template_delete(request.customer, template)
+    except SentError as error:
+        messages.error(request, error.message)
+        return _go(request, _detail_url(template))
+    messages.success(request, f"Deleted the template {template.name}.")
+    return _go(request, reverse("templates_app:template_list"))
