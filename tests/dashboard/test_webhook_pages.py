@@ -393,7 +393,7 @@ def test_redelivering_queues_the_delivery_again(
         response = dashboard_client.post(url("webhook_redeliver", endpoint.pk, delivery.pk), **HTMX)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
-    assert queued_tasks("messaging.tasks.webhook_deliver").count() == 1
+    assert queued_tasks("messaging.webhooks.tasks.webhook_deliver").count() == 1
     assert 'hx-trigger="every 2s"' in response.text  # the row follows it
 
 
