@@ -245,14 +245,14 @@ def load(customers, rows: int) -> None:
 
 
 def truncate() -> None:
-    """Empty every contacts table (a dedicated benchmark database: faster than DELETE, and
-    leaves no dead rows behind)."""
+    """Empty every contacts table, and the messages that point at contacts (a dedicated
+    benchmark database: faster than DELETE, and leaves no dead rows behind)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE contacts_contactimportrow, contacts_contactimport, "
-            "contacts_consentevent, contacts_contact"
+            "contacts_consentevent, contacts_contact CASCADE"
         )
 
 
@@ -398,14 +398,14 @@ def latency(big, requests: int, rows: int) -> list[tuple]:
         results.append((name, median, p95, plan_indexes(big, **explain)))
         print(f"  {name:40} median {median:6.2f} ms  p95 {p95:6.2f} ms", flush=True)
     # Searches matching thousands of contacts pay mostly for the exact total (counted up to
-    # API_EXACT_COUNT_LIMIT): the same two with a lower limit, for comparison.
-    with override_settings(API_EXACT_COUNT_LIMIT=1000):
+    # API_EXACT_COUNT_LIMIT, 1,000): the same ones counted up to 10,000, for comparison.
+    with override_settings(API_EXACT_COUNT_LIMIT=10_000):
         for name, params, _ in scenarios:
             if "many" in name and name.startswith("search"):
                 samples = [timed(client, "/v3/contacts", params(), key) for _ in range(requests)]
                 median, p95 = summary(samples)
                 print(
-                    f"  {name + ', exact count ≤ 1,000':40} median {median:6.2f} ms  "
+                    f"  {name + ', exact count ≤ 10,000':40} median {median:6.2f} ms  "
                     f"p95 {p95:6.2f} ms",
                     flush=True,
                 )

@@ -145,9 +145,21 @@ def test_a_batch_with_a_bad_amount_charges_nothing(account):
 
 def test_a_batch_costs_a_fixed_number_of_queries(account, django_assert_num_queries):
     items = [(new_message_id(), Decimal("0.01"), "SMS")] * 50
-    # UPDATE, SELECT the new balance, one INSERT (plus the savepoint pair).
-    with django_assert_num_queries(5):
+    # Inside the caller's transaction: UPDATE … RETURNING the new balance, one INSERT.
+    with transaction.atomic(), django_assert_num_queries(2):
         balance_charge_batch(account, items=items)
+    assert LedgerEntry.objects.filter(customer=account, kind="charge").count() == 50
+
+
+def test_a_refused_batch_leaves_the_callers_transaction_usable(db):
+    customer = make_customer(balance=Decimal("0.0100"))
+    with transaction.atomic():
+        with pytest.raises(InsufficientBalance):
+            balance_charge_batch(customer, items=[(new_message_id(), Decimal("0.02"), "SMS")])
+        # The caller may go on: charge what the balance covers.
+        balance_charge_batch(customer, items=[(new_message_id(), Decimal("0.0060"), "SMS")])
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("0.0040")
 
 
 # --- refund -----------------------------------------------------------------
