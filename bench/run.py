@@ -105,13 +105,12 @@ def start_gunicorn() -> subprocess.Popen:
 
 def wrk(path: str, *, api_key: str, method: str = "GET", body: str | None = None,
         connections: int = 16) -> dict:
-    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    script.write(f'wrk.method = "{method}"\n')
-    script.write('wrk.headers["Content-Type"] = "application/json"\n')
-    script.write(f'wrk.headers["x-api-key"] = "{api_key}"\n')
-    if body is not None:
-        script.write(f"wrk.body = {json.dumps(body)}\n")
-    script.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.method = "{method}"\n')
+        script.write('wrk.headers["Content-Type"] = "application/json"\n')
+        script.write(f'wrk.headers["x-api-key"] = "{api_key}"\n')
+        if body is not None:
+            script.write(f"wrk.body = {json.dumps(body)}\n")
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", script.name,
          f"http://127.0.0.1:{PORT}{path}"],

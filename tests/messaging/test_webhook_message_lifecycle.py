@@ -3,8 +3,9 @@ every delivery verifying with `standardwebhooks`, each event exactly once despit
 
 import json
 
-from django.db import transaction
 from standardwebhooks import Webhook
+
+from django.db import transaction
 
 from messaging.models import Message
 from tests.messaging.factories import make_approved_template, number, send
