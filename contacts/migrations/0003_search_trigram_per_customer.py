@@ -5,6 +5,8 @@ customer among 2,000,000 fetched 2,572 heap rows to keep 806; now 1,072). On SQL
 migration does nothing.
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 CREATE = [
@@ -20,14 +22,8 @@ DROP = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for statement in statements:
-            schema_editor.execute(statement)
-
-    return run
+# The PostgreSQL-only runner of 0002.
+_run = import_module("contacts.migrations.0002_search_trigram")._run
 
 
 class Migration(migrations.Migration):
