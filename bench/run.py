@@ -149,6 +149,8 @@ def summarise(name: str, runs: list[dict], reference: float | None) -> dict:
 SCENARIOS = [
     ("reference: key lookup + 2 inserts", lambda a: {"path": "/bench/reference", "method": "POST",
                                                      "body": '{"to": ["+14155550100"]}'}),
+    ("framework floor: the same as a DRF view of ours", lambda a: {
+        "path": "/bench/framework-floor", "method": "POST", "body": '{"to": ["+14155550100"]}'}),
     ("GET /v3/me", lambda a: {"path": "/v3/me"}),
 ]
 # Functions(account) -> extra account facts, run after the database is built.
