@@ -15,9 +15,9 @@ import uuid
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from django.views.decorators.csrf import csrf_exempt
 
 from billing.services import hash_api_key
 from sent_project.urls import urlpatterns as real_urlpatterns
