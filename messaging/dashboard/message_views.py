@@ -56,7 +56,7 @@ def message_list(request) -> HttpResponse:
         "page": list_page(request, found),
         "filters": filters,
         "filtered": any(query.values()) if query else False,
-        "templates": templates_for(customer).only("id", "name")[:200],
+        "templates": templates_for(customer).only("id", "name").prefetch_related(None)[:200],
         "contact": contact,
     }
     if request.htmx.target == "messages":
