@@ -30,5 +30,6 @@ requires_chromium = pytest.mark.skipif(
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / (re.sub(r"[^a-z0-9_-]+", "-", name.lower()) + ".png")
+    page.evaluate("window.scrollTo(0, 0)")  # sticky panes where they sit at the top
     page.screenshot(path=str(path), full_page=True)
     return path
