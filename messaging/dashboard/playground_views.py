@@ -33,21 +33,13 @@ PAGE = "messaging/playground.html"
 PICKER_SIZE = 8
 
 
-class _Preview(Exception):
-    """Carries the planned messages out of the transaction it rolls back."""
-
-    def __init__(self, messages: list[Message]):
-        self.messages = messages
-
-
 def send_preview(customer, request) -> list[Message]:
-    """What `request` would do — the planned messages — with nothing written."""
-    try:
-        with transaction.atomic():
-            result = message_send(customer, request=replace(request, sandbox=True))
-            raise _Preview(result.messages)
-    except _Preview as preview:
-        return preview.messages
+    """What `request` would do — the planned messages — with nothing written: the send
+    itself, in sandbox (no charge, the simulator only), rolled back."""
+    with transaction.atomic():
+        result = message_send(customer, request=replace(request, sandbox=True))
+        transaction.set_rollback(True)
+    return result.messages
 
 
 def is_final(message: Message) -> bool:
@@ -90,8 +82,6 @@ def _form(request, data=None) -> PlaygroundForm:
     template = next((t for t in templates if str(t.pk) == chosen), None)
     samples = variable_samples(template.definition) if template else {}
     initial = {"template": str(template.pk)} if template else {}
-    if request.GET.get("to"):
-        initial["numbers"] = request.GET["to"]
     return PlaygroundForm(
         data,
         templates=templates,
