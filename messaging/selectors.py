@@ -3,11 +3,12 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from billing.models import Customer
 from messaging.errors import MessageNotFound
 from messaging.models import HISTORY_KINDS, Message, MessageActivity
+from messaging.statuses import MessageStatus
 
 
 def messages_for(
@@ -64,3 +65,42 @@ def message_get(customer: Customer, *, message_id) -> Message:
 def message_activities(message: Message) -> QuerySet[MessageActivity]:
     """Everything that happened to the message, most recent first."""
     return MessageActivity.objects.filter(message=message).order_by("-id")
+
+
+def message_status_counts(customer: Customer, *, since: datetime) -> dict[str, int]:
+    """How many of the customer's messages created since `since` are in each status (only
+    statuses that have some), in the lifecycle's order. One query."""
+    rows = (
+        Message.objects.filter(customer=customer, created_at__gte=since)
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = dict(rows)
+    return {status: counts[status] for status in MessageStatus.values if status in counts}
+
+
+DELIVERED_STATUSES = (MessageStatus.DELIVERED, MessageStatus.READ)
+
+
+def channel_delivery_rates(customer: Customer, *, since: datetime) -> list[dict]:
+    """Per channel, the customer's messages since `since`: `total`, `delivered` (DELIVERED or
+    READ), `failed`, and `rate` — delivered in percent of those with an outcome (delivered or
+    failed), None while none has one. One query."""
+    rows = (
+        Message.objects.filter(customer=customer, created_at__gte=since)
+        .exclude(channel="")
+        .values("channel")
+        .annotate(
+            total=Count("pk"),
+            delivered=Count("pk", filter=Q(status__in=DELIVERED_STATUSES)),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+        )
+        .order_by("channel")
+    )
+    rates = []
+    for row in rows:
+        finished = row["delivered"] + row["failed"]
+        rate = round(100 * row["delivered"] / finished) if finished else None
+        rates.append({**row, "rate": rate})
+    return rates

@@ -1,15 +1,22 @@
 """What the home page shows: what needs attention, the first steps still to take and,
-once the messaging app has messages, today's traffic. Apps that have not landed yet are
-skipped (their models don't exist), so no panel ever shows a made-up number."""
+once there are messages, today's traffic. Apps that have not landed yet are skipped (their
+models don't exist), so no panel ever shows a made-up number."""
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from billing.models import Customer
 from billing.selectors import api_keys_for
+from messaging.selectors import channel_delivery_rates, message_status_counts, messages_for
+from messaging.statuses import MessageStatus
 from messaging.webhooks.selectors import webhooks_for
+
+RATE_DAYS = 7  # delivery rates over the last week: one day is too few messages to tell
+RECENT_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -114,3 +121,26 @@ def first_steps(customer: Customer) -> list[Step]:
         for title, text, url, done in candidates
         if url and done is not None
     ]
+
+
+@dataclass(frozen=True)
+class Traffic:
+    today: dict[str, int]  # status → messages created today (UTC)
+    rates: list[dict]  # per channel, the last RATE_DAYS days (messaging.selectors)
+    failures: list  # the latest FAILED messages
+
+    @property
+    def today_total(self) -> int:
+        return sum(self.today.values())
+
+
+def traffic(customer: Customer) -> Traffic | None:
+    """Today's messages by status, the delivery rate per channel and the latest failures;
+    None for an account that never sent a message (the first steps say how)."""
+    start_of_today = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    today = message_status_counts(customer, since=start_of_today)
+    rates = channel_delivery_rates(customer, since=timezone.now() - timedelta(days=RATE_DAYS))
+    failures = list(messages_for(customer, statuses=[MessageStatus.FAILED])[:RECENT_FAILURES])
+    if not (today or rates or failures):
+        return None
+    return Traffic(today=today, rates=rates, failures=failures)

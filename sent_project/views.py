@@ -6,7 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from sent_project.api.envelope import error_response
 from sent_project.dashboard import customer_required
 from sent_project.errors import CATALOGUE
-from sent_project.home import attention, first_steps
+from sent_project.home import RATE_DAYS, attention, first_steps, traffic
 
 
 @csrf_exempt
@@ -34,5 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "notices": attention(customer),
         "steps": steps if not all(step.done for step in steps) else [],
         "steps_done": sum(step.done for step in steps),
+        "traffic": traffic(customer),
+        "rate_days": RATE_DAYS,
     }
     return render(request, "home.html", context)

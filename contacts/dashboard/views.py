@@ -28,11 +28,13 @@ from contacts.services import (
     contact_refresh_channels,
     contact_update,
 )
+from messaging.selectors import messages_for
 from sent_project.dashboard import customer_required, form_add_sent_error, list_page
 from sent_project.errors import SentError
 
 LIST = "contacts/contact_list.html"
 DETAIL = "contacts/contact_detail.html"
+RECENT_MESSAGES = 5
 
 
 @customer_required
@@ -102,6 +104,9 @@ def _detail_context(request, contact, **extra) -> dict:
         "metadata_form": ContactMetadataForm(contact=contact),
         "consent_events": list(consent_events_for(contact).order_by("-id")[:20]),
         "summary": contact_message_summary(contact),
+        "recent_messages": list(
+            messages_for(request.customer, contact_id=contact.pk)[:RECENT_MESSAGES]
+        ),
         **extra,
     }
 

@@ -5,6 +5,7 @@ import re
 from django import forms
 
 from messaging.models import WebhookEndpoint
+from messaging.sending import SendRequest
 from messaging.webhooks.catalogue import FAMILIES
 from sent_project.dashboard import DashboardForm
 
@@ -120,6 +121,13 @@ CHANNEL_CHOICES = [("sent", "Automatic"), ("sms", "SMS"), ("whatsapp", "WhatsApp
 NUMBER_SPLIT = re.compile(r"[\n,;]+")
 
 
+def picked_ids(data) -> list[str]:
+    """The `contact` values of a query or a post (the picker's hidden inputs), each once."""
+    return list(dict.fromkeys(value.strip() for value in data.getlist("contact") if value.strip()))[
+        :1000
+    ]
+
+
 class PlaygroundForm(DashboardForm):
     """A send, as the playground collects it: shape only (message_send checks the rest)."""
 
@@ -152,9 +160,10 @@ class PlaygroundForm(DashboardForm):
         initial=True,
     )
 
-    def __init__(self, *args, templates=(), template=None, samples=None, **kwargs):
+    def __init__(self, *args, templates=(), template=None, samples=None, picked=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.template_object = template
+        self.picked = list(picked)  # the chosen contacts (chips), as the view found them
         self.fields["template"].choices = [("", "Choose a template…")] + [
             (str(t.pk), f"{t.display_name or t.name} ({t.name})") for t in templates
         ]
@@ -163,20 +172,35 @@ class PlaygroundForm(DashboardForm):
                 label=name, required=False, max_length=1000, initial=(samples or {}).get(name, "")
             )
 
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == "template" and not data.get("template"):
+            self.add_error(
+                "template",
+                forms.ValidationError("Choose a template, or send free text.", code="missing"),
+            )
+        if data.get("mode") == "text" and not data.get("text", "").strip():
+            self.add_error("text", forms.ValidationError("Write the text to send.", code="missing"))
+        return data
+
+    def is_incomplete(self) -> bool:
+        """Nothing to preview yet (no content or no recipient): not an error while composing."""
+        if self.has_error("template", "missing") or self.has_error("text", "missing"):
+            return True
+        return self.is_valid() and not self.recipients()
+
     def parameter_fields(self) -> list:
         return [self[name] for name in self.fields if name.startswith("param_")]
 
     def contact_ids(self) -> list[str]:
         """The picked contacts (hidden `contact` inputs), as given: message_send checks them."""
-        return [value for value in self.data.getlist("contact") if value][:1000] if self.is_bound else []
+        return picked_ids(self.data) if self.is_bound else []
 
     def recipients(self) -> list[str]:
         numbers = [n.strip() for n in NUMBER_SPLIT.split(self.cleaned_data["numbers"]) if n.strip()]
         return list(dict.fromkeys([*self.contact_ids(), *numbers]))
 
-    def send_request(self):
-        from messaging.sending import SendRequest
-
+    def send_request(self) -> SendRequest:
         data = self.cleaned_data
         template = data["mode"] == "template"
         return SendRequest(

@@ -1,6 +1,7 @@
 """Message history and the message page: the same selectors as GET /v3/messages."""
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib import messages as flash
 from django.http import HttpResponse
@@ -13,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
+from messaging.models import ActivityKind
 from messaging.selectors import message_activities, message_get, messages_for
 from messaging.services import message_cancel, message_resend
 from messaging.statuses import MessageStatus
@@ -34,14 +36,15 @@ def message_list(request) -> HttpResponse:
     customer = request.customer
     filters = MessageFilterForm(request.GET, statuses=MessageStatus.choices)
     query = filters.cleaned_data if filters.is_valid() else {}
+    since, until = query.get("since"), query.get("until")
     found = messages_for(
         customer,
         statuses=[query["status"]] if query.get("status") else None,
         channels=[query["channel"]] if query.get("channel") else None,
         contact_id=query.get("contact"),
         template_id=query.get("template"),
-        created_after=_day_start(query["since"]) if query.get("since") else None,
-        created_before=_day_start(query["until"] + timedelta(days=1)) if query.get("until") else None,
+        created_after=_day_start(since) if since else None,
+        created_before=_day_start(until + timedelta(days=1)) if until else None,  # inclusive
     )
     contact = None
     if query.get("contact"):
@@ -53,7 +56,7 @@ def message_list(request) -> HttpResponse:
         "page": list_page(request, found),
         "filters": filters,
         "filtered": any(query.values()) if query else False,
-        "templates": templates_for(customer).only("id", "name")[:200],
+        "templates": templates_for(customer).only("id", "name").prefetch_related(None)[:200],
         "contact": contact,
     }
     if request.htmx.target == "messages":
@@ -65,10 +68,14 @@ def message_list(request) -> HttpResponse:
 @require_GET
 def message_detail(request, message_id) -> HttpResponse:
     message = message_get(request.customer, message_id=message_id)
+    activities = list(message_activities(message)[:200])
     context = {
         "message": message,
         "row": status_row(message),
-        "activities": list(message_activities(message)[:200]),
+        "activities": activities,
+        "refunded": sum(
+            (a.price for a in activities if a.kind == ActivityKind.REFUNDED), Decimal("0")
+        ),
     }
     if request.htmx.target == "message-live":
         return render(request, f"{DETAIL}#message-live", context)

@@ -5,16 +5,20 @@ The preview is `message_send` itself, in sandbox mode inside a transaction that 
 back: the routing, the rendering, the prices, the opted-out and unreachable recipients are
 exactly what the real send will do, and nothing is written."""
 
+import uuid
 from dataclasses import replace
 from decimal import Decimal
 
+from django.contrib import messages as flash
 from django.db import transaction
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
+from contacts.models import Contact
 from contacts.selectors import contacts_for
-from messaging.dashboard.forms import PlaygroundForm
+from messaging.dashboard.forms import PlaygroundForm, picked_ids
 from messaging.models import Message
 from messaging.selectors import message_get
 from messaging.services import message_send
@@ -29,21 +33,13 @@ PAGE = "messaging/playground.html"
 PICKER_SIZE = 8
 
 
-class _Preview(Exception):
-    """Carries the planned messages out of the transaction it rolls back."""
-
-    def __init__(self, messages: list[Message]):
-        self.messages = messages
-
-
 def send_preview(customer, request) -> list[Message]:
-    """What `request` would do — the planned messages — with nothing written."""
-    try:
-        with transaction.atomic():
-            result = message_send(customer, request=replace(request, sandbox=True))
-            raise _Preview(result.messages)
-    except _Preview as preview:
-        return preview.messages
+    """What `request` would do — the planned messages — with nothing written: the send
+    itself, in sandbox (no charge, the simulator only), rolled back."""
+    with transaction.atomic():
+        result = message_send(customer, request=replace(request, sandbox=True))
+        transaction.set_rollback(True)
+    return result.messages
 
 
 def is_final(message: Message) -> bool:
@@ -65,17 +61,34 @@ def status_row(message: Message) -> dict:
     return {"message": message, "final": is_final(message), "steps": steps, "stopped": stopped}
 
 
+def _picked(customer, ids: list[str]) -> list[Contact]:
+    """The customer's contacts among `ids` (others' and malformed ones are left out here;
+    message_send names them), in the order given."""
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    found = contacts_for(customer).filter(pk__in=valid).in_bulk() if valid else {}
+    return [found[pk] for pk in dict.fromkeys(valid) if pk in found]
+
+
 def _form(request, data=None) -> PlaygroundForm:
     customer = request.customer
+    source = data or request.GET
     templates = list(templates_for(customer, statuses=[Template.Status.APPROVED])[:200])
-    chosen = (data or request.GET).get("template", "")
+    chosen = source.get("template", "")
     template = next((t for t in templates if str(t.pk) == chosen), None)
     samples = variable_samples(template.definition) if template else {}
     initial = {"template": str(template.pk)} if template else {}
-    if request.GET.get("to"):
-        initial["numbers"] = request.GET["to"]
     return PlaygroundForm(
-        data, templates=templates, template=template, samples=samples, initial=initial
+        data,
+        templates=templates,
+        template=template,
+        samples=samples,
+        picked=_picked(customer, picked_ids(source)),
+        initial=initial,
     )
 
 
@@ -85,7 +98,10 @@ def _add_send_errors(form: PlaygroundForm, error: SentError, to: list[str]) -> N
         head, _, rest = path.partition(".")
         for message in messages:
             if head == "to" and rest.isdigit() and int(rest) < len(to):
-                form.add_error("numbers", f"{to[int(rest)]}: {message}")
+                given = to[int(rest)]
+                form.add_error("numbers", message if given in message else f"{given}: {message}")
+            elif head == "to":
+                form.add_error("numbers", message)
             elif head == "template" and rest.startswith("parameters."):
                 field = f"param_{rest.removeprefix('parameters.')}"
                 form.add_error(field if field in form.fields else None, message)
@@ -102,7 +118,8 @@ def _add_send_errors(form: PlaygroundForm, error: SentError, to: list[str]) -> N
 def playground(request) -> HttpResponse:
     form = _form(request)
     if request.htmx.target == "composer":  # another template chosen: its variables
-        return render(request, f"{PAGE}#composer", {"form": form})
+        response = render(request, f"{PAGE}#composer", {"form": form})
+        return trigger_client_event(response, "composerChanged", after="settle")  # re-preview
     return render(request, PAGE, {"form": form, "customer": request.customer})
 
 
@@ -123,21 +140,22 @@ def _quote(messages: list[Message]) -> dict:
 @require_POST
 def playground_preview(request) -> HttpResponse:
     form = _form(request, request.POST)
-    context = {"form": form, "customer": request.customer}
-    if form.is_valid():
+    context = {"form": form, "customer": request.customer, "incomplete": form.is_incomplete()}
+    if form.is_valid() and not context["incomplete"]:
         send = form.send_request()
-        if send.to:
-            try:
-                context["quote"] = _quote(send_preview(request.customer, send))
-                context["sandbox"] = send.sandbox
-            except SentError as error:
-                _add_send_errors(form, error, send.to)
+        try:
+            context["quote"] = _quote(send_preview(request.customer, send))
+            context["sandbox"] = send.sandbox
+        except SentError as error:
+            _add_send_errors(form, error, send.to)
     return render(request, f"{PAGE}#preview", context)
 
 
 @customer_required
 @require_POST
 def playground_send(request) -> HttpResponse:
+    """Send, then the live rows of the messages; a refused send re-renders the form with
+    each error next to its field (htmx: the form's fields and, out of band, the summary)."""
     form = _form(request, request.POST)
     context = {"form": form, "customer": request.customer}
     if form.is_valid():
@@ -147,9 +165,16 @@ def playground_send(request) -> HttpResponse:
         except SentError as error:
             _add_send_errors(form, error, send.to)
         else:
+            if not request.htmx:  # without JavaScript: to the list (a reload can't resend)
+                flash.success(request, f"Sent {len(result.messages)} message(s).")
+                return redirect("messaging:message_list")
             context["sent"] = [status_row(message) for message in result.messages]
             context["sandbox"] = send.sandbox
-    return render(request, f"{PAGE}#outcome", context)
+            return render(request, f"{PAGE}#sent", context)
+    if not request.htmx:
+        return render(request, PAGE, context)
+    response = render(request, f"{PAGE}#refused", context)
+    return reswap(retarget(response, "#playground-fields"), "outerHTML")
 
 
 @customer_required

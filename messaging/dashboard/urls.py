@@ -1,9 +1,30 @@
 from django.urls import path
 
-from messaging.dashboard import webhook_views
+from messaging.dashboard import message_views, playground_views, webhook_views
 
 app_name = "messaging"
 urlpatterns = [
+    path("playground/", playground_views.playground, name="playground"),
+    path("playground/preview/", playground_views.playground_preview, name="playground_preview"),
+    path("playground/send/", playground_views.playground_send, name="playground_send"),
+    path("playground/contacts/", playground_views.playground_contacts, name="playground_contacts"),
+    path("messages/", message_views.message_list, name="message_list"),
+    path("messages/<uuid:message_id>/", message_views.message_detail, name="message_detail"),
+    path(
+        "messages/<uuid:message_id>/status/",
+        playground_views.message_status,
+        name="message_status",
+    ),
+    path(
+        "messages/<uuid:message_id>/resend/",
+        message_views.message_resend_view,
+        name="message_resend",
+    ),
+    path(
+        "messages/<uuid:message_id>/cancel/",
+        message_views.message_cancel_view,
+        name="message_cancel",
+    ),
     path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
     path("webhooks/new/", webhook_views.webhook_create, name="webhook_create"),
     path("webhooks/<uuid:webhook_id>/", webhook_views.webhook_detail, name="webhook_detail"),

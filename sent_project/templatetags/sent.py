@@ -3,6 +3,8 @@
 import json
 from datetime import datetime, timedelta
 
+import phonenumbers
+
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
@@ -71,3 +73,13 @@ def words(code: str | None) -> str:
 def pretty_json(value) -> str:
     """A JSON value indented for reading (provider answers, payloads)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.filter
+def phone(e164: str | None) -> str:
+    """ "+14155550100" → "+1 415-555-0100" (as written in its country); anything else as is."""
+    try:
+        number = phonenumbers.parse(e164 or "", None)
+    except phonenumbers.NumberParseException:
+        return e164 or ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

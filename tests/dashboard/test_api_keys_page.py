@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 def test_sign_in_create_a_key_shown_once_then_revoke_it(signed_in_page, live_account):
     page = signed_in_page
-    screenshot(page, "home")
+    screenshot(page, "home-first-steps")
     page.get_by_role("link", name="API keys").click()
     page.get_by_label("Key name").fill("Production server")
     page.get_by_role("button", name="Create key").click()

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from contacts.models import ConsentEvent, Contact, ContactImport
 from tests.contacts.factories import make_contact, make_contacts
+from tests.messaging.factories import make_approved_template, number, send
 from tests.tasks import run_queued_tasks
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -144,12 +145,32 @@ def test_the_contact_page_shows_formats_channels_consent_and_metadata(
     dashboard_client, account, django_assert_max_num_queries
 ):
     contact = make_contact(account, "+14155550100", metadata={"plan": "pro"})
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = dashboard_client.get(url("contact_detail", contact.pk))
     assert response.status_code == 200
     for text in ["+14155550100", "+1 415-555-0100", "(415) 555-0100", "tel:+1-415-555-0100", "pro"]:
         assert text in response.text
     assert "Subscribed" in response.text and "No messages yet" in response.text
+
+
+def test_the_contact_page_lists_the_contacts_recent_messages(
+    dashboard_client, account, settings, django_assert_max_num_queries
+):
+    settings.SIMULATOR_DELAY_SCALE = 0
+    make_approved_template(account)
+    [older, *_others] = send(account, [number(60), number(61)])
+    run_queued_tasks()
+    [newer] = send(account, [number(60)])
+    contact = older.contact
+    # sign-in (4), the contact, consent events, message summary, recent messages
+    with django_assert_max_num_queries(8):
+        response = dashboard_client.get(url("contact_detail", contact.pk))
+    recent = response.text.split('id="recent-messages"')[1].split("</ul>")[0]
+    assert recent.index(f'href="/messages/{newer.pk}/"') < recent.index(f"/messages/{older.pk}/")
+    assert ">Delivered<" in recent and ">Queued<" in recent
+    assert recent.count("<li>") == 2  # not the other contact's
+    assert f'href="/messages/?contact={contact.pk}"' in response.text
+    assert f'href="/playground/?contact={contact.pk}"' in response.text  # send it another
 
 
 def test_another_accounts_contact_is_not_found(dashboard_client, other_account):

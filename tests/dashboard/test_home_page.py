@@ -1,9 +1,16 @@
-"""The home page: balance, what needs attention, the first steps."""
+"""The home page: balance, what needs attention, the first steps, today's traffic."""
 
+import re
 from decimal import Decimal
 
-from messaging.models import WebhookEndpoint
+import pytest
+
+from django.utils import timezone
+
+from messaging.models import Message, WebhookEndpoint
 from tests.dashboard.factories import make_webhook
+from tests.messaging.factories import make_approved_template, number, send
+from tests.tasks import run_queued_tasks
 
 
 def test_home_shows_the_balance_and_first_steps(dashboard_client, account):
@@ -49,5 +56,70 @@ def test_a_user_without_an_account_is_told_so(client, django_user_model):
 
 
 def test_home_has_a_pinned_query_count(dashboard_client, account, django_assert_max_num_queries):
-    with django_assert_max_num_queries(10):
+    # sign-in (4), notices (1), first steps (5), traffic: by status, rates, failures (3)
+    with django_assert_max_num_queries(13):
+        dashboard_client.get("/")
+
+
+# ---- traffic (once there are messages)
+
+
+@pytest.fixture
+def messages_sent(account, settings):
+    """Four of the account's messages, run through the simulator: SMS delivered twice,
+    WhatsApp read once and failed once."""
+    settings.SIMULATOR_DELAY_SCALE = 0
+    make_approved_template(account)
+    sent = send(account, [number(60), number(61), number(12), number(90)])
+    run_queued_tasks()
+    return {message.phone: Message.objects.get(pk=message.pk) for message in sent}
+
+
+def test_a_new_account_sees_no_traffic_panels(dashboard_client, account):
+    response = dashboard_client.get("/")
+    assert "Messages today" not in response.text and "Recent failures" not in response.text
+
+
+def test_home_shows_todays_messages_by_status(dashboard_client, account, messages_sent):
+    response = dashboard_client.get("/")
+    assert 'id="messages-today">4<' in response.text
+    today = response.text.split('id="today"')[1].split("</ul>")[0]
+    counts = dict(re.findall(r'badge (\w+)">\w+</span> <strong>(\d+)</strong>', today))
+    assert counts == {"DELIVERED": "2", "READ": "1", "FAILED": "1"}
+    assert f"/messages/?status=FAILED&amp;since={timezone.localdate().isoformat()}" in today
+
+
+def test_home_shows_the_delivery_rate_per_channel(dashboard_client, account, messages_sent):
+    response = dashboard_client.get("/")
+    sms = response.text.split('id="rate-sms"')[1].split("</div>\n")[1]
+    whatsapp = response.text.split('id="rate-whatsapp"')[1].split("</div>\n")[1]
+    assert "100% delivered · 2 sent" in sms
+    assert "50% delivered · 2 sent" in whatsapp
+
+
+def test_home_lists_recent_failures_linking_to_the_message(
+    dashboard_client, account, messages_sent
+):
+    failed = messages_sent[number(90)]
+    failures = dashboard_client.get("/").text.split('id="recent-failures"')[1]
+    assert f'href="/messages/{failed.pk}/"' in failures
+    assert failed.reason in failures
+    assert str(messages_sent[number(60)].pk) not in failures
+
+
+def test_another_accounts_traffic_is_not_counted(
+    dashboard_client, account, other_account, settings
+):
+    settings.SIMULATOR_DELAY_SCALE = 0
+    make_approved_template(other_account)
+    send(other_account, [number(90)])
+    run_queued_tasks()
+    response = dashboard_client.get("/")
+    assert "Messages today" not in response.text and "Recent failures" not in response.text
+
+
+def test_home_with_traffic_has_a_pinned_query_count(
+    dashboard_client, account, messages_sent, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(13):
         dashboard_client.get("/")
