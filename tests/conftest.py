@@ -38,6 +38,20 @@ def ledger_is_consistent_after_each_test(request):
     assert ledger_problems()[2] == [], "the ledger no longer sums to the balance"
 
 
+@pytest.fixture
+def assert_list_queries(settings, django_assert_num_queries, django_assert_max_num_queries):
+    """`assert_list_queries(n)`: a paginated API list costs exactly `n` queries on SQLite. On
+    PostgreSQL the planner's estimate comes first and may pick the key-first page (the keys,
+    then the rows): at most two more, never more with more rows."""
+
+    def check(count: int):
+        if settings.IS_POSTGRES:
+            return django_assert_max_num_queries(count + 2)
+        return django_assert_num_queries(count)
+
+    return check
+
+
 def _api_client(customer) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=customer.raw_api_key)
@@ -118,7 +132,9 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium, live_server):
     """A fresh browser tab; `page.goto("/contacts/")` is relative to the live server."""
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 860}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page

@@ -4,7 +4,8 @@
 has_more, cursors}}`. `has_more` comes from fetching one row more than the page;
 `total_count` is exact up to API_EXACT_COUNT_LIMIT rows and the planner's estimate
 beyond it (then `total_count_is_estimate` is true), so a list over a million rows
-never pays for a full COUNT.
+never pays for a full COUNT — nor for a bounded one when the planner expects far more
+(see `queryset_page`).
 """
 
 import json
@@ -47,16 +48,56 @@ def estimated_count(queryset: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def count_rows(queryset: QuerySet) -> tuple[int, bool]:
-    """(total, is_estimate). Exact up to the limit; beyond it an estimate (never below the limit)."""
+# When the planner expects more than this many times the exact-count limit, its estimate is
+# the total: counting even the first limit + 1 matches of a search that matches a few percent
+# of a million rows costs more than the page (20 ms against 0.2 ms, measured).
+ESTIMATE_TRUSTED_ABOVE = 10
+
+
+def count_rows(queryset: QuerySet, *, estimate: int | None = None) -> tuple[int, bool]:
+    """(total, is_estimate). Exact up to the limit; beyond it the planner's `estimate`
+    (never below the limit; without one, e.g. on SQLite, an exact COUNT)."""
     limit = settings.API_EXACT_COUNT_LIMIT
-    bounded = queryset.order_by()[: limit + 1].count()
+    unordered = queryset.order_by()
+    bounded = unordered[: limit + 1].count()
     if bounded <= limit:
         return bounded, False
-    estimate = estimated_count(queryset.order_by())
     if estimate is None:
-        return queryset.order_by().count(), False
+        return unordered.count(), False
     return max(estimate, limit + 1), True
+
+
+def queryset_page(queryset: QuerySet, offset: int, size: int) -> tuple[list, bool, int, bool]:
+    """(rows, has_more, total, total_is_estimate) of one page of `queryset`, in its order.
+
+    By default: the page's query with one extra row for `has_more`; on the last page the
+    total is known, otherwise a bounded count gives it. On PostgreSQL the planner's estimate
+    comes first (one EXPLAIN) and picks the cheapest way:
+    - far above the exact-count limit: the page's query, and the estimate is the total;
+    - more than a page but within the limit's reach: one ordered query of the first
+      `limit + 1` keys gives the exact total, `has_more` and the page's keys, and the page's
+      rows follow by primary key — a search answered by a bitmap scan scans once, not twice.
+    """
+    limit = settings.API_EXACT_COUNT_LIMIT
+    estimate = estimated_count(queryset.order_by())
+    trusted = estimate is not None and estimate > limit * ESTIMATE_TRUSTED_ABOVE
+    if estimate is not None and not trusted and estimate > size and offset + size <= limit:
+        keys = list(queryset.values_list("pk", flat=True)[: limit + 1])
+        page_keys = keys[offset : offset + size]
+        by_key = {row.pk: row for row in queryset.order_by().filter(pk__in=page_keys)}
+        rows = [by_key[key] for key in page_keys if key in by_key]
+        total = (len(keys), False) if len(keys) <= limit else (max(estimate, limit + 1), True)
+        return rows, len(keys) > offset + size, *total
+    rows = list(queryset[offset : offset + size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if not has_more and (rows or not offset):
+        total = (offset + len(rows), False)  # the last page: known without counting
+    elif trusted:
+        total = (estimate, True)
+    else:
+        total = count_rows(queryset, estimate=estimate)
+    return rows, has_more, *total
 
 
 class PagePagination(BasePagination):
@@ -79,25 +120,14 @@ class PagePagination(BasePagination):
         self.page_size = min(self.page_size, settings.API_MAX_PAGE_SIZE)
         offset = (self.page - 1) * self.page_size
         if isinstance(queryset, QuerySet):
-            rows = list(queryset[offset : offset + self.page_size + 1])
-        else:
-            rows = list(queryset)[offset : offset + self.page_size + 1]
-        self.has_more = len(rows) > self.page_size
-        rows = rows[: self.page_size]
-        if not self.has_more:
-            # On the last page the total is known without counting.
-            self.total_count, self.is_estimate = offset + len(rows), False
-            if not rows and offset:
-                self.total_count, self.is_estimate = self._count(queryset)
-        else:
-            self.total_count, self.is_estimate = self._count(queryset)
-        return rows
-
-    @staticmethod
-    def _count(queryset):
-        if isinstance(queryset, QuerySet):
-            return count_rows(queryset)
-        return len(list(queryset)), False
+            rows, self.has_more, self.total_count, self.is_estimate = queryset_page(
+                queryset, offset, self.page_size
+            )
+            return rows
+        rows = list(queryset)
+        self.has_more = len(rows) > offset + self.page_size
+        self.total_count, self.is_estimate = len(rows), False
+        return rows[offset : offset + self.page_size]
 
     def pagination_meta(self) -> dict:
         return {

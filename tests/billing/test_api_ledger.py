@@ -84,12 +84,12 @@ def test_another_account_never_sees_my_entries(other_api_client, message_id):
     assert [e["kind"] for e in other_api_client.get(URL).json()["data"]["entries"]] == ["top_up"]
 
 
-def test_a_page_costs_a_fixed_number_of_queries(api_client, account, django_assert_num_queries):
+def test_a_page_costs_a_fixed_number_of_queries(api_client, account, assert_list_queries):
     for _ in range(30):
         balance_charge(account, amount=Decimal("0.01"), description="SMS")
     api_client.get(URL)  # refreshes the key's last_used_at once
     # API key, the page (+1 row), the count.
-    with django_assert_num_queries(3):
+    with assert_list_queries(3):
         assert len(api_client.get(URL).json()["data"]["entries"]) == 20
 
 

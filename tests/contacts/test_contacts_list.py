@@ -107,14 +107,14 @@ def test_overlong_empty_or_nul_searches_are_refused(api_client, account, search)
     assert "search" in response.json()["error"]["details"]
 
 
-def test_the_list_costs_a_fixed_number_of_queries(api_client, account, django_assert_num_queries):
+def test_the_list_costs_a_fixed_number_of_queries(api_client, account, assert_list_queries):
     make_contacts(account, 30)
     api_client.get("/v3/contacts")  # warm the key's last_used_at
     # API key, page (+1 row for has_more), bounded count.
-    with django_assert_num_queries(3):
+    with assert_list_queries(3):
         response = api_client.get("/v3/contacts?page_size=25")
     assert len(response.json()["data"]["contacts"]) == 25
-    with django_assert_num_queries(3):
+    with assert_list_queries(3):
         api_client.get("/v3/contacts?page_size=25&search=201555")
 
 

@@ -140,11 +140,11 @@ def test_the_history_never_shows_another_accounts_messages(other_api_client, del
 
 
 def test_the_history_page_is_a_fixed_number_of_queries(
-    api_client, account, template, django_assert_num_queries
+    api_client, account, template, assert_list_queries
 ):
     send(account, [number(50 + i) for i in range(25)])
     api_client.get("/v3/messages")  # the key's last_used_at is written on first use
-    with django_assert_num_queries(4):  # key, page, count, histories
+    with assert_list_queries(4):  # key, page, count, histories
         response = api_client.get("/v3/messages?page_size=20")
     data = response.json()["data"]
     assert len(data["messages"]) == 20

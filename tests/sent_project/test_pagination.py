@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from billing.services import balance_top_up
 
@@ -26,8 +27,13 @@ def test_pages_walk_every_row_once_and_stop(api_client, account):
     assert page == 3
     assert len(seen) == len(set(seen)) == 45
     assert data["pagination"] == {
-        "page": 3, "page_size": 20, "total_count": 45, "total_pages": 3,
-        "has_more": False, "cursors": None, "total_count_is_estimate": False,
+        "page": 3,
+        "page_size": 20,
+        "total_count": 45,
+        "total_pages": 3,
+        "has_more": False,
+        "cursors": None,
+        "total_count_is_estimate": False,
     }
 
 
@@ -82,13 +88,64 @@ def test_totals_beyond_the_exact_limit_are_marked_as_estimates(api_client, accou
         assert pagination == pagination | {"total_count": 10, "total_count_is_estimate": False}
 
 
-def test_a_list_page_costs_a_fixed_number_of_queries(api_client, account, django_assert_max_num_queries):
+def test_a_list_page_costs_a_fixed_number_of_queries(
+    api_client, account, django_assert_max_num_queries
+):
     add_entries(account, 30)
     api_client.get("/v3/probe/ledger")  # warm the key's last_used_at
-    # key lookup, page (+1 row), bounded count
-    with django_assert_max_num_queries(3):
+    # key lookup, page (+1 row), bounded count; on PostgreSQL the planner's estimate first
+    with django_assert_max_num_queries(4):
         response = api_client.get("/v3/probe/ledger")
     assert len(response.json()["data"]["entries"]) == 20
+
+
+def test_a_total_far_beyond_the_limit_is_the_estimate_without_counting(
+    api_client, account, settings, django_assert_max_num_queries
+):
+    settings.API_EXACT_COUNT_LIMIT = 1
+    add_entries(account, 29)  # 30 entries: the planner expects far more than 10 × the limit
+    if settings.IS_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE billing_ledgerentry")  # statistics, as autovacuum keeps them
+    api_client.get("/v3/probe/ledger")  # warm the key's last_used_at
+    # key lookup, page, then the estimate (PostgreSQL) or the bounded and the full count (SQLite)
+    with django_assert_max_num_queries(3 if settings.IS_POSTGRES else 4) as queries:
+        data = api_client.get("/v3/probe/ledger", {"page_size": 5}).json()["data"]
+    assert data["pagination"]["has_more"] is True
+    if settings.IS_POSTGRES:
+        assert not any("COUNT(" in query["sql"] for query in queries.captured_queries)
+        assert data["pagination"]["total_count_is_estimate"] is True
+        assert data["pagination"]["total_count"] > 10
+    else:  # SQLite has no planner estimate: the count stays exact.
+        assert data["pagination"]["total_count"] == 30
+
+
+def test_pages_read_key_first_give_the_same_rows_order_and_exact_total(
+    api_client, account, settings, django_assert_max_num_queries
+):
+    add_entries(account, 44)  # 45 entries: more than a page, well within the exact limit
+    if settings.IS_POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE billing_ledgerentry")
+    expected = [
+        row["id"]
+        for row in api_client.get("/v3/probe/ledger", {"page_size": 100}).json()["data"]["entries"]
+    ]
+    seen = []
+    for page in (1, 2, 3):
+        with django_assert_max_num_queries(5) as queries:
+            data = api_client.get("/v3/probe/ledger", {"page": page, "page_size": 20}).json()[
+                "data"
+            ]
+        seen += [row["id"] for row in data["entries"]]
+        assert data["pagination"]["total_count"] == 45
+        assert data["pagination"]["total_count_is_estimate"] is False
+        assert data["pagination"]["has_more"] is (page < 3)
+        if settings.IS_POSTGRES:  # the keys, then the page's rows by key; never a COUNT
+            sqls = [query["sql"] for query in queries.captured_queries]
+            assert any(sql.startswith('SELECT "billing_ledgerentry"."id" AS "pk"') for sql in sqls)
+            assert not any("COUNT(" in sql for sql in sqls)
+    assert seen == expected
 
 
 def test_another_tenant_never_sees_my_rows(other_api_client, account):

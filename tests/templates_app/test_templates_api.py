@@ -208,15 +208,15 @@ def test_a_bad_page_is_400(api_client):
 
 
 def test_listing_costs_the_same_queries_for_1_or_20_templates(api_client, account,
-                                                              django_assert_num_queries):
+                                                              assert_list_queries):
     make_template(account, name="first", status="APPROVED")
     api_client.get(URL)  # the key's last_used_at is refreshed once a minute, not per request
     # api key, page (+1 row), status history prefetch
-    with django_assert_num_queries(3):
+    with assert_list_queries(3):
         api_client.get(URL)
     for i in range(19):
         make_template(account, name=f"t{i}", status="APPROVED")
-    with django_assert_num_queries(3):
+    with assert_list_queries(3):
         assert len(api_client.get(URL).json()["data"]["templates"]) == 20
 
 
