@@ -27,6 +27,8 @@ from contacts.phone import Normalised
 from messaging.providers import WhatsAppProvider
 from sent_project.api.middleware import current_request_id
 
+# One encoder for every row: json.dumps with non-default options builds a new one per call.
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 # How much of the metadata goes into `search_text` (characters).
 SEARCH_TEXT_METADATA_CHARS = 2000
 
@@ -36,11 +38,17 @@ def metadata_problem(metadata) -> str | None:
     if not isinstance(metadata, dict):
         return "Metadata must be a JSON object."
     limit = settings.CONTACTS_METADATA_MAX_BYTES
-    flat_text = all(type(k) is str and type(v) is str for k, v in metadata.items())
-    # Flat text (CSV imports): at most 6 bytes per character once JSON-encoded.
-    if flat_text and 2 + sum(6 * (len(k) + len(v)) + 6 for k, v in metadata.items()) <= limit:
-        return None
-    size = len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
+    # Flat text (CSV imports): at most 6 bytes per character once JSON-encoded, plus 6 per
+    # pair for quotes, colon and comma — decided without encoding when far under the limit.
+    budget = (limit - 2) // 6
+    for key, value in metadata.items():
+        if type(key) is not str or type(value) is not str:
+            break
+        budget -= len(key) + len(value) + 1
+    else:
+        if budget >= 0:
+            return None
+    size = len(_compact_json(metadata).encode())
     if size > limit:
         return f"Metadata is {size:,} bytes of JSON; at most {limit:,} are allowed."
     return None
@@ -158,7 +166,8 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
-def _copy_str(value: str) -> str:
+def copy_str(value: str) -> str:
+    """A string as COPY's text format has it (backslash, tab and newlines escaped)."""
     return value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
 
 
@@ -169,13 +178,13 @@ def _copy_datetime(value: datetime) -> str:
 
 def _copy_json(value) -> str:
     if not value:
-        return "{}" if isinstance(value, dict) else _copy_str(json.dumps(value))
-    return _copy_str(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        return "{}" if isinstance(value, dict) else copy_str(json.dumps(value))
+    return copy_str(_compact_json(value))
 
 
 # COPY's text format per Python type (rows of one import share `now`: rendered once).
 _COPY_RENDER = {
-    str: _copy_str,
+    str: copy_str,
     bool: lambda value: "t" if value else "f",
     type(None): lambda value: "\\N",
     int: str,
@@ -203,8 +212,8 @@ _copy_bool = {True: "t", False: "f"}.__getitem__
 # Renderers per column of CONTACT_COPY_COLUMNS (no per-value type dispatch: an import
 # renders 100,000 of these). `str` for values that are plain, safe strings or UUIDs.
 CONTACT_COPY_RENDERERS = (
-    str, str, _copy_str, str, str, str, str, _copy_bool, _copy_datetime, _copy_bool,
-    _copy_datetime, str, _copy_bool, _copy_bool, _copy_json, _copy_str, _copy_json, str,
+    str, str, copy_str, str, str, str, str, _copy_bool, _copy_datetime, _copy_bool,
+    _copy_datetime, str, _copy_bool, _copy_bool, _copy_json, copy_str, _copy_json, str,
     _copy_datetime, _copy_datetime,
 )  # fmt: skip
 

@@ -24,10 +24,12 @@ import json
 import logging
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
+from itertools import batched
 
 import django
 from django.conf import settings
@@ -41,6 +43,7 @@ from contacts.bulk import (
     contact_values,
     copy_contacts,
     copy_rows,
+    copy_str,
     insert_contacts,
     metadata_problem,
 )
@@ -233,22 +236,33 @@ def parse_and_look_up(phones: list[str], region: str) -> list[tuple]:
     ]  # fmt: skip
 
 
-def _parse_in_chunks(phones: list[str], region: str) -> Iterator[tuple]:
-    """parse_and_look_up over all phones, in order: on the pool for big imports."""
-    if len(phones) < settings.CONTACTS_IMPORT_POOL_MIN_ROWS or _worker_count() < 2:
-        yield from parse_and_look_up(phones, region)
+def _parsed_rows(rows: Iterator[ImportRow], region: str, *, pooled: bool) -> Iterator[tuple]:
+    """(row, parse_and_look_up result) for every row, in order. Pooled: chunks go to the pool
+    as the file is read, so reading the file and parsing numbers overlap."""
+    if not pooled:
+        chunk = list(rows)
+        yield from zip(chunk, parse_and_look_up(_phones(chunk), region), strict=True)
         return
     pool = _pool(_worker_count())
-    futures: list[Future] = [
-        pool.submit(parse_and_look_up, phones[i : i + POOL_CHUNK], region)
-        for i in range(0, len(phones), POOL_CHUNK)
-    ]
+    futures: deque[tuple[tuple, Future]] = deque()
     try:
-        for future in futures:
-            yield from future.result()
+        for chunk in batched(rows, POOL_CHUNK):
+            futures.append((chunk, pool.submit(parse_and_look_up, _phones(chunk), region)))
+            while futures[0][1].done():  # what is parsed already goes on to the writers
+                done, future = futures.popleft()
+                yield from zip(done, future.result(), strict=True)
+                if not futures:
+                    break
+        for chunk, future in futures:
+            yield from zip(chunk, future.result(), strict=True)
     except BrokenProcessPool:
         _pool.cache_clear()  # a worker died (killed, out of memory): the next import starts anew
         raise
+
+
+def _phones(rows) -> list[str]:
+    """The numbers to parse: none for a row already refused (its problem stands)."""
+    return [row[1] if not row[4] else "" for row in rows]
 
 
 # --- Running an import -----------------------------------------------------------------------
@@ -292,17 +306,17 @@ def _writer_count(rows: int) -> int:
     return max(1, settings.CONTACTS_IMPORT_WRITERS)
 
 
-def _rows_to_do(contact_import: ContactImport) -> list[ImportRow]:
+def _rows_to_do(contact_import: ContactImport) -> Iterator[ImportRow]:
     """The rows without a stored result (all of them, unless this run resumes)."""
-    rows = list(import_rows(contact_import))
-    if contact_import.processed_rows:
-        done = set(
-            ContactImportRow.objects.filter(contact_import=contact_import).values_list(
-                "row_number", flat=True
-            )
+    rows = import_rows(contact_import)
+    if not contact_import.processed_rows:
+        return rows
+    done = set(
+        ContactImportRow.objects.filter(contact_import=contact_import).values_list(
+            "row_number", flat=True
         )
-        rows = [row for row in rows if row[0] not in done]
-    return rows
+    )
+    return (row for row in rows if row[0] not in done)
 
 
 def _run(contact_import: ContactImport) -> None:
@@ -310,22 +324,22 @@ def _run(contact_import: ContactImport) -> None:
     over CONTACTS_IMPORT_WRITERS connections (one thread each), so PostgreSQL maintains the
     indexes on both cores. A number always goes to the same shard: two writers never insert
     the same number, so they never wait for (or deadlock on) each other."""
-    rows = _rows_to_do(contact_import)
-    region = contact_import.customer.default_region
-    parsed = _parse_in_chunks([row[1] if not row[4] else "" for row in rows], region)
+    expected = contact_import.total_rows - contact_import.processed_rows
+    pooled = expected >= settings.CONTACTS_IMPORT_POOL_MIN_ROWS and _worker_count() > 1
+    parsed = _parsed_rows(
+        _rows_to_do(contact_import), contact_import.customer.default_region, pooled=pooled
+    )
     batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
-    writers = _writer_count(len(rows))
+    writers = _writer_count(expected)
     if writers == 1:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            _import_batch(contact_import, batch, [next(parsed) for _ in batch])
+        for batch in batched(parsed, batch_size):
+            _import_batch(contact_import, [row for row, _ in batch], [r for _, r in batch])
         return
     shards = [ThreadPoolExecutor(max_workers=1) for _ in range(writers)]
     pending: list[list] = [[[], []] for _ in range(writers)]
     futures: list[Future] = []
     try:
-        for row in rows:
-            result = next(parsed)
+        for row, result in parsed:
             key = result[0] if len(result) > 1 and not row[4] else row[0]
             shard = hash(key) % writers
             pending[shard][0].append(row)
@@ -495,9 +509,17 @@ RESULT_COLUMNS = (
 )
 
 
+# COPY renderers of RESULT_COLUMNS: the import's id (a str), the row number, what the file
+# said, the status, the contact's id or NULL, the reason.
+RESULT_RENDERERS = (
+    str, str, copy_str, str, lambda contact_id: "\\N" if contact_id is None else str(contact_id),
+    copy_str,
+)  # fmt: skip
+
+
 def _store_results(results: list[tuple]) -> None:
     if connection.vendor == "postgresql":
-        copy_rows(ContactImportRow._meta.db_table, RESULT_COLUMNS, results)
+        copy_rows(ContactImportRow._meta.db_table, RESULT_COLUMNS, results, RESULT_RENDERERS)
         return
     ContactImportRow.objects.bulk_create(
         [ContactImportRow(**dict(zip(RESULT_COLUMNS, values, strict=True))) for values in results],
