@@ -69,18 +69,27 @@ def recreate_database() -> None:
 
 def manage(*args: str) -> str:
     return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=bench_env(), check=True,
-        capture_output=True, text=True,
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=bench_env(),
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
 def setup() -> dict:
     recreate_database()
     manage("migrate", "--noinput")
-    account = json.loads(manage("create_customer", "--name", "Bench", "--balance", "1000000",
-                                "--json"))
-    manage("shell", "-c", "from django.db import connection\nfrom bench.urls import CREATE_TABLE\n"
-           "connection.cursor().execute(CREATE_TABLE)")
+    account = json.loads(
+        manage("create_customer", "--name", "Bench", "--balance", "1000000", "--json")
+    )
+    manage(
+        "shell",
+        "-c",
+        "from django.db import connection\nfrom bench.urls import CREATE_TABLE\n"
+        "connection.cursor().execute(CREATE_TABLE)",
+    )
     for hook in SETUP_HOOKS:
         account.update(hook(account) or {})
     return account
@@ -89,9 +98,20 @@ def setup() -> dict:
 def start_gunicorn() -> subprocess.Popen:
     workers = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "sent_project.wsgi", "--workers", workers,
-         "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
-        cwd=ROOT, env=bench_env(),
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "sent_project.wsgi",
+            "--workers",
+            workers,
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=bench_env(),
     )
     for _ in range(100):
         try:
@@ -103,8 +123,9 @@ def start_gunicorn() -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
-def wrk(path: str, *, api_key: str, method: str = "GET", body: str | None = None,
-        connections: int = 16) -> dict:
+def wrk(
+    path: str, *, api_key: str, method: str = "GET", body: str | None = None, connections: int = 16
+) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(f'wrk.method = "{method}"\n')
         script.write('wrk.headers["Content-Type"] = "application/json"\n')
@@ -112,9 +133,19 @@ def wrk(path: str, *, api_key: str, method: str = "GET", body: str | None = None
         if body is not None:
             script.write(f"wrk.body = {json.dumps(body)}\n")
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{SECONDS}s", "--latency", "-s", script.name,
-         f"http://127.0.0.1:{PORT}{path}"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{SECONDS}s",
+            "--latency",
+            "-s",
+            script.name,
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script.name)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -126,15 +157,21 @@ def wrk(path: str, *, api_key: str, method: str = "GET", body: str | None = None
         value, unit = float(match.group(1)), match.group(2)
         return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    return {"rps": rps, "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "p50_ms": ms(p50), "p99_ms": ms(p99)}
+    return {
+        "rps": rps,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "p50_ms": ms(p50),
+        "p99_ms": ms(p99),
+    }
 
 
 def summarise(name: str, runs: list[dict], reference: float | None) -> dict:
     rates = [run["rps"] for run in runs]
     median = statistics.median(rates)
     result = {
-        "scenario": name, "median_rps": round(median, 1), "min_rps": round(min(rates), 1),
+        "scenario": name,
+        "median_rps": round(median, 1),
+        "min_rps": round(min(rates), 1),
         "max_rps": round(max(rates), 1),
         "median_p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
         "median_p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 2),
@@ -147,10 +184,22 @@ def summarise(name: str, runs: list[dict], reference: float | None) -> dict:
 
 # Scenarios: (name, function(account) -> kwargs for wrk). Later issues append theirs.
 SCENARIOS = [
-    ("reference: key lookup + 2 inserts", lambda a: {"path": "/bench/reference", "method": "POST",
-                                                     "body": '{"to": ["+14155550100"]}'}),
-    ("framework floor: the same as a DRF view of ours", lambda a: {
-        "path": "/bench/framework-floor", "method": "POST", "body": '{"to": ["+14155550100"]}'}),
+    (
+        "reference: key lookup + 2 inserts",
+        lambda a: {
+            "path": "/bench/reference",
+            "method": "POST",
+            "body": '{"to": ["+14155550100"]}',
+        },
+    ),
+    (
+        "framework floor: the same as a DRF view of ours",
+        lambda a: {
+            "path": "/bench/framework-floor",
+            "method": "POST",
+            "body": '{"to": ["+14155550100"]}',
+        },
+    ),
     ("GET /v3/me", lambda a: {"path": "/v3/me"}),
 ]
 # Functions(account) -> extra account facts, run after the database is built.
@@ -201,10 +250,14 @@ def main() -> int:
     for r in results:
         if "median_rps" in r:
             spread = f"{r['min_rps']:.0f}–{r['max_rps']:.0f}"
-            print(f"{r['scenario']:48} {r['median_rps']:12.1f} {spread:>17} "
-                  f"{r.get('ratio_to_reference', 1):6.2f} {r['median_p50_ms']:7.2f}")
+            print(
+                f"{r['scenario']:48} {r['median_rps']:12.1f} {spread:>17} "
+                f"{r.get('ratio_to_reference', 1):6.2f} {r['median_p50_ms']:7.2f}"
+            )
         else:
-            print(f"{r['scenario']:48} {json.dumps({k: v for k, v in r.items() if k != 'scenario'})}")
+            print(
+                f"{r['scenario']:48} {json.dumps({k: v for k, v in r.items() if k != 'scenario'})}"
+            )
     for other in sorted(Path(__file__).parent.glob("*_bench.py")):
         print(f"\n== {other.name} ==", flush=True)
         subprocess.run([PYTHON, str(other)], cwd=ROOT, check=False)

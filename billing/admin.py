@@ -70,7 +70,11 @@ class CustomerAdmin(admin.ModelAdmin):
     # Editable on an existing customer. Saving only these keeps the admin from writing back
     # a balance it read before a concurrent charge.
     EDITABLE = [
-        "name", "email", "description", "default_region", "low_balance_threshold",
+        "name",
+        "email",
+        "description",
+        "default_region",
+        "low_balance_threshold",
         "routing_strategy",
     ]
 

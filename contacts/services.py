@@ -363,8 +363,9 @@ def contact_record_delivery(
         locked = (
             Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
         )
-        flipped = _count_delivery(locked, channel=channel, delivered=delivered,
-                                  not_reachable=not_reachable, now=now)
+        flipped = _count_delivery(
+            locked, channel=channel, delivered=delivered, not_reachable=not_reachable, now=now
+        )
         locked.save(update_fields=["delivery_stats", "updated_at", *flipped])
         if flipped:
             _emit(locked, "contact.updated", source=Source.PROVIDER)
@@ -391,8 +392,9 @@ def contacts_record_deliveries(outcomes: list[tuple]) -> None:
         flipped: dict = {}
         for contact_id, channel, delivered, not_reachable in outcomes:
             contact = held[contact_id]
-            fields = _count_delivery(contact, channel=channel, delivered=delivered,
-                                     not_reachable=not_reachable, now=now)
+            fields = _count_delivery(
+                contact, channel=channel, delivered=delivered, not_reachable=not_reachable, now=now
+            )
             if fields:
                 flipped[contact_id] = {*flipped.get(contact_id, ()), *fields}
         plain = [contact for pk, contact in held.items() if pk not in flipped]

@@ -70,7 +70,9 @@ def _describe(channel: str, facts: RoutingFacts, why: str) -> str:
 def _is_failing(channel: str, facts: RoutingFacts) -> bool:
     history = facts.history.get(channel, ChannelHistory())
     rate = history.success_rate
-    return history.attempts >= facts.min_history and rate is not None and rate < facts.min_success_rate
+    return (
+        history.attempts >= facts.min_history and rate is not None and rate < facts.min_success_rate
+    )
 
 
 def route(facts: RoutingFacts) -> RouteDecision:
@@ -98,7 +100,9 @@ def route(facts: RoutingFacts) -> RouteDecision:
     else:
         preference = facts.regional_preference.get(facts.region_code.upper())
         if preference:
-            order = [c for c in preference if c in CHANNELS] + [c for c in CHANNELS if c not in preference]
+            order = [c for c in preference if c in CHANNELS] + [
+                c for c in CHANNELS if c not in preference
+            ]
             why = f"preferred in {facts.region_code.upper()}"
         else:
             order = list(CHANNELS)

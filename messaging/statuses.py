@@ -38,8 +38,9 @@ SUCCESS = frozenset({S.SENT, S.DELIVERED, S.READ})
 IN_FLIGHT = frozenset({S.QUEUED, S.PROCESSED})
 
 ALLOWED: dict[str, frozenset[str]] = {
-    S.QUEUED: frozenset({S.PROCESSED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED,
-                         S.BLOCKED, S.CANCELLED}),
+    S.QUEUED: frozenset(
+        {S.PROCESSED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED}
+    ),
     S.PROCESSED: frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED}),
     S.SENT: frozenset({S.DELIVERED, S.READ, S.FAILED}),
     S.DELIVERED: frozenset({S.READ}),

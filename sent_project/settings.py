@@ -70,9 +70,7 @@ def database_from_url(url: str) -> dict:
     """Turn DATABASE_URL (postgres://user:pass@host:port/name?opt=v) into a DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(
-            f"DATABASE_URL must be a postgres:// URL, not {parsed.scheme!r}"
-        )
+        raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL, not {parsed.scheme!r}")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "sent",
@@ -320,10 +318,12 @@ CONTACTS_IMPORT_POOL_MIN_ROWS = env_int("CONTACTS_IMPORT_POOL_MIN_ROWS", 5_000)
 CONTACTS_IMPORT_BATCH_SIZE = env_int("CONTACTS_IMPORT_BATCH_SIZE", 10_000)
 # Transactions an import runs in parallel on PostgreSQL (big imports; 1 = one at a time).
 CONTACTS_IMPORT_WRITERS = env_int("CONTACTS_IMPORT_WRITERS", 2)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
-    "ContactImportRowStatusEnum": "contacts.models.ContactImportRow.Status",
-})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
+        "ContactImportRowStatusEnum": "contacts.models.ContactImportRow.Status",
+    }
+)
 
 # --- Logging: one line per record, with the request id ----------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -382,14 +382,16 @@ WEBHOOK_RESPONSE_BODY_LIMIT = 2048
 # --- Templates ------------------------------------------------------------------
 # The simulated WhatsApp review rejects templates whose text contains one of these words.
 SIMULATOR_TEMPLATE_BANNED_WORDS = env_list("SIMULATOR_TEMPLATE_BANNED_WORDS", "casino,lottery")
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "TemplateVariableTypeEnum": "templates_app.definition.VARIABLE_TYPES",
-    "TemplateHeaderTypeEnum": "templates_app.definition.HEADER_TYPES",
-    "TemplateButtonTypeEnum": "templates_app.definition.BUTTON_TYPES",
-    "TemplateTextTypeEnum": "templates_app.definition.TEXT_TYPES",
-    "TemplateStatusEnum": "templates_app.models.TemplateStatus",
-    "TemplateCategoryEnum": "templates_app.models.TemplateCategory",
-})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "TemplateVariableTypeEnum": "templates_app.definition.VARIABLE_TYPES",
+        "TemplateHeaderTypeEnum": "templates_app.definition.HEADER_TYPES",
+        "TemplateButtonTypeEnum": "templates_app.definition.BUTTON_TYPES",
+        "TemplateTextTypeEnum": "templates_app.definition.TEXT_TYPES",
+        "TemplateStatusEnum": "templates_app.models.TemplateStatus",
+        "TemplateCategoryEnum": "templates_app.models.TemplateCategory",
+    }
+)
 
 # --- Messages: routing, dispatch, retries, reconciler (README, "Messages") ----------
 # Per country (ISO code), the channel order automatic routing prefers under the default
@@ -420,7 +422,9 @@ MESSAGE_ORPHANED_TASK_SECONDS = env_float("MESSAGE_ORPHANED_TASK_SECONDS", 900.0
 # commits, and right after the provider accepted a message, before recording it.
 MESSAGE_TEST_PAUSE_AFTER_CLAIM = env_float("MESSAGE_TEST_PAUSE_AFTER_CLAIM", 0.0)
 MESSAGE_TEST_PAUSE_AFTER_PROVIDER = env_float("MESSAGE_TEST_PAUSE_AFTER_PROVIDER", 0.0)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "MessageStatusEnum": "messaging.statuses.MessageStatus",
-    "MessageDirectionEnum": "messaging.models.Direction",
-})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "MessageStatusEnum": "messaging.statuses.MessageStatus",
+        "MessageDirectionEnum": "messaging.models.Direction",
+    }
+)

@@ -12,7 +12,9 @@ v3_patterns = [
     path("", include("messaging.api.urls")),
     path(
         "openapi.json",
-        SpectacularJSONAPIView.as_view(authentication_classes=[], permission_classes=[], throttle_classes=[]),
+        SpectacularJSONAPIView.as_view(
+            authentication_classes=[], permission_classes=[], throttle_classes=[]
+        ),
         name="openapi-schema",
     ),
     # Anything else under /v3 is an unknown endpoint: 404 in the envelope, whatever DEBUG says.

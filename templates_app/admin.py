@@ -35,8 +35,10 @@ class TemplateStatusChangeInline(admin.TabularInline):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-                             help_text="Shown to the customer as the rejection reason.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown to the customer as the rejection reason.",
+    )
 
 
 @admin.register(Template)
@@ -44,15 +46,37 @@ class TemplateAdmin(admin.ModelAdmin):
     """View-only: templates change through the API and the services, and here only
     through the status actions."""
 
-    list_display = ["name", "display_name", "customer", "category", "language", "status",
-                    "is_published", "updated_at"]
+    list_display = [
+        "name",
+        "display_name",
+        "customer",
+        "category",
+        "language",
+        "status",
+        "is_published",
+        "updated_at",
+    ]
     list_filter = ["status", "category", "language"]
     search_fields = ["name", "display_name", "customer__name", "=id"]
     list_select_related = ["customer"]
-    fields = ["id", "customer", "name", "display_name", "category", "language", "status",
-              "rejection_reason", "is_published", "whatsapp_template_id",
-              "whatsapp_template_name", "creation_source", "created_at", "updated_at",
-              "preview", "definition_json"]
+    fields = [
+        "id",
+        "customer",
+        "name",
+        "display_name",
+        "category",
+        "language",
+        "status",
+        "rejection_reason",
+        "is_published",
+        "whatsapp_template_id",
+        "whatsapp_template_name",
+        "creation_source",
+        "created_at",
+        "updated_at",
+        "preview",
+        "definition_json",
+    ]
     readonly_fields = fields
     inlines = [TemplateStatusChangeInline]
     actions = ["approve", "reject", "pause", "archive"]
@@ -68,8 +92,9 @@ class TemplateAdmin(admin.ModelAdmin):
 
     @admin.display(description="Definition")
     def definition_json(self, template: Template):
-        return format_html("<pre>{}</pre>",
-                           json.dumps(template.definition, indent=2, ensure_ascii=False))
+        return format_html(
+            "<pre>{}</pre>", json.dumps(template.definition, indent=2, ensure_ascii=False)
+        )
 
     @admin.display(description="Preview (with the variables' samples)")
     def preview(self, template: Template):
@@ -78,13 +103,23 @@ class TemplateAdmin(admin.ModelAdmin):
         except SentError as error:
             return error.message
         rows = format_html_join(
-            "", "<tr><th>{}</th><td><pre>{}</pre></td><td>{}</td><td>{}</td></tr>",
-            ((p.channel, "\n".join(filter(None, [p.header, p.body, p.footer])),
-              p.encoding or "–", p.segments) for p in previews),
+            "",
+            "<tr><th>{}</th><td><pre>{}</pre></td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    p.channel,
+                    "\n".join(filter(None, [p.header, p.body, p.footer])),
+                    p.encoding or "–",
+                    p.segments,
+                )
+                for p in previews
+            ),
         )
         return format_html(
             "<table><tr><th>Channel</th><th>Text</th><th>Encoding</th><th>Segments</th></tr>"
-            "{}</table>", rows)
+            "{}</table>",
+            rows,
+        )
 
     def _apply(self, request, queryset, operation, done: str) -> None:
         changed, refused = 0, []
@@ -110,14 +145,18 @@ class TemplateAdmin(admin.ModelAdmin):
             reason = form.cleaned_data["reason"]
             self._apply(request, queryset, lambda t: template_reject(t, reason=reason), "rejected")
             return None
-        return TemplateResponse(request, "admin/templates_app/template/reject.html", {
-            **self.admin_site.each_context(request),
-            "title": "Reject templates",
-            "opts": self.model._meta,
-            "templates": queryset,
-            "form": form,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "admin/templates_app/template/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject templates",
+                "opts": self.model._meta,
+                "templates": queryset,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
 
     @admin.action(description="Pause selected templates")
     def pause(self, request, queryset):

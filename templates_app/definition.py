@@ -36,24 +36,40 @@ BODY_CHAIN = {
     "mms": ("mms", "multiChannel", "sms"),
 }
 META_BODIES = ("multiChannel", "whatsapp")  # the bodies WhatsApp reviews
-BODY_LIMITS = {"multiChannel": BODY_MAX, "sms": BODY_MAX, "whatsapp": BODY_MAX,
-               "rcs": RCS_BODY_MAX, "mms": MMS_BODY_MAX}
+BODY_LIMITS = {
+    "multiChannel": BODY_MAX,
+    "sms": BODY_MAX,
+    "whatsapp": BODY_MAX,
+    "rcs": RCS_BODY_MAX,
+    "mms": MMS_BODY_MAX,
+}
 
 TEXT_TYPES = ("text",)  # the `type` of body and footer contents
 VARIABLE_TYPES = ("variable", "link", "media")
 VARIABLE_PROPS = ("variableType", "sample", "url", "shortUrl", "alt", "mediaType", "regex")
 HEADER_TYPES = ("text", "image", "video", "gif", "document", "location")
 # A media header's value is passed at send time under a reserved parameter name.
-MEDIA_HEADER_PARAMETER = {"image": "header_image", "video": "header_video",
-                          "gif": "header_video", "document": "header_document"}
+MEDIA_HEADER_PARAMETER = {
+    "image": "header_image",
+    "video": "header_video",
+    "gif": "header_video",
+    "document": "header_document",
+}
 BUTTON_TYPES = ("QUICK_REPLY", "URL", "PHONE_NUMBER", "VOICE_CALL", "COPY_CODE", "OTP")
 OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
 URL_TYPES = ("static", "dynamic")
 
 VARIABLE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 PLACEHOLDER_RE = re.compile(r"\{\{\s*(\d+)\s*(?::[^{}]*)?\}\}")
-_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2300, 0x23FF), (0x2B00, 0x2BFF),
-                 (0xFE00, 0xFE0F), (0x200D, 0x200D), (0xE0020, 0xE007F))
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF),
+    (0x2600, 0x27BF),
+    (0x2300, 0x23FF),
+    (0x2B00, 0x2BFF),
+    (0xFE00, 0xFE0F),
+    (0x200D, 0x200D),
+    (0xE0020, 0xE007F),
+)
 _MARKETING_WORDS = re.compile(
     r"\b(sale|discount|offer|promo|promotion|coupon|deal|deals|% off|off everything|"
     r"limited time|exclusive|shop now|buy now|free shipping|new arrivals)\b",

@@ -48,7 +48,9 @@ def record_creation(template: Template, *, source: str) -> TemplateStatusChange:
     )
 
 
-def apply_status(template: Template, status: str, *, source: str, reason: str = "") -> TemplateStatusChange:
+def apply_status(
+    template: Template, status: str, *, source: str, reason: str = ""
+) -> TemplateStatusChange:
     """Move `template` to `status`, record it and emit the event.
 
     Must run inside transaction.atomic on a row locked with select_for_update (or created
@@ -87,8 +89,9 @@ def _locked(template: Template) -> Template:
     return locked
 
 
-def _operator_action(template: Template, status: str, *, allowed_from: frozenset, source: str,
-                     reason: str = "") -> Template:
+def _operator_action(
+    template: Template, status: str, *, allowed_from: frozenset, source: str, reason: str = ""
+) -> Template:
     with transaction.atomic():
         locked = _locked(template)
         if locked.status not in allowed_from:
@@ -100,28 +103,37 @@ def _operator_action(template: Template, status: str, *, allowed_from: frozenset
     return locked
 
 
-def template_approve(template: Template, *, source: str = Source.ADMIN, reason: str = "") -> Template:
-    return _operator_action(template, S.APPROVED, allowed_from=APPROVABLE, source=source,
-                            reason=reason)
+def template_approve(
+    template: Template, *, source: str = Source.ADMIN, reason: str = ""
+) -> Template:
+    return _operator_action(
+        template, S.APPROVED, allowed_from=APPROVABLE, source=source, reason=reason
+    )
 
 
 def template_reject(template: Template, *, reason: str, source: str = Source.ADMIN) -> Template:
     if not reason.strip():
         raise ValidationFailed(details={"reason": ["Say why the template is rejected."]})
-    return _operator_action(template, S.REJECTED, allowed_from=REJECTABLE, source=source,
-                            reason=reason.strip())
+    return _operator_action(
+        template, S.REJECTED, allowed_from=REJECTABLE, source=source, reason=reason.strip()
+    )
 
 
 def template_pause(template: Template, *, source: str = Source.ADMIN, reason: str = "") -> Template:
     return _operator_action(template, S.PAUSED, allowed_from=PAUSABLE, source=source, reason=reason)
 
 
-def template_archive(template: Template, *, source: str = Source.ADMIN, reason: str = "") -> Template:
-    return _operator_action(template, S.ARCHIVED, allowed_from=ARCHIVABLE, source=source,
-                            reason=reason)
+def template_archive(
+    template: Template, *, source: str = Source.ADMIN, reason: str = ""
+) -> Template:
+    return _operator_action(
+        template, S.ARCHIVED, allowed_from=ARCHIVABLE, source=source, reason=reason
+    )
 
 
-def template_review_verdict(template_id, *, review_id: int, approved: bool, reason: str = "") -> str:
+def template_review_verdict(
+    template_id, *, review_id: int, approved: bool, reason: str = ""
+) -> str:
     """Apply the WhatsApp reviewer's verdict on the review opened by status change
     `review_id`. A verdict for a review that is no longer the open one (the template was
     approved by an operator, resubmitted, or deleted meanwhile) changes nothing.

@@ -34,7 +34,9 @@ class Template(models.Model):
     Status = TemplateStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    customer = models.ForeignKey("billing.Customer", on_delete=models.CASCADE, related_name="templates")
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.CASCADE, related_name="templates"
+    )
     # The reference callers use when sending (`template: {"name": ...}`); unique per customer.
     name = models.CharField(max_length=100)
     display_name = models.CharField(max_length=200, blank=True)

@@ -112,7 +112,9 @@ def _fill(section: dict | None, values: dict[str, str], *, url: bool = False) ->
 
 def _phone(props: dict) -> str:
     number = props["phoneNumber"]
-    raw = number if number.startswith("+") else f"+{props.get('countryCode', '').lstrip('+')}{number}"
+    raw = (
+        number if number.startswith("+") else f"+{props.get('countryCode', '').lstrip('+')}{number}"
+    )
     try:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
@@ -152,7 +154,9 @@ def _header(definition: dict, values: dict[str, str]) -> tuple[str | None, dict 
 
 
 def _missing(template, parameters: dict, prefix: str) -> dict[str, str]:
-    values = {str(key): str(value) for key, value in (parameters or {}).items() if value is not None}
+    values = {
+        str(key): str(value) for key, value in (parameters or {}).items() if value is not None
+    }
     missing = [name for name in template.variables if not values.get(name, "").strip()]
     if missing:
         raise TemplateParametersMissing(
@@ -202,8 +206,13 @@ def render_template(
         text = "\n".join(line for line in lines if line)
         return RenderedContent(channel=channel, body=text, **_measure(channel, text))
     return RenderedContent(
-        channel=channel, body=body, header=header, footer=footer, buttons=buttons,
-        header_media=header_media, **_measure(channel, body),
+        channel=channel,
+        body=body,
+        header=header,
+        footer=footer,
+        buttons=buttons,
+        header_media=header_media,
+        **_measure(channel, body),
     )
 
 

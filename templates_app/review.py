@@ -69,8 +69,9 @@ class SimulatorReviewer(TemplateReviewer):
             job = job.using(run_after=timezone.now() + timedelta(seconds=delay))
         # Enqueued in the caller's transaction: the database backend makes it atomic with
         # the PENDING status, so a review is never lost nor run for a rolled-back submit.
-        job.enqueue(template_id=str(template.pk), review_id=review_id, approved=approved,
-                    reason=reason)
+        job.enqueue(
+            template_id=str(template.pk), review_id=review_id, approved=approved, reason=reason
+        )
         return ReviewSubmission(
             whatsapp_template_id=template.whatsapp_template_id or f"sim_{uuid.uuid4().hex[:16]}",
             whatsapp_template_name=whatsapp_template_name(template),

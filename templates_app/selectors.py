@@ -44,7 +44,8 @@ def template_get(customer, template_id) -> Template:
         raise TemplateNotFound() from None
     template = (
         Template.objects.filter(customer=customer, pk=template_id)
-        .prefetch_related("status_changes").first()
+        .prefetch_related("status_changes")
+        .first()
     )
     if template is None:
         raise TemplateNotFound()

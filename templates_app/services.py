@@ -47,8 +47,9 @@ DISPLAY_NAME_MAX = 200
 EDITABLE = frozenset({S.DRAFT, S.REJECTED, S.APPROVED})
 # Content frozen; submission accepted but a no-op ("only the reviewer can reinstate it").
 FROZEN = frozenset({S.PAUSED, S.DISABLED, S.REVOKED, S.ARCHIVED})
-LOCKED_MESSAGE = ("Template (except display name) cannot be updated unless it is in draft or "
-                  "rejected status")
+LOCKED_MESSAGE = (
+    "Template (except display name) cannot be updated unless it is in draft or rejected status"
+)
 READ_ONLY_MESSAGE = "This template is read-only. Only 'submit for review' is allowed."
 IN_REVIEW_MESSAGE = "The template is in review: wait for the verdict before changing this."
 # Messages that still use the template (messaging.Message.status), see template_delete.
@@ -114,8 +115,9 @@ def _sandboxed(sandbox: bool, operation):
 
 def _free_name(customer, base: str) -> str:
     taken = set(
-        Template.objects.filter(customer=customer, name__startswith=base)
-        .values_list("name", flat=True)
+        Template.objects.filter(customer=customer, name__startswith=base).values_list(
+            "name", flat=True
+        )
     )
     if base not in taken:
         return base
@@ -179,8 +181,9 @@ def template_create(
                 display_name=display_name or defn.derive_display_name(normalized),
                 creation_source=(creation_source or "from-api")[:50],
             )
-            _insert(template, requested_name=requested_name,
-                    derived_name=defn.derive_name(normalized))
+            _insert(
+                template, requested_name=requested_name, derived_name=defn.derive_name(normalized)
+            )
             record_creation(template, source=source)
             if submit_for_review:
                 _submit(template, source=source)
@@ -215,34 +218,67 @@ def template_update(
     def update() -> Template:
         with transaction.atomic():
             locked = _locked(customer, template)
-            _update_locked(locked, name=name, display_name=display_name, category=category,
-                           language=language, definition=definition,
-                           submit_for_review=submit_for_review, source=source)
+            _update_locked(
+                locked,
+                name=name,
+                display_name=display_name,
+                category=category,
+                language=language,
+                definition=definition,
+                submit_for_review=submit_for_review,
+                source=source,
+            )
             prefetch_related_objects([locked], "status_changes")
         return locked
 
     return _sandboxed(sandbox, update)
 
 
-def _update_locked(template: Template, *, name, display_name, category, language, definition,
-                   submit_for_review: bool, source: str) -> None:
-    given = {key: value for key, value in (("definition", definition), ("category", category),
-                                           ("language", language), ("name", name),
-                                           ("display_name", display_name)) if value is not None}
+def _update_locked(
+    template: Template,
+    *,
+    name,
+    display_name,
+    category,
+    language,
+    definition,
+    submit_for_review: bool,
+    source: str,
+) -> None:
+    given = {
+        key: value
+        for key, value in (
+            ("definition", definition),
+            ("category", category),
+            ("language", language),
+            ("name", name),
+            ("display_name", display_name),
+        )
+        if value is not None
+    }
     if template.name.startswith(RESERVED_PREFIX) and given:
-        raise ValidationFailed(READ_ONLY_MESSAGE, details={key: [READ_ONLY_MESSAGE] for key in given})
+        raise ValidationFailed(
+            READ_ONLY_MESSAGE, details={key: [READ_ONLY_MESSAGE] for key in given}
+        )
     content_errors: dict[str, list[str]] = {}
-    new = {"category": template.category, "language": template.language,
-           "definition": template.definition}
+    new = {
+        "category": template.category,
+        "language": template.language,
+        "definition": template.definition,
+    }
     if category is not None:
         new["category"] = _check_category(category, content_errors) or template.category
     if language is not None:
         new["language"] = _check_language(language, content_errors) or template.language
     if definition is not None or new["category"] != template.category:
-        new["definition"] = _normalize(
-            template.definition if definition is None else definition,
-            category=new["category"], errors=content_errors,
-        ) or template.definition
+        new["definition"] = (
+            _normalize(
+                template.definition if definition is None else definition,
+                category=new["category"],
+                errors=content_errors,
+            )
+            or template.definition
+        )
     changed = [key for key, value in new.items() if value != getattr(template, key)]
     content_touched = bool(changed or content_errors)
     if (content_touched or submit_for_review) and template.status == S.PENDING:
@@ -282,8 +318,12 @@ def _submit(template: Template, *, source: str) -> None:
     if template.status in FROZEN:
         return
     if not review.needs_whatsapp_review(template):
-        apply_status(template, S.APPROVED, source=Source.SYSTEM,
-                     reason="No WhatsApp content to review: approved on submission.")
+        apply_status(
+            template,
+            S.APPROVED,
+            source=Source.SYSTEM,
+            reason="No WhatsApp content to review: approved on submission.",
+        )
         return
     change = apply_status(template, S.PENDING, source=source)
     submission = review.review_template(template, review_id=change.pk)
@@ -316,8 +356,9 @@ def _unfinished_messages_use(template: Template) -> bool:
     ).exists()
 
 
-def template_delete(customer, template: Template, *, delete_from_meta: bool = False,
-                    sandbox: bool = False) -> None:
+def template_delete(
+    customer, template: Template, *, delete_from_meta: bool = False, sandbox: bool = False
+) -> None:
     """Delete, unless unfinished messages use it (409 CONFLICT_007). `delete_from_meta` is
     accepted; the simulator holds nothing to delete on WhatsApp's side."""
 
@@ -336,8 +377,12 @@ def template_delete(customer, template: Template, *, delete_from_meta: bool = Fa
 
 # --- demo data for `make run` --------------------------------------------------------------
 def _var(var_id: int, name: str, sample: str) -> dict:
-    return {"id": var_id, "name": name, "type": "variable",
-            "props": {"variableType": "text", "sample": sample}}
+    return {
+        "id": var_id,
+        "name": name,
+        "type": "variable",
+        "props": {"variableType": "text", "sample": sample},
+    }
 
 
 DEMO_TEMPLATES = (
@@ -346,14 +391,18 @@ DEMO_TEMPLATES = (
         "display_name": "Verification code",
         "category": TemplateCategory.AUTHENTICATION,
         "definition": {
-            "body": {"multiChannel": {
-                "type": "text",
-                "template": "Use {{1:code}} to verify your Acme account.",
-                "variables": [_var(1, "code", "482913")],
-            }},
+            "body": {
+                "multiChannel": {
+                    "type": "text",
+                    "template": "Use {{1:code}} to verify your Acme account.",
+                    "variables": [_var(1, "code", "482913")],
+                }
+            },
             "buttons": [{"id": 1, "type": "OTP", "props": {"otpType": "COPY_CODE"}}],
-            "authenticationConfig": {"addSecurityRecommendation": True,
-                                     "codeExpirationMinutes": 10},
+            "authenticationConfig": {
+                "addSecurityRecommendation": True,
+                "codeExpirationMinutes": 10,
+            },
         },
     },
     {
@@ -362,19 +411,31 @@ DEMO_TEMPLATES = (
         "category": TemplateCategory.UTILITY,
         "definition": {
             "header": {"type": "text", "template": "Your order is on its way"},
-            "body": {"multiChannel": {
-                "type": "text",
-                "template": "Hi {{1:name}}, your order {{2:order_id}} has shipped and will "
-                            "arrive by {{3:delivery_date}}. Track it any time from your account.",
-                "variables": [_var(1, "name", "Ana"), _var(2, "order_id", "A-1001"),
-                              _var(3, "delivery_date", "Friday, June 12")],
-            }},
+            "body": {
+                "multiChannel": {
+                    "type": "text",
+                    "template": "Hi {{1:name}}, your order {{2:order_id}} has shipped and will "
+                    "arrive by {{3:delivery_date}}. Track it any time from your account.",
+                    "variables": [
+                        _var(1, "name", "Ana"),
+                        _var(2, "order_id", "A-1001"),
+                        _var(3, "delivery_date", "Friday, June 12"),
+                    ],
+                }
+            },
             "footer": {"type": "text", "template": "Acme Shop"},
-            "buttons": [{"id": 1, "type": "URL", "props": {
-                "text": "Track order", "urlType": "dynamic",
-                "url": "https://shop.example.com/track/{{1:order_id}}",
-                "variables": [_var(1, "order_id", "A-1001")],
-            }}],
+            "buttons": [
+                {
+                    "id": 1,
+                    "type": "URL",
+                    "props": {
+                        "text": "Track order",
+                        "urlType": "dynamic",
+                        "url": "https://shop.example.com/track/{{1:order_id}}",
+                        "variables": [_var(1, "order_id", "A-1001")],
+                    },
+                }
+            ],
         },
     },
     {
@@ -387,7 +448,7 @@ DEMO_TEMPLATES = (
                 "whatsapp": {
                     "type": "text",
                     "template": "Hi {{1:name}}, our summer sale is on! Enjoy {{2:discount}} off "
-                                "everything until Sunday. Don't miss out.",
+                    "everything until Sunday. Don't miss out.",
                     "variables": [_var(1, "name", "Ana"), _var(2, "discount", "20%")],
                 },
                 "sms": {
@@ -398,8 +459,15 @@ DEMO_TEMPLATES = (
             },
             "footer": {"type": "text", "template": "Reply STOP to opt out"},
             "buttons": [
-                {"id": 1, "type": "URL", "props": {"text": "Shop now", "urlType": "static",
-                                                   "url": "https://shop.example.com/sale"}},
+                {
+                    "id": 1,
+                    "type": "URL",
+                    "props": {
+                        "text": "Shop now",
+                        "urlType": "static",
+                        "url": "https://shop.example.com/sale",
+                    },
+                },
                 {"id": 2, "type": "QUICK_REPLY", "props": {"text": "Stop promotions"}},
             ],
         },
@@ -411,19 +479,20 @@ def templates_seed_demo(customer) -> list[Template]:
     """Create the demo templates (an OTP, an order update, a promotion) for `customer`,
     APPROVED. Idempotent: templates the customer already has (by name) are left alone."""
     existing = set(
-        Template.objects.filter(customer=customer, name__in=[t["name"] for t in DEMO_TEMPLATES])
-        .values_list("name", flat=True)
+        Template.objects.filter(
+            customer=customer, name__in=[t["name"] for t in DEMO_TEMPLATES]
+        ).values_list("name", flat=True)
     )
     created = []
     for spec in DEMO_TEMPLATES:
         if spec["name"] in existing:
             continue
         with transaction.atomic():
-            template = template_create(customer, **spec, creation_source="seed",
-                                       source=Source.SYSTEM)
+            template = template_create(
+                customer, **spec, creation_source="seed", source=Source.SYSTEM
+            )
             template.whatsapp_template_id = f"demo_{spec['name']}"
             template.whatsapp_template_name = review.whatsapp_template_name(template)
             template.save(update_fields=["whatsapp_template_id", "whatsapp_template_name"])
-            created.append(template_approve(template, source=Source.SYSTEM,
-                                            reason="Demo template"))
+            created.append(template_approve(template, source=Source.SYSTEM, reason="Demo template"))
     return created

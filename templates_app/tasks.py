@@ -6,7 +6,11 @@ from templates_app.lifecycle import template_review_verdict
 
 
 @task()
-def apply_template_verdict(template_id: str, review_id: int, approved: bool, reason: str = "") -> str:
+def apply_template_verdict(
+    template_id: str, review_id: int, approved: bool, reason: str = ""
+) -> str:
     """A reviewer's verdict arriving (the simulator schedules these; a real provider's
     callback would apply the same way)."""
-    return template_review_verdict(template_id, review_id=review_id, approved=approved, reason=reason)
+    return template_review_verdict(
+        template_id, review_id=review_id, approved=approved, reason=reason
+    )

@@ -124,16 +124,22 @@ class _Validator:
             ok = False
         name = raw.get("name")
         if not isinstance(name, str) or not VARIABLE_NAME_RE.match(name):
-            self.add(f"{path}.name", REQUIRED if name is None else
-                     "Must start with a letter and hold only letters, digits and underscores.")
+            self.add(
+                f"{path}.name",
+                REQUIRED
+                if name is None
+                else "Must start with a letter and hold only letters, digits and underscores.",
+            )
             ok = False
         elif len(name) > 64:
             self.add(f"{path}.name", "At most 64 characters.")
             ok = False
         var_type = raw.get("type")
         if var_type not in VARIABLE_TYPES:
-            self.add(f"{path}.type", REQUIRED if var_type is None else
-                     f"Must be one of: {', '.join(VARIABLE_TYPES)}.")
+            self.add(
+                f"{path}.type",
+                REQUIRED if var_type is None else f"Must be one of: {', '.join(VARIABLE_TYPES)}.",
+            )
             ok = False
         props = self.variable_props(f"{path}.props", raw.get("props"))
         if not ok or props is None:
@@ -201,8 +207,11 @@ class _Validator:
         if ids:
             base = ids[0]
             if base not in (0, 1) or ids != list(range(base, base + len(ids))):
-                self.add(vars_path, "Variable ids must be sequential, starting at 0 or 1 "
-                                    f"(got {', '.join(map(str, ids))}).")
+                self.add(
+                    vars_path,
+                    "Variable ids must be sequential, starting at 0 or 1 "
+                    f"(got {', '.join(map(str, ids))}).",
+                )
             else:
                 self.bases.append((vars_path, base))
         used = set(placeholder_ids(text))
@@ -210,8 +219,10 @@ class _Validator:
             self.add(text_path, f"{{{{{missing}}}}} refers to no declared variable.")
         for i, var in enumerate(variables):
             if var["id"] not in used:
-                self.add(f"{vars_path}.{i}", f"Variable '{var['name']}' (id {var['id']}) "
-                                             "does not appear in the text.")
+                self.add(
+                    f"{vars_path}.{i}",
+                    f"Variable '{var['name']}' (id {var['id']}) does not appear in the text.",
+                )
         return variables
 
     # --- sections ----------------------------------------------------------------------
@@ -220,8 +231,9 @@ class _Validator:
         raw = self.obj(path, raw)
         if raw is None:
             return None
-        text = self.text(f"{path}.template", raw.get("template"), required=True,
-                         limit=BODY_LIMITS[key])
+        text = self.text(
+            f"{path}.template", raw.get("template"), required=True, limit=BODY_LIMITS[key]
+        )
         body_type = raw.get("type")
         if body_type not in (None, "text"):
             self.add(f"{path}.type", 'Must be "text".')
@@ -247,16 +259,23 @@ class _Validator:
         if not count:
             return
         if _ADJACENT_RE.search(text):
-            self.add(path, "Two variables can't be separated only by spaces: put words between them.")
+            self.add(
+                path, "Two variables can't be separated only by spaces: put words between them."
+            )
         first, last = PLACEHOLDER_RE.search(text), list(PLACEHOLDER_RE.finditer(text))[-1]
         if not any(ch.isalpha() for ch in text[: first.start()]):
             self.add(path, "Put at least one word before the first variable.")
-        if not any(ch.isalpha() for ch in text[last.end():]):
-            self.add(path, "Put at least one word after the last variable (punctuation doesn't count).")
+        if not any(ch.isalpha() for ch in text[last.end() :]):
+            self.add(
+                path, "Put at least one word after the last variable (punctuation doesn't count)."
+            )
         words = [w for w in PLACEHOLDER_RE.sub(" ", text).split() if any(c.isalnum() for c in w)]
         if len(words) < 2 * count + 1:
-            self.add(path, f"With {count} variable(s) the text needs at least {2 * count + 1} "
-                           f"words besides them (it has {len(words)}).")
+            self.add(
+                path,
+                f"With {count} variable(s) the text needs at least {2 * count + 1} "
+                f"words besides them (it has {len(words)}).",
+            )
 
     def mms_extras(self, path: str, raw: dict) -> dict:
         extras: dict = {}
@@ -288,11 +307,15 @@ class _Validator:
             return {}
         present = [key for key in BODY_KEYS if raw.get(key) is not None]
         if "multiChannel" in present and ({"sms", "whatsapp"} & set(present)):
-            self.add("definition.body", "Use either a multiChannel body or the sms + whatsapp "
-                                        "pair, not both.")
+            self.add(
+                "definition.body",
+                "Use either a multiChannel body or the sms + whatsapp pair, not both.",
+            )
         elif "whatsapp" in present and "sms" not in present:
-            self.add("definition.body.sms", "A whatsapp body needs an sms body too "
-                                            "(give the pair, or one multiChannel body).")
+            self.add(
+                "definition.body.sms",
+                "A whatsapp body needs an sms body too (give the pair, or one multiChannel body).",
+            )
         elif not {"multiChannel", "sms"} & set(present):
             self.add("definition.body", "Give a multiChannel body, or an sms + whatsapp pair.")
         body = {}
@@ -313,17 +336,26 @@ class _Validator:
         if header_type not in HEADER_TYPES:
             self.add(f"{path}.type", f"Must be one of: {', '.join(HEADER_TYPES)} (lowercase).")
             return None
-        text = self.text(f"{path}.template", raw.get("template"), required=header_type == "text",
-                         blank=header_type != "text", limit=HEADER_MAX)
+        text = self.text(
+            f"{path}.template",
+            raw.get("template"),
+            required=header_type == "text",
+            blank=header_type != "text",
+            limit=HEADER_MAX,
+        )
         header: dict = {"type": header_type, "template": text or ""}
         if header_type == "text":
             if text is None:
                 return None
             bare = PLACEHOLDER_RE.sub("", text)
             if "\n" in bare or has_emoji(bare) or any(ch in bare for ch in "*_~"):
-                self.add(f"{path}.template", "A text header can't have newlines, emojis or "
-                                             "formatting characters.")
-            variables = self.bind(f"{path}.template", text, f"{path}.variables", raw.get("variables"))
+                self.add(
+                    f"{path}.template",
+                    "A text header can't have newlines, emojis or formatting characters.",
+                )
+            variables = self.bind(
+                f"{path}.template", text, f"{path}.variables", raw.get("variables")
+            )
             if len(variables) > TEXT_HEADER_MAX_VARIABLES:
                 self.add(f"{path}.variables", "A text header can hold at most one variable.")
             header["variables"] = variables
@@ -347,8 +379,9 @@ class _Validator:
         """A media header holds one media variable whose sample is the review asset;
         `example_url` is folded into it and not stored (contract §3.4)."""
         example_url = self.text(f"{path}.example_url", raw.get("example_url"), limit=URL_MAX)
-        if example_url is not None and not (example_url.startswith("https://")
-                                            and _is_url(example_url)):
+        if example_url is not None and not (
+            example_url.startswith("https://") and _is_url(example_url)
+        ):
             self.add(f"{path}.example_url", "Must be an https URL.")
             return []
         raw_vars = raw.get("variables") or []
@@ -359,14 +392,20 @@ class _Validator:
         if raw_vars and variable is None:
             return []
         if variable is None:
-            variable = {"id": 0, "name": MEDIA_HEADER_PARAMETER[header_type], "type": "media",
-                        "props": {"mediaType": header_type}}
+            variable = {
+                "id": 0,
+                "name": MEDIA_HEADER_PARAMETER[header_type],
+                "type": "media",
+                "props": {"mediaType": header_type},
+            }
         variable["props"] = {**variable["props"], "mediaType": header_type}
         if example_url:
             variable["props"]["sample"] = example_url
         if not variable["props"].get("sample"):
-            self.add(f"{path}.example_url", "A media header needs a sample for review: give "
-                                            "example_url (https://…).")
+            self.add(
+                f"{path}.example_url",
+                "A media header needs a sample for review: give example_url (https://…).",
+            )
         return [variable]
 
     def footer(self, raw) -> dict | None:
@@ -417,8 +456,12 @@ class _Validator:
             return None
         button_type = raw.get("type")
         if button_type not in BUTTON_TYPES:
-            self.add(f"{path}.type", REQUIRED if button_type is None else
-                     f"Unknown button type: use one of {', '.join(BUTTON_TYPES)}.")
+            self.add(
+                f"{path}.type",
+                REQUIRED
+                if button_type is None
+                else f"Unknown button type: use one of {', '.join(BUTTON_TYPES)}.",
+            )
             return None
         props = self.obj(f"{path}.props", raw.get("props"), required=True)
         if props is None:
@@ -430,10 +473,12 @@ class _Validator:
                 self.add(f"{path}.type", "OTP buttons are only for AUTHENTICATION templates.")
             out.update(self.otp_props(ppath, props))
         else:
-            text = self.text(f"{ppath}.text", props.get("text"), required=True,
-                             limit=BUTTON_TEXT_MAX)
-            if text is not None and ("{{" in text or "\n" in text or has_emoji(text)
-                                     or any(ch in text for ch in "*_~")):
+            text = self.text(
+                f"{ppath}.text", props.get("text"), required=True, limit=BUTTON_TEXT_MAX
+            )
+            if text is not None and (
+                "{{" in text or "\n" in text or has_emoji(text) or any(ch in text for ch in "*_~")
+            ):
                 self.add(f"{ppath}.text", BUTTON_TEXT_RULE)
             out["text"] = text
         if button_type == "URL":
@@ -441,8 +486,9 @@ class _Validator:
         elif button_type == "PHONE_NUMBER":
             out.update(self.phone_props(ppath, props))
         elif button_type == "COPY_CODE":
-            out["offerCode"] = self.text(f"{ppath}.offerCode", props.get("offerCode"),
-                                         required=True, limit=OFFER_CODE_MAX)
+            out["offerCode"] = self.text(
+                f"{ppath}.offerCode", props.get("offerCode"), required=True, limit=OFFER_CODE_MAX
+            )
         elif button_type == "VOICE_CALL":
             active_for = _whole(props.get("activeFor"))
             if active_for is not None and (not _is_int(active_for) or active_for <= 0):
@@ -450,8 +496,9 @@ class _Validator:
             elif active_for is not None:
                 out["activeFor"] = active_for
         elif button_type == "QUICK_REPLY":
-            out["quickReplyType"] = self.text(f"{ppath}.quickReplyType",
-                                              props.get("quickReplyType")) or "custom"
+            out["quickReplyType"] = (
+                self.text(f"{ppath}.quickReplyType", props.get("quickReplyType")) or "custom"
+            )
         return {"id": button_id, "type": button_type, "props": out}
 
     def url_props(self, path: str, props: dict) -> dict:
@@ -473,8 +520,11 @@ class _Validator:
                 self.add(f"{path}.url", 'A static URL has no variables: use urlType "dynamic".')
             return out
         if not _TRAILING_PLACEHOLDER_RE.search(url):
-            self.add(f"{path}.url", "A dynamic URL ends with its variable, e.g. "
-                                    "https://example.com/orders/{{0:order_id}}.")
+            self.add(
+                f"{path}.url",
+                "A dynamic URL ends with its variable, e.g. "
+                "https://example.com/orders/{{0:order_id}}.",
+            )
         variables = self.bind(f"{path}.url", url, f"{path}.variables", props.get("variables"))
         if len(variables) > URL_BUTTON_MAX_VARIABLES:
             self.add(f"{path}.variables", "A URL button holds at most one variable.")
@@ -492,8 +542,10 @@ class _Validator:
         except phonenumbers.NumberParseException:
             valid = False
         if not valid:
-            self.add(f"{path}.phoneNumber", "Not a valid phone number (give countryCode, e.g. "
-                                            '"+1", and the national number).')
+            self.add(
+                f"{path}.phoneNumber",
+                'Not a valid phone number (give countryCode, e.g. "+1", and the national number).',
+            )
         out = {"phoneNumber": number}
         if country is not None:
             out["countryCode"] = country
@@ -507,8 +559,12 @@ class _Validator:
             return {}
         out = {"otpType": otp_type}
         for key in ("autofillText", "packageName", "signatureHash"):
-            value = self.text(f"{path}.{key}", props.get(key), limit=200,
-                              required=otp_type != "COPY_CODE" and key != "autofillText")
+            value = self.text(
+                f"{path}.{key}",
+                props.get(key),
+                limit=200,
+                required=otp_type != "COPY_CODE" and key != "autofillText",
+            )
             if value is not None:
                 out[key] = value
         return out
@@ -538,25 +594,34 @@ class _Validator:
         if result.get("header"):
             self.add("definition.header", "AUTHENTICATION templates can't have a header.")
         if result.get("footer"):
-            self.add("definition.footer", "AUTHENTICATION templates can't have a custom footer: "
-                                          "set authenticationConfig.codeExpirationMinutes instead.")
+            self.add(
+                "definition.footer",
+                "AUTHENTICATION templates can't have a custom footer: "
+                "set authenticationConfig.codeExpirationMinutes instead.",
+            )
         for key in META_BODIES:
             content = result["body"].get(key)
             if content is None:
                 continue
             if len(content["variables"]) != 1:
-                self.add(f"definition.body.{key}.variables",
-                         "AUTHENTICATION templates have exactly one variable: the code.")
+                self.add(
+                    f"definition.body.{key}.variables",
+                    "AUTHENTICATION templates have exactly one variable: the code.",
+                )
             if _URL_IN_TEXT_RE.search(content["template"]):
-                self.add(f"definition.body.{key}.template",
-                         "AUTHENTICATION templates can't contain URLs.")
+                self.add(
+                    f"definition.body.{key}.template",
+                    "AUTHENTICATION templates can't contain URLs.",
+                )
         buttons = result.get("buttons") or []
         if len(buttons) > 1:
             self.add("definition.buttons", "AUTHENTICATION templates take one OTP button at most.")
         for i, button in enumerate(buttons):
             if button["type"] != "OTP":
-                self.add(f"definition.buttons.{i}.type",
-                         "AUTHENTICATION templates only take OTP buttons.")
+                self.add(
+                    f"definition.buttons.{i}.type",
+                    "AUTHENTICATION templates only take OTP buttons.",
+                )
 
     def consistent_bases(self) -> None:
         if not self.bases:
@@ -564,8 +629,11 @@ class _Validator:
         first_path, base = self.bases[0]
         for path, other in self.bases[1:]:
             if other != base:
-                self.add(path, f"Variable ids start at {base} in {first_path}: "
-                               f"number them from {base} here too.")
+                self.add(
+                    path,
+                    f"Variable ids start at {base} in {first_path}: "
+                    f"number them from {base} here too.",
+                )
 
     def run(self, raw) -> dict:
         raw = self.obj("definition", raw, required=True)

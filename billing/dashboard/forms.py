@@ -10,5 +10,7 @@ class ApiKeyCreateForm(forms.Form):
 class LowBalanceThresholdForm(forms.Form):
     low_balance_threshold = forms.DecimalField(
         label="Warn me when the balance falls below (USD)",
-        min_value=Decimal("0"), max_digits=18, decimal_places=4,
+        min_value=Decimal("0"),
+        max_digits=18,
+        decimal_places=4,
     )

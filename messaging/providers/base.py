@@ -41,8 +41,15 @@ class ProviderError(Exception):
     WhatsApp): the message falls back to the next channel and the contact is updated.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, not_reachable: bool = False,
-                 code: str = "DELIVERY_003", raw: dict | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        not_reachable: bool = False,
+        code: str = "DELIVERY_003",
+        raw: dict | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.permanent = permanent or not_reachable

@@ -86,9 +86,13 @@ class _SimulatorBase(ChannelProvider):
         try:
             with transaction.atomic():
                 _no_flush_wait()
-                SimulatorSend.objects.create(message_id=message.message_id, channel=self.channel,
-                                             to=message.to, attempts=1,
-                                             provider_message_id=provider_message_id)
+                SimulatorSend.objects.create(
+                    message_id=message.message_id,
+                    channel=self.channel,
+                    to=message.to,
+                    attempts=1,
+                    provider_message_id=provider_message_id,
+                )
         except IntegrityError:  # not the first attempt for this message id
             return self._send_again(message)
         if error:
@@ -122,14 +126,18 @@ class _SimulatorBase(ChannelProvider):
     def fetch(self, message_id: str) -> ProviderResult | None:
         """The accepted message with its planned callbacks (the reconciler schedules them:
         the worker that should have died before it could)."""
-        record = SimulatorSend.objects.filter(
-            message_id=message_id, channel=self.channel
-        ).exclude(provider_message_id="").first()
+        record = (
+            SimulatorSend.objects.filter(message_id=message_id, channel=self.channel)
+            .exclude(provider_message_id="")
+            .first()
+        )
         if record is None:
             return None
-        return ProviderResult(provider_message_id=record.provider_message_id,
-                              raw={"provider": "simulator", "fetched": True},
-                              scheduled_receipts=self.receipts(record.to))
+        return ProviderResult(
+            provider_message_id=record.provider_message_id,
+            raw={"provider": "simulator", "fetched": True},
+            scheduled_receipts=self.receipts(record.to),
+        )
 
 
 class SimulatorSms(_SimulatorBase):
@@ -138,8 +146,11 @@ class SimulatorSms(_SimulatorBase):
     def refusal(self, message: OutboundMessage, attempt: int) -> ProviderError | None:
         digits = last_two_digits(message.to)
         if 90 <= digits <= 94:
-            return ProviderError("Carrier rejected the message: unreachable handset",
-                                 permanent=True, code="DELIVERY_004")
+            return ProviderError(
+                "Carrier rejected the message: unreachable handset",
+                permanent=True,
+                code="DELIVERY_004",
+            )
         if digits >= 95 and attempt == 1:
             return ProviderError("Provider temporarily unavailable (503)", code="DELIVERY_005")
         return None
@@ -157,8 +168,9 @@ class SimulatorWhatsApp(_SimulatorBase, WhatsAppProvider):
     def refusal(self, message: OutboundMessage, attempt: int) -> ProviderError | None:
         digits = last_two_digits(message.to)
         if not whatsapp_available(message.to) or 80 <= digits <= 89:
-            return ProviderError("Recipient is not reachable on WhatsApp", not_reachable=True,
-                                 code="DELIVERY_007")
+            return ProviderError(
+                "Recipient is not reachable on WhatsApp", not_reachable=True, code="DELIVERY_007"
+            )
         if 90 <= digits <= 94:
             return ProviderError("Message undeliverable", permanent=True, code="DELIVERY_004")
         return None

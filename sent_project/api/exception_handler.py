@@ -42,7 +42,9 @@ def flatten_details(errors, prefix: str = "") -> dict[str, list[str]]:
         else:
             for index, item in enumerate(errors):
                 if item:
-                    for k, v in flatten_details(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                    for k, v in flatten_details(
+                        item, f"{prefix}.{index}" if prefix else str(index)
+                    ).items():
                         flat.setdefault(k, []).extend(v)
     else:
         flat[prefix or "non_field_errors"] = [str(errors)]
@@ -57,7 +59,9 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         )
         return response
     if isinstance(exc, DjangoValidationError):
-        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        details = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return Response(error_object("VALIDATION_001", details=details), status=400)
     if isinstance(exc, drf.ValidationError):
         return Response(

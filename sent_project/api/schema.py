@@ -122,7 +122,9 @@ def wrap_responses_in_envelope(result, generator, request, public):
             for status, response in responses.items():
                 if str(status)[0] in "45" and "content" not in response:
                     response["content"] = {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+                        }
                     }
     return result
 

@@ -33,10 +33,12 @@ class TemplateVariablePropsSchema(serializers.Serializer):
 
 
 class TemplateVariableSchema(serializers.Serializer):
-    id = serializers.IntegerField(required=False, min_value=0,
-                                  help_text="Sequential within its section, from 0 or 1.")
-    name = serializers.RegexField(defn.VARIABLE_NAME_RE.pattern,
-                                  help_text="The key of the send's `parameters`.")
+    id = serializers.IntegerField(
+        required=False, min_value=0, help_text="Sequential within its section, from 0 or 1."
+    )
+    name = serializers.RegexField(
+        defn.VARIABLE_NAME_RE.pattern, help_text="The key of the send's `parameters`."
+    )
     type = serializers.ChoiceField(choices=defn.VARIABLE_TYPES)
     props = TemplateVariablePropsSchema(required=False, allow_null=True)
 
@@ -73,12 +75,14 @@ class TemplateHeaderLocationSchema(serializers.Serializer):
 
 
 class TemplateHeaderSchema(serializers.Serializer):
-    template = serializers.CharField(required=False, allow_blank=True,
-                                     help_text="Required for text headers.")
+    template = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required for text headers."
+    )
     type = serializers.ChoiceField(choices=defn.HEADER_TYPES, required=False, allow_null=True)
     variables = TemplateVariableSchema(many=True, required=False, allow_null=True)
-    example_url = serializers.URLField(required=False, allow_null=True,
-                                       help_text="Request only: the media sample for review.")
+    example_url = serializers.URLField(
+        required=False, allow_null=True, help_text="Request only: the media sample for review."
+    )
     static_resource = serializers.BooleanField(required=False)
     location = TemplateHeaderLocationSchema(required=False, allow_null=True)
 
@@ -113,16 +117,18 @@ class TemplateButtonSchema(serializers.Serializer):
 
 class TemplateAuthenticationConfigSchema(serializers.Serializer):
     addSecurityRecommendation = serializers.BooleanField(required=False)
-    codeExpirationMinutes = serializers.IntegerField(required=False, allow_null=True,
-                                                     min_value=1, max_value=90)
+    codeExpirationMinutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=90
+    )
 
 
 class TemplateDefinitionSchema(serializers.Serializer):
     body = TemplateBodySchema()
     header = TemplateHeaderSchema(required=False, allow_null=True)
     footer = TemplateFooterSchema(required=False, allow_null=True)
-    buttons = TemplateButtonSchema(many=True, required=False, allow_null=True,
-                                   max_length=defn.MAX_BUTTONS)
+    buttons = TemplateButtonSchema(
+        many=True, required=False, allow_null=True, max_length=defn.MAX_BUTTONS
+    )
     definitionVersion = serializers.CharField(required=False, allow_null=True)
     authenticationConfig = TemplateAuthenticationConfigSchema(required=False, allow_null=True)
 
@@ -153,8 +159,9 @@ class TemplateSerializer(serializers.Serializer):
     """A template: the SDK's fields, then ours (display name, definition, review details,
     status history)."""
 
-    id = serializers.UUIDField(allow_null=True,
-                               help_text="null only on a sandbox create (nothing was created)")
+    id = serializers.UUIDField(
+        allow_null=True, help_text="null only on a sandbox create (nothing was created)"
+    )
     customer_id = serializers.UUIDField()
     name = serializers.CharField(help_text="Unique per account; send with template.name.")
     category = serializers.ChoiceField(choices=TemplateCategory.choices)
@@ -197,7 +204,10 @@ class StrictBooleanField(serializers.BooleanField):
 
 def language_field() -> serializers.RegexField:
     return serializers.RegexField(
-        LANGUAGE_RE.pattern, required=False, allow_null=True, max_length=16,
+        LANGUAGE_RE.pattern,
+        required=False,
+        allow_null=True,
+        max_length=16,
         help_text="e.g. en_US (the default), pt_BR, fr.",
         error_messages={"invalid": 'A language code like "en_US", "pt_BR" or "fr".'},
     )
@@ -207,7 +217,8 @@ def comma_choices(choices: list[str], example: str) -> serializers.RegexField:
     """One or more of `choices`, comma-joined (`APPROVED,PENDING`); the serializer splits it."""
     alternatives = "|".join(choices)
     return serializers.RegexField(
-        rf"^({alternatives})(,({alternatives}))*$", required=False,
+        rf"^({alternatives})(,({alternatives}))*$",
+        required=False,
         help_text=f"One or more, comma-joined: {example}.",
         error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
     )
@@ -224,14 +235,17 @@ class TemplateListQuerySerializer(serializers.Serializer):
     """GET /v3/templates filters (`page`/`page_size` are the paginator's). A present but
     empty value is invalid, as everywhere in the API."""
 
-    search = SearchField(required=False, max_length=200,
-                         help_text="Part of the name, display name or text.")
+    search = SearchField(
+        required=False, max_length=200, help_text="Part of the name, display name or text."
+    )
     category = comma_choices(TemplateCategory.values, "UTILITY,MARKETING")
     status = comma_choices(TemplateStatus.values, "APPROVED,PENDING")
-    language = serializers.RegexField(LANGUAGE_RE.pattern, required=False, max_length=16,
-                                      help_text="e.g. en_US")
-    is_welcome_playground = serializers.BooleanField(required=False,
-                                                     help_text="Accepted and ignored.")
+    language = serializers.RegexField(
+        LANGUAGE_RE.pattern, required=False, max_length=16, help_text="e.g. en_US"
+    )
+    is_welcome_playground = serializers.BooleanField(
+        required=False, help_text="Accepted and ignored."
+    )
 
     def validate_category(self, value: str) -> list[str]:
         return value.split(",")
@@ -242,13 +256,22 @@ class TemplateListQuerySerializer(serializers.Serializer):
 
 class TemplateCreateSerializer(JsonInputSerializer):
     definition = DefinitionField()
-    category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False,
-                                       allow_null=True, help_text="Detected when omitted.")
+    category = serializers.ChoiceField(
+        choices=TemplateCategory.choices,
+        required=False,
+        allow_null=True,
+        help_text="Detected when omitted.",
+    )
     language = language_field()
-    name = serializers.CharField(required=False, allow_null=True, max_length=100,
-                                 help_text="Our extra: derived from the content when omitted.")
-    display_name = serializers.CharField(required=False, allow_null=True, allow_blank=True,
-                                         max_length=200)
+    name = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=100,
+        help_text="Our extra: derived from the content when omitted.",
+    )
+    display_name = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=200
+    )
     submit_for_review = StrictBooleanField(required=False, default=False)
     creation_source = serializers.CharField(required=False, allow_null=True, max_length=50)
     auto_create_for_sp = StrictBooleanField(required=False, default=False)
@@ -256,8 +279,9 @@ class TemplateCreateSerializer(JsonInputSerializer):
 
     def validate_auto_create_for_sp(self, value: bool) -> bool:
         if value:
-            raise serializers.ValidationError("Not enabled for this account (it has no sender "
-                                              "profiles).")
+            raise serializers.ValidationError(
+                "Not enabled for this account (it has no sender profiles)."
+            )
         return value
 
 
@@ -265,10 +289,12 @@ class TemplateUpdateSerializer(JsonInputSerializer):
     """PUT with PATCH semantics: omitted or null fields stay as they are."""
 
     name = serializers.CharField(required=False, allow_null=True, max_length=100)
-    display_name = serializers.CharField(required=False, allow_null=True, allow_blank=True,
-                                         max_length=200)
-    category = serializers.ChoiceField(choices=TemplateCategory.choices, required=False,
-                                       allow_null=True)
+    display_name = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=200
+    )
+    category = serializers.ChoiceField(
+        choices=TemplateCategory.choices, required=False, allow_null=True
+    )
     language = language_field()
     definition = DefinitionField(required=False, allow_null=True)
     submit_for_review = StrictBooleanField(required=False, default=False)
@@ -289,12 +315,15 @@ class TemplateDeletedSerializer(serializers.Serializer):
 
 class TemplatePreviewRequestSerializer(JsonInputSerializer):
     parameters = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=4096), required=False,
+        child=serializers.CharField(allow_blank=True, max_length=4096),
+        required=False,
         help_text="Values by variable name; missing ones use the variable's sample.",
     )
     channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=defn.CHANNELS), required=False,
-        max_length=len(defn.CHANNELS), help_text="Default: sms and whatsapp.",
+        child=serializers.ChoiceField(choices=defn.CHANNELS),
+        required=False,
+        max_length=len(defn.CHANNELS),
+        help_text="Default: sms and whatsapp.",
     )
 
 
@@ -319,6 +348,5 @@ class RenderedContentSerializer(serializers.Serializer):
 
 class TemplatePreviewSerializer(serializers.Serializer):
     template_id = serializers.UUIDField()
-    parameters = serializers.DictField(child=serializers.CharField(),
-                                       help_text="The values used.")
+    parameters = serializers.DictField(child=serializers.CharField(), help_text="The values used.")
     previews = RenderedContentSerializer(many=True)

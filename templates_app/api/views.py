@@ -116,8 +116,12 @@ class TemplateDetailView(APIView):
         )
         return Response(TemplateSerializer(template).data, headers=_headers(data["sandbox"]))
 
-    @extend_schema(operation_id="templates_partial_update", tags=TAGS,
-                   request=TemplateUpdateSerializer, responses=TemplateSerializer)
+    @extend_schema(
+        operation_id="templates_partial_update",
+        tags=TAGS,
+        request=TemplateUpdateSerializer,
+        responses=TemplateSerializer,
+    )
     def patch(self, request, id):
         return self.put(request, id)
 
@@ -134,8 +138,12 @@ class TemplateDetailView(APIView):
         serializer = TemplateDeleteSerializer(data=request.data if request.data else {})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        template_delete(customer, template, delete_from_meta=bool(data["delete_from_meta"]),
-                        sandbox=data["sandbox"])
+        template_delete(
+            customer,
+            template,
+            delete_from_meta=bool(data["delete_from_meta"]),
+            sandbox=data["sandbox"],
+        )
         return Response({"id": template.pk, "deleted": True}, headers=_headers(data["sandbox"]))
 
 
@@ -157,8 +165,10 @@ class TemplatePreviewView(APIView):
         values, previews = template_preview(
             template, parameters=data.get("parameters"), channels=data.get("channels")
         )
-        return Response({
-            "template_id": template.pk,
-            "parameters": values,
-            "previews": [asdict(preview) for preview in previews],
-        })
+        return Response(
+            {
+                "template_id": template.pk,
+                "parameters": values,
+                "previews": [asdict(preview) for preview in previews],
+            }
+        )

@@ -191,4 +191,3 @@ def test_type_and_region_in_one_pass_agree_with_phonenumbers_public_functions():
         assert number_type == expected[0], number
         if number_type != phonenumbers.PhoneNumberType.UNKNOWN:
             assert region == expected[1], number
-

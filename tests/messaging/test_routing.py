@@ -40,8 +40,10 @@ def test_the_customers_default_channel_wins_when_available():
 
 
 def test_a_channel_that_keeps_failing_is_demoted_with_its_numbers_in_the_reason():
-    history = {"whatsapp": ChannelHistory(attempts=10, delivered=2),
-               "sms": ChannelHistory(attempts=50, delivered=49)}
+    history = {
+        "whatsapp": ChannelHistory(attempts=10, delivered=2),
+        "sms": ChannelHistory(attempts=50, delivered=49),
+    }
     decision = route(facts(history=history))
     assert (decision.channel, decision.fallbacks) == ("sms", ("whatsapp",))
     assert "sms: whatsapp unavailable" not in decision.reason
@@ -62,18 +64,32 @@ def test_the_regional_preference_orders_channels():
 
 def test_cheapest_reliable_picks_the_lower_price_for_the_recipient():
     # An Indian utility template on WhatsApp is cheaper than an SMS there...
-    india = route(facts(region_code="IN", strategy=CHEAPEST_RELIABLE,
-                        prices={"whatsapp": Decimal("0.0014"), "sms": Decimal("0.0830")}))
+    india = route(
+        facts(
+            region_code="IN",
+            strategy=CHEAPEST_RELIABLE,
+            prices={"whatsapp": Decimal("0.0014"), "sms": Decimal("0.0830")},
+        )
+    )
     assert india.channel == "whatsapp"
     # ...a German marketing template costs more than an SMS.
-    germany = route(facts(region_code="DE", strategy=CHEAPEST_RELIABLE,
-                          prices={"whatsapp": Decimal("0.1365"), "sms": Decimal("0.0850")}))
+    germany = route(
+        facts(
+            region_code="DE",
+            strategy=CHEAPEST_RELIABLE,
+            prices={"whatsapp": Decimal("0.1365"), "sms": Decimal("0.0850")},
+        )
+    )
     assert (germany.channel, germany.fallbacks) == ("sms", ("whatsapp",))
     assert "cheapest reliable" in germany.reason
 
 
 def test_cheapest_reliable_skips_a_failing_cheaper_channel():
-    decision = route(facts(strategy=CHEAPEST_RELIABLE,
-                           prices={"whatsapp": Decimal("0.001"), "sms": Decimal("0.05")},
-                           history={"whatsapp": ChannelHistory(attempts=20, delivered=1)}))
+    decision = route(
+        facts(
+            strategy=CHEAPEST_RELIABLE,
+            prices={"whatsapp": Decimal("0.001"), "sms": Decimal("0.05")},
+            history={"whatsapp": ChannelHistory(attempts=20, delivered=1)},
+        )
+    )
     assert (decision.channel, decision.fallbacks) == ("sms", ("whatsapp",))

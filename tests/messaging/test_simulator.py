@@ -11,8 +11,9 @@ from messaging.providers.simulator import last_two_digits
 
 
 def outbound(to: str, channel: str, message_id=None) -> OutboundMessage:
-    return OutboundMessage(message_id=str(message_id or uuid.uuid4()), channel=channel, to=to,
-                           body="Hello")
+    return OutboundMessage(
+        message_id=str(message_id or uuid.uuid4()), channel=channel, to=to, body="Hello"
+    )
 
 
 def test_it_reads_the_last_two_digits_of_the_national_number():
@@ -20,9 +21,19 @@ def test_it_reads_the_last_two_digits_of_the_national_number():
     assert last_two_digits("+447700900907") == 7
 
 
-@pytest.mark.parametrize("digits,available", [("00", True), ("49", True), ("50", False),
-                                             ("79", False), ("80", True), ("94", True),
-                                             ("95", False), ("99", False)])
+@pytest.mark.parametrize(
+    "digits,available",
+    [
+        ("00", True),
+        ("49", True),
+        ("50", False),
+        ("79", False),
+        ("80", True),
+        ("94", True),
+        ("95", False),
+        ("99", False),
+    ],
+)
 def test_whatsapp_lookup(digits, available):
     assert get_whatsapp_provider().lookup(f"+141555501{digits}") is available
 
@@ -68,5 +79,7 @@ def test_sending_the_same_message_id_twice_sends_once(db):
     second = get_provider("sms").send(outbound("+14155550101", "sms", message_id))
     assert second.provider_message_id == first.provider_message_id
     assert second.scheduled_receipts == ()  # no second delivery either
-    assert get_provider("sms").fetch(str(message_id)).provider_message_id == first.provider_message_id
+    assert (
+        get_provider("sms").fetch(str(message_id)).provider_message_id == first.provider_message_id
+    )
     assert get_provider("sms").fetch(str(uuid.uuid4())) is None

@@ -45,4 +45,10 @@ def test_predecessors_are_exactly_the_statuses_allowed_to_move_there():
 
 
 def test_terminal_statuses():
-    assert {s for s in S if is_terminal(s)} == {S.READ, S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED}
+    assert {s for s in S if is_terminal(s)} == {
+        S.READ,
+        S.FAILED,
+        S.FILTERED,
+        S.BLOCKED,
+        S.CANCELLED,
+    }

@@ -39,7 +39,10 @@ def test_a_receiver_gets_the_whole_lifecycle_in_order_once_each_despite_failures
     assert len(receiver.received) == len(delivered) + 3  # three failed attempts, then one each
     bodies = sorted(delivered.values(), key=lambda body: body["sequence"])
     assert [b["event"] for b in bodies] == [
-        "message.queued", "message.sent", "message.delivered", "message.read",
+        "message.queued",
+        "message.sent",
+        "message.delivered",
+        "message.read",
     ]
     assert [b["sequence"] for b in bodies] == [1, 2, 3, 4]
     assert {b["payload"]["message_id"] for b in bodies} == {str(message.pk)}

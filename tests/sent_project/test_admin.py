@@ -12,11 +12,21 @@ def test_the_customer_balance_is_read_only_in_the_admin(admin_client, account):
     assert "100.0000" in page
     admin_client.post(
         f"/admin/billing/customer/{account.pk}/change/",
-        {"name": "Acme", "email": "", "description": "", "default_region": "US",
-         "low_balance_threshold": "5", "routing_strategy": "prefer_whatsapp", "balance": "999999",
-         "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0",
-         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-         "price_overrides-TOTAL_FORMS": "0", "price_overrides-INITIAL_FORMS": "0"},
+        {
+            "name": "Acme",
+            "email": "",
+            "description": "",
+            "default_region": "US",
+            "low_balance_threshold": "5",
+            "routing_strategy": "prefer_whatsapp",
+            "balance": "999999",
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "price_overrides-TOTAL_FORMS": "0",
+            "price_overrides-INITIAL_FORMS": "0",
+        },
     )
     account.refresh_from_db()
     assert account.balance == 100
@@ -25,11 +35,20 @@ def test_the_customer_balance_is_read_only_in_the_admin(admin_client, account):
 def test_adding_a_customer_in_the_admin_works(admin_client, db):
     response = admin_client.post(
         "/admin/billing/customer/add/",
-        {"name": "Hooli", "email": "ops@hooli.test", "description": "", "default_region": "gb",
-         "low_balance_threshold": "5", "routing_strategy": "prefer_whatsapp",
-         "api_keys-TOTAL_FORMS": "0", "api_keys-INITIAL_FORMS": "0",
-         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-         "price_overrides-TOTAL_FORMS": "0", "price_overrides-INITIAL_FORMS": "0"},
+        {
+            "name": "Hooli",
+            "email": "ops@hooli.test",
+            "description": "",
+            "default_region": "gb",
+            "low_balance_threshold": "5",
+            "routing_strategy": "prefer_whatsapp",
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "price_overrides-TOTAL_FORMS": "0",
+            "price_overrides-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     assert Customer.objects.get(name="Hooli").default_region == "GB"
@@ -62,5 +81,10 @@ def test_the_ledger_is_read_only_in_the_admin(admin_client, account):
     assert admin_client.get("/admin/billing/ledgerentry/add/").status_code == 403
     page = admin_client.get(f"/admin/billing/ledgerentry/{entry.pk}/change/")
     assert page.status_code == 200 and 'name="amount"' not in page.content.decode()
-    assert admin_client.post(f"/admin/billing/ledgerentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/billing/ledgerentry/{entry.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
     assert account.ledger.count() == 1

@@ -27,24 +27,36 @@ ID_MAKERS.update(
         ]
     }
 )
-ID_MAKERS.update({path: template_path_ids for path in [
-    "/v3/templates/{id}",
-    "/v3/templates/{id}/preview",
-]})
-ID_MAKERS.update({
-    "/v3/contacts/{contact_id}": lambda owner: {"contact_id": make_contact(owner).pk},
-    "/v3/contacts/{contact_id}/consent": lambda owner: {"contact_id": make_contact(owner).pk},
-    "/v3/contacts/{contact_id}/message-summary": lambda owner: {
-        "contact_id": make_contact(owner).pk
-    },
-    "/v3/contacts/import/{import_id}": lambda owner: {"import_id": make_import(owner).pk},
-})
-ID_MAKERS.update({path: message_path_ids for path in [
-    "/v3/messages/{message_id}",
-    "/v3/messages/{message_id}/activities",
-    "/v3/messages/{message_id}/cancel",
-    "/v3/messages/{message_id}/resend",
-]})
+ID_MAKERS.update(
+    {
+        path: template_path_ids
+        for path in [
+            "/v3/templates/{id}",
+            "/v3/templates/{id}/preview",
+        ]
+    }
+)
+ID_MAKERS.update(
+    {
+        "/v3/contacts/{contact_id}": lambda owner: {"contact_id": make_contact(owner).pk},
+        "/v3/contacts/{contact_id}/consent": lambda owner: {"contact_id": make_contact(owner).pk},
+        "/v3/contacts/{contact_id}/message-summary": lambda owner: {
+            "contact_id": make_contact(owner).pk
+        },
+        "/v3/contacts/import/{import_id}": lambda owner: {"import_id": make_import(owner).pk},
+    }
+)
+ID_MAKERS.update(
+    {
+        path: message_path_ids
+        for path in [
+            "/v3/messages/{message_id}",
+            "/v3/messages/{message_id}/activities",
+            "/v3/messages/{message_id}/cancel",
+            "/v3/messages/{message_id}/resend",
+        ]
+    }
+)
 
 PARAM = re.compile(r"{(\w+)}")
 METHODS = ["get", "put", "patch", "delete", "post"]

@@ -18,8 +18,18 @@ def run(*args) -> str:
 
 
 def test_create_customer_prints_one_json_object_with_a_working_key(db, client):
-    data = json.loads(run("create_customer", "--name", "Initech", "--email", "a@b.co",
-                          "--balance", "12.5", "--json"))
+    data = json.loads(
+        run(
+            "create_customer",
+            "--name",
+            "Initech",
+            "--email",
+            "a@b.co",
+            "--balance",
+            "12.5",
+            "--json",
+        )
+    )
     assert set(data) >= {"customer_id", "api_key"}
     customer = Customer.objects.get(pk=data["customer_id"])
     assert customer.balance == 12.5
@@ -55,7 +65,11 @@ def test_top_up_adds_to_the_balance_through_the_ledger(account):
     account.refresh_from_db()
     assert str(account.balance) == "100.0079"
     entry = LedgerEntry.objects.filter(customer=account).first()
-    assert (entry.kind, entry.description, str(entry.ending_balance)) == ("top_up", "wire", "100.0079")
+    assert (entry.kind, entry.description, str(entry.ending_balance)) == (
+        "top_up",
+        "wire",
+        "100.0079",
+    )
 
 
 def test_bootstrap_demo_is_idempotent_and_keeps_its_key(db, client, settings, tmp_path):

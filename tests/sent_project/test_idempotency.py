@@ -43,10 +43,18 @@ def test_the_same_key_with_another_body_gets_422_and_writes_nothing(api_client, 
 
 
 def test_json_key_order_and_spacing_do_not_make_a_different_body(api_client, account):
-    api_client.post("/v3/probe/top-up", '{"amount": "5"}', content_type="application/json",
-                    HTTP_IDEMPOTENCY_KEY="k")
-    response = api_client.post("/v3/probe/top-up", '{ "amount":"5" }',
-                               content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+    api_client.post(
+        "/v3/probe/top-up",
+        '{"amount": "5"}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    response = api_client.post(
+        "/v3/probe/top-up",
+        '{ "amount":"5" }',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
     assert response["Idempotent-Replayed"] == "true"
 
 
@@ -121,10 +129,13 @@ def test_twenty_concurrent_duplicates_execute_once(live_server, live_account, se
     def post():
         barrier.wait()
         with httpx.Client(base_url=live_server.url, timeout=30) as http:
-            results.append(http.post(
-                "/v3/probe/top-up", json={"amount": "2"},
-                headers={"x-api-key": live_account.raw_api_key, "Idempotency-Key": "burst"},
-            ))
+            results.append(
+                http.post(
+                    "/v3/probe/top-up",
+                    json={"amount": "2"},
+                    headers={"x-api-key": live_account.raw_api_key, "Idempotency-Key": "burst"},
+                )
+            )
 
     threads = [threading.Thread(target=post) for _ in range(20)]
     for t in threads:

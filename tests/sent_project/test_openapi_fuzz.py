@@ -38,19 +38,32 @@ def test_schemathesis_finds_no_failures(live_server, live_account, tmp_path, set
     st = Path(sys.executable).with_name("st")
     report = tmp_path / "report"
     command = [
-        str(st), "run", f"{live_server.url}/v3/openapi.json",
-        "--header", f"x-api-key: {live_account.raw_api_key}",
-        "--checks", "all",
+        str(st),
+        "run",
+        f"{live_server.url}/v3/openapi.json",
+        "--header",
+        f"x-api-key: {live_account.raw_api_key}",
+        "--checks",
+        "all",
         # The coverage phase enumerates every boundary case (thousands of requests, minutes):
         # CI's SQLite run turns it on with SCHEMATHESIS_PHASES (see .ci/run).
-        "--phases", os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing,stateful"),
-        "--max-examples", os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"),
-        "--seed", "1",
-        "--workers", "1",
+        "--phases",
+        os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing,stateful"),
+        "--max-examples",
+        os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"),
+        "--seed",
+        "1",
+        "--workers",
+        "1",
         "--no-color",
-        "--generation-database", "none",
-        "--report", "junit", "--report-dir", str(report),
+        "--generation-database",
+        "none",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(report),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900,
-                            cwd=settings.BASE_DIR)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, cwd=settings.BASE_DIR
+    )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

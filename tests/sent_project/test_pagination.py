@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+
 from django.db import connection
 
 from billing.services import balance_top_up

@@ -25,10 +25,12 @@ def test_validation_errors_reach_the_sdk_in_the_envelope(sdk):
 
 
 def test_an_idempotency_key_replays_through_the_sdk(sdk, live_account):
-    first = sdk.contacts.with_raw_response.create(phone_number="+14155550124",
-                                                  idempotency_key="create-ana")
-    second = sdk.contacts.with_raw_response.create(phone_number="+14155550124",
-                                                   idempotency_key="create-ana")
+    first = sdk.contacts.with_raw_response.create(
+        phone_number="+14155550124", idempotency_key="create-ana"
+    )
+    second = sdk.contacts.with_raw_response.create(
+        phone_number="+14155550124", idempotency_key="create-ana"
+    )
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.parse().data.id == first.parse().data.id
     assert second.http_response.content == first.http_response.content

@@ -36,7 +36,11 @@ def test_check_deploy_on_production_settings_has_only_the_https_at_proxy_warning
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' fixture
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     found = set(re.findall(r"\((\w+\.[EW]\d+)\)", output))
@@ -49,7 +53,11 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env.pop("SECRET_KEY", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr

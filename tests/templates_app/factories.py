@@ -16,8 +16,13 @@ def variable(var_id: int, name: str, sample: str | None = None, **extra) -> dict
     return {"id": var_id, "name": name, "type": "variable", "props": props, **extra}
 
 
-def content(text: str = ORDER_TEXT, names=("name", "order_id"), *, start: int = 0,
-            samples: dict | None = None) -> dict:
+def content(
+    text: str = ORDER_TEXT,
+    names=("name", "order_id"),
+    *,
+    start: int = 0,
+    samples: dict | None = None,
+) -> dict:
     samples = samples or {}
     return {
         "type": "text",
@@ -31,9 +36,13 @@ def definition(text: str = ORDER_TEXT, names=("name", "order_id"), **extra) -> d
     return {"body": {"multiChannel": content(text, names)}, **extra}
 
 
-def pair_definition(*, sms: str = "Hi {{0:name}}, your code is {{1:code}}",
-                    whatsapp: str = "Hello {{0:name}}, here is your code {{1:code}} for today.",
-                    names=("name", "code"), **extra) -> dict:
+def pair_definition(
+    *,
+    sms: str = "Hi {{0:name}}, your code is {{1:code}}",
+    whatsapp: str = "Hello {{0:name}}, here is your code {{1:code}} for today.",
+    names=("name", "code"),
+    **extra,
+) -> dict:
     return {"body": {"sms": content(sms, names), "whatsapp": content(whatsapp, names)}, **extra}
 
 
@@ -41,8 +50,9 @@ def sms_only_definition(text: str = "Your parcel {{0:tracking}} is out for deliv
     return {"body": {"sms": content(text, ("tracking",))}}
 
 
-def make_template(customer, *, status: str = Template.Status.DRAFT, definition_=None,
-                  **overrides) -> Template:
+def make_template(
+    customer, *, status: str = Template.Status.DRAFT, definition_=None, **overrides
+) -> Template:
     """A template in `status`, reached the way it is in production where there is a way
     (submission, operator actions); DISABLED/REVOKED only come from WhatsApp, so are set."""
     overrides.setdefault("category", "UTILITY")

@@ -7,9 +7,11 @@ CHANGELIST = "/admin/templates_app/template/"
 
 
 def act(admin_client, action: str, *templates, **extra):
-    return admin_client.post(CHANGELIST, {"action": action,
-                                          "_selected_action": [str(t.pk) for t in templates],
-                                          **extra}, follow=True)
+    return admin_client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [str(t.pk) for t in templates], **extra},
+        follow=True,
+    )
 
 
 def test_the_list_filters_by_status_category_and_language(admin_client, account):
@@ -69,5 +71,7 @@ def test_refused_actions_are_reported_and_change_nothing(admin_client, account):
 def test_templates_cannot_be_added_edited_or_deleted_in_the_admin(admin_client, account):
     template = make_template(account)
     assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
-    assert admin_client.post(f"{CHANGELIST}{template.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        admin_client.post(f"{CHANGELIST}{template.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert Template.objects.filter(pk=template.pk).exists()

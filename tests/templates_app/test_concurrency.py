@@ -31,7 +31,8 @@ def test_parallel_creates_get_distinct_derived_names(transactional_db):
     with ThreadPoolExecutor(max_workers=6) as pool:
         names = list(pool.map(create, range(6)))
     assert sorted(names) == sorted(
-        ["hi_your_order_has_shipped"] + [f"hi_your_order_has_shipped_{n}" for n in range(2, 7)])
+        ["hi_your_order_has_shipped"] + [f"hi_your_order_has_shipped_{n}" for n in range(2, 7)]
+    )
     assert Template.objects.count() == 6
 
 

@@ -25,27 +25,38 @@ def history(template) -> list[tuple[str, str, str]]:
 
 
 def events(template) -> list[str]:
-    return list(Event.objects.filter(subject_id=template.pk).order_by("sequence")
-                .values_list("event", flat=True))
+    return list(
+        Event.objects.filter(subject_id=template.pk)
+        .order_by("sequence")
+        .values_list("event", flat=True)
+    )
 
 
 def test_submitting_opens_a_whatsapp_review_that_approves_after_the_delay(account, settings):
     settings.SIMULATOR_DELAY_SCALE = 1
     before = timezone.now()
-    template = template_create(account, definition=definition(), submit_for_review=True,
-                               name="order_update")
+    template = template_create(
+        account, definition=definition(), submit_for_review=True, name="order_update"
+    )
     assert template.status == "PENDING" and template.is_published is False
     assert template.whatsapp_template_id.startswith("sim_")
     assert template.whatsapp_template_name == "order_update"
     job = queued_tasks(VERDICT_TASK).get()
     delay = settings.SIMULATOR_DELAYS["template_review"]
-    assert before + timedelta(seconds=delay) <= job.run_after <= timezone.now() + timedelta(seconds=delay)
+    assert (
+        before + timedelta(seconds=delay)
+        <= job.run_after
+        <= timezone.now() + timedelta(seconds=delay)
+    )
     assert run_queued_tasks() == 0  # not due yet
     assert run_queued_tasks(include_future=True) == 1
     template.refresh_from_db()
     assert (template.status, template.is_published) == ("APPROVED", True)
-    assert history(template) == [("", "DRAFT", "api"), ("DRAFT", "PENDING", "api"),
-                                 ("PENDING", "APPROVED", "provider")]
+    assert history(template) == [
+        ("", "DRAFT", "api"),
+        ("DRAFT", "PENDING", "api"),
+        ("PENDING", "APPROVED", "provider"),
+    ]
     assert events(template) == ["templates.pending", "templates.approved"]
 
 
@@ -54,7 +65,9 @@ def test_the_delay_scales_and_zero_makes_the_review_instant(account, settings):
     start = timezone.now()
     make_template(account, status="PENDING", name="slow")
     job = queued_tasks(VERDICT_TASK).get()
-    assert job.run_after >= start + timedelta(seconds=3 * settings.SIMULATOR_DELAYS["template_review"])
+    assert job.run_after >= start + timedelta(
+        seconds=3 * settings.SIMULATOR_DELAYS["template_review"]
+    )
     settings.SIMULATOR_DELAY_SCALE = 0
     fast = make_template(account, status="PENDING", name="fast")
     assert run_queued_tasks() == 1
@@ -64,9 +77,13 @@ def test_the_delay_scales_and_zero_makes_the_review_instant(account, settings):
 
 def test_a_banned_word_gets_the_template_rejected_with_a_reason(account, settings):
     settings.SIMULATOR_DELAY_SCALE = 0
-    template = template_create(account, definition=definition(
-        "Hi {{0:name}}, your CASINO bonus {{1:order_id}} is waiting for you tonight."),
-        submit_for_review=True)
+    template = template_create(
+        account,
+        definition=definition(
+            "Hi {{0:name}}, your CASINO bonus {{1:order_id}} is waiting for you tonight."
+        ),
+        submit_for_review=True,
+    )
     run_queued_tasks()
     template.refresh_from_db()
     assert template.status == "REJECTED" and template.is_published is False
@@ -78,10 +95,22 @@ def test_a_banned_word_gets_the_template_rejected_with_a_reason(account, setting
 def test_the_banned_words_come_from_settings_and_match_whole_words(account, settings):
     settings.SIMULATOR_DELAY_SCALE = 0
     settings.SIMULATOR_TEMPLATE_BANNED_WORDS = ["crypto"]
-    ok = make_template(account, status="PENDING", name="ok", definition_=definition(
-        "Hi {{0:name}}, our cryptography guide {{1:order_id}} is ready for you now."))
-    bad = make_template(account, status="PENDING", name="bad", definition_=definition(
-        "Hi {{0:name}}, buy crypto with code {{1:order_id}} before the end of today."))
+    ok = make_template(
+        account,
+        status="PENDING",
+        name="ok",
+        definition_=definition(
+            "Hi {{0:name}}, our cryptography guide {{1:order_id}} is ready for you now."
+        ),
+    )
+    bad = make_template(
+        account,
+        status="PENDING",
+        name="bad",
+        definition_=definition(
+            "Hi {{0:name}}, buy crypto with code {{1:order_id}} before the end of today."
+        ),
+    )
     run_queued_tasks()
     ok.refresh_from_db()
     bad.refresh_from_db()
@@ -114,12 +143,19 @@ def test_a_verdict_for_an_earlier_review_round_changes_nothing(account, settings
     template = make_template(account, status="PENDING")
     first = queued_tasks(VERDICT_TASK).get()
     lifecycle.template_approve(template)  # an operator decides first
-    template_update(account, template, definition=definition(
-        "Hello {{0:name}}, order {{1:order_id}} left our warehouse today."))  # → PENDING again
+    template_update(
+        account,
+        template,
+        definition=definition("Hello {{0:name}}, order {{1:order_id}} left our warehouse today."),
+    )  # → PENDING again
     template.refresh_from_db()
     assert template.status == "PENDING"
-    stale = lifecycle.template_review_verdict(template.pk, review_id=first.args_kwargs["kwargs"]["review_id"],
-                                              approved=False, reason="late")
+    stale = lifecycle.template_review_verdict(
+        template.pk,
+        review_id=first.args_kwargs["kwargs"]["review_id"],
+        approved=False,
+        reason="late",
+    )
     assert stale == "stale"
     template.refresh_from_db()
     assert template.status == "PENDING"
@@ -130,8 +166,12 @@ def test_a_verdict_for_an_earlier_review_round_changes_nothing(account, settings
 
 
 def test_a_verdict_for_a_deleted_template_is_dropped(account):
-    assert lifecycle.template_review_verdict(
-        "00000000-0000-0000-0000-000000000000", review_id=1, approved=True) == "gone"
+    assert (
+        lifecycle.template_review_verdict(
+            "00000000-0000-0000-0000-000000000000", review_id=1, approved=True
+        )
+        == "gone"
+    )
 
 
 def test_a_resubmission_while_pending_is_refused(account):
@@ -141,17 +181,20 @@ def test_a_resubmission_while_pending_is_refused(account):
     assert raised.value.code == "CONFLICT_006"
 
 
-@pytest.mark.parametrize(("start", "action", "end"), [
-    ("PENDING", "approve", "APPROVED"),
-    ("REJECTED", "approve", "APPROVED"),
-    ("PAUSED", "approve", "APPROVED"),
-    ("DRAFT", "approve", "APPROVED"),
-    ("PENDING", "reject", "REJECTED"),
-    ("APPROVED", "reject", "REJECTED"),
-    ("APPROVED", "pause", "PAUSED"),
-    ("APPROVED", "archive", "ARCHIVED"),
-    ("DRAFT", "archive", "ARCHIVED"),
-])
+@pytest.mark.parametrize(
+    ("start", "action", "end"),
+    [
+        ("PENDING", "approve", "APPROVED"),
+        ("REJECTED", "approve", "APPROVED"),
+        ("PAUSED", "approve", "APPROVED"),
+        ("DRAFT", "approve", "APPROVED"),
+        ("PENDING", "reject", "REJECTED"),
+        ("APPROVED", "reject", "REJECTED"),
+        ("APPROVED", "pause", "PAUSED"),
+        ("APPROVED", "archive", "ARCHIVED"),
+        ("DRAFT", "archive", "ARCHIVED"),
+    ],
+)
 def test_operator_actions_move_templates(account, start, action, end):
     template = make_template(account, status=start)
     kwargs = {"reason": "Misleading"} if action == "reject" else {}
@@ -164,10 +207,17 @@ def test_operator_actions_move_templates(account, start, action, end):
     assert events(template)[-1] == f"templates.{end.lower()}"
 
 
-@pytest.mark.parametrize(("start", "action"), [
-    ("DRAFT", "pause"), ("PENDING", "pause"), ("ARCHIVED", "archive"), ("ARCHIVED", "approve"),
-    ("DRAFT", "reject"), ("APPROVED", "approve"),
-])
+@pytest.mark.parametrize(
+    ("start", "action"),
+    [
+        ("DRAFT", "pause"),
+        ("PENDING", "pause"),
+        ("ARCHIVED", "archive"),
+        ("ARCHIVED", "approve"),
+        ("DRAFT", "reject"),
+        ("APPROVED", "approve"),
+    ],
+)
 def test_operator_actions_refuse_moves_that_make_no_sense(account, start, action):
     template = make_template(account, status=start)
     kwargs = {"reason": "x"} if action == "reject" else {}
@@ -191,13 +241,21 @@ def test_each_change_emits_the_contract_payload_numbered_per_template(account):
     lifecycle.template_reject(template, reason="Quality rating too low")
     rows = list(Event.objects.filter(subject_id=template.pk).order_by("sequence"))
     assert [(e.field, e.event, e.sequence) for e in rows] == [
-        ("templates", "templates.approved", 1), ("templates", "templates.paused", 2),
-        ("templates", "templates.rejected", 3)]
+        ("templates", "templates.approved", 1),
+        ("templates", "templates.paused", 2),
+        ("templates", "templates.rejected", 3),
+    ]
     assert rows[-1].customer == account
     assert rows[-1].payload == {
-        "status": "REJECTED", "whatsapp_template_id": "", "template_id": str(template.pk),
-        "template_name": "order_update", "category": "UTILITY", "language": "en_GB",
-        "account_id": str(account.pk), "reason": "Quality rating too low"}
+        "status": "REJECTED",
+        "whatsapp_template_id": "",
+        "template_id": str(template.pk),
+        "template_name": "order_update",
+        "category": "UTILITY",
+        "language": "en_GB",
+        "account_id": str(account.pk),
+        "reason": "Quality rating too low",
+    }
     assert "reason" not in rows[0].payload
 
 

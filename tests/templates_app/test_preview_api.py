@@ -8,9 +8,14 @@ def preview(api_client, template, body=None):
 
 
 def test_the_preview_renders_sms_and_whatsapp_with_samples_and_given_values(api_client, account):
-    raw = {"body": {"multiChannel": content(
-        "Hi {{0:name}}, your order {{1:order_id}} has shipped and arrives soon.",
-        samples={"name": "Ana", "order_id": "A-1"})}}
+    raw = {
+        "body": {
+            "multiChannel": content(
+                "Hi {{0:name}}, your order {{1:order_id}} has shipped and arrives soon.",
+                samples={"name": "Ana", "order_id": "A-1"},
+            )
+        }
+    }
     template = make_template(account, definition_=raw)  # any status previews
     response = preview(api_client, template, {"parameters": {"order_id": "Z-9 😀"}})
     assert response.status_code == 200
@@ -18,10 +23,22 @@ def test_the_preview_renders_sms_and_whatsapp_with_samples_and_given_values(api_
     assert data["template_id"] == str(template.pk)
     assert data["parameters"] == {"name": "Ana", "order_id": "Z-9 😀"}
     sms, whatsapp = data["previews"]
-    assert sms == {"channel": "sms", "body": "Hi Ana, your order Z-9 😀 has shipped and arrives soon.",
-                   "header": None, "footer": None, "buttons": [], "header_media": None,
-                   "encoding": "UCS-2", "segments": 1, "characters": 55}
-    assert (whatsapp["channel"], whatsapp["encoding"], whatsapp["segments"]) == ("whatsapp", None, 1)
+    assert sms == {
+        "channel": "sms",
+        "body": "Hi Ana, your order Z-9 😀 has shipped and arrives soon.",
+        "header": None,
+        "footer": None,
+        "buttons": [],
+        "header_media": None,
+        "encoding": "UCS-2",
+        "segments": 1,
+        "characters": 55,
+    }
+    assert (whatsapp["channel"], whatsapp["encoding"], whatsapp["segments"]) == (
+        "whatsapp",
+        None,
+        1,
+    )
 
 
 def test_the_preview_can_ask_for_channels_and_skips_those_without_content(api_client, account):

@@ -35,6 +35,9 @@ def test_the_demo_bootstrap_seeds_them(db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     demo = bootstrap_demo()
     bootstrap_demo()
-    names = set(Template.objects.filter(customer_id=demo["customer_id"], status="APPROVED")
-                .values_list("name", flat=True))
+    names = set(
+        Template.objects.filter(customer_id=demo["customer_id"], status="APPROVED").values_list(
+            "name", flat=True
+        )
+    )
     assert names == {"verification_code", "order_shipped", "summer_sale"}

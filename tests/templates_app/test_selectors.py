@@ -16,9 +16,14 @@ def test_an_approved_template_is_found_by_id_or_by_name(account):
     assert template_for_send(account, name="order_shipped") == template
 
 
-@pytest.mark.parametrize("lookup", [
-    {"template_id": uuid.uuid4()}, {"template_id": "not-a-uuid"}, {"name": "nope"},
-])
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        {"template_id": uuid.uuid4()},
+        {"template_id": "not-a-uuid"},
+        {"name": "nope"},
+    ],
+)
 def test_a_missing_template_is_404_resource_002(account, lookup):
     with pytest.raises(SentError) as raised:
         template_for_send(account, **lookup)
@@ -33,14 +38,17 @@ def test_another_accounts_template_is_404_too(account, other_account):
         assert raised.value.code == "RESOURCE_002"
 
 
-@pytest.mark.parametrize("status", ["DRAFT", "PENDING", "REJECTED", "PAUSED", "ARCHIVED",
-                                    "DISABLED", "REVOKED"])
+@pytest.mark.parametrize(
+    "status", ["DRAFT", "PENDING", "REJECTED", "PAUSED", "ARCHIVED", "DISABLED", "REVOKED"]
+)
 def test_only_approved_templates_can_be_sent(account, status):
     template = make_template(account, status=status, name="t")
     with pytest.raises(SentError) as raised:
         template_for_send(account, name="t")
     assert (raised.value.code, raised.value.status) == ("BUSINESS_005", 400)
-    assert raised.value.details == {"template": [f"The template is {template.status}, not APPROVED."]}
+    assert raised.value.details == {
+        "template": [f"The template is {template.status}, not APPROVED."]
+    }
 
 
 @pytest.mark.parametrize("lookup", [{}, {"template_id": uuid.uuid4(), "name": "t"}])

@@ -27,8 +27,9 @@ def error(response) -> dict:
 
 # --- create -------------------------------------------------------------------------------
 def test_creating_a_template_stores_a_draft_and_answers_the_sdk_shape(api_client, account):
-    response = api_client.post(URL, {"definition": definition(), "category": "UTILITY",
-                                      "language": "en_GB"}, format="json")
+    response = api_client.post(
+        URL, {"definition": definition(), "category": "UTILITY", "language": "en_GB"}, format="json"
+    )
     assert response.status_code == 201, response.content
     data = response.json()["data"]
     template = Template.objects.get(pk=data["id"])
@@ -49,55 +50,79 @@ def test_creating_a_template_stores_a_draft_and_answers_the_sdk_shape(api_client
 
 
 def test_the_derived_name_gets_a_suffix_when_taken(api_client):
-    names = [api_client.post(URL, {"definition": definition()}, format="json").json()["data"]["name"]
-             for _ in range(3)]
-    assert names == ["hi_your_order_has_shipped", "hi_your_order_has_shipped_2",
-                     "hi_your_order_has_shipped_3"]
+    names = [
+        api_client.post(URL, {"definition": definition()}, format="json").json()["data"]["name"]
+        for _ in range(3)
+    ]
+    assert names == [
+        "hi_your_order_has_shipped",
+        "hi_your_order_has_shipped_2",
+        "hi_your_order_has_shipped_3",
+    ]
 
 
 def test_a_name_and_display_name_can_be_given_on_create(api_client):
-    data = api_client.post(URL, {"definition": definition(), "name": "order_shipped",
-                                 "display_name": "Order shipped"}, format="json").json()["data"]
+    data = api_client.post(
+        URL,
+        {"definition": definition(), "name": "order_shipped", "display_name": "Order shipped"},
+        format="json",
+    ).json()["data"]
     assert (data["name"], data["display_name"]) == ("order_shipped", "Order shipped")
 
 
 def test_a_given_name_already_taken_is_409_without_retry(api_client, account):
     make_template(account, name="order_shipped")
-    response = api_client.post(URL, {"definition": definition(), "name": "order_shipped"},
-                               format="json")
+    response = api_client.post(
+        URL, {"definition": definition(), "name": "order_shipped"}, format="json"
+    )
     assert response.status_code == 409
     assert error(response)["code"] == "RESOURCE_007"
-    assert error(response)["details"] == {"name": ["You already have a template named 'order_shipped'."]}
+    assert error(response)["details"] == {
+        "name": ["You already have a template named 'order_shipped'."]
+    }
     assert response["x-should-retry"] == "false"
     assert Template.objects.filter(name="order_shipped").count() == 1
 
 
 def test_names_are_unique_per_customer_only(api_client, other_account):
     make_template(other_account, name="order_shipped")
-    response = api_client.post(URL, {"definition": definition(), "name": "order_shipped"}, format="json")
+    response = api_client.post(
+        URL, {"definition": definition(), "name": "order_shipped"}, format="json"
+    )
     assert response.status_code == 201
 
 
 def test_the_category_is_detected_and_the_language_defaults(api_client):
-    data = api_client.post(URL, {"definition": definition(
-        "Big sale {{0:name}}: everything is {{1:order_id}} off until Sunday night.")},
-        format="json").json()["data"]
+    data = api_client.post(
+        URL,
+        {
+            "definition": definition(
+                "Big sale {{0:name}}: everything is {{1:order_id}} off until Sunday night."
+            )
+        },
+        format="json",
+    ).json()["data"]
     assert (data["category"], data["language"]) == ("MARKETING", "en_US")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({}, "definition"),
-    ({"definition": definition(), "category": "PROMO"}, "category"),
-    ({"definition": definition(), "category": "marketing"}, "category"),
-    ({"definition": definition(), "language": "english"}, "language"),
-    ({"definition": definition(), "name": "sent_welcome"}, "name"),
-    ({"definition": definition(), "name": "a" * 101}, "name"),
-    ({"definition": definition(), "submit_for_review": "yes"}, "submit_for_review"),
-    ({"definition": definition(), "sandbox": 1}, "sandbox"),
-    ({"definition": definition(), "auto_create_for_sp": True}, "auto_create_for_sp"),
-    ({"definition": {"body": {"multiChannel": {"template": "x {{0:a}}"}}}},
-     "definition.body.multiChannel.template"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "definition"),
+        ({"definition": definition(), "category": "PROMO"}, "category"),
+        ({"definition": definition(), "category": "marketing"}, "category"),
+        ({"definition": definition(), "language": "english"}, "language"),
+        ({"definition": definition(), "name": "sent_welcome"}, "name"),
+        ({"definition": definition(), "name": "a" * 101}, "name"),
+        ({"definition": definition(), "submit_for_review": "yes"}, "submit_for_review"),
+        ({"definition": definition(), "sandbox": 1}, "sandbox"),
+        ({"definition": definition(), "auto_create_for_sp": True}, "auto_create_for_sp"),
+        (
+            {"definition": {"body": {"multiChannel": {"template": "x {{0:a}}"}}}},
+            "definition.body.multiChannel.template",
+        ),
+    ],
+)
 def test_invalid_input_is_400_with_the_field_in_details(api_client, body, field):
     response = api_client.post(URL, body, format="json")
     assert response.status_code == 400, response.content
@@ -107,18 +132,30 @@ def test_invalid_input_is_400_with_the_field_in_details(api_client, body, field)
 
 
 def test_create_ignores_fields_the_caller_may_not_set(api_client, account, other_account):
-    response = api_client.post(URL, {"definition": definition(), "status": "APPROVED",
-                                     "customer_id": str(other_account.pk), "id": str(uuid.uuid4()),
-                                     "is_published": True}, format="json")
+    response = api_client.post(
+        URL,
+        {
+            "definition": definition(),
+            "status": "APPROVED",
+            "customer_id": str(other_account.pk),
+            "id": str(uuid.uuid4()),
+            "is_published": True,
+        },
+        format="json",
+    )
     data = response.json()["data"]
     assert (data["status"], data["customer_id"], data["is_published"]) == (
-        "DRAFT", str(account.pk), False)
+        "DRAFT",
+        str(account.pk),
+        False,
+    )
     assert Template.objects.get().customer == account
 
 
 def test_a_sandbox_create_answers_for_real_and_stores_nothing(api_client):
-    response = api_client.post(URL, {"definition": definition(), "sandbox": True,
-                                     "submit_for_review": True}, format="json")
+    response = api_client.post(
+        URL, {"definition": definition(), "sandbox": True, "submit_for_review": True}, format="json"
+    )
     assert response.status_code == 200  # not 201: nothing was created
     assert response["X-Sandbox"] == "true"
     assert response.json()["data"]["status"] == "PENDING"
@@ -164,9 +201,15 @@ def test_the_list_is_paged_newest_first_and_only_mine(api_client, account, other
     make_template(other_account, name="theirs")
     data = api_client.get(URL, {"page_size": 2}).json()["data"]
     assert [t["name"] for t in data["templates"]] == ["t2", "t1"]
-    assert data["pagination"] == {"page": 1, "page_size": 2, "total_count": 3, "total_pages": 2,
-                                  "has_more": True, "cursors": None,
-                                  "total_count_is_estimate": False}
+    assert data["pagination"] == {
+        "page": 1,
+        "page_size": 2,
+        "total_count": 3,
+        "total_pages": 2,
+        "has_more": True,
+        "cursors": None,
+        "total_count_is_estimate": False,
+    }
     page2 = api_client.get(URL, {"page_size": 2, "page": 2}).json()["data"]
     assert [t["id"] for t in page2["templates"]] == [str(mine[0].pk)]
     assert page2["pagination"]["has_more"] is False
@@ -175,8 +218,12 @@ def test_the_list_is_paged_newest_first_and_only_mine(api_client, account, other
 def test_the_list_filters_by_status_category_language_and_search(api_client, account):
     make_template(account, name="welcome", status="APPROVED", category="MARKETING")
     make_template(account, name="otp_login", language="pt_BR")
-    make_template(account, name="receipt", status="PAUSED",
-                  definition_=definition("Thanks {{0:name}}, receipt {{1:order_id}} is attached below."))
+    make_template(
+        account,
+        name="receipt",
+        status="PAUSED",
+        definition_=definition("Thanks {{0:name}}, receipt {{1:order_id}} is attached below."),
+    )
 
     def names(**query):
         return sorted(t["name"] for t in api_client.get(URL, query).json()["data"]["templates"])
@@ -191,11 +238,20 @@ def test_the_list_filters_by_status_category_language_and_search(api_client, acc
     assert names(is_welcome_playground="true") == ["otp_login", "receipt", "welcome"]
 
 
-@pytest.mark.parametrize("query", [
-    {"status": "LIVE"}, {"status": "APPROVED,"}, {"status": "approved"}, {"category": "PROMO"},
-    {"category": ""}, {"search": "x" * 201}, {"search": ""}, {"language": "english"},
-    {"is_welcome_playground": "maybe"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "LIVE"},
+        {"status": "APPROVED,"},
+        {"status": "approved"},
+        {"category": "PROMO"},
+        {"category": ""},
+        {"search": "x" * 201},
+        {"search": ""},
+        {"language": "english"},
+        {"is_welcome_playground": "maybe"},
+    ],
+)
 def test_bad_list_filters_are_400_naming_the_parameter(api_client, query):
     response = api_client.get(URL, query)
     assert response.status_code == 400
@@ -207,8 +263,9 @@ def test_a_bad_page_is_400(api_client):
     assert error(api_client.get(URL, {"page": 0}))["code"] == "VALIDATION_005"
 
 
-def test_listing_costs_the_same_queries_for_1_or_20_templates(api_client, account,
-                                                              assert_list_queries):
+def test_listing_costs_the_same_queries_for_1_or_20_templates(
+    api_client, account, assert_list_queries
+):
     make_template(account, name="first", status="APPROVED")
     api_client.get(URL)  # the key's last_used_at is refreshed once a minute, not per request
     # api key, page (+1 row), status history prefetch
@@ -223,8 +280,9 @@ def test_listing_costs_the_same_queries_for_1_or_20_templates(api_client, accoun
 # --- update -------------------------------------------------------------------------------
 def test_put_changes_only_the_fields_given(api_client, account):
     template = make_template(account, name="old")
-    response = api_client.put(detail(template), {"name": "order_shipped", "display_name": None},
-                              format="json")
+    response = api_client.put(
+        detail(template), {"name": "order_shipped", "display_name": None}, format="json"
+    )
     assert response.status_code == 200
     template.refresh_from_db()
     assert template.name == "order_shipped" and template.category == "UTILITY"
@@ -268,15 +326,21 @@ def test_sent_provisioned_templates_are_read_only(api_client, account):
     message = "This template is read-only. Only 'submit for review' is allowed."
     assert error(response)["message"] == message
     assert error(response)["details"] == {"display_name": [message]}
-    assert api_client.put(detail(template), {"submit_for_review": True},
-                          format="json").status_code == 200
+    assert (
+        api_client.put(detail(template), {"submit_for_review": True}, format="json").status_code
+        == 200
+    )
 
 
 def test_a_template_in_review_refuses_content_changes_with_conflict_006(api_client, account):
     template = make_template(account, status="PENDING")
-    for body in ({"definition": definition("Hello {{0:name}}, order {{1:order_id}} is out today.")},
-                 {"category": "MARKETING"}, {"language": "fr"}, {"submit_for_review": True},
-                 {"definition": {"body": "invalid"}}):
+    for body in (
+        {"definition": definition("Hello {{0:name}}, order {{1:order_id}} is out today.")},
+        {"category": "MARKETING"},
+        {"language": "fr"},
+        {"submit_for_review": True},
+        {"definition": {"body": "invalid"}},
+    ):
         response = api_client.put(detail(template), body, format="json")
         assert response.status_code == 409, body
         assert error(response)["code"] == "CONFLICT_006"
@@ -287,8 +351,11 @@ def test_a_template_in_review_refuses_content_changes_with_conflict_006(api_clie
 
 def test_a_template_in_review_still_takes_a_new_name_and_the_same_content(api_client, account):
     template = make_template(account, status="PENDING")
-    response = api_client.put(detail(template), {"name": "renamed", "category": "UTILITY",
-                                                 "definition": definition()}, format="json")
+    response = api_client.put(
+        detail(template),
+        {"name": "renamed", "category": "UTILITY", "definition": definition()},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["data"]["status"] == "PENDING"
 
@@ -296,13 +363,19 @@ def test_a_template_in_review_still_takes_a_new_name_and_the_same_content(api_cl
 @pytest.mark.parametrize("status", ["PAUSED", "DISABLED", "REVOKED", "ARCHIVED"])
 def test_content_is_frozen_outside_draft_rejected_and_approved(api_client, account, status):
     template = make_template(account, status=status)
-    response = api_client.put(detail(template), {"category": "MARKETING", "name": "ok"}, format="json")
+    response = api_client.put(
+        detail(template), {"category": "MARKETING", "name": "ok"}, format="json"
+    )
     assert response.status_code == 400
-    message = ("Template (except display name) cannot be updated unless it is in draft or "
-               "rejected status")
+    message = (
+        "Template (except display name) cannot be updated unless it is in draft or rejected status"
+    )
     assert error(response) | {"doc_url": None} == {
-        "code": "VALIDATION_001", "message": message, "details": {"category": [message]},
-        "doc_url": None}
+        "code": "VALIDATION_001",
+        "message": message,
+        "details": {"category": [message]},
+        "doc_url": None,
+    }
     assert api_client.put(detail(template), {"name": "ok"}, format="json").status_code == 200
 
 
@@ -324,8 +397,9 @@ def test_editing_an_approved_template_sends_it_back_to_review(api_client, accoun
 
 def test_renaming_an_approved_template_keeps_it_approved(api_client, account):
     template = make_template(account, status="APPROVED")
-    data = api_client.put(detail(template), {"name": "n2", "definition": definition()},
-                          format="json").json()["data"]
+    data = api_client.put(
+        detail(template), {"name": "n2", "definition": definition()}, format="json"
+    ).json()["data"]
     assert data["status"] == "APPROVED"
 
 
@@ -334,14 +408,17 @@ def test_an_edited_rejected_template_waits_for_resubmission(api_client, account)
     new = definition("Hello {{0:name}}, order {{1:order_id}} left our warehouse today.")
     data = api_client.put(detail(template), {"definition": new}, format="json").json()["data"]
     assert data["status"] == "REJECTED" and data["rejection_reason"] == "Not allowed"
-    data = api_client.put(detail(template), {"submit_for_review": True}, format="json").json()["data"]
+    data = api_client.put(detail(template), {"submit_for_review": True}, format="json").json()[
+        "data"
+    ]
     assert data["status"] == "PENDING" and data["rejection_reason"] is None
 
 
 def test_a_sandbox_update_changes_nothing(api_client, account):
     template = make_template(account, status="APPROVED")
-    response = api_client.put(detail(template), {"category": "MARKETING", "sandbox": True},
-                              format="json")
+    response = api_client.put(
+        detail(template), {"category": "MARKETING", "sandbox": True}, format="json"
+    )
     assert response.status_code == 200 and response["X-Sandbox"] == "true"
     assert response.json()["data"]["category"] == "MARKETING"
     assert response.json()["data"]["status"] == "PENDING"
@@ -351,8 +428,9 @@ def test_a_sandbox_update_changes_nothing(api_client, account):
 
 def test_invalid_update_input_is_400(api_client, account):
     template = make_template(account)
-    response = api_client.put(detail(template), {"definition": {"body": {}}, "name": " "},
-                              format="json")
+    response = api_client.put(
+        detail(template), {"definition": {"body": {}}, "name": " "}, format="json"
+    )
     assert response.status_code == 400
     assert error(response)["code"] == "VALIDATION_001"
     assert "name" in error(response)["details"]
@@ -371,8 +449,10 @@ def test_deleting_a_template(api_client, account):
 def test_delete_works_without_a_body_and_with_the_sdk_options(api_client, account):
     first, second = make_template(account, name="a"), make_template(account, name="b")
     assert api_client.delete(detail(first)).status_code == 200
-    assert api_client.delete(detail(second), {"delete_from_meta": True},
-                             format="json").status_code == 200
+    assert (
+        api_client.delete(detail(second), {"delete_from_meta": True}, format="json").status_code
+        == 200
+    )
     assert not Template.objects.exists()
 
 
@@ -402,16 +482,21 @@ def test_delete_is_refused_while_queued_messages_use_the_template(api_client, ac
     template = make_template(account, status="APPROVED")
     messages = _Messages(in_use=True)
     real_get_model = __import__("django.apps", fromlist=["apps"]).apps.get_model
-    monkeypatch.setattr("templates_app.services.apps.get_model",
-                        lambda app, model: messages if (app, model) == ("messaging", "Message")
-                        else real_get_model(app, model))
+    monkeypatch.setattr(
+        "templates_app.services.apps.get_model",
+        lambda app, model: (
+            messages if (app, model) == ("messaging", "Message") else real_get_model(app, model)
+        ),
+    )
     response = api_client.delete(detail(template), {}, format="json")
     assert response.status_code == 409
     assert error(response)["code"] == "CONFLICT_007"
     assert "still queued" in error(response)["message"]
     assert response["x-should-retry"] == "false"
-    assert messages.filters == {"template_id": template.pk,
-                                "status__in": ("QUEUED", "PROCESSED", "ROUTED", "SCHEDULED")}
+    assert messages.filters == {
+        "template_id": template.pk,
+        "status__in": ("QUEUED", "PROCESSED", "ROUTED", "SCHEDULED"),
+    }
     assert Template.objects.filter(pk=template.pk).exists()
     messages.in_use = False
     assert api_client.delete(detail(template), {}, format="json").status_code == 200

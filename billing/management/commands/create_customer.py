@@ -24,7 +24,9 @@ class Command(BaseCommand):
             raise CommandError(f"--balance must be a number, not {options['balance']!r}") from None
         try:
             customer = customer_create(
-                name=options["name"], email=options["email"], balance=balance,
+                name=options["name"],
+                email=options["email"],
+                balance=balance,
                 default_region=options["region"],
             )
         except SentError as exc:

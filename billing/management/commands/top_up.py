@@ -22,7 +22,9 @@ class Command(BaseCommand):
         except (Customer.DoesNotExist, ValidationError):
             raise CommandError(f"No customer {options['customer']}") from None
         try:
-            entry = balance_top_up(customer, amount=Decimal(options["amount"]), note=options["note"])
+            entry = balance_top_up(
+                customer, amount=Decimal(options["amount"]), note=options["note"]
+            )
         except InvalidOperation:
             raise CommandError(f"--amount must be a number, not {options['amount']!r}") from None
         except SentError as exc:

@@ -40,8 +40,13 @@ def bootstrap_demo() -> dict:
                 name=DEMO_CUSTOMER, email="demo@example.com", balance=DEMO_BALANCE
             )
         if not User.objects.filter(username=DASHBOARD_LOGIN[0]).exists():
-            membership_create(customer, username=DASHBOARD_LOGIN[0], password=DASHBOARD_LOGIN[1],
-                              email="demo@example.com", role=Membership.Role.ADMIN)
+            membership_create(
+                customer,
+                username=DASHBOARD_LOGIN[0],
+                password=DASHBOARD_LOGIN[1],
+                email="demo@example.com",
+                role=Membership.Role.ADMIN,
+            )
         if not User.objects.filter(username=ADMIN_LOGIN[0]).exists():
             User.objects.create_superuser(
                 username=ADMIN_LOGIN[0], email="admin@example.com", password=ADMIN_LOGIN[1]

@@ -30,13 +30,23 @@ class Command(BaseCommand):
         url = f"http://{host}:{port}"
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         processes = [
-            subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"])
+            subprocess.Popen(
+                [*manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"]
+            )
         ]
         for _ in range(workers):
             processes.append(
                 subprocess.Popen(
-                    [*manage, "db_worker", "--queue-name", "*", "--interval", "0.2",
-                     "--no-reload", "--no-startup-delay"]
+                    [
+                        *manage,
+                        "db_worker",
+                        "--queue-name",
+                        "*",
+                        "--interval",
+                        "0.2",
+                        "--no-reload",
+                        "--no-startup-delay",
+                    ]
                 )
             )
         # Re-drives webhook work whose task was lost (README, "Webhooks").
@@ -46,16 +56,18 @@ class Command(BaseCommand):
         call_command("reconcile_messages", "--schedule", verbosity=0)
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
-        self.stdout.write(f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "
-                          f"{demo['dashboard_login'][1]})")
-        self.stdout.write(f"  Admin:      {url}/admin/   (login {demo['admin_login'][0]} / "
-                          f"{demo['admin_login'][1]})")
+        self.stdout.write(
+            f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "
+            f"{demo['dashboard_login'][1]})"
+        )
+        self.stdout.write(
+            f"  Admin:      {url}/admin/   (login {demo['admin_login'][0]} / "
+            f"{demo['admin_login'][1]})"
+        )
         self.stdout.write(f"  API:        {url}/v3/   (docs {url}/docs/)")
         self.stdout.write(f"  API key:    {demo['api_key']}")
         self.stdout.write(f"  Balance:    {demo['balance']} {demo['currency']}")
-        self.stdout.write(
-            f"  Try it:     curl -s {url}/v3/me -H 'x-api-key: {demo['api_key']}'\n"
-        )
+        self.stdout.write(f"  Try it:     curl -s {url}/v3/me -H 'x-api-key: {demo['api_key']}'\n")
         self.stdout.write("Press Ctrl-C to stop the web server and the worker.\n")
 
         stopping = False
