@@ -137,7 +137,7 @@ def test_a_sandbox_create_writes_nothing(api_client):
 
 
 def test_list_pages_filters_and_shows_only_the_callers_webhooks(
-    api_client, account, other_account, django_assert_num_queries
+    api_client, account, other_account, assert_list_queries
 ):
     for n in range(3):
         make_webhook(account, f"{PUBLIC}/{n}", display_name=f"hook {n}")
@@ -146,7 +146,7 @@ def test_list_pages_filters_and_shows_only_the_callers_webhooks(
     make_webhook(other_account, f"{PUBLIC}/theirs")
 
     api_client.get("/v3/webhooks")  # the key's first use also records last_used_at
-    with django_assert_num_queries(3):  # API key, page, count
+    with assert_list_queries(3):  # API key, page, count
         response = api_client.get("/v3/webhooks", {"page_size": 2})
     data = response.json()["data"]
     assert [w["display_name"] for w in data["webhooks"]] == ["paused one", "hook 2"]
@@ -283,7 +283,7 @@ def test_events_lists_the_delivery_log_with_attempts(
     receiver,
     webhook_settings,
     django_capture_on_commit_callbacks,
-    django_assert_num_queries,
+    assert_list_queries,
 ):
     receiver.replies = [Reply(500, body=b"boom")]
     endpoint, _ = make_webhook(account, receiver.url)
@@ -291,7 +291,7 @@ def test_events_lists_the_delivery_log_with_attempts(
     emit(account, "contact.created", capture=django_capture_on_commit_callbacks)
 
     api_client.get("/v3/webhooks")  # the key's first use also records last_used_at
-    with django_assert_num_queries(4):  # API key, endpoint, page, attempts (last page: no count)
+    with assert_list_queries(4):  # API key, endpoint, page, attempts (last page: no count)
         response = api_client.get(f"/v3/webhooks/{endpoint.pk}/events")
     events = response.json()["data"]["events"]
     assert [e["event_type"] for e in events] == ["contact.created", "message.sent"]
