@@ -40,9 +40,8 @@ from django.utils import timezone
 from contacts.bulk import (
     CONTACT_COPY_COLUMNS,
     consent_events_create,
-    contact_copy_line,
     contact_values,
-    copy_lines,
+    copy_contacts,
     copy_rows,
     copy_str,
     insert_contacts,
@@ -223,40 +222,23 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=django.setup)
 
 
-def parse_and_look_up(phones: list[str], region: str, *, prepare=None) -> list[tuple]:
+def parse_and_look_up(phones: list[str], region: str) -> list[tuple]:
     """Per number: (e164, country_code, region_code, line_type, on_whatsapp) or (error,).
 
     Runs on the pool: the provider's lookup costs as much as the parse (the simulator parses
-    the number again), so both cores share it. With `prepare` = (customer_id, now, rows) —
-    the rows these numbers come from — each valid number also gets the id and the COPY line
-    of the contact its row would create (`contact_values`), so the writer only streams them:
-    that work runs on every core instead of in the writer's process."""
+    the number again), so both cores share it."""
     provider = get_whatsapp_provider()
-    results = []
-    for index, result in enumerate(normalise_many(phones, region)):
-        if len(result) == 1:
-            results.append(result)
-            continue
-        on_whatsapp = detect_channels(result[0], result[3], provider=provider)[1]
-        if prepare is None:
-            results.append((*result, on_whatsapp))
-            continue
-        customer_id, now, rows = prepare
-        _, raw, opt_out, metadata, _ = rows[index]
-        values = contact_values(
-            customer_id, Normalised(*result), raw=raw, source=Source.IMPORT, now=now,
-            whatsapp=on_whatsapp, metadata=metadata, opt_out=opt_out,
-        )  # fmt: skip
-        results.append((*result, on_whatsapp, values[0], contact_copy_line(values)))
-    return results
+    return [
+        result if len(result) == 1 else (*result, detect_channels(
+            result[0], result[3], provider=provider
+        )[1])
+        for result in normalise_many(phones, region)
+    ]  # fmt: skip
 
 
-def _parsed_rows(
-    rows: Iterator[ImportRow], region: str, *, pooled: bool, prepare=None
-) -> Iterator[tuple]:
+def _parsed_rows(rows: Iterator[ImportRow], region: str, *, pooled: bool) -> Iterator[tuple]:
     """(row, parse_and_look_up result) for every row, in order. Pooled: chunks go to the pool
-    as the file is read, so reading the file and parsing numbers overlap; `prepare` =
-    (customer_id, now) has the pool render the new contacts' COPY lines too."""
+    as the file is read, so reading the file and parsing numbers overlap."""
     if not pooled:
         chunk = list(rows)
         yield from zip(chunk, parse_and_look_up(_phones(chunk), region), strict=True)
@@ -265,8 +247,7 @@ def _parsed_rows(
     futures: deque[tuple[tuple, Future]] = deque()
     try:
         for chunk in batched(rows, POOL_CHUNK):
-            job = parse_and_look_up, _phones(chunk), region
-            futures.append((chunk, pool.submit(*job, prepare=prepare and (*prepare, chunk))))
+            futures.append((chunk, pool.submit(parse_and_look_up, _phones(chunk), region)))
             while futures[0][1].done():  # what is parsed already goes on to the writers
                 done, future = futures.popleft()
                 yield from zip(done, future.result(), strict=True)
@@ -345,19 +326,14 @@ def _run(contact_import: ContactImport) -> None:
     the same number, so they never wait for (or deadlock on) each other."""
     expected = contact_import.total_rows - contact_import.processed_rows
     pooled = expected >= settings.CONTACTS_IMPORT_POOL_MIN_ROWS and _worker_count() > 1
-    now = timezone.now()  # the new contacts' created_at, whichever batch writes them
-    copying = connection.vendor == "postgresql"
     parsed = _parsed_rows(
-        _rows_to_do(contact_import),
-        contact_import.customer.default_region,
-        pooled=pooled,
-        prepare=(str(contact_import.customer_id), now) if copying else None,
+        _rows_to_do(contact_import), contact_import.customer.default_region, pooled=pooled
     )
     batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
     writers = _writer_count(expected)
     if writers == 1:
         for batch in batched(parsed, batch_size):
-            _import_batch(contact_import, [row for row, _ in batch], [r for _, r in batch], now)
+            _import_batch(contact_import, [row for row, _ in batch], [r for _, r in batch])
         return
     shards = [ThreadPoolExecutor(max_workers=1) for _ in range(writers)]
     pending: list[list] = [[[], []] for _ in range(writers)]
@@ -370,13 +346,13 @@ def _run(contact_import: ContactImport) -> None:
             pending[shard][1].append(result)
             if len(pending[shard][0]) >= batch_size:
                 futures.append(shards[shard].submit(
-                    _import_batch_in_thread, contact_import, *pending[shard], now
+                    _import_batch_in_thread, contact_import, *pending[shard]
                 ))  # fmt: skip
                 pending[shard] = [[], []]
         for shard, (batch, results) in enumerate(pending):
             if batch:
                 futures.append(shards[shard].submit(
-                    _import_batch_in_thread, contact_import, batch, results, now
+                    _import_batch_in_thread, contact_import, batch, results
                 ))  # fmt: skip
         for future in futures:
             future.result()
@@ -385,17 +361,18 @@ def _run(contact_import: ContactImport) -> None:
             executor.shutdown(cancel_futures=True)
 
 
-def _import_batch_in_thread(contact_import, rows, parsed, now) -> None:
+def _import_batch_in_thread(contact_import, rows, parsed) -> None:
     try:
-        _import_batch(contact_import, rows, parsed, now)
+        _import_batch(contact_import, rows, parsed)
     finally:
         connection.close()  # this thread's own connection
 
 
 def _import_batch(
-    contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple], now
+    contact_import: ContactImport, rows: list[ImportRow], parsed: list[tuple]
 ) -> None:
     """One transaction: contacts created, opt-outs recorded, row results stored, progress."""
+    now = timezone.now()
     customer_id = str(contact_import.customer_id)  # rendered once, not per row
     import_id = str(contact_import.pk)
     outcome: list[tuple] = []  # (row, status, e164 or None, reason)
@@ -403,7 +380,6 @@ def _import_batch(
     opting_out: set[str] = set()
     numbers: dict[str, Normalised] = {}
     on_whatsapp: dict[str, bool] = {}
-    prepared: dict[str, tuple] = {}  # e164 → (id, COPY line) the pool made for its first row
     for row, result in zip(rows, parsed, strict=True):
         if row[4] or len(result) == 1:
             outcome.append((row, ContactImportRow.Status.INVALID, None, row[4] or result[0]))
@@ -411,8 +387,7 @@ def _import_batch(
         number = Normalised(*result[:4])
         numbers.setdefault(number.e164, number)
         on_whatsapp[number.e164] = result[4]
-        if first_row_of.setdefault(number.e164, row) is row and len(result) > 5:
-            prepared[number.e164] = result[5:]
+        first_row_of.setdefault(number.e164, row)
         if row[2]:
             opting_out.add(number.e164)  # any row of the number may say so
         outcome.append((row, None, number.e164, ""))
@@ -422,23 +397,16 @@ def _import_batch(
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         existing = _existing_ids(customer_id, list(numbers))
-
-        def values_of(e164: str) -> tuple:
-            row = first_row_of[e164]
-            return contact_values(
+        # A generator: rows are built while COPY streams the previous ones to the server.
+        new = (
+            contact_values(
                 customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
                 whatsapp=on_whatsapp[e164], metadata=row[3], opt_out=e164 in opting_out,
-            )  # fmt: skip
-
-        new = [e164 for e164 in first_row_of if e164 not in existing]
-        # The pool rendered each number's first row as it stands; a later row of the same
-        # number that opts it out makes that line wrong: made again here.
-        ready = {
-            e164: line
-            for e164, line in prepared.items()
-            if first_row_of[e164][2] == (e164 in opting_out)
-        }
-        created = _insert(customer_id, new, values_of, ready, existing)
+            )
+            for e164, row in first_row_of.items()
+            if e164 not in existing
+        )  # fmt: skip
+        created = _insert(customer_id, new, existing)
         counts = {"created": 0, "existing": 0, "invalid": 0}
         results = []
         for row, status, e164, reason in outcome:
@@ -487,33 +455,27 @@ def _existing_ids(customer_id, e164s: list[str]) -> dict:
     return dict(contacts.values_list("format_e164", "id"))
 
 
-def _insert(customer_id, new: list[str], values_of, prepared: dict, existing: dict) -> dict:
-    """Insert the contacts of the `new` numbers; e164 → id of those this batch created.
-    Numbers created meanwhile by someone else are moved into `existing`.
-
-    On PostgreSQL one COPY, of the lines the pool `prepared` where it did (`values_of` makes
-    the others here)."""
-    if not new:
-        return {}
+def _insert(customer_id, new: Iterator[tuple], existing: dict) -> dict:
+    """Insert `contact_values` rows; e164 → id of those this batch created. Numbers created
+    meanwhile by someone else are moved into `existing`."""
+    made: list[tuple] = []
     if connection.vendor == "postgresql":
-        lines = []
-        for e164 in new:
-            ready = prepared.get(e164)
-            if ready is None:
-                values = values_of(e164)
-                ready = values[0], contact_copy_line(values)
-            lines.append((e164, *ready))
+
+        def streamed():
+            for values in new:
+                made.append(values)
+                yield values
+
         try:
             with transaction.atomic():
-                copy_lines(
-                    Contact._meta.db_table, CONTACT_COPY_COLUMNS, (line for _, _, line in lines)
-                )
-            return {e164: contact_id for e164, contact_id, _ in lines}
+                copy_contacts(streamed())
+            return {values[3]: values[0] for values in made}
         except IntegrityError:
             pass  # a number was created meanwhile: take the slower path that skips it
-    contacts = [
-        Contact(**dict(zip(CONTACT_COPY_COLUMNS, values_of(e164), strict=True))) for e164 in new
-    ]
+    made.extend(new)
+    if not made:
+        return {}
+    contacts = [Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True))) for values in made]
     mine = {contact.pk for contact in contacts}
     created = {}
     for e164, contact in insert_contacts(customer_id, contacts).items():

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from contacts.bulk import contact_copy_line, contact_values
+from contacts.bulk import contact_values
 from contacts.imports import (
     _import_batch,
     _insert,
@@ -252,8 +252,7 @@ def test_an_import_in_batches_resumes_after_a_crash_and_never_runs_twice(
     # A worker died after the first batch: its progress was committed, the import is RUNNING.
     contact_import = ContactImport.objects.get(pk=import_id)
     first = list(import_rows(contact_import))[:2]
-    parsed = parse_and_look_up([r[1] for r in first], "US")
-    _import_batch(contact_import, first, parsed, timezone.now())
+    _import_batch(contact_import, first, parse_and_look_up([r[1] for r in first], "US"))
     ContactImport.objects.filter(pk=import_id).update(status="running")
 
     assert contact_import_process(import_id=import_id) == {
@@ -303,12 +302,11 @@ def test_json_rows_round_trip_unicode(api_client, account, post):
     assert Contact.objects.get().metadata == {"name": "Zoë ✓"}
 
 
-@pytest.mark.parametrize("prepared_on_the_pool", [False, True])
-def test_a_number_created_meanwhile_is_existing_not_a_duplicate(account, prepared_on_the_pool):
+def test_a_number_created_meanwhile_is_existing_not_a_duplicate(account):
     racer = make_contact(account, "+12015550001")
     now = timezone.now()
-    values = {
-        number: contact_values(
+    new = [
+        contact_values(
             account.pk,
             normalise(number, "US"),
             raw=number,
@@ -317,40 +315,13 @@ def test_a_number_created_meanwhile_is_existing_not_a_duplicate(account, prepare
             provider=get_whatsapp_provider(),
         )
         for number in ("+12015550001", "+12015550002")
-    }
-    prepared = {}
-    if prepared_on_the_pool:
-        prepared = {e164: (row[0], contact_copy_line(row)) for e164, row in values.items()}
+    ]
     existing: dict = {}
     with transaction.atomic():
-        # COPY fails on PostgreSQL, then the fallback
-        created = _insert(account.pk, list(values), values.__getitem__, prepared, existing)
+        created = _insert(account.pk, new, existing)  # COPY fails on PostgreSQL, then the fallback
     assert set(created) == {"+12015550002"}
     assert existing == {"+12015550001": racer.pk}
     assert Contact.objects.filter(customer=account).count() == 2
-
-
-def test_lines_prepared_on_the_pool_are_what_the_batch_writes(api_client, account, post):
-    """The pool's lines (PostgreSQL's COPY path): each number's first row as it stands, except
-    where a later row of the number opts it out — that one is made again by the batch."""
-    rows = [
-        {"phone_number": "+12015550001", "opt_out": False, "metadata": {"name": "Ana"}},
-        {"phone_number": "(201) 555-0001", "opt_out": True},
-        {"phone_number": "+12015550002", "metadata": {"name": "Ben"}},
-    ]
-    import_id = post(api_client, {"contacts": rows}, format="json").json()["data"]["id"]
-    contact_import = ContactImport.objects.get(pk=import_id)
-    rows = list(import_rows(contact_import))
-    now = timezone.now()
-    prepare = (str(account.pk), now, rows)
-    parsed = parse_and_look_up([row[1] for row in rows], "US", prepare=prepare)
-    assert all(len(result) == 7 for result in parsed)  # the id and the line came back
-    _import_batch(contact_import, rows, parsed, now)
-    ana, ben = Contact.objects.filter(customer=account).order_by("format_e164")
-    assert (ana.opt_out, ana.metadata, ana.phone_number) == (True, {"name": "Ana"}, "+12015550001")
-    assert (ben.opt_out, ben.metadata) == (False, {"name": "Ben"})
-    if connection.vendor == "postgresql":  # COPY wrote the pool's line: its id, its time
-        assert (ben.pk, ben.created_at) == (parsed[2][5], now)
 
 
 def test_an_opt_out_on_a_later_duplicate_row_still_opts_the_new_contact_out(
