@@ -39,6 +39,14 @@ def ledger_is_consistent_after_each_test(request):
 
 
 @pytest.fixture
+def instant_lifecycle(settings):
+    """The simulator's receipts and the retry backoff without waiting (as in the issue:
+    SIMULATOR_DELAY_SCALE=0); tests that want delays set them."""
+    settings.SIMULATOR_DELAY_SCALE = 0
+    settings.MESSAGE_RETRY_DELAY_SCALE = 0
+
+
+@pytest.fixture
 def assert_list_queries(settings, django_assert_num_queries, django_assert_max_num_queries):
     """`assert_list_queries(n)`: a paginated API list costs exactly `n` queries on SQLite. On
     PostgreSQL the planner's estimate comes first and may pick the key-first page (the keys,

@@ -14,17 +14,12 @@ from messaging.models import Message
 from tests.messaging.factories import make_approved_template, make_contact, number, send
 from tests.tasks import run_queued_tasks
 
+pytestmark = pytest.mark.usefixtures("instant_lifecycle")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def url(name, *args):
     return reverse(f"messaging:{name}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def instant_lifecycle(settings):
-    settings.SIMULATOR_DELAY_SCALE = 0
-    settings.MESSAGE_RETRY_DELAY_SCALE = 0
 
 
 @pytest.fixture

@@ -18,17 +18,12 @@ from tests.messaging.factories import make_approved_template, make_contact, numb
 from tests.tasks import run_queued_tasks
 from tests.templates_app.factories import content, make_template
 
+pytestmark = pytest.mark.usefixtures("instant_lifecycle")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def url(name, *args):
     return reverse(f"messaging:{name}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def instant_lifecycle(settings):
-    settings.SIMULATOR_DELAY_SCALE = 0
-    settings.MESSAGE_RETRY_DELAY_SCALE = 0
 
 
 @pytest.fixture

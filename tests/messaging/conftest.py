@@ -10,8 +10,5 @@ from tests.messaging.webhook_helpers import (  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
-def instant_lifecycle(settings):
-    """The simulator's receipts and the retry backoff without waiting (as in the issue:
-    SIMULATOR_DELAY_SCALE=0); tests that want delays set them."""
-    settings.SIMULATOR_DELAY_SCALE = 0
-    settings.MESSAGE_RETRY_DELAY_SCALE = 0
+def _every_test_has_an_instant_lifecycle(instant_lifecycle):
+    """Every messaging test runs the lifecycle without waiting (`instant_lifecycle`)."""
