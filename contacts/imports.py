@@ -5,7 +5,8 @@ Upload: a CSV file (a `phone_number` column, optional `opt_out`, any other colum
 "metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
 
 Run (`contact_import_process`, called by the task): numbers are parsed and looked up on
-WhatsApp by a pool of processes (both cores) while this process writes; each batch is one
+WhatsApp by a pool of processes (both cores), chunk by chunk as the file is read, while this
+process writes; each batch is one
 transaction that looks up existing numbers with one query, inserts new contacts with COPY on
 PostgreSQL (bulk INSERT elsewhere), appends consent events for opt-outs, and stores every
 row's result. On PostgreSQL big imports write on several connections at once, sharded by
