@@ -168,6 +168,24 @@ def test_list_pages_filters_and_shows_only_the_callers_webhooks(
     assert bad.json()["error"]["code"] == "VALIDATION_006"
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "code", "field"),
+    [
+        # A present but empty value is invalid, as everywhere in the API (query_params).
+        ("/v3/webhooks", "?is_active=", "VALIDATION_006", "is_active"),
+        ("/v3/webhooks", "?search=" + "x" * 201, "VALIDATION_005", "search"),
+        ("/v3/webhooks", "?is_active=true&is_active=false", "VALIDATION_001", "is_active"),
+        ("/v3/webhooks/event-types", "?page=1&page=2", "VALIDATION_001", "page"),
+    ],
+)
+def test_bad_query_strings_are_400_with_a_code(api_client, account, path, query, code, field):
+    make_webhook(account, PUBLIC)
+    response = api_client.get(path + query)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], list(error["details"])) == (code, [field])
+
+
 def test_update_changes_only_the_fields_sent(api_client, account):
     endpoint, _ = make_webhook(account, PUBLIC, display_name="Old", event_types=["message"])
     response = api_client.put(

@@ -1,7 +1,7 @@
 """/v3/webhooks: thin views over messaging.webhooks.services and selectors."""
 
-from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,6 +26,7 @@ from messaging.webhooks.catalogue import event_types_listing
 from messaging.webhooks.signing import secret_generate
 from sent_project.api.exception_handler import flatten_details
 from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
 
 TAGS = ["Webhooks"]
@@ -46,20 +47,31 @@ def _codes(detail) -> set[str]:
     return {getattr(detail, "code", "invalid")}
 
 
-def validated(serializer_class, data, **kwargs) -> dict:
-    """Validate input; errors are VALIDATION_005/006/004 when they are all of that kind."""
-    if isinstance(data, QueryDict):
-        repeated = [name for name, values in data.lists() if len(values) > 1]
-        if repeated:
-            raise ValidationFailed(
-                details={name: ["Give this parameter once."] for name in repeated}
-            )
-    serializer = serializer_class(data=data, **kwargs)
+def _coded(errors) -> ValidationFailed:
+    """DRF's errors as our error: VALIDATION_005/006/004 when they are all of that kind."""
+    codes = _codes(errors)
+    code = next((ours for kinds, ours in CODE_FOR if codes <= kinds), "VALIDATION_001")
+    return ValidationFailed(code=code, details=flatten_details(errors))
+
+
+def validated(serializer_class, data) -> dict:
+    """The request body validated by `serializer_class`, errors coded as `_coded` says."""
+    serializer = serializer_class(data=data)
     if serializer.is_valid():
         return serializer.validated_data
-    codes = _codes(serializer.errors)
-    code = next((ours for kinds, ours in CODE_FOR if codes <= kinds), "VALIDATION_001")
-    raise ValidationFailed(code=code, details=flatten_details(serializer.errors))
+    raise _coded(serializer.errors)
+
+
+def validated_query(request, serializer_class) -> dict:
+    """The query string through the project's `query_params` (a present but empty value is
+    invalid), errors coded as `_coded` says; a parameter given twice is refused."""
+    repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
+    if repeated:
+        raise ValidationFailed(details={name: ["Give this parameter once."] for name in repeated})
+    try:
+        return query_params(request, serializer_class)
+    except ValidationError as exc:
+        raise _coded(exc.detail) from None
 
 
 def _fields(data: dict) -> dict:
@@ -82,7 +94,7 @@ class WebhookListCreateView(APIView):
         ],
     )
     def get(self, request):
-        query = validated(WebhookListQuerySerializer, request.query_params)
+        query = validated_query(request, WebhookListQuerySerializer)
         is_active = {"true": True, "false": False}.get(query.get("is_active"))
         endpoints = selectors.webhooks_for(
             request.user.customer, search=query.get("search", ""), is_active=is_active
@@ -122,7 +134,7 @@ class WebhookEventTypesView(APIView):
         responses=WebhookEventTypeSerializer(many=True),
     )
     def get(self, request):
-        validated(WebhookPageQuerySerializer, request.query_params)
+        validated_query(request, WebhookPageQuerySerializer)
         return paginate(request, self, event_types_listing(), WebhookEventTypeSerializer)
 
 
@@ -236,7 +248,7 @@ class WebhookEventsView(APIView):
     )
     def get(self, request, id):
         endpoint = selectors.webhook_get(request.user.customer, id)
-        query = validated(WebhookListQuerySerializer, request.query_params)
+        query = validated_query(request, WebhookListQuerySerializer)
         deliveries = selectors.deliveries_for(endpoint, search=query.get("search", ""))
         return paginate(request, self, deliveries, WebhookDeliverySerializer)
 
