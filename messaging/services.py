@@ -172,10 +172,10 @@ def message_resend(customer: Customer, *, message_id) -> Message:
 def message_cancel(customer: Customer, *, message_id) -> Message:
     """Call off a message no worker has claimed yet: CANCELLED, refunded in full (it never
     left). Anything past QUEUED → 422 BUSINESS_006."""
-    message_get(customer, message_id=message_id)  # 404 for others' and missing ones
+    message = message_get(customer, message_id=message_id)  # 404 for others' and missing ones
     now = timezone.now()
     with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
+        message = Message.objects.select_for_update().get(customer=customer, pk=message.pk)
         if message.status != S.QUEUED:
             raise MessageStateConflict(
                 f"A {message.status} message can't be cancelled: only QUEUED ones can.",
