@@ -26,6 +26,7 @@ from messaging.events import EventSpec, events_emit_bulk
 from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivity
 from messaging.reasons import reason_text
 from messaging.statuses import MessageStatus, can_transition
+from messaging.webhooks.signing import webhook_time
 
 S = MessageStatus
 # Acceptance emits `message.queued` (Journal.created); a return to QUEUED for a retry doesn't.
@@ -57,13 +58,6 @@ MESSAGE_FIELDS = (
 )
 # When each status was reached, where the model keeps it.
 TIMESTAMP_FIELDS = {S.SENT: "sent_at", S.DELIVERED: "delivered_at", S.READ: "read_at"}
-
-
-def wire_time(value: datetime | None) -> str | None:
-    """Webhook datetimes: `yyyy-MM-ddTHH:mm:ssZ` (UTC, second precision)."""
-    if value is None:
-        return None
-    return value.astimezone(timezone.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def money_float(value: Decimal | None) -> float | None:
@@ -269,7 +263,7 @@ def history_item(step: MessageActivity) -> dict:
     """One entry of the seeds' `statusHistory`."""
     return {
         "status": step.status,
-        "timestamp": wire_time(step.created_at),
+        "timestamp": webhook_time(step.created_at),
         "description": step.description,
         "reasonCode": step.reason_code or None,
     }
@@ -307,8 +301,8 @@ def message_object(message: Message) -> dict:
         },
         "routingReason": message.routing_reason,
         "sandbox": message.sandbox,
-        "createdAt": wire_time(message.created_at),
-        "updatedAt": wire_time(message.updated_at),
+        "createdAt": webhook_time(message.created_at),
+        "updatedAt": webhook_time(message.updated_at),
     }
 
 
@@ -330,6 +324,6 @@ def message_event_payload(message: Message) -> dict:
     if status in REASON_STATUSES:
         payload["reason_code"] = message.reason_code
         payload["reason"] = message.reason
-    payload["updated_at"] = wire_time(message.updated_at)
+    payload["updated_at"] = webhook_time(message.updated_at)
     payload["message"] = message_object(message)
     return payload
