@@ -6,7 +6,7 @@ Changes go through the contact services (consent ledger and events included).
 from django import forms
 from django.contrib import admin
 
-from contacts.bulk import metadata_problem
+from contacts.bulk import metadata_error
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Source
 from contacts.phone import normalise
 from contacts.selectors import search_filter
@@ -64,11 +64,11 @@ class ContactAddForm(forms.ModelForm):
         try:
             if customer and phone_number:
                 normalise(phone_number, customer.default_region)
-            problem = metadata_problem(cleaned.get("metadata") or {})
+            error = metadata_error(cleaned.get("metadata") or {})
         except SentError as exc:
             raise forms.ValidationError(exc.message) from None
-        if problem:
-            raise forms.ValidationError(problem)
+        if error:
+            raise forms.ValidationError(error.message)
         return cleaned
 
 

@@ -216,6 +216,33 @@ def test_a_multipart_upload_without_a_file_or_not_utf8_is_refused(
     assert response.status_code == 400 and "UTF-8" in response.json()["error"]["message"]
 
 
+def test_a_csv_with_nul_characters_is_refused(api_client, account, post):
+    file = SimpleUploadedFile("x.csv", b"phone,name\n+12015550001,a\x00b\n", "text/csv")
+    response = post(api_client, {"file": file}, format="multipart")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_001" and "NUL" in error["details"]["file"][0]
+    assert not ContactImport.objects.exists()
+
+
+def test_json_rows_with_characters_that_cannot_be_stored_are_invalid(api_client, account, post):
+    # Raw JSON: a \u0000 escape and lone surrogates parse, but can't be stored.
+    body = (
+        '{"contacts": [{"phone_number": "+12015550001", "metadata": {"a": "x\\u0000"}},'
+        ' {"phone_number": "+1201555\\ud8000002"},'
+        ' {"phone_number": "+12015550003", "metadata": {"b": ["\\udc00"]}},'
+        ' {"phone_number": "+12015550004"}]}'
+    )
+    response = post(api_client, data=body, content_type="application/json")
+    assert response.status_code == 202
+    run_queued_tasks()
+    data = rows_of(api_client, response.json()["data"]["id"])
+    assert data["status"] == "completed"
+    assert [r["status"] for r in data["rows"]] == ["invalid", "invalid", "invalid", "created"]
+    assert "NUL" in data["rows"][0]["reason"] and "surrogate" in data["rows"][2]["reason"]
+    assert Contact.objects.get().format_e164 == "+12015550004"
+
+
 @pytest.mark.parametrize("body", [{}, {"contacts": "x"}, {"contacts": []}, [], "text"])
 def test_a_json_body_needs_rows(api_client, account, body, post):
     response = post(api_client, body, format="json")
