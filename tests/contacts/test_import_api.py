@@ -210,7 +210,6 @@ def test_a_multipart_upload_without_a_file_or_not_utf8_is_refused(
 ):
     response = post(api_client, {"other": "x"}, format="multipart")
     assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_004"
-    response = upload(api_client, "")
     file = SimpleUploadedFile("x.csv", "phone\n+12015550001\n".encode("utf-16"))
     response = post(api_client, {"file": file}, format="multipart")
     assert response.status_code == 400 and "UTF-8" in response.json()["error"]["message"]
@@ -359,3 +358,20 @@ def test_an_opt_out_on_a_later_duplicate_row_still_opts_the_new_contact_out(
     contact = Contact.objects.get()
     assert contact.opt_out is True
     assert ConsentEvent.objects.get(contact=contact).source == "import"
+
+
+def test_import_lists_cost_a_fixed_number_of_queries(api_client, account, assert_list_queries):
+    for _ in range(30):
+        make_import(account)
+    rows = [{"phone_number": f"+1201555{i:04d}"} for i in range(30)]
+    contact_import = make_import(account, rows)
+    contact_import_process(import_id=str(contact_import.pk))
+    api_client.get("/v3/contacts/import")  # warm the key's last_used_at
+    # API key, page (+1 row for has_more), bounded count.
+    with assert_list_queries(3):
+        response = api_client.get("/v3/contacts/import?page_size=25")
+    assert len(response.json()["data"]["imports"]) == 25
+    # API key, the import, a page of its rows (+1 for has_more), bounded count.
+    with assert_list_queries(4):
+        response = api_client.get(f"/v3/contacts/import/{contact_import.pk}?page_size=25")
+    assert len(response.json()["data"]["rows"]) == 25
