@@ -91,10 +91,22 @@ def _delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
+def _csv_reader(text: str, delimiter: str):
+    # newline="": lines end at \n, \r\n or a lone \r (old Mac exports), as csv expects.
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _unreadable(exc: csv.Error) -> ValidationFailed:
+    return ValidationFailed(f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]})
+
+
 def _csv_header(text: str) -> tuple[list[str], str]:
-    first_line = text.split("\n", 1)[0]
+    first_line = text.partition("\n")[0].partition("\r")[0]
     delimiter = _delimiter(first_line)
-    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    try:
+        header = next(_csv_reader(first_line, delimiter), [])
+    except csv.Error as exc:
+        raise _unreadable(exc) from None
     return [name.strip() for name in header], delimiter
 
 
@@ -118,11 +130,9 @@ def import_payload_from_csv(text: str) -> tuple[str, int]:
         message = f"The CSV needs a phone_number column in its first line (found: {found})."
         raise ValidationFailed(message, code="VALIDATION_004", details={"file": [message]})
     try:
-        count = sum(1 for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)) - 1
+        count = sum(1 for row in _csv_reader(text, delimiter) if any(row)) - 1
     except csv.Error as exc:
-        raise ValidationFailed(
-            f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]}
-        ) from None
+        raise _unreadable(exc) from None
     if count <= 0:
         raise _no_rows("file")
     if count > settings.CONTACTS_IMPORT_MAX_ROWS:
@@ -167,7 +177,7 @@ def _csv_rows(text: str) -> Iterator[ImportRow]:
         for index, name in enumerate(header)
         if index not in (phone_at, opt_out_at) and name
     ]
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = _csv_reader(text, delimiter)
     next(reader, None)
     number = 0
     for row in reader:

@@ -128,6 +128,22 @@ def test_a_raw_text_csv_body_works_too(api_client, account, on_commit):
     assert Contact.objects.filter(customer=account).count() == 2
 
 
+def test_a_csv_with_carriage_return_line_endings_imports(api_client, account, upload):
+    response = upload(api_client, "phone,opt_out\r+12015550001,true\r+12015550002,\r")
+    assert response.status_code == 202 and response.json()["data"]["total_rows"] == 2
+    run_queued_tasks()
+    assert Contact.objects.filter(customer=account).count() == 2
+    assert Contact.objects.get(format_e164="+12015550001").opt_out is True
+
+
+def test_a_csv_whose_header_cannot_be_read_is_refused(api_client, account, upload):
+    response = upload(api_client, "phone," + "x" * 200_000 + "\n+12015550001,a\n")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert "file" in response.json()["error"]["details"]
+    assert not ContactImport.objects.exists()
+
+
 def test_semicolon_separated_csv_from_spreadsheets(api_client, account, upload):
     upload(api_client, "Phone Number;Opt Out\n+12015550001;yes\n")
     run_queued_tasks()
