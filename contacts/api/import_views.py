@@ -13,7 +13,7 @@ from contacts.api.serializers import (
     ContactImportRowsQuerySerializer,
     ContactImportSerializer,
 )
-from contacts.api.views import SANDBOX_HEADERS, in_sandbox
+from contacts.api.views import SANDBOX_HEADERS, in_sandbox, is_sandbox
 from contacts.imports import import_payload_from_csv, import_payload_from_json
 from contacts.models import ContactImport
 from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
@@ -64,15 +64,14 @@ def _upload(request) -> tuple[str, str, int, str, bool]:
     if request.content_type.startswith("text/csv"):
         payload, rows = import_payload_from_csv(_decode(data.get("csv") or b""))
         return ContactImport.Format.CSV, payload, rows, "", False
-    sandbox = isinstance(data, dict) and data.get("sandbox") is True
-    data = data.get("contacts") if isinstance(data, dict) else None
-    if not isinstance(data, list):
+    contacts = data.get("contacts") if isinstance(data, dict) else None
+    if not isinstance(contacts, list):
         raise ValidationFailed(
             code="VALIDATION_004",
             details={"contacts": ['A JSON array of rows is required: {"contacts": [...]}.']},
         )
-    payload, rows = import_payload_from_json(data)
-    return ContactImport.Format.JSON, payload, rows, "", sandbox
+    payload, rows = import_payload_from_json(contacts)
+    return ContactImport.Format.JSON, payload, rows, "", is_sandbox(request)
 
 
 class ContactImportListCreateView(APIView):
