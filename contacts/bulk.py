@@ -4,9 +4,10 @@ for what doesn't.
 """
 
 import json
+import math
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 
@@ -48,26 +49,35 @@ def storable(text: str) -> bool:
     return True
 
 
-def _texts(value) -> Iterator[str]:
-    """Every key and string in a JSON value (without recursion: it may nest deeply)."""
+def _storable_json(value) -> bool:
+    """Every key and string storable, every number finite (JSON has no infinity, but 1e400
+    parses as one). Without recursion: metadata may nest deeply."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            yield item
+            if not storable(item):
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+    return True
 
 
-METADATA_UNSTORABLE = "Metadata can't contain NUL characters or unpaired surrogates."
+METADATA_UNSTORABLE = (
+    "Metadata can't contain NUL characters, unpaired surrogates or numbers too large for "
+    "JSON (such as 1e400)."
+)
 
 
 def metadata_error(metadata) -> ValidationFailed | None:
     """Why this metadata can't be stored, as the API answers it, or None.
-    (A JSON object of storable text, CONTACTS_METADATA_MAX_BYTES at most.)"""
+    (A JSON object of storable text and finite numbers, CONTACTS_METADATA_MAX_BYTES at most.)"""
     if not isinstance(metadata, dict):
         return _metadata_failure("Metadata must be a JSON object.")
     limit = settings.CONTACTS_METADATA_MAX_BYTES
@@ -83,7 +93,7 @@ def metadata_error(metadata) -> ValidationFailed | None:
     else:
         if budget >= 0:
             return None
-    if not all(storable(text) for text in _texts(metadata)):
+    if not _storable_json(metadata):
         return _metadata_failure(METADATA_UNSTORABLE)
     size = len(_compact_json(metadata).encode())
     if size > limit:

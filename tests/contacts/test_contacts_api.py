@@ -105,13 +105,14 @@ def test_metadata_is_stored_and_capped(api_client, account, settings):
     assert response.json()["error"]["code"] == "VALIDATION_001"
 
 
-# Raw JSON: a \u0000 escape and a lone \ud800 parse, but neither PostgreSQL (NUL) nor UTF-8
-# (unpaired surrogates) can store them.
+# Raw JSON: a \u0000 escape, a lone \ud800 and 1e400 (infinity) parse, but neither PostgreSQL
+# (NUL) nor UTF-8 (unpaired surrogates) nor JSON (infinity) can store them.
 UNSTORABLE_METADATA = [
     '{"note": "a\\u0000b"}',
     '{"a\\u0000": "b"}',
     '{"note": "\\ud800"}',
     '{"deep": [{"x": "\\udc00"}], "n": 1}',
+    '{"big": [1e400]}',
 ]
 
 

@@ -241,20 +241,23 @@ def test_a_csv_with_nul_characters_is_refused(api_client, account, post):
 
 
 def test_json_rows_with_characters_that_cannot_be_stored_are_invalid(api_client, account, post):
-    # Raw JSON: a \u0000 escape and lone surrogates parse, but can't be stored.
+    # Raw JSON: a \u0000 escape, lone surrogates and 1e400 parse, but can't be stored.
     body = (
         '{"contacts": [{"phone_number": "+12015550001", "metadata": {"a": "x\\u0000"}},'
         ' {"phone_number": "+1201555\\ud8000002"},'
         ' {"phone_number": "+12015550003", "metadata": {"b": ["\\udc00"]}},'
-        ' {"phone_number": "+12015550004"}]}'
+        ' {"phone_number": "+12015550004"},'
+        ' {"phone_number": "+12015550005", "metadata": {"n": -1e400}}]}'
     )
     response = post(api_client, data=body, content_type="application/json")
     assert response.status_code == 202
     run_queued_tasks()
     data = rows_of(api_client, response.json()["data"]["id"])
     assert data["status"] == "completed"
-    assert [r["status"] for r in data["rows"]] == ["invalid", "invalid", "invalid", "created"]
+    statuses = [r["status"] for r in data["rows"]]
+    assert statuses == ["invalid", "invalid", "invalid", "created", "invalid"]
     assert "NUL" in data["rows"][0]["reason"] and "surrogate" in data["rows"][2]["reason"]
+    assert "1e400" in data["rows"][4]["reason"]
     assert Contact.objects.get().format_e164 == "+12015550004"
 
 
