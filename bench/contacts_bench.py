@@ -3,7 +3,8 @@
     python bench/contacts_bench.py [--rows 1000000] [--import-rows 100000] [--requests 200]
                                    [--reset]
 
-Runs on PostgreSQL: DATABASE_URL when it is a postgres:// URL, else
+Runs on PostgreSQL: DATABASE_URL when it is a postgres:// URL (to a database whose name
+contains "bench": its contacts tables are emptied), else
 postgres://postgres@127.0.0.1:5432/sent_contacts_bench (created if missing). It migrates
 that database, then loads (once; --reset reloads) two customers with --rows contacts each
 through COPY (indexes dropped during the load and rebuilt after, then VACUUM ANALYZE).
@@ -504,6 +505,14 @@ def main() -> int:
     parser.add_argument("--reset", action="store_true", help="reload the contacts")
     args = parser.parse_args()
     url = database_url()
+    name = urlparse(url).path.lstrip("/")
+    if "bench" not in name:
+        # DATABASE_URL is also the application's: its contacts tables are emptied below.
+        print(
+            f"Refusing to run on database {name!r}: the benchmark empties its contacts "
+            "tables. Point DATABASE_URL at a database whose name contains 'bench', or unset it."
+        )
+        return 2
     if not ensure_database(url):
         return 0
     setup_django(url)

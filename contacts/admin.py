@@ -6,7 +6,7 @@ Changes go through the contact services (consent ledger and events included).
 from django import forms
 from django.contrib import admin
 
-from contacts.bulk import metadata_problem
+from contacts.bulk import metadata_error
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Source
 from contacts.phone import normalise
 from contacts.selectors import search_filter
@@ -53,7 +53,16 @@ class ChannelFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ContactAddForm(forms.ModelForm):
+class MetadataFormMixin:
+    def clean_metadata(self):
+        """What the services would refuse, as a form error (`null` = none / unchanged)."""
+        metadata = self.cleaned_data.get("metadata")
+        if metadata is not None and (error := metadata_error(metadata)):
+            raise forms.ValidationError(error.message)
+        return metadata
+
+
+class ContactAddForm(MetadataFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["customer", "phone_number", "metadata"]
@@ -61,18 +70,15 @@ class ContactAddForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         customer, phone_number = cleaned.get("customer"), cleaned.get("phone_number")
-        try:
-            if customer and phone_number:
+        if customer and phone_number:
+            try:
                 normalise(phone_number, customer.default_region)
-            problem = metadata_problem(cleaned.get("metadata") or {})
-        except SentError as exc:
-            raise forms.ValidationError(exc.message) from None
-        if problem:
-            raise forms.ValidationError(problem)
+            except SentError as exc:
+                raise forms.ValidationError(exc.message) from None
         return cleaned
 
 
-class ContactChangeForm(forms.ModelForm):
+class ContactChangeForm(MetadataFormMixin, forms.ModelForm):
     default_channel = forms.ChoiceField(choices=Channel.choices, required=False)
 
     class Meta:
@@ -136,12 +142,14 @@ class ContactAdmin(admin.ModelAdmin):
             obj.pk, obj._state.adding, obj._state.db = contact.pk, False, contact._state.db
             return
         data = form.cleaned_data
+        # The select always posts a channel: only a change of it makes the default custom.
+        chosen = "default_channel" in form.changed_data and data.get("default_channel")
         contact_update(
             obj.customer,
             contact_id=obj.pk,
-            default_channel=data.get("default_channel") or None,
+            default_channel=chosen or None,
             opt_out=data.get("opt_out"),
-            metadata=data.get("metadata") if data.get("metadata") is not None else None,
+            metadata=data.get("metadata"),
             source=Source.ADMIN,
         )
 

@@ -4,6 +4,7 @@ for what doesn't.
 """
 
 import json
+import math
 import re
 import uuid
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
 from messaging.providers import WhatsAppProvider
 from sent_project.api.middleware import current_request_id
+from sent_project.errors import ValidationFailed
 
 # One encoder for every row: json.dumps with non-default options builds a new one per call.
 _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -33,10 +35,51 @@ _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).enco
 SEARCH_TEXT_METADATA_CHARS = 2000
 
 
-def metadata_problem(metadata) -> str | None:
-    """Why this metadata can't be stored, or None. (JSON object, CONTACTS_METADATA_MAX_BYTES.)"""
+def storable(text: str) -> bool:
+    """False for text PostgreSQL can't hold: NUL, or unpaired surrogates (which a JSON
+    "\\ud800" escape gives and UTF-8 can't encode)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable_json(value) -> bool:
+    """Every key and string storable, every number finite (JSON has no infinity, but 1e400
+    parses as one). Without recursion: metadata may nest deeply."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not storable(item):
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+METADATA_UNSTORABLE = (
+    "Metadata can't contain NUL characters, unpaired surrogates or numbers too large for "
+    "JSON (such as 1e400)."
+)
+
+
+def metadata_error(metadata) -> ValidationFailed | None:
+    """Why this metadata can't be stored, as the API answers it, or None.
+    (A JSON object of storable text and finite numbers, CONTACTS_METADATA_MAX_BYTES at most.)"""
     if not isinstance(metadata, dict):
-        return "Metadata must be a JSON object."
+        return _metadata_failure("Metadata must be a JSON object.")
     limit = settings.CONTACTS_METADATA_MAX_BYTES
     # Flat text (CSV imports): at most 6 bytes per character once JSON-encoded, plus 6 per
     # pair for quotes, colon and comma — decided without encoding when far under the limit.
@@ -44,14 +87,23 @@ def metadata_problem(metadata) -> str | None:
     for key, value in metadata.items():
         if type(key) is not str or type(value) is not str:
             break
+        if not (storable(key) and storable(value)):
+            return _metadata_failure(METADATA_UNSTORABLE)
         budget -= len(key) + len(value) + 1
     else:
         if budget >= 0:
             return None
+    if not _storable_json(metadata):
+        return _metadata_failure(METADATA_UNSTORABLE)
     size = len(_compact_json(metadata).encode())
     if size > limit:
-        return f"Metadata is {size:,} bytes of JSON; at most {limit:,} are allowed."
+        message = f"Metadata is {size:,} bytes of JSON; at most {limit:,} are allowed."
+        return _metadata_failure(message, code="VALIDATION_005")
     return None
+
+
+def _metadata_failure(message: str, code: str = "VALIDATION_001") -> ValidationFailed:
+    return ValidationFailed(message, code=code, details={"metadata": [message]})
 
 
 def _scalar_values(value) -> Iterable[str]:

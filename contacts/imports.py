@@ -46,7 +46,8 @@ from contacts.bulk import (
     copy_rows,
     copy_str,
     insert_contacts,
-    metadata_problem,
+    metadata_error,
+    storable,
 )
 from contacts.channels import detect_channels
 from contacts.models import Contact, ContactImport, ContactImportRow, Source
@@ -90,10 +91,22 @@ def _delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
+def _csv_reader(text: str, delimiter: str):
+    # newline="": lines end at \n, \r\n or a lone \r (old Mac exports), as csv expects.
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _unreadable(exc: csv.Error) -> ValidationFailed:
+    return ValidationFailed(f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]})
+
+
 def _csv_header(text: str) -> tuple[list[str], str]:
-    first_line = text.split("\n", 1)[0]
+    first_line = text.partition("\n")[0].partition("\r")[0]
     delimiter = _delimiter(first_line)
-    header = next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+    try:
+        header = next(_csv_reader(first_line, delimiter), [])
+    except csv.Error as exc:
+        raise _unreadable(exc) from None
     return [name.strip() for name in header], delimiter
 
 
@@ -108,17 +121,18 @@ def _column(header: list[str], names: tuple[str, ...]) -> int | None:
 def import_payload_from_csv(text: str) -> tuple[str, int]:
     """(payload to store, row count) for a CSV upload, or a 400 saying what is wrong."""
     text = text.lstrip("\ufeff")
+    if "\x00" in text:
+        message = "The CSV contains NUL characters: upload it as UTF-8 text."
+        raise ValidationFailed(message, details={"file": [message]})
     header, delimiter = _csv_header(text)
     if _column(header, PHONE_COLUMNS) is None:
         found = ", ".join(header) or "nothing"
         message = f"The CSV needs a phone_number column in its first line (found: {found})."
         raise ValidationFailed(message, code="VALIDATION_004", details={"file": [message]})
     try:
-        count = sum(1 for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(row)) - 1
+        count = sum(1 for row in _csv_reader(text, delimiter) if any(row)) - 1
     except csv.Error as exc:
-        raise ValidationFailed(
-            f"The CSV cannot be read: {exc}.", details={"file": [str(exc)]}
-        ) from None
+        raise _unreadable(exc) from None
     if count <= 0:
         raise _no_rows("file")
     if count > settings.CONTACTS_IMPORT_MAX_ROWS:
@@ -132,7 +146,12 @@ def import_payload_from_json(rows: list) -> tuple[str, int]:
         raise _no_rows("contacts")
     if len(rows) > settings.CONTACTS_IMPORT_MAX_ROWS:
         raise _too_many(len(rows))
-    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False), len(rows)
+    payload = json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+    if not storable(payload):
+        # Unpaired surrogates ("\ud800" escapes) can't be stored as text: keep them escaped.
+        # (NUL is always escaped.) The rows that hold them are reported invalid.
+        payload = json.dumps(rows, separators=(",", ":"))
+    return payload, len(rows)
 
 
 # --- Reading stored payloads -----------------------------------------------------------------
@@ -158,7 +177,7 @@ def _csv_rows(text: str) -> Iterator[ImportRow]:
         for index, name in enumerate(header)
         if index not in (phone_at, opt_out_at) and name
     ]
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = _csv_reader(text, delimiter)
     next(reader, None)
     number = 0
     for row in reader:
@@ -190,10 +209,8 @@ def _json_rows(text: str) -> Iterator[ImportRow]:
 def _checked(number: int, phone: str, opt_out: bool | None, metadata) -> ImportRow:
     if opt_out is None:
         return number, phone, False, None, "opt_out must be true or false."
-    if metadata is not None:
-        problem = metadata_problem(metadata)
-        if problem:
-            return number, phone, opt_out, None, problem
+    if metadata is not None and (error := metadata_error(metadata)):
+        return number, phone, opt_out, None, error.message
     return number, phone, opt_out, metadata, ""
 
 
@@ -421,7 +438,7 @@ def _import_batch(
                     else ContactImportRow.Status.EXISTING
                 )
             counts[status] += 1
-            raw = row[1][:64].replace("\x00", "")
+            raw = _storable_prefix(row[1])
             results.append((import_id, row[0], raw, str(status), contact_id, reason[:300]))
         opted_out = _opt_out_existing(
             customer_id, {existing[e164] for e164 in opting_out if e164 not in created}, now
@@ -439,6 +456,15 @@ def _import_batch(
             invalid_count=F("invalid_count") + counts["invalid"],
             opted_out_count=F("opted_out_count") + len(new_opt_outs) + len(opted_out),
         )
+
+
+def _storable_prefix(phone: str) -> str:
+    """What the file gave as the number, as far as it can be stored: 64 characters, without
+    NUL, an unpaired surrogate as "?"."""
+    text = phone[:64]
+    if storable(text):
+        return text
+    return text.replace("\x00", "").encode(errors="replace").decode()
 
 
 def _existing_ids(customer_id, e164s: list[str]) -> dict:

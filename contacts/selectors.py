@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.apps import apps
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from billing.models import Customer
@@ -10,6 +9,8 @@ from contacts.channels import detect_channels
 from contacts.errors import ContactNotFound, ImportNotFound, InvalidPhoneNumber
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, ContactImportRow
 from contacts.phone import digits_fragment, normalise, parse_phone
+from messaging.models import Direction, Message
+from messaging.statuses import SUCCESS, MessageStatus
 from sent_project.errors import ValidationFailed
 
 # A leading "00" is read as an international prefix from this many digits on ("0044 74"),
@@ -145,18 +146,15 @@ def number_lookup(raw: str, *, default_region: str) -> dict:
     }  # fmt: skip
 
 
-SUCCESS_OUTBOUND = ("SENT", "DELIVERED", "READ")
+# API_CONTRACT §2.7's inbound success status (inbound messages are not stored yet).
+INBOUND_RECEIVED = "RECEIVED"
 
 
 def contact_message_summary(contact: Contact) -> dict:
     """Counts, time bounds, channels used and per-channel success/fail percentages.
 
-    Assumes the messaging app's `Message` model (a later issue) with the fields `contact_id`,
-    `customer_id`, `channel` ("sms"/"whatsapp"), `status` (uppercase: QUEUED, SENT,
-    DELIVERED, READ, FAILED, FILTERED, BLOCKED, RECEIVED…), `direction` ("OUTBOUND"/
-    "INBOUND") and `created_at`. Until that model exists the summary is all zeros. Success =
-    SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED (API_CONTRACT §2.7).
-    One query.
+    Success = SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED
+    (API_CONTRACT §2.7). One query.
     """
     summary = {
         "contact_id": str(contact.id),
@@ -166,20 +164,16 @@ def contact_message_summary(contact: Contact) -> dict:
         "channels_used": [],
         "channel_scores": [],
     }
-    try:
-        message_model = apps.get_model("messaging", "Message")
-    except LookupError:
-        return summary
-    success = Q(direction="OUTBOUND", status__in=SUCCESS_OUTBOUND) | Q(
-        direction="INBOUND", status="RECEIVED"
+    success = Q(direction=Direction.OUTBOUND, status__in=SUCCESS) | Q(
+        direction=Direction.INBOUND, status=INBOUND_RECEIVED
     )
     per_channel = (
-        message_model.objects.filter(customer_id=contact.customer_id, contact_id=contact.id)
+        Message.objects.filter(customer_id=contact.customer_id, contact_id=contact.id)
         .values("channel")
         .annotate(
             total=Count("pk"),
             succeeded=Count("pk", filter=success),
-            failed=Count("pk", filter=Q(status="FAILED")),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
             first=Min("created_at"),
             last=Max("created_at"),
         )

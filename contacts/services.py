@@ -13,7 +13,7 @@ from contacts.bulk import (
     build_contact,
     existing_by_e164,
     insert_contacts,
-    metadata_problem,
+    metadata_error,
     refresh_stale_whatsapp,
     search_text_for,
 )
@@ -78,13 +78,6 @@ def _emit(contact: Contact, event: str, *, source: str, **context) -> None:
     )
 
 
-def _check_metadata(metadata) -> None:
-    problem = metadata_problem(metadata)
-    if problem:
-        code = "VALIDATION_005" if isinstance(metadata, dict) else "VALIDATION_001"
-        raise ValidationFailed(problem, code=code, details={"metadata": [problem]})
-
-
 def contact_create(
     customer: Customer,
     *,
@@ -96,8 +89,8 @@ def contact_create(
     (its WhatsApp availability refreshed when stale); a new one gets channels detected and a
     `contact.created` event. Raises InvalidPhoneNumber (VALIDATION_002)."""
     number = normalise(phone_number, customer.default_region)
-    if metadata is not None:
-        _check_metadata(metadata)
+    if metadata is not None and (error := metadata_error(metadata)):
+        raise error
     now = timezone.now()
     provider = get_whatsapp_provider()
     with transaction.atomic():
@@ -173,8 +166,8 @@ def contact_update(
     """Change what was given (None = leave as is). `default_channel` must be one the contact
     has; `metadata` replaces the whole object. Emits `contact.updated` when something changed,
     and `contact.opt_out`/`contact.opt_in` (with a consent ledger entry) when consent did."""
-    if metadata is not None:
-        _check_metadata(metadata)
+    if metadata is not None and (error := metadata_error(metadata)):
+        raise error
     with transaction.atomic():
         contact = contact_get(customer, contact_id=contact_id, for_update=True)
         changed: list[str] = []

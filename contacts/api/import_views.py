@@ -1,7 +1,7 @@
 """POST/GET /v3/contacts/import, GET /v3/contacts/import/{id}: bulk imports."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,7 @@ from contacts.api.serializers import (
     ContactImportRowsQuerySerializer,
     ContactImportSerializer,
 )
-from contacts.api.views import PAGE_PARAMETERS, SANDBOX_HEADERS, in_sandbox
+from contacts.api.views import SANDBOX_HEADERS, in_sandbox, is_sandbox
 from contacts.imports import import_payload_from_csv, import_payload_from_json
 from contacts.models import ContactImport
 from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
@@ -23,6 +23,12 @@ from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
 
 TAGS = ["Contacts"]
+# The detail answers one page of the rows, so it takes the paginator's `page`/`page_size`
+# (list views get them from `pagination_class`; this one is no list).
+ROW_PAGE_PARAMETERS = [
+    OpenApiParameter(p["name"], p["schema"], description=p["description"])
+    for p in PagePagination().get_schema_operation_parameters(None)
+]
 
 
 class CSVTextParser(BaseParser):
@@ -58,15 +64,14 @@ def _upload(request) -> tuple[str, str, int, str, bool]:
     if request.content_type.startswith("text/csv"):
         payload, rows = import_payload_from_csv(_decode(data.get("csv") or b""))
         return ContactImport.Format.CSV, payload, rows, "", False
-    sandbox = isinstance(data, dict) and data.get("sandbox") is True
-    data = data.get("contacts") if isinstance(data, dict) else None
-    if not isinstance(data, list):
+    contacts = data.get("contacts") if isinstance(data, dict) else None
+    if not isinstance(contacts, list):
         raise ValidationFailed(
             code="VALIDATION_004",
             details={"contacts": ['A JSON array of rows is required: {"contacts": [...]}.']},
         )
-    payload, rows = import_payload_from_json(data)
-    return ContactImport.Format.JSON, payload, rows, "", sandbox
+    payload, rows = import_payload_from_json(contacts)
+    return ContactImport.Format.JSON, payload, rows, "", is_sandbox(request)
 
 
 class ContactImportListCreateView(APIView):
@@ -78,7 +83,6 @@ class ContactImportListCreateView(APIView):
         operation_id="contacts_import_list",
         tags=TAGS,
         responses=ContactImportSerializer(many=True),
-        parameters=PAGE_PARAMETERS,
     )
     def get(self, request):
         imports = contact_imports_for(request.user.customer)
@@ -127,7 +131,7 @@ class ContactImportDetailView(APIView):
         operation_id="contacts_import_retrieve",
         tags=TAGS,
         responses=ContactImportDetailSerializer,
-        parameters=[*PAGE_PARAMETERS, ContactImportRowsQuerySerializer],
+        parameters=[*ROW_PAGE_PARAMETERS, ContactImportRowsQuerySerializer],
     )
     def get(self, request, import_id):
         contact_import = contact_import_get(request.user.customer, import_id=import_id)

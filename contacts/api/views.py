@@ -8,7 +8,6 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
 )
@@ -34,25 +33,11 @@ from contacts.selectors import (
     number_lookup,
 )
 from contacts.services import contact_create, contact_delete, contact_update
-from sent_project.api.pagination import MAX_PAGE, PagePagination, paginate
+from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.query import query_params
 
 TAGS = ["Contacts"]
 SANDBOX_HEADERS = {"X-Sandbox": "true"}
-# `page`/`page_size` as the paginator reads them: it refuses numbers of more than 12 digits,
-# so the schema says so (the paginator's own schema has no maximum for page_size).
-PAGE_PARAMETERS = [
-    OpenApiParameter(
-        "page",
-        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-        description="Page number, 1-based.",
-    ),
-    OpenApiParameter(
-        "page_size",
-        {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
-        description="Items per page (capped at API_MAX_PAGE_SIZE).",
-    ),
-]
 
 
 def is_sandbox(request) -> bool:
@@ -79,7 +64,7 @@ class ContactListCreateView(APIView):
         operation_id="contacts_list",
         tags=TAGS,
         responses=ContactSerializer(many=True),
-        parameters=[*PAGE_PARAMETERS, ContactListQuerySerializer],
+        parameters=[ContactListQuerySerializer],
     )
     def get(self, request):
         query = query_params(request, ContactListQuerySerializer)
@@ -186,7 +171,6 @@ class ContactConsentView(APIView):
         operation_id="contacts_consent_list",
         tags=TAGS,
         responses=ConsentEventSerializer(many=True),
-        parameters=PAGE_PARAMETERS,
         description="The contact's consent ledger: every opt-out and opt-in, oldest first.",
     )
     def get(self, request, contact_id):

@@ -1,5 +1,7 @@
 """The contact admin: search by any format, filters, read-only normalised fields, services."""
 
+import pytest
+
 from contacts.models import ConsentEvent, Contact
 from messaging.models import Event
 from tests.contacts.factories import make_contact
@@ -97,3 +99,29 @@ def test_the_consent_ledger_and_imports_are_read_only_in_the_admin(admin_client,
     assert admin_client.get("/admin/contacts/consentevent/add/").status_code == 403
     assert admin_client.get("/admin/contacts/consentevent/").status_code == 200
     assert admin_client.get("/admin/contacts/contactimport/").status_code == 200
+
+
+def test_saving_the_change_form_keeps_a_detected_default_channel(admin_client, account):
+    contact = make_contact(account)  # detected default: whatsapp
+    response = admin_client.post(
+        f"/admin/contacts/contact/{contact.pk}/change/",
+        {"default_channel": "whatsapp", "opt_out": "on", "metadata": "{}"},
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.opt_out is True
+    assert (contact.default_channel, contact.default_channel_is_custom) == ("whatsapp", False)
+
+
+@pytest.mark.parametrize("metadata", ['{"name": "far too long for the limit"}', "[1, 2]"])
+def test_the_change_form_refuses_metadata_the_service_refuses(
+    admin_client, account, settings, metadata
+):
+    contact = make_contact(account, metadata={"kept": "y"})
+    settings.CONTACTS_METADATA_MAX_BYTES = 20
+    response = admin_client.post(
+        f"/admin/contacts/contact/{contact.pk}/change/",
+        {"default_channel": "whatsapp", "metadata": metadata},
+    )
+    assert response.status_code == 200 and "Metadata" in response.content.decode()
+    assert Contact.objects.get(pk=contact.pk).metadata == {"kept": "y"}

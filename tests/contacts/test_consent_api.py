@@ -50,3 +50,14 @@ def test_the_export_is_a_csv_of_the_whole_account_including_deleted_contacts(
 
 def test_the_export_needs_a_key(client, db):
     assert client.get("/v3/contacts/consent/export").status_code == 401
+
+
+def test_the_ledger_costs_a_fixed_number_of_queries(api_client, account, assert_list_queries):
+    contact = make_contact(account)
+    for turn in range(30):
+        contact_set_opt_out(contact, opt_out=turn % 2 == 0, source="api")
+    api_client.get(f"/v3/contacts/{contact.pk}/consent")  # warm the key's last_used_at
+    # API key, contact, page (+1 row for has_more), bounded count.
+    with assert_list_queries(4):
+        response = api_client.get(f"/v3/contacts/{contact.pk}/consent?page_size=25")
+    assert len(response.json()["data"]["consent"]) == 25

@@ -105,6 +105,35 @@ def test_metadata_is_stored_and_capped(api_client, account, settings):
     assert response.json()["error"]["code"] == "VALIDATION_001"
 
 
+# Raw JSON: a \u0000 escape, a lone \ud800 and 1e400 (infinity) parse, but neither PostgreSQL
+# (NUL) nor UTF-8 (unpaired surrogates) nor JSON (infinity) can store them.
+UNSTORABLE_METADATA = [
+    '{"note": "a\\u0000b"}',
+    '{"a\\u0000": "b"}',
+    '{"note": "\\ud800"}',
+    '{"deep": [{"x": "\\udc00"}], "n": 1}',
+    '{"big": [1e400]}',
+]
+
+
+@pytest.mark.parametrize("metadata", UNSTORABLE_METADATA)
+def test_metadata_that_cannot_be_stored_is_refused(api_client, account, metadata):
+    body = '{"phone_number": "+12345678900", "metadata": ' + metadata + "}"
+    response = api_client.generic("POST", "/v3/contacts", body, content_type="application/json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_001" and "metadata" in error["details"]
+    assert not Contact.objects.exists()
+    contact = make_contact(account, metadata={"kept": "yes"})
+    body = '{"metadata": ' + metadata + "}"
+    response = api_client.generic(
+        "PATCH", f"/v3/contacts/{contact.pk}", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert Contact.objects.get(pk=contact.pk).metadata == {"kept": "yes"}
+
+
 def test_sandbox_create_answers_as_the_real_call_but_writes_nothing(api_client, account):
     response = create(api_client, "+12345678900", sandbox=True)
     assert response.status_code == 201

@@ -128,6 +128,22 @@ def test_a_raw_text_csv_body_works_too(api_client, account, on_commit):
     assert Contact.objects.filter(customer=account).count() == 2
 
 
+def test_a_csv_with_carriage_return_line_endings_imports(api_client, account, upload):
+    response = upload(api_client, "phone,opt_out\r+12015550001,true\r+12015550002,\r")
+    assert response.status_code == 202 and response.json()["data"]["total_rows"] == 2
+    run_queued_tasks()
+    assert Contact.objects.filter(customer=account).count() == 2
+    assert Contact.objects.get(format_e164="+12015550001").opt_out is True
+
+
+def test_a_csv_whose_header_cannot_be_read_is_refused(api_client, account, upload):
+    response = upload(api_client, "phone," + "x" * 200_000 + "\n+12015550001,a\n")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert "file" in response.json()["error"]["details"]
+    assert not ContactImport.objects.exists()
+
+
 def test_semicolon_separated_csv_from_spreadsheets(api_client, account, upload):
     upload(api_client, "Phone Number;Opt Out\n+12015550001;yes\n")
     run_queued_tasks()
@@ -210,10 +226,39 @@ def test_a_multipart_upload_without_a_file_or_not_utf8_is_refused(
 ):
     response = post(api_client, {"other": "x"}, format="multipart")
     assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_004"
-    response = upload(api_client, "")
     file = SimpleUploadedFile("x.csv", "phone\n+12015550001\n".encode("utf-16"))
     response = post(api_client, {"file": file}, format="multipart")
     assert response.status_code == 400 and "UTF-8" in response.json()["error"]["message"]
+
+
+def test_a_csv_with_nul_characters_is_refused(api_client, account, post):
+    file = SimpleUploadedFile("x.csv", b"phone,name\n+12015550001,a\x00b\n", "text/csv")
+    response = post(api_client, {"file": file}, format="multipart")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_001" and "NUL" in error["details"]["file"][0]
+    assert not ContactImport.objects.exists()
+
+
+def test_json_rows_with_characters_that_cannot_be_stored_are_invalid(api_client, account, post):
+    # Raw JSON: a \u0000 escape, lone surrogates and 1e400 parse, but can't be stored.
+    body = (
+        '{"contacts": [{"phone_number": "+12015550001", "metadata": {"a": "x\\u0000"}},'
+        ' {"phone_number": "+1201555\\ud8000002"},'
+        ' {"phone_number": "+12015550003", "metadata": {"b": ["\\udc00"]}},'
+        ' {"phone_number": "+12015550004"},'
+        ' {"phone_number": "+12015550005", "metadata": {"n": -1e400}}]}'
+    )
+    response = post(api_client, data=body, content_type="application/json")
+    assert response.status_code == 202
+    run_queued_tasks()
+    data = rows_of(api_client, response.json()["data"]["id"])
+    assert data["status"] == "completed"
+    statuses = [r["status"] for r in data["rows"]]
+    assert statuses == ["invalid", "invalid", "invalid", "created", "invalid"]
+    assert "NUL" in data["rows"][0]["reason"] and "surrogate" in data["rows"][2]["reason"]
+    assert "1e400" in data["rows"][4]["reason"]
+    assert Contact.objects.get().format_e164 == "+12015550004"
 
 
 @pytest.mark.parametrize("body", [{}, {"contacts": "x"}, {"contacts": []}, [], "text"])
@@ -332,3 +377,20 @@ def test_an_opt_out_on_a_later_duplicate_row_still_opts_the_new_contact_out(
     contact = Contact.objects.get()
     assert contact.opt_out is True
     assert ConsentEvent.objects.get(contact=contact).source == "import"
+
+
+def test_import_lists_cost_a_fixed_number_of_queries(api_client, account, assert_list_queries):
+    for _ in range(30):
+        make_import(account)
+    rows = [{"phone_number": f"+1201555{i:04d}"} for i in range(30)]
+    contact_import = make_import(account, rows)
+    contact_import_process(import_id=str(contact_import.pk))
+    api_client.get("/v3/contacts/import")  # warm the key's last_used_at
+    # API key, page (+1 row for has_more), bounded count.
+    with assert_list_queries(3):
+        response = api_client.get("/v3/contacts/import?page_size=25")
+    assert len(response.json()["data"]["imports"]) == 25
+    # API key, the import, a page of its rows (+1 for has_more), bounded count.
+    with assert_list_queries(4):
+        response = api_client.get(f"/v3/contacts/import/{contact_import.pk}?page_size=25")
+    assert len(response.json()["data"]["rows"]) == 25
