@@ -121,6 +121,15 @@ def test_the_category_is_detected_and_the_language_defaults(api_client):
             {"definition": {"body": {"multiChannel": {"template": "x {{0:a}}"}}}},
             "definition.body.multiChannel.template",
         ),
+        (
+            {
+                "definition": {
+                    **definition(),
+                    "buttons": [{"type": "URL", "props": {"text": "Go", "url": "https://[x/y"}}],
+                }
+            },
+            "definition.buttons.0.props.url",
+        ),
     ],
 )
 def test_invalid_input_is_400_with_the_field_in_details(api_client, body, field):
