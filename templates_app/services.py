@@ -9,8 +9,8 @@ State rules (API_CONTRACT.md §3.3):
 - `submit_for_review` on PAUSED/DISABLED/REVOKED/ARCHIVED is accepted and does nothing.
 - Templates named `sent_…` are read-only (only submission); the prefix is reserved.
 
-`sandbox=True` runs the whole operation, answers with its real outcome, and rolls it back:
-nothing is stored, no event or review is queued.
+`sandbox=True` runs the whole operation, answers with its real outcome, and rolls it back
+(`sent_project.sandbox`): nothing is stored, no event or review is queued.
 """
 
 import re
@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
 from sent_project.errors import ValidationFailed
+from sent_project.sandbox import in_sandbox
 from templates_app import definition as defn
 from templates_app import review
 from templates_app.errors import (
@@ -103,16 +104,6 @@ def _normalize(definition, *, category: str, errors: dict) -> dict | None:
         return None
 
 
-def _sandboxed(sandbox: bool, operation):
-    """Run `operation`; in sandbox mode inside a transaction that is always rolled back."""
-    if not sandbox:
-        return operation()
-    with transaction.atomic():
-        result = operation()
-        transaction.set_rollback(True)
-    return result
-
-
 def _free_name(customer, base: str) -> str:
     taken = set(
         Template.objects.filter(customer=customer, name__startswith=base).values_list(
@@ -190,7 +181,7 @@ def template_create(
             prefetch_related_objects([template], "status_changes")
         return template
 
-    return _sandboxed(sandbox, create)
+    return in_sandbox(sandbox, create)
 
 
 def _locked(customer, template: Template) -> Template:
@@ -231,7 +222,7 @@ def template_update(
             prefetch_related_objects([locked], "status_changes")
         return locked
 
-    return _sandboxed(sandbox, update)
+    return in_sandbox(sandbox, update)
 
 
 def _update_locked(
@@ -372,7 +363,7 @@ def template_delete(
                 )
             locked.delete()
 
-    _sandboxed(sandbox, delete)
+    in_sandbox(sandbox, delete)
 
 
 # --- demo data for `make run` --------------------------------------------------------------
