@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.query import query_params
 from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
 from templates_app.api.serializers import (
     TemplateCreateSerializer,
@@ -37,9 +38,7 @@ class TemplateListCreateView(APIView):
         parameters=[TemplateListQuerySerializer],
     )
     def get(self, request):
-        query = TemplateListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
+        filters = query_params(request, TemplateListQuerySerializer)
         templates = templates_for(
             request.user.customer,
             statuses=filters.get("status"),
