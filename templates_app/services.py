@@ -15,10 +15,11 @@ State rules (API_CONTRACT.md §3.3):
 
 import re
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
+from messaging.selectors import messages_for
+from messaging.statuses import IN_FLIGHT
 from sent_project.errors import ValidationFailed
 from sent_project.sandbox import in_sandbox
 from templates_app import definition as defn
@@ -53,8 +54,6 @@ LOCKED_MESSAGE = (
 )
 READ_ONLY_MESSAGE = "This template is read-only. Only 'submit for review' is allowed."
 IN_REVIEW_MESSAGE = "The template is in review: wait for the verdict before changing this."
-# Messages that still use the template (messaging.Message.status), see template_delete.
-UNFINISHED_MESSAGE_STATUSES = ("QUEUED", "PROCESSED", "ROUTED", "SCHEDULED")
 
 
 # --- field rules -------------------------------------------------------------------------
@@ -332,18 +331,10 @@ def template_submit(customer, template: Template, *, source: str = Source.API) -
 
 
 def _unfinished_messages_use(template: Template) -> bool:
-    """Do messages still waiting to go out use this template?
-
-    Assumes the messaging app's `Message` model with `template_id` and `status` fields (the
-    statuses in UNFINISHED_MESSAGE_STATUSES); until that model exists nothing blocks a delete.
-    Sent messages keep their rendered text, so finished ones don't hold the template.
-    """
-    try:
-        message_model = apps.get_model("messaging", "Message")
-    except LookupError:
-        return False
-    return message_model.objects.filter(
-        template_id=template.pk, status__in=UNFINISHED_MESSAGE_STATUSES
+    """Do messages still waiting to go out (not yet with a provider) use this template?
+    Sent messages keep their rendered text, so finished ones don't hold the template."""
+    return messages_for(
+        template.customer, statuses=list(IN_FLIGHT), template_id=template.pk
     ).exists()
 
 
