@@ -82,13 +82,17 @@ class CustomerAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=[*self.EDITABLE, "updated_at"])
             return
-        created = customer_create(name=obj.name, email=obj.email, default_region=obj.default_region)
+        created = customer_create(
+            name=obj.name,
+            email=obj.email,
+            default_region=obj.default_region,
+            description=obj.description,
+            low_balance_threshold=obj.low_balance_threshold,
+            routing_strategy=obj.routing_strategy,
+        )
         obj.pk = created.pk
         obj._state.adding = False
         obj._state.db = created._state.db
-        Customer.objects.filter(pk=created.pk).update(
-            description=obj.description, low_balance_threshold=obj.low_balance_threshold
-        )
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -54,6 +54,37 @@ def test_the_top_up_action_redisplays_the_form_on_a_bad_amount(admin_client, acc
     assert LedgerEntry.objects.filter(customer=account).count() == 1
 
 
+def test_a_customer_added_in_the_admin_keeps_every_field_of_the_form(admin_client, db):
+    response = admin_client.post(
+        f"{CUSTOMERS}add/",
+        {
+            "name": "Hooli",
+            "email": "ops@hooli.test",
+            "description": "Reseller",
+            "default_region": "gb",
+            "low_balance_threshold": "12.5",
+            "routing_strategy": "cheapest_reliable",
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "price_overrides-TOTAL_FORMS": "0",
+            "price_overrides-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    customer = Customer.objects.get(name="Hooli")
+    assert (
+        customer.email,
+        customer.description,
+        customer.default_region,
+        customer.low_balance_threshold,
+        customer.routing_strategy,
+        customer.balance,
+    ) == ("ops@hooli.test", "Reseller", "GB", Decimal("12.5"), "cheapest_reliable", 0)
+    assert not LedgerEntry.objects.filter(customer=customer).exists()
+
+
 def test_editing_a_customer_never_writes_back_a_stale_balance(admin_client, account):
     stale = Customer.objects.get(pk=account.pk)  # what the admin form loaded
     balance_charge(account, amount=Decimal("1"), description="SMS sent meanwhile")
