@@ -63,8 +63,7 @@ def customer_create(
     """
     if not name.strip():
         raise ValidationFailed(details={"name": ["A name is required."]})
-    if balance < 0:
-        raise ValidationFailed(code="VALIDATION_005", details={"balance": ["Must be 0 or more."]})
+    balance = _money(balance, field="balance")
     optional = {
         "low_balance_threshold": low_balance_threshold,
         "routing_strategy": routing_strategy,
