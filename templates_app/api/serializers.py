@@ -193,15 +193,6 @@ class TemplateSerializer(serializers.Serializer):
         return template.whatsapp_template_name or None
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true/false only (DRF's also takes "yes", 1, "on"…)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            return data
-        self.fail("invalid", input=data)
-
-
 def language_field() -> serializers.RegexField:
     return serializers.RegexField(
         LANGUAGE_RE.pattern,
@@ -272,10 +263,10 @@ class TemplateCreateSerializer(JsonInputSerializer):
     display_name = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=200
     )
-    submit_for_review = StrictBooleanField(required=False, default=False)
+    submit_for_review = serializers.BooleanField(required=False, default=False)
     creation_source = serializers.CharField(required=False, allow_null=True, max_length=50)
-    auto_create_for_sp = StrictBooleanField(required=False, default=False)
-    sandbox = StrictBooleanField(required=False, default=False)
+    auto_create_for_sp = serializers.BooleanField(required=False, default=False)
+    sandbox = serializers.BooleanField(required=False, default=False)
 
     def validate_auto_create_for_sp(self, value: bool) -> bool:
         if value:
@@ -297,13 +288,13 @@ class TemplateUpdateSerializer(JsonInputSerializer):
     )
     language = language_field()
     definition = DefinitionField(required=False, allow_null=True)
-    submit_for_review = StrictBooleanField(required=False, default=False)
-    sandbox = StrictBooleanField(required=False, default=False)
+    submit_for_review = serializers.BooleanField(required=False, default=False)
+    sandbox = serializers.BooleanField(required=False, default=False)
 
 
 class TemplateDeleteSerializer(JsonInputSerializer):
-    delete_from_meta = StrictBooleanField(required=False, allow_null=True, default=False)
-    sandbox = StrictBooleanField(required=False, default=False)
+    delete_from_meta = serializers.BooleanField(required=False, allow_null=True, default=False)
+    sandbox = serializers.BooleanField(required=False, default=False)
 
 
 class TemplateDeletedSerializer(serializers.Serializer):
