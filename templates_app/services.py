@@ -28,12 +28,11 @@ from templates_app.errors import (
     TemplateInReview,
     TemplateInUse,
     TemplateNameTaken,
-    TemplateNotFound,
 )
 from templates_app.lifecycle import (
     Source,
     apply_status,
-    locked_templates,
+    lock_template,
     record_creation,
     template_approve,
 )
@@ -183,13 +182,6 @@ def template_create(
     return in_sandbox(sandbox, create)
 
 
-def _locked(customer, template: Template) -> Template:
-    locked = locked_templates().filter(pk=template.pk, customer=customer).first()
-    if locked is None:  # deleted meanwhile
-        raise TemplateNotFound()
-    return locked
-
-
 def template_update(
     customer,
     template: Template,
@@ -207,7 +199,7 @@ def template_update(
 
     def update() -> Template:
         with transaction.atomic():
-            locked = _locked(customer, template)
+            locked = lock_template(template, customer=customer)
             _update_locked(
                 locked,
                 name=name,
@@ -325,7 +317,7 @@ def _submit(template: Template, *, source: str) -> None:
 def template_submit(customer, template: Template, *, source: str = Source.API) -> Template:
     """Submit for review (the dashboard's button; the API does it with `submit_for_review`)."""
     with transaction.atomic():
-        locked = _locked(customer, template)
+        locked = lock_template(template, customer=customer)
         _submit(locked, source=source)
     return locked
 
@@ -346,7 +338,7 @@ def template_delete(
 
     def delete() -> None:
         with transaction.atomic():
-            locked = _locked(customer, template)
+            locked = lock_template(template, customer=customer)
             if _unfinished_messages_use(locked):
                 raise TemplateInUse(
                     f"Template '{locked.name}' is used by messages that are still queued: "
