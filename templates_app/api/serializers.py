@@ -8,6 +8,7 @@ shape in the OpenAPI document.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sent_project.api.query import comma_choices
 from sent_project.api.serializers import JsonInputSerializer
 from templates_app import definition as defn
 from templates_app.models import Template, TemplateCategory, TemplateStatus
@@ -201,17 +202,6 @@ def language_field() -> serializers.RegexField:
         max_length=16,
         help_text="e.g. en_US (the default), pt_BR, fr.",
         error_messages={"invalid": 'A language code like "en_US", "pt_BR" or "fr".'},
-    )
-
-
-def comma_choices(choices: list[str], example: str) -> serializers.RegexField:
-    """One or more of `choices`, comma-joined (`APPROVED,PENDING`); the serializer splits it."""
-    alternatives = "|".join(choices)
-    return serializers.RegexField(
-        rf"^({alternatives})(,({alternatives}))*$",
-        required=False,
-        help_text=f"One or more, comma-joined: {example}.",
-        error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
     )
 
 
