@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price, PriceOverride
 from billing.services import api_key_create, api_key_revoke, balance_top_up, customer_create
+from sent_project.admin import ReadOnlyAdmin
 from sent_project.errors import SentError
 
 
@@ -82,13 +83,17 @@ class CustomerAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=[*self.EDITABLE, "updated_at"])
             return
-        created = customer_create(name=obj.name, email=obj.email, default_region=obj.default_region)
+        created = customer_create(
+            name=obj.name,
+            email=obj.email,
+            default_region=obj.default_region,
+            description=obj.description,
+            low_balance_threshold=obj.low_balance_threshold,
+            routing_strategy=obj.routing_strategy,
+        )
         obj.pk = created.pk
         obj._state.adding = False
         obj._state.db = created._state.db
-        Customer.objects.filter(pk=created.pk).update(
-            description=obj.description, low_balance_threshold=obj.low_balance_threshold
-        )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -181,7 +186,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     """Read-only: the ledger changes only through billing services."""
 
     list_display = [
@@ -198,12 +203,3 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["customer__name", "message_id", "description"]
     list_select_related = ["customer"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

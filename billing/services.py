@@ -53,15 +53,28 @@ def customer_create(
     email: str = "",
     balance: Decimal = Decimal("0"),
     default_region: str = "US",
+    description: str = "",
+    low_balance_threshold: Decimal | None = None,
+    routing_strategy: str | None = None,
 ) -> Customer:
-    """A new customer; an opening balance is recorded as a top-up ledger entry."""
+    """A new customer; an opening balance is recorded as a top-up ledger entry.
+
+    `low_balance_threshold` and `routing_strategy` left None take the model's defaults.
+    """
     if not name.strip():
         raise ValidationFailed(details={"name": ["A name is required."]})
-    if balance < 0:
-        raise ValidationFailed(code="VALIDATION_005", details={"balance": ["Must be 0 or more."]})
+    balance = _money(balance, field="balance")
+    optional = {
+        "low_balance_threshold": low_balance_threshold,
+        "routing_strategy": routing_strategy,
+    }
     with transaction.atomic():
         customer = Customer.objects.create(
-            name=name.strip(), email=email, default_region=default_region.upper()
+            name=name.strip(),
+            email=email,
+            default_region=default_region.upper(),
+            description=description,
+            **{field: value for field, value in optional.items() if value is not None},
         )
         if balance > 0:
             balance_top_up(customer, amount=balance, note="Opening balance")

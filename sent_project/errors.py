@@ -72,9 +72,15 @@ def register(code: str, status: int, message: str) -> ErrorCode:
 
 
 class SentError(Exception):
-    """A business-rule failure with a stable code. Rendered once, in the envelope."""
+    """A business-rule failure with a stable code. Rendered once, in the envelope.
+
+    A subclass sets `retryable = False` when asking again can't change the answer: the
+    response then says `x-should-retry: false`, which the SDK obeys (it retries every 409,
+    429 and 5xx otherwise).
+    """
 
     code = "INTERNAL_001"
+    retryable = True
 
     def __init__(
         self,
@@ -90,7 +96,9 @@ class SentError(Exception):
         self.status = entry.status
         self.message = message or entry.message
         self.details = details
-        self.headers = headers or {}
+        if headers is None:
+            headers = {} if self.retryable else {"x-should-retry": "false"}
+        self.headers = headers
         super().__init__(self.message)
 
 
@@ -104,7 +112,4 @@ class NotFound(SentError):
 
 class InsufficientBalance(SentError):
     code = "BUSINESS_003"
-
-    def __init__(self, message: str | None = None, **kwargs):
-        kwargs.setdefault("headers", {"x-should-retry": "false"})
-        super().__init__(message, **kwargs)
+    retryable = False

@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["sent_project.api.authentication.HasCustomer"],
     "DEFAULT_THROTTLE_CLASSES": ["sent_project.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["sent_project.api.envelope.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sent_project.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "sent_project.api.pagination.PagePagination",
     "DEFAULT_SCHEMA_CLASS": "sent_project.api.schema.SentAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

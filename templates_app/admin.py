@@ -9,6 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
+from sent_project.admin import ReadOnlyAdmin
 from sent_project.errors import SentError
 from templates_app.lifecycle import (
     template_approve,
@@ -42,7 +43,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Template)
-class TemplateAdmin(admin.ModelAdmin):
+class TemplateAdmin(ReadOnlyAdmin):
     """View-only: templates change through the API and the services, and here only
     through the status actions."""
 
@@ -80,15 +81,6 @@ class TemplateAdmin(admin.ModelAdmin):
     readonly_fields = fields
     inlines = [TemplateStatusChangeInline]
     actions = ["approve", "reject", "pause", "archive"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Definition")
     def definition_json(self, template: Template):

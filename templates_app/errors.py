@@ -2,8 +2,6 @@
 
 from sent_project.errors import NotFound, SentError, register
 
-NO_RETRY = {"x-should-retry": "false"}
-
 register(
     "CONFLICT_006",
     409,
@@ -18,32 +16,29 @@ register("TEMPLATE_003", 400, "The template has no content for this channel")
 register("BUSINESS_005", 400, "Template not approved for sending")
 
 
-class _NoRetry(SentError):
-    """A 409 the SDK must not retry (it retries every 409 unless told otherwise)."""
-
-    def __init__(self, message: str | None = None, **kwargs):
-        kwargs.setdefault("headers", dict(NO_RETRY))
-        super().__init__(message, **kwargs)
-
-
 class TemplateNotFound(NotFound):
     code = "RESOURCE_002"
 
 
-class TemplateInReview(_NoRetry):
+# The 409s: asking again gets the same answer, so the SDK is told not to retry.
+class TemplateInReview(SentError):
     code = "CONFLICT_006"
+    retryable = False
 
 
-class TemplateInUse(_NoRetry):
+class TemplateInUse(SentError):
     code = "CONFLICT_007"
+    retryable = False
 
 
-class TemplateNameTaken(_NoRetry):
+class TemplateNameTaken(SentError):
     code = "RESOURCE_007"
+    retryable = False
 
 
-class TemplateTransitionRefused(_NoRetry):
+class TemplateTransitionRefused(SentError):
     code = "TEMPLATE_002"
+    retryable = False
 
 
 class TemplateParametersMissing(SentError):

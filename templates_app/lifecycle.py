@@ -82,8 +82,13 @@ def locked_templates():
     return Template.objects.select_related("customer").select_for_update(of=("self",))
 
 
-def _locked(template: Template) -> Template:
-    locked = locked_templates().filter(pk=template.pk).first()
+def lock_template(template: Template, *, customer=None) -> Template:
+    """`template` re-read and locked until commit (with `customer`: only if it is theirs).
+    TemplateNotFound if it was deleted meanwhile. Must run inside transaction.atomic."""
+    rows = locked_templates().filter(pk=template.pk)
+    if customer is not None:
+        rows = rows.filter(customer=customer)
+    locked = rows.first()
     if locked is None:
         raise TemplateNotFound()
     return locked
@@ -93,7 +98,7 @@ def _operator_action(
     template: Template, status: str, *, allowed_from: frozenset, source: str, reason: str = ""
 ) -> Template:
     with transaction.atomic():
-        locked = _locked(template)
+        locked = lock_template(template)
         if locked.status not in allowed_from:
             raise TemplateTransitionRefused(
                 f"A {locked.status} template can't become {status}.",

@@ -9,29 +9,30 @@ State rules (API_CONTRACT.md §3.3):
 - `submit_for_review` on PAUSED/DISABLED/REVOKED/ARCHIVED is accepted and does nothing.
 - Templates named `sent_…` are read-only (only submission); the prefix is reserved.
 
-`sandbox=True` runs the whole operation, answers with its real outcome, and rolls it back:
-nothing is stored, no event or review is queued.
+`sandbox=True` runs the whole operation, answers with its real outcome, and rolls it back
+(`sent_project.sandbox`): nothing is stored, no event or review is queued.
 """
 
 import re
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
+from messaging.selectors import messages_for
+from messaging.statuses import IN_FLIGHT
 from sent_project.errors import ValidationFailed
+from sent_project.sandbox import in_sandbox
 from templates_app import definition as defn
 from templates_app import review
 from templates_app.errors import (
     TemplateInReview,
     TemplateInUse,
     TemplateNameTaken,
-    TemplateNotFound,
 )
 from templates_app.lifecycle import (
     Source,
     apply_status,
-    locked_templates,
+    lock_template,
     record_creation,
     template_approve,
 )
@@ -52,8 +53,6 @@ LOCKED_MESSAGE = (
 )
 READ_ONLY_MESSAGE = "This template is read-only. Only 'submit for review' is allowed."
 IN_REVIEW_MESSAGE = "The template is in review: wait for the verdict before changing this."
-# Messages that still use the template (messaging.Message.status), see template_delete.
-UNFINISHED_MESSAGE_STATUSES = ("QUEUED", "PROCESSED", "ROUTED", "SCHEDULED")
 
 
 # --- field rules -------------------------------------------------------------------------
@@ -101,16 +100,6 @@ def _normalize(definition, *, category: str, errors: dict) -> dict | None:
     except ValidationFailed as failure:
         errors.update(failure.details or {})
         return None
-
-
-def _sandboxed(sandbox: bool, operation):
-    """Run `operation`; in sandbox mode inside a transaction that is always rolled back."""
-    if not sandbox:
-        return operation()
-    with transaction.atomic():
-        result = operation()
-        transaction.set_rollback(True)
-    return result
 
 
 def _free_name(customer, base: str) -> str:
@@ -190,14 +179,7 @@ def template_create(
             prefetch_related_objects([template], "status_changes")
         return template
 
-    return _sandboxed(sandbox, create)
-
-
-def _locked(customer, template: Template) -> Template:
-    locked = locked_templates().filter(pk=template.pk, customer=customer).first()
-    if locked is None:  # deleted meanwhile
-        raise TemplateNotFound()
-    return locked
+    return in_sandbox(sandbox, create)
 
 
 def template_update(
@@ -217,7 +199,7 @@ def template_update(
 
     def update() -> Template:
         with transaction.atomic():
-            locked = _locked(customer, template)
+            locked = lock_template(template, customer=customer)
             _update_locked(
                 locked,
                 name=name,
@@ -231,7 +213,7 @@ def template_update(
             prefetch_related_objects([locked], "status_changes")
         return locked
 
-    return _sandboxed(sandbox, update)
+    return in_sandbox(sandbox, update)
 
 
 def _update_locked(
@@ -335,24 +317,16 @@ def _submit(template: Template, *, source: str) -> None:
 def template_submit(customer, template: Template, *, source: str = Source.API) -> Template:
     """Submit for review (the dashboard's button; the API does it with `submit_for_review`)."""
     with transaction.atomic():
-        locked = _locked(customer, template)
+        locked = lock_template(template, customer=customer)
         _submit(locked, source=source)
     return locked
 
 
 def _unfinished_messages_use(template: Template) -> bool:
-    """Do messages still waiting to go out use this template?
-
-    Assumes the messaging app's `Message` model with `template_id` and `status` fields (the
-    statuses in UNFINISHED_MESSAGE_STATUSES); until that model exists nothing blocks a delete.
-    Sent messages keep their rendered text, so finished ones don't hold the template.
-    """
-    try:
-        message_model = apps.get_model("messaging", "Message")
-    except LookupError:
-        return False
-    return message_model.objects.filter(
-        template_id=template.pk, status__in=UNFINISHED_MESSAGE_STATUSES
+    """Do messages still waiting to go out (not yet with a provider) use this template?
+    Sent messages keep their rendered text, so finished ones don't hold the template."""
+    return messages_for(
+        template.customer, statuses=list(IN_FLIGHT), template_id=template.pk
     ).exists()
 
 
@@ -364,7 +338,7 @@ def template_delete(
 
     def delete() -> None:
         with transaction.atomic():
-            locked = _locked(customer, template)
+            locked = lock_template(template, customer=customer)
             if _unfinished_messages_use(locked):
                 raise TemplateInUse(
                     f"Template '{locked.name}' is used by messages that are still queued: "
@@ -372,7 +346,7 @@ def template_delete(
                 )
             locked.delete()
 
-    _sandboxed(sandbox, delete)
+    in_sandbox(sandbox, delete)
 
 
 # --- demo data for `make run` --------------------------------------------------------------

@@ -68,7 +68,10 @@ def _whole(value):
 
 
 def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "https://[host/x": an unclosed IPv6 bracket
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
 
 

@@ -6,6 +6,13 @@ from billing.models import Channel, LedgerEntry
 from billing.pricing import WHATSAPP_CATEGORIES
 
 
+def _money_field(**kwargs):
+    """An amount in USD as the API writes it: a string with four decimal places."""
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=4, coerce_to_string=True, **kwargs
+    )
+
+
 class ChannelSmsSerializer(serializers.Serializer):
     configured = serializers.BooleanField()
     phone_number = serializers.CharField(required=False)
@@ -42,12 +49,10 @@ class MeSerializer(serializers.Serializer):
     sending_phone_number_profile_id = serializers.SerializerMethodField()
     enable_template_auto_creation_for_sp = serializers.SerializerMethodField()
     profiles = serializers.SerializerMethodField()
-    balance = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    balance = _money_field()
     currency = serializers.CharField()
     default_region = serializers.CharField()
-    low_balance_threshold = serializers.DecimalField(
-        max_digits=18, decimal_places=4, coerce_to_string=True
-    )
+    low_balance_threshold = _money_field()
 
     def get_type(self, customer) -> str:
         return "user"
@@ -79,12 +84,6 @@ class MeSerializer(serializers.Serializer):
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
     def get_profiles(self, customer) -> list[dict]:
         return []
-
-
-def _money_field(**kwargs):
-    return serializers.DecimalField(
-        max_digits=18, decimal_places=4, coerce_to_string=True, **kwargs
-    )
 
 
 class LedgerEntrySerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ def request_fingerprint(request: HttpRequest) -> str:
     body = request.body
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON (or nested too deeply): the bytes as sent
         canonical = body
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b" " + request.get_full_path().encode() + b"\n")

@@ -26,7 +26,8 @@ def _int_param(request, names: tuple[str, ...], default: int) -> int:
     for name in names:
         raw = request.query_params.get(name)
         if raw is not None:
-            if not raw.strip().isdigit() or len(raw.strip()) > 12:
+            # isdecimal, not isdigit: "²" is a digit that int() refuses.
+            if not raw.strip().isdecimal() or len(raw.strip()) > 12:
                 raise ValidationFailed(
                     code="VALIDATION_005", details={names[0]: ["A whole number is required."]}
                 )

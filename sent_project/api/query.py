@@ -12,3 +12,15 @@ def query_params(request, serializer_class: type[serializers.Serializer]) -> dic
     serializer = serializer_class(data=request.query_params.dict())
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def comma_choices(choices: list[str], example: str) -> serializers.RegexField:
+    """A filter taking one or more of `choices`, comma-joined (`?status=APPROVED,PENDING`).
+    It validates the string; the serializer's `validate_<field>` splits it."""
+    alternatives = "|".join(choices)
+    return serializers.RegexField(
+        rf"^({alternatives})(,({alternatives}))*$",
+        required=False,
+        help_text=f"One or more, comma-joined: {example}.",
+        error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
+    )

@@ -68,3 +68,15 @@ class JsonInputSerializer(serializers.Serializer):
                         errors |= {k: v for k, v in exc.detail.items() if k not in wrong}
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true/false only (DRF also takes 0, 1, "yes"…, which the schema doesn't allow).
+
+    For serializers that don't derive from JsonInputSerializer, which checks this already.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)

@@ -8,6 +8,7 @@ shape in the OpenAPI document.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from sent_project.api.query import comma_choices
 from sent_project.api.serializers import JsonInputSerializer
 from templates_app import definition as defn
 from templates_app.models import Template, TemplateCategory, TemplateStatus
@@ -193,15 +194,6 @@ class TemplateSerializer(serializers.Serializer):
         return template.whatsapp_template_name or None
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true/false only (DRF's also takes "yes", 1, "on"…)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            return data
-        self.fail("invalid", input=data)
-
-
 def language_field() -> serializers.RegexField:
     return serializers.RegexField(
         LANGUAGE_RE.pattern,
@@ -210,17 +202,6 @@ def language_field() -> serializers.RegexField:
         max_length=16,
         help_text="e.g. en_US (the default), pt_BR, fr.",
         error_messages={"invalid": 'A language code like "en_US", "pt_BR" or "fr".'},
-    )
-
-
-def comma_choices(choices: list[str], example: str) -> serializers.RegexField:
-    """One or more of `choices`, comma-joined (`APPROVED,PENDING`); the serializer splits it."""
-    alternatives = "|".join(choices)
-    return serializers.RegexField(
-        rf"^({alternatives})(,({alternatives}))*$",
-        required=False,
-        help_text=f"One or more, comma-joined: {example}.",
-        error_messages={"invalid": f"Use one or more of {', '.join(choices)}, comma-joined."},
     )
 
 
@@ -272,10 +253,10 @@ class TemplateCreateSerializer(JsonInputSerializer):
     display_name = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=200
     )
-    submit_for_review = StrictBooleanField(required=False, default=False)
+    submit_for_review = serializers.BooleanField(required=False, default=False)
     creation_source = serializers.CharField(required=False, allow_null=True, max_length=50)
-    auto_create_for_sp = StrictBooleanField(required=False, default=False)
-    sandbox = StrictBooleanField(required=False, default=False)
+    auto_create_for_sp = serializers.BooleanField(required=False, default=False)
+    sandbox = serializers.BooleanField(required=False, default=False)
 
     def validate_auto_create_for_sp(self, value: bool) -> bool:
         if value:
@@ -297,13 +278,13 @@ class TemplateUpdateSerializer(JsonInputSerializer):
     )
     language = language_field()
     definition = DefinitionField(required=False, allow_null=True)
-    submit_for_review = StrictBooleanField(required=False, default=False)
-    sandbox = StrictBooleanField(required=False, default=False)
+    submit_for_review = serializers.BooleanField(required=False, default=False)
+    sandbox = serializers.BooleanField(required=False, default=False)
 
 
 class TemplateDeleteSerializer(JsonInputSerializer):
-    delete_from_meta = StrictBooleanField(required=False, allow_null=True, default=False)
-    sandbox = StrictBooleanField(required=False, default=False)
+    delete_from_meta = serializers.BooleanField(required=False, allow_null=True, default=False)
+    sandbox = serializers.BooleanField(required=False, default=False)
 
 
 class TemplateDeletedSerializer(serializers.Serializer):

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.query import query_params
+from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
 from templates_app.api.serializers import (
     TemplateCreateSerializer,
     TemplateDeletedSerializer,
@@ -23,11 +25,6 @@ from templates_app.selectors import template_get, templates_for
 from templates_app.services import template_create, template_delete, template_update
 
 TAGS = ["Templates"]
-SANDBOX_HEADERS = {"X-Sandbox": "true"}
-
-
-def _headers(sandbox: bool) -> dict | None:
-    return SANDBOX_HEADERS if sandbox else None
 
 
 class TemplateListCreateView(APIView):
@@ -41,9 +38,7 @@ class TemplateListCreateView(APIView):
         parameters=[TemplateListQuerySerializer],
     )
     def get(self, request):
-        query = TemplateListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        filters = query.validated_data
+        filters = query_params(request, TemplateListQuerySerializer)
         templates = templates_for(
             request.user.customer,
             statuses=filters.get("status"),
@@ -114,7 +109,7 @@ class TemplateDetailView(APIView):
             submit_for_review=data["submit_for_review"],
             sandbox=data["sandbox"],
         )
-        return Response(TemplateSerializer(template).data, headers=_headers(data["sandbox"]))
+        return Response(TemplateSerializer(template).data, headers=sandbox_headers(data["sandbox"]))
 
     @extend_schema(
         operation_id="templates_partial_update",
@@ -144,7 +139,9 @@ class TemplateDetailView(APIView):
             delete_from_meta=bool(data["delete_from_meta"]),
             sandbox=data["sandbox"],
         )
-        return Response({"id": template.pk, "deleted": True}, headers=_headers(data["sandbox"]))
+        return Response(
+            {"id": template.pk, "deleted": True}, headers=sandbox_headers(data["sandbox"])
+        )
 
 
 class TemplatePreviewView(APIView):

@@ -1,3 +1,7 @@
+"""The billing admin: customers (balance read-only, top-up action, negotiated prices), the
+price table, API keys shown once and revoked, and the read-only ledger."""
+
+import re
 from decimal import Decimal
 
 import pytest
@@ -5,11 +9,30 @@ import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
-from billing.models import Customer, LedgerEntry, Price, PriceOverride
+from billing.models import ApiKey, Customer, LedgerEntry, Price, PriceOverride
 from billing.pricing import price_quote
-from billing.services import balance_charge
+from billing.services import api_key_authenticate, balance_charge
 
 CUSTOMERS = "/admin/billing/customer/"
+
+
+def customer_form(**fields) -> dict:
+    """The customer add/change form as the admin posts it (no inline rows), with `fields`."""
+    return {
+        "name": "Acme",
+        "email": "",
+        "description": "",
+        "default_region": "US",
+        "low_balance_threshold": "5",
+        "routing_strategy": "prefer_whatsapp",
+        "api_keys-TOTAL_FORMS": "0",
+        "api_keys-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "price_overrides-TOTAL_FORMS": "0",
+        "price_overrides-INITIAL_FORMS": "0",
+        **fields,
+    }
 
 
 def top_up(admin_client, customers, **data):
@@ -54,6 +77,31 @@ def test_the_top_up_action_redisplays_the_form_on_a_bad_amount(admin_client, acc
     assert LedgerEntry.objects.filter(customer=account).count() == 1
 
 
+def test_a_customer_added_in_the_admin_keeps_every_field_of_the_form(admin_client, db):
+    response = admin_client.post(
+        f"{CUSTOMERS}add/",
+        customer_form(
+            name="Hooli",
+            email="ops@hooli.test",
+            description="Reseller",
+            default_region="gb",
+            low_balance_threshold="12.5",
+            routing_strategy="cheapest_reliable",
+        ),
+    )
+    assert response.status_code == 302
+    customer = Customer.objects.get(name="Hooli")
+    assert (
+        customer.email,
+        customer.description,
+        customer.default_region,
+        customer.low_balance_threshold,
+        customer.routing_strategy,
+        customer.balance,
+    ) == ("ops@hooli.test", "Reseller", "GB", Decimal("12.5"), "cheapest_reliable", 0)
+    assert not LedgerEntry.objects.filter(customer=customer).exists()
+
+
 def test_editing_a_customer_never_writes_back_a_stale_balance(admin_client, account):
     stale = Customer.objects.get(pk=account.pk)  # what the admin form loaded
     balance_charge(account, amount=Decimal("1"), description="SMS sent meanwhile")
@@ -64,28 +112,30 @@ def test_editing_a_customer_never_writes_back_a_stale_balance(admin_client, acco
     assert (account.name, account.balance) == ("Acme Corp", Decimal("99"))
 
 
+def test_the_customer_balance_is_read_only_in_the_admin(admin_client, account):
+    page = admin_client.get(f"{CUSTOMERS}{account.pk}/change/").content.decode()
+    assert 'name="balance"' not in page
+    assert "100.0000" in page
+    admin_client.post(f"{CUSTOMERS}{account.pk}/change/", customer_form(balance="999999"))
+    account.refresh_from_db()
+    assert account.balance == 100
+
+
 def test_a_negotiated_price_is_added_on_the_customer_page(admin_client, account):
     url = f"{CUSTOMERS}{account.pk}/change/"
-    form = {
-        "name": "Acme",
-        "email": "",
-        "description": "",
-        "default_region": "US",
-        "low_balance_threshold": "5",
-        "routing_strategy": "prefer_whatsapp",
-        "api_keys-TOTAL_FORMS": "1",
-        "api_keys-INITIAL_FORMS": "1",
-        "api_keys-0-id": str(account.api_keys.get().pk),
-        "api_keys-0-customer": str(account.pk),
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "price_overrides-TOTAL_FORMS": "1",
-        "price_overrides-INITIAL_FORMS": "0",
-        "price_overrides-0-channel": "sms",
-        "price_overrides-0-country": "us",
-        "price_overrides-0-category": "",
-        "price_overrides-0-unit_price": "0.0060",
-    }
+    form = customer_form(
+        **{
+            "api_keys-TOTAL_FORMS": "1",
+            "api_keys-INITIAL_FORMS": "1",
+            "api_keys-0-id": str(account.api_keys.get().pk),
+            "api_keys-0-customer": str(account.pk),
+            "price_overrides-TOTAL_FORMS": "1",
+            "price_overrides-0-channel": "sms",
+            "price_overrides-0-country": "us",
+            "price_overrides-0-category": "",
+            "price_overrides-0-unit_price": "0.0060",
+        }
+    )
     response = admin_client.post(url, form)
     assert response.status_code == 302, response.context and response.context["errors"]
     override = PriceOverride.objects.get(customer=account)
@@ -130,6 +180,31 @@ def test_a_price_row_is_added_with_its_country_upper_cased(admin_client):
     data = {"channel": "sms", "country": "pt", "category": "", "unit_price": "0.0612"}
     assert admin_client.post("/admin/billing/price/add/", data).status_code == 302
     assert Price.objects.get(country="PT").unit_price == Decimal("0.0612")
+
+
+# --- API keys ---------------------------------------------------------------
+
+
+def test_creating_an_api_key_in_the_admin_shows_it_once(admin_client, account):
+    response = admin_client.post(
+        "/admin/billing/apikey/add/", {"customer": account.pk, "name": "CI"}, follow=True
+    )
+    text = response.content.decode()
+    raw = re.search(r"(sent_[A-Za-z0-9_-]{40})", text).group(1)
+    assert api_key_authenticate(raw=raw).customer == account
+    key = ApiKey.objects.get(name="CI")
+    later = admin_client.get(f"/admin/billing/apikey/{key.pk}/change/").content.decode()
+    assert raw not in later and key.prefix in later
+
+
+def test_the_revoke_action_makes_keys_fail_authentication(admin_client, account, api_client):
+    key = ApiKey.objects.get(customer=account)
+    admin_client.post(
+        "/admin/billing/apikey/", {"action": "revoke", "_selected_action": [str(key.pk)]}
+    )
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+    assert api_client.get("/v3/me").status_code == 401
 
 
 # --- the ledger is read-only in the admin ----------------------------------

@@ -42,8 +42,9 @@ def test_create_customer_prints_one_json_object_with_a_working_key(db, client):
 def test_create_customer_rejects_a_bad_balance(db):
     with pytest.raises(CommandError, match="--balance"):
         run("create_customer", "--name", "X", "--balance", "lots")
-    with pytest.raises(CommandError, match="VALIDATION_005"):
-        run("create_customer", "--name", "X", "--balance", "-1")
+    for balance in ("-1", "NaN", "Infinity", "0.00001"):
+        with pytest.raises(CommandError, match="VALIDATION_005"):
+            run("create_customer", "--name", "X", "--balance", balance)
     assert not Customer.objects.exists()
 
 

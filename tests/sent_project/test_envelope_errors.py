@@ -57,6 +57,14 @@ def test_malformed_json_gets_400_request_001(api_client):
     assert_error(response, 400, "REQUEST_001")
 
 
+def test_json_nested_too_deeply_gets_400_request_001(api_client):
+    nested = "[" * 100_000 + "]" * 100_000  # 200 kB: under the size limit, over the parser's
+    response = api_client.post(
+        "/v3/probe/top-up", data=f'{{"amount": {nested}}}', content_type="application/json"
+    )
+    assert_error(response, 400, "REQUEST_001")
+
+
 def test_a_form_body_gets_415(api_client):
     response = api_client.post(
         "/v3/probe/top-up", data="amount=1", content_type="application/x-www-form-urlencoded"

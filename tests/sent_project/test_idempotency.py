@@ -42,6 +42,19 @@ def test_the_same_key_with_another_body_gets_422_and_writes_nothing(api_client, 
     assert top_ups(account) == 1
 
 
+def test_json_nested_too_deeply_is_a_400_with_a_key_too(api_client, account):
+    nested = "[" * 100_000 + "]" * 100_000
+    response = api_client.post(
+        "/v3/probe/top-up",
+        data=f'{{"amount": {nested}}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="deep-1",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "REQUEST_001"
+    assert top_ups(account) == 0
+
+
 def test_json_key_order_and_spacing_do_not_make_a_different_body(api_client, account):
     api_client.post(
         "/v3/probe/top-up",

@@ -62,7 +62,10 @@ def test_the_seeds_pagesize_spelling_is_accepted(api_client, account):
     assert len(data["entries"]) == 2
 
 
-@pytest.mark.parametrize("params", [{"page": 0}, {"page": -1}, {"page": "x"}, {"page_size": 0}])
+@pytest.mark.parametrize(
+    "params",
+    [{"page": 0}, {"page": -1}, {"page": "x"}, {"page_size": 0}, {"page": "²"}, {"pageSize": "½"}],
+)
 def test_bad_page_parameters_get_400(api_client, params):
     response = api_client.get("/v3/probe/ledger", params)
     assert response.status_code == 400

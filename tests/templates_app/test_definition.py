@@ -363,6 +363,25 @@ CASES = [
         "needs a sample",
     ),
     (
+        "media header sample with a malformed host",
+        {**body(OK_TEXT), "header": {"type": "image", "example_url": "https://[::1/a.png"}},
+        "UTILITY",
+        "definition.header.example_url",
+        "Must be an https URL.",
+    ),
+    (
+        "MMS media with a malformed host",
+        {
+            "body": {
+                **body(OK_TEXT)["body"],
+                "mms": {"template": "See the picture", "media": [{"url": "https://[x/y.png"}]},
+            }
+        },
+        "UTILITY",
+        "definition.body.mms.media.0.url",
+        "Must be a public https URL.",
+    ),
+    (
         "media header sample not https",
         {**body(OK_TEXT), "header": {"type": "video", "example_url": "http://s.dm/s/ABCDEFGH"}},
         "UTILITY",
@@ -509,6 +528,13 @@ CASES = [
         "UTILITY",
         "definition.buttons.0.props.url",
         "refers to no declared variable",
+    ),
+    (
+        "URL button with a malformed host",
+        {**body(OK_TEXT), "buttons": [button("URL", text="Go", url="https://[ex.com/x")]},
+        "UTILITY",
+        "definition.buttons.0.props.url",
+        "absolute http(s) URL",
     ),
     (
         "unknown urlType",

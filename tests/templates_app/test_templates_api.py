@@ -7,6 +7,8 @@ import pytest
 
 from messaging.models import Event
 from templates_app.models import Template
+from tests.messaging.factories import make_approved_template, number, send
+from tests.tasks import run_queued_tasks
 from tests.templates_app.factories import (
     definition,
     make_template,
@@ -120,6 +122,15 @@ def test_the_category_is_detected_and_the_language_defaults(api_client):
         (
             {"definition": {"body": {"multiChannel": {"template": "x {{0:a}}"}}}},
             "definition.body.multiChannel.template",
+        ),
+        (
+            {
+                "definition": {
+                    **definition(),
+                    "buttons": [{"type": "URL", "props": {"text": "Go", "url": "https://[x/y"}}],
+                }
+            },
+            "definition.buttons.0.props.url",
         ),
     ],
 )
@@ -463,43 +474,24 @@ def test_a_sandbox_delete_keeps_the_template(api_client, account):
     assert Template.objects.filter(pk=template.pk).exists()
 
 
-class _Messages:
-    """Stand-in for messaging.Message, which a later issue adds: records the lookup."""
-
-    def __init__(self, in_use: bool):
-        self.in_use, self.filters = in_use, None
-        self.objects = self
-
-    def filter(self, **filters):
-        self.filters = filters
-        return self
-
-    def exists(self):
-        return self.in_use
-
-
-def test_delete_is_refused_while_queued_messages_use_the_template(api_client, account, monkeypatch):
-    template = make_template(account, status="APPROVED")
-    messages = _Messages(in_use=True)
-    real_get_model = __import__("django.apps", fromlist=["apps"]).apps.get_model
-    monkeypatch.setattr(
-        "templates_app.services.apps.get_model",
-        lambda app, model: (
-            messages if (app, model) == ("messaging", "Message") else real_get_model(app, model)
-        ),
-    )
+def test_delete_is_refused_while_queued_messages_use_the_template(
+    api_client, account, other_account, instant_lifecycle
+):
+    template = make_approved_template(account)
+    make_approved_template(other_account)
+    [message] = send(account, number(10))
+    send(other_account, number(11))  # another account's queued message of its own template
     response = api_client.delete(detail(template), {}, format="json")
     assert response.status_code == 409
     assert error(response)["code"] == "CONFLICT_007"
     assert "still queued" in error(response)["message"]
     assert response["x-should-retry"] == "false"
-    assert messages.filters == {
-        "template_id": template.pk,
-        "status__in": ("QUEUED", "PROCESSED", "ROUTED", "SCHEDULED"),
-    }
     assert Template.objects.filter(pk=template.pk).exists()
-    messages.in_use = False
+    run_queued_tasks(include_future=True)
+    message.refresh_from_db()
+    assert message.status not in ("QUEUED", "PROCESSED")  # sent: it no longer holds the template
     assert api_client.delete(detail(template), {}, format="json").status_code == 200
+    assert not Template.objects.filter(pk=template.pk).exists()
 
 
 def test_delete_rejects_a_non_boolean_option(api_client, account):
