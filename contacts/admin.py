@@ -11,6 +11,7 @@ from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Sourc
 from contacts.phone import normalise
 from contacts.selectors import search_filter
 from contacts.services import contact_create, contact_delete, contact_update
+from sent_project.admin import ReadOnlyAdmin
 from sent_project.errors import SentError
 
 NORMALISED = [
@@ -159,17 +160,6 @@ class ContactAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for contact in queryset.select_related("customer"):
             contact_delete(contact.customer, contact_id=contact.pk, source=Source.ADMIN)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ConsentEvent)

@@ -24,11 +24,7 @@ class WebhookNotFound(SentError):
 
 class DeliveryInProgress(SentError):
     code = "WEBHOOK_002"
-
-    def __init__(self, message: str | None = None, **kwargs):
-        # The SDK retries 409s; this one won't change by retrying.
-        kwargs.setdefault("headers", {"x-should-retry": "false"})
-        super().__init__(message, **kwargs)
+    retryable = False  # the SDK retries 409s; this one won't change by retrying
 
 
 class WebhookDisabled(DeliveryInProgress):
@@ -51,10 +47,7 @@ class UnknownTemplate(SentError):
 
 class AllRecipientsOptedOut(SentError):
     code = "BUSINESS_004"
-
-    def __init__(self, message: str | None = None, **kwargs):
-        kwargs.setdefault("headers", {"x-should-retry": "false"})
-        super().__init__(message, **kwargs)
+    retryable = False
 
 
 class MessageStateConflict(SentError):

@@ -2,7 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,14 +13,16 @@ from contacts.api.serializers import (
     ContactImportRowsQuerySerializer,
     ContactImportSerializer,
 )
-from contacts.api.views import SANDBOX_HEADERS, in_sandbox, is_sandbox
+from contacts.api.views import is_sandbox
 from contacts.imports import import_payload_from_csv, import_payload_from_json
 from contacts.models import ContactImport
 from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
 from contacts.services import contact_import_create
 from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.parsers import JSONParser
 from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
+from sent_project.sandbox import in_sandbox, sandbox_headers
 
 TAGS = ["Contacts"]
 # The detail answers one page of the rows, so it takes the paginator's `page`/`page_size`
@@ -120,7 +122,7 @@ class ContactImportListCreateView(APIView):
         return Response(
             ContactImportSerializer(contact_import).data,
             status=202,
-            headers=SANDBOX_HEADERS if sandbox else None,
+            headers=sandbox_headers(sandbox),
         )
 
 

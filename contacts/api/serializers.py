@@ -5,17 +5,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contacts.models import CHANNEL_ORDER, Contact, ContactImport, ContactImportRow, LineType
+from sent_project.api.serializers import StrictBooleanField
 
 CHANNEL_ENUM = {"type": ["string", "null"], "enum": ["sms", "whatsapp", None]}
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true/false only (DRF also takes 0, 1, "yes"…, which the schema doesn't allow)."""
-
-    def to_internal_value(self, data):
-        if data is True or data is False:
-            return data
-        self.fail("invalid", input=data)
 
 
 class ContactChannelSerializer(serializers.Serializer):

@@ -3,7 +3,6 @@ call one service or selector, render."""
 
 import csv
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -35,25 +34,14 @@ from contacts.selectors import (
 from contacts.services import contact_create, contact_delete, contact_update
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.query import query_params
+from sent_project.sandbox import in_sandbox, sandbox_headers
 
 TAGS = ["Contacts"]
-SANDBOX_HEADERS = {"X-Sandbox": "true"}
 
 
 def is_sandbox(request) -> bool:
     """`"sandbox": true` in the JSON body (see the note in serializers.py)."""
     return isinstance(request.data, dict) and request.data.get("sandbox") is True
-
-
-def in_sandbox(sandbox: bool, operation):
-    """Run `operation`; with sandbox, inside a transaction that is rolled back (no writes,
-    no events, no queued work) so the answer is exactly what the real call would give."""
-    if not sandbox:
-        return operation()
-    with transaction.atomic():
-        result = operation()
-        transaction.set_rollback(True)
-    return result
 
 
 class ContactListCreateView(APIView):
@@ -99,7 +87,7 @@ class ContactListCreateView(APIView):
         return Response(
             ContactSerializer(contact).data,
             status=201 if created else 200,
-            headers=SANDBOX_HEADERS if sandbox else None,
+            headers=sandbox_headers(sandbox),
         )
 
 
@@ -129,9 +117,7 @@ class ContactDetailView(APIView):
                 metadata=data.get("metadata"),
             ),
         )
-        return Response(
-            ContactSerializer(contact).data, headers=SANDBOX_HEADERS if sandbox else None
-        )
+        return Response(ContactSerializer(contact).data, headers=sandbox_headers(sandbox))
 
     @extend_schema(
         operation_id="contacts_delete",
@@ -147,9 +133,7 @@ class ContactDetailView(APIView):
         contact = in_sandbox(
             sandbox, lambda: contact_delete(request.user.customer, contact_id=contact_id)
         )
-        return Response(
-            {"id": str(contact.id), "deleted": True}, headers=SANDBOX_HEADERS if sandbox else None
-        )
+        return Response({"id": str(contact.id), "deleted": True}, headers=sandbox_headers(sandbox))
 
 
 class ContactMessageSummaryView(APIView):

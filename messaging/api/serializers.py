@@ -9,8 +9,8 @@ from messaging.models import Message, MessageActivity
 from messaging.routing import CHANNELS
 from messaging.sending import MAX_RECIPIENTS, SUPPORTED_CHANNELS
 from messaging.statuses import MessageStatus
+from sent_project.api.query import comma_choices
 from sent_project.api.serializers import JsonInputSerializer
-from templates_app.api.serializers import comma_choices
 
 STRING_OR_NULL = {"type": ["string", "null"]}
 

@@ -21,9 +21,9 @@ from messaging.services import message_cancel, message_resend, message_send
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
+from sent_project.sandbox import sandbox_headers
 
 TAGS = ["Messages"]
-SANDBOX_HEADERS = {"X-Sandbox": "true"}
 SEND_EXAMPLE = {
     "to": ["+14155550123"],
     "template": {"name": "order_shipped", "parameters": {"name": "Ana", "order_id": "A-1001"}},
@@ -75,9 +75,7 @@ class MessageListSendView(APIView):
         serializer.is_valid(raise_exception=True)
         send = send_request(serializer.validated_data, request.data)
         result = message_send(request.user.customer, request=send)
-        return Response(
-            send_response(result), status=202, headers=SANDBOX_HEADERS if send.sandbox else None
-        )
+        return Response(send_response(result), status=202, headers=sandbox_headers(send.sandbox))
 
     @extend_schema(
         operation_id="messages_list",

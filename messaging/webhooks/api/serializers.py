@@ -12,18 +12,10 @@ from messaging.webhooks.catalogue import (
 )
 from messaging.webhooks.signing import envelope
 from messaging.webhooks.ssrf import WEBHOOK_URL_PATTERN
+from sent_project.api.serializers import StrictBooleanField
 
 # No NUL: PostgreSQL text can't hold it (DRF's CharField refuses it too).
 TEXT_PATTERN = "^[^\\u0000]*$"
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON true/false only (DRF would also take 0, "yes", "true"…)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid", input=data)
-        return data
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -28,9 +28,9 @@ from sent_project.api.exception_handler import flatten_details
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.query import query_params
 from sent_project.errors import ValidationFailed
+from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
 
 TAGS = ["Webhooks"]
-SANDBOX = {"X-Sandbox": "true"}
 # DRF error codes → our stable codes, when every error in the body is of one kind.
 CODE_FOR = [
     ({"min_value", "max_value", "min_length", "max_length"}, "VALIDATION_005"),
@@ -117,7 +117,7 @@ class WebhookListCreateView(APIView):
             endpoint, secret = services.webhook_endpoint_build(customer, **_fields(data))
             body = WebhookSerializer(endpoint, context={"signing_secret": secret}).data
             # Nothing was created, so nothing has an id.
-            return Response({**body, "id": None}, headers=SANDBOX)
+            return Response({**body, "id": None}, headers=SANDBOX_HEADERS)
         endpoint, secret = services.webhook_endpoint_create(customer, **_fields(data))
         return Response(
             WebhookSerializer(endpoint, context={"signing_secret": secret}).data, status=201
@@ -157,9 +157,7 @@ class WebhookDetailView(APIView):
         endpoint = services.webhook_endpoint_update(
             customer, endpoint, save=not data["sandbox"], **_fields(data)
         )
-        return Response(
-            WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None
-        )
+        return Response(WebhookSerializer(endpoint).data, headers=sandbox_headers(data["sandbox"]))
 
     @extend_schema(
         operation_id="webhooks_delete",
@@ -188,7 +186,7 @@ class WebhookTestView(APIView):
         if data["sandbox"]:
             _field, event = services.webhook_test_event(customer, endpoint, data.get("event_type"))
             body = {"success": True, "message": f"Sandbox: test event {event} not sent"}
-            return Response(body, headers=SANDBOX)
+            return Response(body, headers=SANDBOX_HEADERS)
         success, message = services.webhook_test_send(
             customer, endpoint, event_type=data.get("event_type")
         )
@@ -212,9 +210,7 @@ class WebhookToggleStatusView(APIView):
             is_active=data.get("is_active", not endpoint.is_active),
             save=not data["sandbox"],
         )
-        return Response(
-            WebhookSerializer(endpoint).data, headers=SANDBOX if data["sandbox"] else None
-        )
+        return Response(WebhookSerializer(endpoint).data, headers=sandbox_headers(data["sandbox"]))
 
 
 class WebhookRotateSecretView(APIView):
@@ -228,7 +224,7 @@ class WebhookRotateSecretView(APIView):
         customer = request.user.customer
         endpoint = selectors.webhook_get(customer, id)
         if validated(WebhookSandboxSerializer, request.data)["sandbox"]:
-            return Response({"signing_secret": secret_generate()}, headers=SANDBOX)
+            return Response({"signing_secret": secret_generate()}, headers=SANDBOX_HEADERS)
         return Response({"signing_secret": services.webhook_secret_rotate(customer, endpoint)})
 
 
