@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
 
 from billing.selectors import customer_for_user
+from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
 
 NAV = [
@@ -80,8 +81,11 @@ class ListPage:
 
 
 def list_page(request: HttpRequest, queryset, *, size: int = 25) -> ListPage:
+    """One page of `queryset`. A `page` that is not a number is the first page; one beyond
+    MAX_PAGE (the API's limit) is read as MAX_PAGE, an empty page, not an offset too large
+    for the database (a 500)."""
     try:
-        number = max(1, int(request.GET.get("page", 1)))
+        number = min(max(1, int(request.GET.get("page", 1))), MAX_PAGE)
     except ValueError:
         number = 1
     offset = (number - 1) * size
