@@ -1,8 +1,10 @@
 """Forms of the messaging pages: they check shape; the services check the rules."""
 
 import re
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.utils import timezone
 
 from messaging.models import WebhookEndpoint
 from messaging.sending import SendRequest
@@ -232,3 +234,25 @@ class MessageFilterForm(forms.Form):
     def __init__(self, *args, statuses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "Any status"), *statuses]
+
+    def selector_fields(self) -> dict:
+        """Keyword arguments for messages_for (none while a filter is not valid). `until` is
+        inclusive: up to the start of the next day; the last date there is has no end."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        since, until = data["since"], data["until"]
+        return {
+            "statuses": [data["status"]] if data["status"] else None,
+            "channels": [data["channel"]] if data["channel"] else None,
+            "contact_id": data["contact"],
+            "template_id": data["template"],
+            "created_after": _day_start(since) if since else None,
+            "created_before": _day_start(until + timedelta(days=1))
+            if until and until < date.max
+            else None,
+        }
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -1,13 +1,11 @@
 """Message history and the message page: the same selectors as GET /v3/messages."""
 
-from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib import messages as flash
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -26,26 +24,13 @@ LIST = "messaging/message_list.html"
 DETAIL = "messaging/message_detail.html"
 
 
-def _day_start(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
 @customer_required
 @require_GET
 def message_list(request) -> HttpResponse:
     customer = request.customer
     filters = MessageFilterForm(request.GET, statuses=MessageStatus.choices)
     query = filters.cleaned_data if filters.is_valid() else {}
-    since, until = query.get("since"), query.get("until")
-    found = messages_for(
-        customer,
-        statuses=[query["status"]] if query.get("status") else None,
-        channels=[query["channel"]] if query.get("channel") else None,
-        contact_id=query.get("contact"),
-        template_id=query.get("template"),
-        created_after=_day_start(since) if since else None,
-        created_before=_day_start(until + timedelta(days=1)) if until else None,  # inclusive
-    )
+    found = messages_for(customer, **filters.selector_fields())
     contact = None
     if query.get("contact"):
         try:

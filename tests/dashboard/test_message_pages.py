@@ -109,6 +109,8 @@ def test_the_date_filter_includes_both_days(dashboard_client, account, template)
     assert shown(until=two_days_ago) == {old.pk, middle.pk}
     assert shown(since=two_days_ago, until=two_days_ago) == {middle.pk}
     assert shown(since="not a date") == {old.pk, middle.pk, new.pk}
+    assert shown(until="9999-12-31") == {old.pk, middle.pk, new.pk}  # no next day: no 500
+    assert shown(since="0001-01-01", until="0001-01-01") == set()
 
 
 def test_the_pager_keeps_the_filters_in_its_links(dashboard_client, account, template):
