@@ -245,6 +245,25 @@ def test_editing_metadata_and_refusing_bad_json(dashboard_client, account):
     assert contact.metadata == {"name": "Ana"}
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"score": NaN}', "NaN is not a JSON value"),
+        ('{"score": -Infinity}', "-Infinity is not a JSON value"),
+        ('{"a": ' * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
+    ],
+)
+def test_metadata_python_reads_but_json_does_not_is_refused(dashboard_client, account, text, said):
+    contact = make_contact(account, metadata={"name": "Ana"})
+    response = dashboard_client.post(
+        url("contact_metadata", contact.pk), {"metadata": text}, **HTMX
+    )
+    assert response.status_code == 200
+    assert 'id="id_metadata_error"' in response.text and said in response.text
+    contact.refresh_from_db()
+    assert contact.metadata == {"name": "Ana"}
+
+
 def test_checking_channels_again(dashboard_client, account):
     contact = make_contact(account)
     response = dashboard_client.post(url("contact_refresh", contact.pk), **HTMX)
