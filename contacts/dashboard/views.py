@@ -152,21 +152,7 @@ def contact_opt_out(request, contact_id) -> HttpResponse:
 @customer_required
 @require_POST
 def contact_default_channel(request, contact_id) -> HttpResponse:
-    contact = contact_get(request.customer, contact_id=contact_id)
-    form = ContactDefaultChannelForm(request.POST, contact=contact)
-    saved = False
-    if form.is_valid():
-        try:
-            contact = contact_update(
-                request.customer,
-                contact_id=contact.pk,
-                default_channel=form.cleaned_data["default_channel"],
-                source=Source.DASHBOARD,
-            )
-            saved = True
-        except SentError as error:
-            form_add_sent_error(form, error)
-    return _section(request, contact, "channels", channel_form=form, channel_saved=saved)
+    return _save_section(request, contact_id, ContactDefaultChannelForm, "channels", "channel")
 
 
 @customer_required
@@ -180,19 +166,26 @@ def contact_refresh(request, contact_id) -> HttpResponse:
 @customer_required
 @require_POST
 def contact_metadata(request, contact_id) -> HttpResponse:
+    return _save_section(request, contact_id, ContactMetadataForm, "metadata", "metadata")
+
+
+def _save_section(request, contact_id, form_class, partial: str, name: str) -> HttpResponse:
+    """Save one section's form with contact_update and re-render the section: the form with
+    the service's errors next to its field, or afresh from the saved contact and "Saved."
+    (context `<name>_form`, `<name>_saved`)."""
     contact = contact_get(request.customer, contact_id=contact_id)
-    form = ContactMetadataForm(request.POST, contact=contact)
+    form = form_class(request.POST, contact=contact)
     saved = False
     if form.is_valid():
         try:
             contact = contact_update(
                 request.customer,
                 contact_id=contact.pk,
-                metadata=form.cleaned_data["metadata"],
                 source=Source.DASHBOARD,
+                **form.cleaned_data,
             )
-            form = ContactMetadataForm(contact=contact)
-            saved = True
         except SentError as error:
             form_add_sent_error(form, error)
-    return _section(request, contact, "metadata", metadata_form=form, metadata_saved=saved)
+        else:
+            form, saved = form_class(contact=contact), True
+    return _section(request, contact, partial, **{f"{name}_form": form, f"{name}_saved": saved})
