@@ -97,40 +97,31 @@ def _editor(request, form: TemplateForm, template: Template | None) -> HttpRespo
 @customer_required
 @require_http_methods(["GET", "POST"])
 def template_create_view(request) -> HttpResponse:
-    form = TemplateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = template_create(
-                request.customer,
-                **form.service_fields(),
-                submit_for_review="submit" in request.POST,
-            )
-        except SentError as error:
-            form_add_sent_error(form, error, field_for=field_for)
-        else:
-            messages.success(request, _saved_message(template, created=True))
-            return _go(request, _detail_url(template))
-    return _editor(request, form, None)
+    return _editor_page(request, None)
 
 
 @customer_required
 @require_http_methods(["GET", "POST"])
 def template_edit(request, template_id) -> HttpResponse:
-    template = template_get(request.customer, template_id)
+    return _editor_page(request, template_get(request.customer, template_id))
+
+
+def _editor_page(request, template: Template | None) -> HttpResponse:
+    """The editor (GET), or its texts saved with template_create / template_update (POST):
+    then to the template's page, or back to the editor with each error next to its text."""
     form = TemplateForm(request.POST or None, template=template)
     if request.method == "POST" and form.is_valid():
+        fields = {**form.service_fields(), "submit_for_review": "submit" in request.POST}
         try:
-            template = template_update(
-                request.customer,
-                template,
-                **form.service_fields(),
-                submit_for_review="submit" in request.POST,
-            )
+            if template is None:
+                saved = template_create(request.customer, **fields)
+            else:
+                saved = template_update(request.customer, template, **fields)
         except SentError as error:
             form_add_sent_error(form, error, field_for=field_for)
         else:
-            messages.success(request, _saved_message(template, created=False))
-            return _go(request, _detail_url(template))
+            messages.success(request, _saved_message(saved, created=template is None))
+            return _go(request, _detail_url(saved))
     return _editor(request, form, template)
 
 
