@@ -18,6 +18,8 @@ from templates_app.models import Template
 from templates_app.rendering import template_preview
 from templates_app.selectors import template_get, templates_for
 from templates_app.services import (
+    EDITABLE,
+    RESERVED_PREFIX,
     template_create,
     template_delete,
     template_submit,
@@ -28,8 +30,9 @@ from templates_app.validation import definition_normalize
 LIST = "templates_app/template_list.html"
 FORM = "templates_app/template_form.html"
 DETAIL = "templates_app/template_detail.html"
-SUBMITTABLE = {Template.Status.DRAFT.value, Template.Status.REJECTED.value}
-EDITABLE = {*SUBMITTABLE, Template.Status.APPROVED.value}
+# The button shows where a review is still to come (an approved template is re-submitted by
+# editing it); the services decide what may be edited.
+SUBMITTABLE = {Template.Status.DRAFT, Template.Status.REJECTED}
 
 
 def _go(request, url: str) -> HttpResponse:
@@ -162,7 +165,7 @@ def template_detail(request, template_id) -> HttpResponse:
         "values": values,
         "history": list(template.status_changes.all())[::-1],
         "can_submit": template.status in SUBMITTABLE,
-        "can_edit": template.status in EDITABLE and not template.name.startswith("sent_"),
+        "can_edit": template.status in EDITABLE and not template.name.startswith(RESERVED_PREFIX),
     }
     return render(request, DETAIL, context)
 
