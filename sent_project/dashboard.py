@@ -10,9 +10,10 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.forms.renderers import DjangoTemplates
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from billing.selectors import customer_for_user
 from sent_project.api.pagination import MAX_PAGE
@@ -55,6 +56,13 @@ def customer_required(view: Callable) -> Callable:
         return response
 
     return wrapper
+
+
+def go_to(request: HttpRequest, to, *args) -> HttpResponse:
+    """After a change: a full page load of `to` (a URL, or a URL name and its arguments, as
+    `redirect` takes), htmx or not, so the flash messages show."""
+    url = resolve_url(to, *args)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @dataclass

@@ -4,9 +4,8 @@ contacts.services / contacts.selectors, as the API does (source: dashboard)."""
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from contacts.dashboard.forms import (
     ContactCreateForm,
@@ -29,7 +28,7 @@ from contacts.services import (
     contact_update,
 )
 from messaging.selectors import messages_for
-from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 
 LIST = "contacts/contact_list.html"
@@ -125,8 +124,7 @@ def contact_delete_view(request, contact_id) -> HttpResponse:
     if request.htmx.target == f"contact-{contact.pk}":
         return HttpResponse("")  # the row goes away
     messages.success(request, f"Deleted the contact {contact.format_international}.")
-    url = reverse("contacts:contact_list")
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return go_to(request, "contacts:contact_list")
 
 
 def _section(request, contact, partial: str, **extra) -> HttpResponse:

@@ -4,10 +4,8 @@ from decimal import Decimal
 
 from django.contrib import messages as flash
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
@@ -16,7 +14,7 @@ from messaging.models import ActivityKind
 from messaging.selectors import message_activities, message_get, messages_for
 from messaging.services import message_cancel, message_resend
 from messaging.statuses import MessageStatus
-from sent_project.dashboard import customer_required, list_page
+from sent_project.dashboard import customer_required, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.selectors import templates_for
 
@@ -67,10 +65,6 @@ def message_detail(request, message_id) -> HttpResponse:
     return render(request, DETAIL, context)
 
 
-def _back(request, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
 @customer_required
 @require_POST
 def message_resend_view(request, message_id) -> HttpResponse:
@@ -79,9 +73,9 @@ def message_resend_view(request, message_id) -> HttpResponse:
         resent = message_resend(request.customer, message_id=message_id)
     except SentError as error:
         flash.error(request, error.message)
-        return _back(request, reverse("messaging:message_detail", args=[message_id]))
+        return go_to(request, "messaging:message_detail", message_id)
     flash.success(request, "Sent again as a new message.")
-    return _back(request, reverse("messaging:message_detail", args=[resent.pk]))
+    return go_to(request, "messaging:message_detail", resent.pk)
 
 
 @customer_required
@@ -94,4 +88,4 @@ def message_cancel_view(request, message_id) -> HttpResponse:
         flash.error(request, error.message)
     else:
         flash.success(request, "Cancelled and refunded.")
-    return _back(request, reverse("messaging:message_detail", args=[message_id]))
+    return go_to(request, "messaging:message_detail", message_id)

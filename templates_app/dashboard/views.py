@@ -5,12 +5,10 @@ from contextlib import suppress
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.dashboard.forms import TemplateFilterForm, TemplateForm, field_for
 from templates_app.definition import detect_category
@@ -33,14 +31,6 @@ DETAIL = "templates_app/template_detail.html"
 # The button shows where a review is still to come (an approved template is re-submitted by
 # editing it); the services decide what may be edited.
 SUBMITTABLE = {Template.Status.DRAFT, Template.Status.REJECTED}
-
-
-def _go(request, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _detail_url(template: Template) -> str:
-    return reverse("templates_app:template_detail", args=[template.pk])
 
 
 @customer_required
@@ -124,7 +114,7 @@ def _editor_page(request, template: Template | None) -> HttpResponse:
             form_add_sent_error(form, error, field_for=field_for)
         else:
             messages.success(request, _saved_message(saved, created=template is None))
-            return _go(request, _detail_url(saved))
+            return go_to(request, "templates_app:template_detail", saved.pk)
     return _editor(request, form, template)
 
 
@@ -180,7 +170,7 @@ def template_submit_view(request, template_id) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _saved_message(template, created=False))
-    return _go(request, _detail_url(template))
+    return go_to(request, "templates_app:template_detail", template.pk)
 
 
 @customer_required
@@ -191,6 +181,6 @@ def template_delete_view(request, template_id) -> HttpResponse:
         template_delete(request.customer, template)
     except SentError as error:
         messages.error(request, error.message)
-        return _go(request, _detail_url(template))
+        return go_to(request, "templates_app:template_detail", template.pk)
     messages.success(request, f"Deleted the template {template.name}.")
-    return _go(request, reverse("templates_app:template_list"))
+    return go_to(request, "templates_app:template_list")
