@@ -1,19 +1,19 @@
 """What the home page shows: what needs attention, the first steps still to take and,
-once there are messages, today's traffic. Apps that have not landed yet are skipped (their
-models don't exist), so no panel ever shows a made-up number."""
+once there are messages, today's traffic. Every count comes from the apps' selectors."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.apps import apps
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import Customer
 from billing.selectors import api_keys_for
+from contacts.selectors import contacts_for
 from messaging.selectors import channel_delivery_rates, message_status_counts, messages_for
 from messaging.statuses import MessageStatus
 from messaging.webhooks.selectors import webhooks_for
+from templates_app.selectors import templates_for
 
 RATE_DAYS = 7  # delivery rates over the last week: one day is too few messages to tell
 RECENT_FAILURES = 5
@@ -35,20 +35,6 @@ class Step:
     done: bool
 
 
-def _url(name: str, *args) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
 def attention(customer: Customer) -> list[Notice]:
     """Things to fix: a low balance, webhook endpoints Sent had to turn off."""
     notices = []
@@ -59,7 +45,7 @@ def attention(customer: Customer) -> list[Notice]:
                 f"Your balance ({customer.balance:.2f} {customer.currency}) is below your "
                 f"warning threshold of {customer.low_balance_threshold:.2f}: top up so sends "
                 "are not refused.",
-                _url("billing:billing"),
+                reverse("billing:billing"),
                 "Billing",
             )
         )
@@ -68,58 +54,46 @@ def attention(customer: Customer) -> list[Notice]:
             Notice(
                 "bad",
                 f"Sent disabled the webhook “{endpoint}”: {endpoint.disabled_reason}.",
-                _url("messaging:webhook_detail", endpoint.pk),
+                reverse("messaging:webhook_detail", args=[endpoint.pk]),
                 "Open it",
             )
         )
     return notices
 
 
-def _has(label: str, customer: Customer) -> bool | None:
-    model = _model(label)
-    if model is None:
-        return None
-    return model._default_manager.filter(customer=customer).exists()
-
-
 def first_steps(customer: Customer) -> list[Step]:
-    """The getting-started checklist: one step per page that exists."""
-    candidates = [
-        (
+    """The getting-started checklist."""
+    return [
+        Step(
             "Call the API",
             "Create a key, then send with it in the x-api-key header.",
-            _url("billing:api_key_list"),
+            reverse("billing:api_key_list"),
             api_keys_for(customer).filter(last_used_at__isnull=False).exists(),
         ),
-        (
+        Step(
             "Add contacts",
             "Type a number in any format, or import a CSV.",
-            _url("contacts:contact_list"),
-            _has("contacts.Contact", customer),
+            reverse("contacts:contact_list"),
+            contacts_for(customer).exists(),
         ),
-        (
+        Step(
             "Create a template",
             "Write once, fill in variables per recipient.",
-            _url("templates_app:template_list"),
-            _has("templates_app.Template", customer),
+            reverse("templates_app:template_list"),
+            templates_for(customer).exists(),
         ),
-        (
+        Step(
             "Send a message",
             "Try it in the playground in sandbox mode: nothing is charged.",
-            _url("messaging:playground"),
-            _has("messaging.Message", customer),
+            reverse("messaging:playground"),
+            messages_for(customer).exists(),
         ),
-        (
+        Step(
             "Add a webhook endpoint",
             "Hear about deliveries as they happen.",
-            _url("messaging:webhook_list"),
+            reverse("messaging:webhook_list"),
             webhooks_for(customer).exists(),
         ),
-    ]
-    return [
-        Step(title, text, url, bool(done))
-        for title, text, url, done in candidates
-        if url and done is not None
     ]
 
 
