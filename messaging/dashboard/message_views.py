@@ -12,7 +12,7 @@ from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
 from messaging.models import ActivityKind
 from messaging.selectors import message_activities, message_get, messages_for
-from messaging.services import message_cancel, message_resend
+from messaging.services import RESENDABLE, message_cancel, message_resend
 from messaging.statuses import MessageStatus
 from sent_project.dashboard import customer_required, go_to, list_page
 from sent_project.errors import SentError
@@ -59,6 +59,8 @@ def message_detail(request, message_id) -> HttpResponse:
         "refunded": sum(
             (a.price for a in activities if a.kind == ActivityKind.REFUNDED), Decimal("0")
         ),
+        "can_resend": message.status in RESENDABLE,
+        "can_cancel": message.status == MessageStatus.QUEUED,  # as message_cancel checks
     }
     if request.htmx.target == "message-live":
         return render(request, f"{DETAIL}#message-live", context)

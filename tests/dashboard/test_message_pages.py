@@ -199,6 +199,26 @@ def test_a_refunded_message_says_so(dashboard_client, account, template):
     assert "Message undeliverable" in response.text and "Resend" in response.text
 
 
+def test_the_page_offers_resend_or_cancel_only_where_the_service_allows_it(
+    dashboard_client, account, template
+):
+    [queued, failed, delivered] = send(account, [number(60), number(90), number(61)])
+    run_queued_tasks()
+    Message.objects.filter(pk=queued.pk).update(status="QUEUED")
+
+    def actions(message):
+        text = dashboard_client.get(url("message_detail", message.pk)).text
+        return {
+            name
+            for name in ("resend", "cancel")
+            if f'action="{url(f"message_{name}", message.pk)}"' in text
+        }
+
+    assert actions(queued) == {"cancel"}
+    assert actions(failed) == {"resend"}
+    assert actions(delivered) == set()
+
+
 def test_another_accounts_message_is_not_found(dashboard_client, other_account):
     make_approved_template(other_account)
     [foreign] = send(other_account, [number(60)])
