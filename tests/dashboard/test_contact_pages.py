@@ -291,7 +291,15 @@ def test_deleting_from_the_contact_page_goes_back_to_the_list(dashboard_client, 
 
 
 @pytest.mark.parametrize(
-    "name", ["contact_delete", "contact_opt_out", "contact_metadata", "contact_create"]
+    "name",
+    [
+        "contact_delete",
+        "contact_opt_out",
+        "contact_default_channel",
+        "contact_refresh",
+        "contact_metadata",
+        "contact_create",
+    ],
 )
 def test_actions_refuse_get(dashboard_client, account, name):
     contact = make_contact(account)
