@@ -93,6 +93,23 @@ class WebhookForm(DashboardForm):
         }
 
 
+class WebhookFilterForm(forms.Form):
+    search = forms.CharField(required=False, max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All"), ("active", "Active"), ("disabled", "Disabled")]
+    )
+
+    def selector_fields(self) -> dict:
+        """Keyword arguments for webhooks_for (none while a filter is not valid)."""
+        if not self.is_valid():
+            return {}
+        status = self.cleaned_data["status"]
+        return {
+            "search": self.cleaned_data["search"],
+            "is_active": status == "active" if status else None,
+        }
+
+
 class WebhookTestForm(DashboardForm):
     """Which event to send as a test: one of the endpoint's families or their events."""
 
@@ -128,6 +145,10 @@ def picked_ids(data) -> list[str]:
     return list(dict.fromkeys(value.strip() for value in data.getlist("contact") if value.strip()))[
         :1000
     ]
+
+
+class ContactPickerForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
 
 
 class PlaygroundForm(DashboardForm):

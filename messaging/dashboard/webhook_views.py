@@ -14,7 +14,7 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from messaging.dashboard.forms import WebhookForm, WebhookTestForm
+from messaging.dashboard.forms import WebhookFilterForm, WebhookForm, WebhookTestForm
 from messaging.models import DeliveryStatus
 from messaging.webhooks import selectors, services
 from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
@@ -25,18 +25,19 @@ FORM = "messaging/webhook_form.html"
 DETAIL = "messaging/webhook_detail.html"
 # A delivery in one of these is still moving: its row polls until it isn't.
 MOVING = [DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]
-STATUS_FILTERS = {"active": True, "disabled": False}
 
 
 @customer_required
 @require_GET
 def webhook_list(request) -> HttpResponse:
-    search = request.GET.get("search", "").strip()[:200]
-    status = request.GET.get("status", "")
-    endpoints = selectors.webhooks_for(
-        request.customer, search=search, is_active=STATUS_FILTERS.get(status)
-    )
-    context = {"page": list_page(request, endpoints), "search": search, "status": status}
+    filters = WebhookFilterForm(request.GET)
+    query = filters.cleaned_data if filters.is_valid() else {}
+    endpoints = selectors.webhooks_for(request.customer, **filters.selector_fields())
+    context = {
+        "page": list_page(request, endpoints),
+        "search": query.get("search", ""),
+        "status": query.get("status", ""),
+    }
     if request.htmx.target == "webhooks":
         return render(request, f"{LIST}#webhooks", context)
     return render(request, LIST, context)
