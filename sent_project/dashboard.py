@@ -10,11 +10,13 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.forms.renderers import DjangoTemplates
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from billing.selectors import customer_for_user
+from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
 
 NAV = [
@@ -56,6 +58,13 @@ def customer_required(view: Callable) -> Callable:
     return wrapper
 
 
+def go_to(request: HttpRequest, to, *args) -> HttpResponse:
+    """After a change: a full page load of `to` (a URL, or a URL name and its arguments, as
+    `redirect` takes), htmx or not, so the flash messages show."""
+    url = resolve_url(to, *args)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
 @dataclass
 class ListPage:
     rows: list
@@ -80,8 +89,11 @@ class ListPage:
 
 
 def list_page(request: HttpRequest, queryset, *, size: int = 25) -> ListPage:
+    """One page of `queryset`. A `page` that is not a number is the first page; one beyond
+    MAX_PAGE (the API's limit) is read as MAX_PAGE, an empty page, not an offset too large
+    for the database (a 500)."""
     try:
-        number = max(1, int(request.GET.get("page", 1)))
+        number = min(max(1, int(request.GET.get("page", 1))), MAX_PAGE)
     except ValueError:
         number = 1
     offset = (number - 1) * size

@@ -65,11 +65,18 @@ class ContactMetadataForm(DashboardForm):
         if not text:
             return {}
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_not_json)
         except json.JSONDecodeError as error:
             raise forms.ValidationError(
                 f"This is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
             ) from None
+        except RecursionError:
+            raise forms.ValidationError("This JSON is nested too deeply.") from None
+
+
+def _not_json(constant: str):
+    """NaN and Infinity: Python reads them, JSON (the API, the database) does not."""
+    raise forms.ValidationError(f"This is not valid JSON: {constant} is not a JSON value.")
 
 
 class ContactImportForm(DashboardForm):

@@ -4,9 +4,8 @@ contacts.services / contacts.selectors, as the API does (source: dashboard)."""
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from contacts.dashboard.forms import (
     ContactCreateForm,
@@ -29,7 +28,7 @@ from contacts.services import (
     contact_update,
 )
 from messaging.selectors import messages_for
-from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 
 LIST = "contacts/contact_list.html"
@@ -125,8 +124,7 @@ def contact_delete_view(request, contact_id) -> HttpResponse:
     if request.htmx.target == f"contact-{contact.pk}":
         return HttpResponse("")  # the row goes away
     messages.success(request, f"Deleted the contact {contact.format_international}.")
-    url = reverse("contacts:contact_list")
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return go_to(request, "contacts:contact_list")
 
 
 def _section(request, contact, partial: str, **extra) -> HttpResponse:
@@ -152,21 +150,7 @@ def contact_opt_out(request, contact_id) -> HttpResponse:
 @customer_required
 @require_POST
 def contact_default_channel(request, contact_id) -> HttpResponse:
-    contact = contact_get(request.customer, contact_id=contact_id)
-    form = ContactDefaultChannelForm(request.POST, contact=contact)
-    saved = False
-    if form.is_valid():
-        try:
-            contact = contact_update(
-                request.customer,
-                contact_id=contact.pk,
-                default_channel=form.cleaned_data["default_channel"],
-                source=Source.DASHBOARD,
-            )
-            saved = True
-        except SentError as error:
-            form_add_sent_error(form, error)
-    return _section(request, contact, "channels", channel_form=form, channel_saved=saved)
+    return _save_section(request, contact_id, ContactDefaultChannelForm, "channels", "channel")
 
 
 @customer_required
@@ -180,19 +164,26 @@ def contact_refresh(request, contact_id) -> HttpResponse:
 @customer_required
 @require_POST
 def contact_metadata(request, contact_id) -> HttpResponse:
+    return _save_section(request, contact_id, ContactMetadataForm, "metadata", "metadata")
+
+
+def _save_section(request, contact_id, form_class, partial: str, name: str) -> HttpResponse:
+    """Save one section's form with contact_update and re-render the section: the form with
+    the service's errors next to its field, or afresh from the saved contact and "Saved."
+    (context `<name>_form`, `<name>_saved`)."""
     contact = contact_get(request.customer, contact_id=contact_id)
-    form = ContactMetadataForm(request.POST, contact=contact)
+    form = form_class(request.POST, contact=contact)
     saved = False
     if form.is_valid():
         try:
             contact = contact_update(
                 request.customer,
                 contact_id=contact.pk,
-                metadata=form.cleaned_data["metadata"],
                 source=Source.DASHBOARD,
+                **form.cleaned_data,
             )
-            form = ContactMetadataForm(contact=contact)
-            saved = True
         except SentError as error:
             form_add_sent_error(form, error)
-    return _section(request, contact, "metadata", metadata_form=form, metadata_saved=saved)
+        else:
+            form, saved = form_class(contact=contact), True
+    return _section(request, contact, partial, **{f"{name}_form": form, f"{name}_saved": saved})

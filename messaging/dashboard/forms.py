@@ -1,8 +1,10 @@
 """Forms of the messaging pages: they check shape; the services check the rules."""
 
 import re
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.utils import timezone
 
 from messaging.models import WebhookEndpoint
 from messaging.sending import SendRequest
@@ -91,6 +93,23 @@ class WebhookForm(DashboardForm):
         }
 
 
+class WebhookFilterForm(forms.Form):
+    search = forms.CharField(required=False, max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All"), ("active", "Active"), ("disabled", "Disabled")]
+    )
+
+    def selector_fields(self) -> dict:
+        """Keyword arguments for webhooks_for (none while a filter is not valid)."""
+        if not self.is_valid():
+            return {}
+        status = self.cleaned_data["status"]
+        return {
+            "search": self.cleaned_data["search"],
+            "is_active": status == "active" if status else None,
+        }
+
+
 class WebhookTestForm(DashboardForm):
     """Which event to send as a test: one of the endpoint's families or their events."""
 
@@ -126,6 +145,10 @@ def picked_ids(data) -> list[str]:
     return list(dict.fromkeys(value.strip() for value in data.getlist("contact") if value.strip()))[
         :1000
     ]
+
+
+class ContactPickerForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
 
 
 class PlaygroundForm(DashboardForm):
@@ -232,3 +255,25 @@ class MessageFilterForm(forms.Form):
     def __init__(self, *args, statuses=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", "Any status"), *statuses]
+
+    def selector_fields(self) -> dict:
+        """Keyword arguments for messages_for (none while a filter is not valid). `until` is
+        inclusive: up to the start of the next day; the last date there is has no end."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        since, until = data["since"], data["until"]
+        return {
+            "statuses": [data["status"]] if data["status"] else None,
+            "channels": [data["channel"]] if data["channel"] else None,
+            "contact_id": data["contact"],
+            "template_id": data["template"],
+            "created_after": _day_start(since) if since else None,
+            "created_before": _day_start(until + timedelta(days=1))
+            if until and until < date.max
+            else None,
+        }
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

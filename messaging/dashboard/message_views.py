@@ -1,33 +1,25 @@
 """Message history and the message page: the same selectors as GET /v3/messages."""
 
-from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib import messages as flash
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
 from messaging.models import ActivityKind
 from messaging.selectors import message_activities, message_get, messages_for
-from messaging.services import message_cancel, message_resend
+from messaging.services import RESENDABLE, message_cancel, message_resend
 from messaging.statuses import MessageStatus
-from sent_project.dashboard import customer_required, list_page
+from sent_project.dashboard import customer_required, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.selectors import templates_for
 
 LIST = "messaging/message_list.html"
 DETAIL = "messaging/message_detail.html"
-
-
-def _day_start(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
 @customer_required
@@ -36,16 +28,7 @@ def message_list(request) -> HttpResponse:
     customer = request.customer
     filters = MessageFilterForm(request.GET, statuses=MessageStatus.choices)
     query = filters.cleaned_data if filters.is_valid() else {}
-    since, until = query.get("since"), query.get("until")
-    found = messages_for(
-        customer,
-        statuses=[query["status"]] if query.get("status") else None,
-        channels=[query["channel"]] if query.get("channel") else None,
-        contact_id=query.get("contact"),
-        template_id=query.get("template"),
-        created_after=_day_start(since) if since else None,
-        created_before=_day_start(until + timedelta(days=1)) if until else None,  # inclusive
-    )
+    found = messages_for(customer, **filters.selector_fields())
     contact = None
     if query.get("contact"):
         try:
@@ -76,14 +59,12 @@ def message_detail(request, message_id) -> HttpResponse:
         "refunded": sum(
             (a.price for a in activities if a.kind == ActivityKind.REFUNDED), Decimal("0")
         ),
+        "can_resend": message.status in RESENDABLE,
+        "can_cancel": message.status == MessageStatus.QUEUED,  # as message_cancel checks
     }
     if request.htmx.target == "message-live":
         return render(request, f"{DETAIL}#message-live", context)
     return render(request, DETAIL, context)
-
-
-def _back(request, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @customer_required
@@ -94,9 +75,9 @@ def message_resend_view(request, message_id) -> HttpResponse:
         resent = message_resend(request.customer, message_id=message_id)
     except SentError as error:
         flash.error(request, error.message)
-        return _back(request, reverse("messaging:message_detail", args=[message_id]))
+        return go_to(request, "messaging:message_detail", message_id)
     flash.success(request, "Sent again as a new message.")
-    return _back(request, reverse("messaging:message_detail", args=[resent.pk]))
+    return go_to(request, "messaging:message_detail", resent.pk)
 
 
 @customer_required
@@ -109,4 +90,4 @@ def message_cancel_view(request, message_id) -> HttpResponse:
         flash.error(request, error.message)
     else:
         flash.success(request, "Cancelled and refunded.")
-    return _back(request, reverse("messaging:message_detail", args=[message_id]))
+    return go_to(request, "messaging:message_detail", message_id)

@@ -18,7 +18,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from contacts.models import Contact
 from contacts.selectors import contacts_for
-from messaging.dashboard.forms import PlaygroundForm, picked_ids
+from messaging.dashboard.forms import ContactPickerForm, PlaygroundForm, picked_ids
 from messaging.models import Message
 from messaging.selectors import message_get
 from messaging.services import message_send
@@ -181,7 +181,8 @@ def playground_send(request) -> HttpResponse:
 @require_GET
 def playground_contacts(request) -> HttpResponse:
     """Contacts matching what was typed in the picker (any number format, or metadata)."""
-    search = request.GET.get("q", "").strip()[:100]
+    picker = ContactPickerForm(request.GET)
+    search = picker.cleaned_data["q"] if picker.is_valid() else ""
     found = list(contacts_for(request.customer, search=search)[:PICKER_SIZE]) if search else []
     return render(request, f"{PAGE}#picker-results", {"found": found, "q": search})
 

@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import (
-    HttpResponseClientRedirect,
     push_url,
     reselect,
     reswap,
@@ -15,10 +14,10 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from messaging.dashboard.forms import WebhookForm, WebhookTestForm
+from messaging.dashboard.forms import WebhookFilterForm, WebhookForm, WebhookTestForm
 from messaging.models import DeliveryStatus
 from messaging.webhooks import selectors, services
-from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 
 LIST = "messaging/webhook_list.html"
@@ -26,25 +25,19 @@ FORM = "messaging/webhook_form.html"
 DETAIL = "messaging/webhook_detail.html"
 # A delivery in one of these is still moving: its row polls until it isn't.
 MOVING = [DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value]
-STATUS_FILTERS = {"active": True, "disabled": False}
-
-
-def _go(request, url: str) -> HttpResponse:
-    """After a change: a full page load of `url` (htmx or not), so flash messages show."""
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 @customer_required
 @require_GET
 def webhook_list(request) -> HttpResponse:
-    search = request.GET.get("search", "").strip()[:200]
-    status = request.GET.get("status", "")
-    endpoints = selectors.webhooks_for(
-        request.customer, search=search, is_active=STATUS_FILTERS.get(status)
-    )
-    context = {"page": list_page(request, endpoints), "search": search, "status": status}
+    filters = WebhookFilterForm(request.GET)
+    query = filters.cleaned_data if filters.is_valid() else {}
+    endpoints = selectors.webhooks_for(request.customer, **filters.selector_fields())
+    context = {
+        "page": list_page(request, endpoints),
+        "search": query.get("search", ""),
+        "status": query.get("status", ""),
+    }
     if request.htmx.target == "webhooks":
         return render(request, f"{LIST}#webhooks", context)
     return render(request, LIST, context)
@@ -111,7 +104,7 @@ def webhook_edit(request, webhook_id) -> HttpResponse:
             form_add_sent_error(form, error)
         else:
             messages.success(request, "Webhook saved.")
-            return _go(request, reverse("messaging:webhook_detail", args=[endpoint.pk]))
+            return go_to(request, "messaging:webhook_detail", endpoint.pk)
     context = {"form": form, "endpoint": endpoint}
     if request.htmx:
         return render(request, f"{FORM}#webhook-form", context)
@@ -129,7 +122,7 @@ def webhook_toggle(request, webhook_id) -> HttpResponse:
         messages.success(request, "Webhook enabled: new events will be delivered.")
     else:
         messages.warning(request, "Webhook disabled: events are not delivered until you enable it.")
-    return _go(request, reverse("messaging:webhook_detail", args=[endpoint.pk]))
+    return go_to(request, "messaging:webhook_detail", endpoint.pk)
 
 
 @customer_required
@@ -138,7 +131,7 @@ def webhook_delete(request, webhook_id) -> HttpResponse:
     endpoint = selectors.webhook_get(request.customer, webhook_id)
     services.webhook_endpoint_delete(request.customer, endpoint)
     messages.success(request, f"Deleted the webhook {endpoint}.")
-    return _go(request, reverse("messaging:webhook_list"))
+    return go_to(request, "messaging:webhook_list")
 
 
 @customer_required

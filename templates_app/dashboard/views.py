@@ -5,12 +5,10 @@ from contextlib import suppress
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.dashboard.forms import TemplateFilterForm, TemplateForm, field_for
 from templates_app.definition import detect_category
@@ -18,6 +16,8 @@ from templates_app.models import Template
 from templates_app.rendering import template_preview
 from templates_app.selectors import template_get, templates_for
 from templates_app.services import (
+    EDITABLE,
+    RESERVED_PREFIX,
     template_create,
     template_delete,
     template_submit,
@@ -28,16 +28,9 @@ from templates_app.validation import definition_normalize
 LIST = "templates_app/template_list.html"
 FORM = "templates_app/template_form.html"
 DETAIL = "templates_app/template_detail.html"
-SUBMITTABLE = {Template.Status.DRAFT.value, Template.Status.REJECTED.value}
-EDITABLE = {*SUBMITTABLE, Template.Status.APPROVED.value}
-
-
-def _go(request, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _detail_url(template: Template) -> str:
-    return reverse("templates_app:template_detail", args=[template.pk])
+# The button shows where a review is still to come (an approved template is re-submitted by
+# editing it); the services decide what may be edited.
+SUBMITTABLE = {Template.Status.DRAFT, Template.Status.REJECTED}
 
 
 @customer_required
@@ -97,40 +90,31 @@ def _editor(request, form: TemplateForm, template: Template | None) -> HttpRespo
 @customer_required
 @require_http_methods(["GET", "POST"])
 def template_create_view(request) -> HttpResponse:
-    form = TemplateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = template_create(
-                request.customer,
-                **form.service_fields(),
-                submit_for_review="submit" in request.POST,
-            )
-        except SentError as error:
-            form_add_sent_error(form, error, field_for=field_for)
-        else:
-            messages.success(request, _saved_message(template, created=True))
-            return _go(request, _detail_url(template))
-    return _editor(request, form, None)
+    return _editor_page(request, None)
 
 
 @customer_required
 @require_http_methods(["GET", "POST"])
 def template_edit(request, template_id) -> HttpResponse:
-    template = template_get(request.customer, template_id)
+    return _editor_page(request, template_get(request.customer, template_id))
+
+
+def _editor_page(request, template: Template | None) -> HttpResponse:
+    """The editor (GET), or its texts saved with template_create / template_update (POST):
+    then to the template's page, or back to the editor with each error next to its text."""
     form = TemplateForm(request.POST or None, template=template)
     if request.method == "POST" and form.is_valid():
+        fields = {**form.service_fields(), "submit_for_review": "submit" in request.POST}
         try:
-            template = template_update(
-                request.customer,
-                template,
-                **form.service_fields(),
-                submit_for_review="submit" in request.POST,
-            )
+            if template is None:
+                saved = template_create(request.customer, **fields)
+            else:
+                saved = template_update(request.customer, template, **fields)
         except SentError as error:
             form_add_sent_error(form, error, field_for=field_for)
         else:
-            messages.success(request, _saved_message(template, created=False))
-            return _go(request, _detail_url(template))
+            messages.success(request, _saved_message(saved, created=template is None))
+            return go_to(request, "templates_app:template_detail", saved.pk)
     return _editor(request, form, template)
 
 
@@ -171,7 +155,7 @@ def template_detail(request, template_id) -> HttpResponse:
         "values": values,
         "history": list(template.status_changes.all())[::-1],
         "can_submit": template.status in SUBMITTABLE,
-        "can_edit": template.status in EDITABLE and not template.name.startswith("sent_"),
+        "can_edit": template.status in EDITABLE and not template.name.startswith(RESERVED_PREFIX),
     }
     return render(request, DETAIL, context)
 
@@ -186,7 +170,7 @@ def template_submit_view(request, template_id) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _saved_message(template, created=False))
-    return _go(request, _detail_url(template))
+    return go_to(request, "templates_app:template_detail", template.pk)
 
 
 @customer_required
@@ -197,6 +181,6 @@ def template_delete_view(request, template_id) -> HttpResponse:
         template_delete(request.customer, template)
     except SentError as error:
         messages.error(request, error.message)
-        return _go(request, _detail_url(template))
+        return go_to(request, "templates_app:template_detail", template.pk)
     messages.success(request, f"Deleted the template {template.name}.")
-    return _go(request, reverse("templates_app:template_list"))
+    return go_to(request, "templates_app:template_list")

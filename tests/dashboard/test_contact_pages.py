@@ -245,6 +245,25 @@ def test_editing_metadata_and_refusing_bad_json(dashboard_client, account):
     assert contact.metadata == {"name": "Ana"}
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"score": NaN}', "NaN is not a JSON value"),
+        ('{"score": -Infinity}', "-Infinity is not a JSON value"),
+        ('{"a": ' * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
+    ],
+)
+def test_metadata_python_reads_but_json_does_not_is_refused(dashboard_client, account, text, said):
+    contact = make_contact(account, metadata={"name": "Ana"})
+    response = dashboard_client.post(
+        url("contact_metadata", contact.pk), {"metadata": text}, **HTMX
+    )
+    assert response.status_code == 200
+    assert 'id="id_metadata_error"' in response.text and said in response.text
+    contact.refresh_from_db()
+    assert contact.metadata == {"name": "Ana"}
+
+
 def test_checking_channels_again(dashboard_client, account):
     contact = make_contact(account)
     response = dashboard_client.post(url("contact_refresh", contact.pk), **HTMX)
@@ -272,7 +291,15 @@ def test_deleting_from_the_contact_page_goes_back_to_the_list(dashboard_client, 
 
 
 @pytest.mark.parametrize(
-    "name", ["contact_delete", "contact_opt_out", "contact_metadata", "contact_create"]
+    "name",
+    [
+        "contact_delete",
+        "contact_opt_out",
+        "contact_default_channel",
+        "contact_refresh",
+        "contact_metadata",
+        "contact_create",
+    ],
 )
 def test_actions_refuse_get(dashboard_client, account, name):
     contact = make_contact(account)

@@ -7,6 +7,7 @@ import pytest
 
 from django.utils import timezone
 
+from contacts.services import contact_create, contact_delete
 from messaging.models import Message, WebhookEndpoint
 from tests.dashboard.factories import make_webhook
 from tests.messaging.factories import make_approved_template, number, send
@@ -41,6 +42,32 @@ def test_a_done_step_is_ticked(dashboard_client, account):
     make_webhook(account)
     response = dashboard_client.get("/")
     assert 'Add a webhook endpoint</a><span class="visually-hidden"> (done)' in response.text
+
+
+def done_steps(response) -> set:
+    return set(
+        re.findall(
+            r'class="strong">([^<]+)</a><span class="visually-hidden"> \(done\)', response.text
+        )
+    )
+
+
+def test_each_step_is_ticked_by_this_accounts_rows_only(dashboard_client, account, other_account):
+    make_webhook(other_account)
+    make_approved_template(other_account)
+    send(other_account, [number(60)])  # a contact, a template and a message: not ours
+    assert done_steps(dashboard_client.get("/")) == set()
+    contact, _ = contact_create(account, phone_number=number(61))
+    contact_delete(account, contact_id=contact.pk)
+    assert done_steps(dashboard_client.get("/")) == set()  # a deleted contact isn't one
+    make_approved_template(account)
+    assert done_steps(dashboard_client.get("/")) == {"Create a template"}
+    send(account, [number(62)])
+    assert done_steps(dashboard_client.get("/")) == {
+        "Create a template",
+        "Add contacts",
+        "Send a message",
+    }
 
 
 def test_home_needs_a_signed_in_user(client):

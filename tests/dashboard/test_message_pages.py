@@ -109,6 +109,8 @@ def test_the_date_filter_includes_both_days(dashboard_client, account, template)
     assert shown(until=two_days_ago) == {old.pk, middle.pk}
     assert shown(since=two_days_ago, until=two_days_ago) == {middle.pk}
     assert shown(since="not a date") == {old.pk, middle.pk, new.pk}
+    assert shown(until="9999-12-31") == {old.pk, middle.pk, new.pk}  # no next day: no 500
+    assert shown(since="0001-01-01", until="0001-01-01") == set()
 
 
 def test_the_pager_keeps_the_filters_in_its_links(dashboard_client, account, template):
@@ -195,6 +197,26 @@ def test_a_refunded_message_says_so(dashboard_client, account, template):
     response = dashboard_client.get(url("message_detail", message.pk))
     assert 'id="message-refunded">0.0084 USD' in response.text
     assert "Message undeliverable" in response.text and "Resend" in response.text
+
+
+def test_the_page_offers_resend_or_cancel_only_where_the_service_allows_it(
+    dashboard_client, account, template
+):
+    [queued, failed, delivered] = send(account, [number(60), number(90), number(61)])
+    run_queued_tasks()
+    Message.objects.filter(pk=queued.pk).update(status="QUEUED")
+
+    def actions(message):
+        text = dashboard_client.get(url("message_detail", message.pk)).text
+        return {
+            name
+            for name in ("resend", "cancel")
+            if f'action="{url(f"message_{name}", message.pk)}"' in text
+        }
+
+    assert actions(queued) == {"cancel"}
+    assert actions(failed) == {"resend"}
+    assert actions(delivered) == set()
 
 
 def test_another_accounts_message_is_not_found(dashboard_client, other_account):

@@ -101,6 +101,9 @@ def test_the_picker_finds_this_accounts_contacts_in_any_format(
     assert str(foreign.pk) not in response.text
     nothing = dashboard_client.get(url("playground_contacts"), {"q": "zzz"}, **HTMX)
     assert "No contact matches" in nothing.text
+    unsearchable = dashboard_client.get(url("playground_contacts"), {"q": "555\x00"}, **HTMX)
+    assert unsearchable.status_code == 200  # PostgreSQL refuses NUL in a query
+    assert "data-pick" not in unsearchable.text
 
 
 # ---- the preview

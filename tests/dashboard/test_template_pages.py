@@ -198,6 +198,27 @@ def test_the_detail_page_shows_previews_and_history(
     assert "Demo template" in response.text
 
 
+@pytest.mark.parametrize(
+    ("status", "name", "can_submit", "can_edit"),
+    [
+        (Template.Status.DRAFT, "draft_one", True, True),
+        (Template.Status.REJECTED, "rejected_one", True, True),
+        (Template.Status.APPROVED, "approved_one", False, True),
+        (Template.Status.PENDING, "pending_one", False, False),
+        (Template.Status.PAUSED, "paused_one", False, False),
+        (Template.Status.APPROVED, "sent_opt_out", False, False),  # reserved: read-only
+    ],
+)
+def test_the_detail_page_offers_submit_and_edit_only_where_they_apply(
+    dashboard_client, account, status, name, can_submit, can_edit
+):
+    template = make_template(account, status=status)
+    Template.objects.filter(pk=template.pk).update(name=name)
+    page = dashboard_client.get(url("template_detail", template.pk)).text
+    assert ("Submit for review</button>" in page) is can_submit
+    assert (f'href="{url("template_edit", template.pk)}"' in page) is can_edit
+
+
 def test_another_accounts_template_is_not_found(dashboard_client, other_account):
     foreign = make_template(other_account)
     assert dashboard_client.get(url("template_detail", foreign.pk)).status_code == 404

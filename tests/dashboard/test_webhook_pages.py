@@ -56,6 +56,12 @@ def test_the_list_filters_by_search_and_status(dashboard_client, account, endpoi
     assert "Orders" in active.text and "Billing hook" not in active.text
 
 
+def test_a_search_the_database_cant_take_is_ignored_not_a_500(dashboard_client, endpoint):
+    response = dashboard_client.get(url("webhook_list"), {"search": "ord\x00", "status": "active"})
+    assert response.status_code == 200  # PostgreSQL refuses NUL in a query
+    assert f'<tr id="webhook-{endpoint.pk}">' in response.text  # the filter is ignored
+
+
 def test_an_htmx_search_answers_only_the_table(dashboard_client, endpoint):
     response = dashboard_client.get(
         url("webhook_list"), {"search": "ord"}, **HTMX, HTTP_HX_TARGET="webhooks"
