@@ -45,7 +45,12 @@ def search_filter(search: str) -> Q:
 
 
 def contacts_for(
-    customer: Customer, *, search: str = "", channel: str = "", phone: str = ""
+    customer: Customer,
+    *,
+    search: str = "",
+    channel: str = "",
+    phone: str = "",
+    opted_out: bool = False,
 ) -> QuerySet[Contact]:
     """The customer's live contacts, newest first, filtered as GET /v3/contacts allows.
 
@@ -66,6 +71,8 @@ def contacts_for(
                 details={"channel": [f"Must be one of: {', '.join(CHANNEL_FILTERS)}."]},
             )
         contacts = contacts.filter(**{CHANNEL_FILTERS[channel]: True})
+    if opted_out:
+        contacts = contacts.filter(opt_out=True)
     if search.strip():
         contacts = contacts.filter(search_filter(search))
     return contacts.order_by("-created_at", "-id")

@@ -46,9 +46,8 @@ def contact_list(request) -> HttpResponse:
         request.customer,
         search=query.get("search", ""),
         channel=channel if channel in ("sms", "whatsapp") else "",
+        opted_out=channel == "opted_out",
     )
-    if channel == "opted_out":
-        contacts = contacts.filter(opt_out=True)
     context = {
         "page": list_page(request, contacts),
         "filters": filters,

@@ -10,7 +10,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 from django.contrib import messages as flash
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -25,6 +24,7 @@ from messaging.services import message_send
 from messaging.statuses import RANK, TERMINAL, MessageStatus, is_terminal
 from sent_project.dashboard import customer_required, form_add_sent_error
 from sent_project.errors import SentError
+from sent_project.sandbox import in_sandbox
 from templates_app.definition import variable_samples
 from templates_app.models import Template
 from templates_app.selectors import templates_for
@@ -36,10 +36,8 @@ PICKER_SIZE = 8
 def send_preview(customer, request) -> list[Message]:
     """What `request` would do — the planned messages — with nothing written: the send
     itself, in sandbox (no charge, the simulator only), rolled back."""
-    with transaction.atomic():
-        result = message_send(customer, request=replace(request, sandbox=True))
-        transaction.set_rollback(True)
-    return result.messages
+    sandboxed = replace(request, sandbox=True)
+    return in_sandbox(True, lambda: message_send(customer, request=sandboxed)).messages
 
 
 def is_final(message: Message) -> bool:
