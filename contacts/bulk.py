@@ -29,8 +29,21 @@ from messaging.providers import WhatsAppProvider
 from sent_project.api.middleware import current_request_id
 from sent_project.errors import ValidationFailed
 
-# One encoder for every row: json.dumps with non-default options builds a new one per call.
-_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+def _json_encoder():
+    """Compact JSON (no spaces, non-ASCII kept) for every row with one encoder: json.dumps and
+    JSONEncoder.encode build a new C encoder per call, which costs more than the encoding of
+    a small metadata object. Metadata comes from JSON, so it has no cycles to look for."""
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    if json.encoder.c_make_encoder is None:  # a Python without the C accelerator
+        return encoder.encode
+    encode = json.encoder.c_make_encoder(
+        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(encode(value, 0))
+
+
+_compact_json = _json_encoder()
 # How much of the metadata goes into `search_text` (characters).
 SEARCH_TEXT_METADATA_CHARS = 2000
 
@@ -121,7 +134,11 @@ def search_text_for(e164: str, metadata: dict | None) -> str:
     """What `search` matches: the E.164 digits, then metadata values, lower-cased."""
     text = e164[1:]
     if metadata:
-        values = " ".join(_scalar_values(metadata)).lower()
+        flat = metadata.values()
+        if all(type(value) is str for value in flat):  # CSV columns: no nesting to walk
+            values = " ".join(flat).lower()
+        else:
+            values = " ".join(_scalar_values(metadata)).lower()
         text = f"{text} {values[:SEARCH_TEXT_METADATA_CHARS]}".rstrip()
     return text
 
@@ -170,12 +187,45 @@ def build_contact(customer: Customer | uuid.UUID, number: Normalised, **options)
     return Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True)))
 
 
+def _by_numbers_sql(columns: str) -> str:
+    """PostgreSQL: the customer's live contacts among the numbers of an array parameter, one
+    index probe per number whatever the planner believes of the account. Its statistics
+    lag behind a growing tenant (a customer created or grown since the last ANALYZE looks
+    like a handful of rows), and for `format_e164 = ANY(…)` it would then read all of the
+    customer's contacts and filter them: 450 ms instead of 45 ms for 10,000 numbers against
+    300,000 contacts, and 280 ms for a two-recipient send. OFFSET 0 keeps the subquery per
+    number (it can't be flattened into that plan)."""
+    return (
+        f"SELECT {columns} FROM unnest(%s::text[]) AS wanted(e164) CROSS JOIN LATERAL ("
+        f"SELECT * FROM {Contact._meta.db_table} WHERE customer_id = %s "
+        "AND deleted_at IS NULL AND format_e164 = wanted.e164 OFFSET 0) contact"
+    )
+
+
 def existing_by_e164(customer_id, e164s: list[str]) -> dict[str, Contact]:
     """Live contacts of the customer among these numbers (one query)."""
     if not e164s:
         return {}
-    rows = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
+    if connection.vendor == "postgresql" and len(e164s) > 1:
+        rows = Contact.objects.raw(_by_numbers_sql("contact.*"), [list(e164s), customer_id])
+    else:  # one number is a plain index lookup for every planner
+        rows = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
     return {contact.format_e164: contact for contact in rows}
+
+
+def contact_ids_by_e164(customer_id, e164s: list[str]) -> dict:
+    """e164 → id of the customer's live contacts among these numbers (one query): what a
+    bulk insert needs to know, without loading the contacts."""
+    if not e164s:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _by_numbers_sql("contact.format_e164, contact.id"), [e164s, str(customer_id)]
+            )
+            return dict(cursor.fetchall())
+    contacts = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
+    return dict(contacts.values_list("format_e164", "id"))
 
 
 def refresh_stale_whatsapp(
@@ -260,22 +310,36 @@ def copy_line(values: Iterable) -> str:
     return "\t".join([_COPY_RENDER.get(type(value), _copy_other)(value) for value in values])
 
 
-_copy_bool = {True: "t", False: "f"}.__getitem__
-# Renderers per column of CONTACT_COPY_COLUMNS (no per-value type dispatch: an import
-# renders 100,000 of these). `str` for values that are plain, safe strings or UUIDs.
-CONTACT_COPY_RENDERERS = (
-    str, str, copy_str, str, str, str, str, _copy_bool, _copy_datetime, _copy_bool,
-    _copy_datetime, str, _copy_bool, _copy_bool, _copy_json, copy_str, _copy_json, str,
-    _copy_datetime, _copy_datetime,
-)  # fmt: skip
+_COPY_BOOL = {True: "t", False: "f"}
+
+
+def contact_copy_line(values: tuple) -> str:
+    """A `contact_values` tuple as a COPY line: one f-string, no per-column calls (an import
+    renders 100,000 of these). Ids, codes, line types, channels and sources are safe as they
+    are; what a user wrote is escaped."""
+    (
+        id_, customer_id, raw, e164, country_code, region_code, line_type, sms, sms_checked_at,
+        whatsapp, whatsapp_checked_at, default_channel, default_is_custom, opt_out, metadata,
+        search_text, delivery_stats, source, created_at, updated_at,
+    ) = values  # fmt: skip
+    b = _COPY_BOOL
+    return (
+        f"{id_}\t{customer_id}\t{copy_str(raw)}\t{e164}\t{country_code}\t{region_code}\t"
+        f"{line_type}\t{b[sms]}\t{_copy_datetime(sms_checked_at)}\t{b[whatsapp]}\t"
+        f"{_copy_datetime(whatsapp_checked_at)}\t{default_channel}\t{b[default_is_custom]}\t"
+        f"{b[opt_out]}\t{_copy_json(metadata)}\t{copy_str(search_text)}\t"
+        f"{_copy_json(delivery_stats)}\t{source}\t{_copy_datetime(created_at)}\t"
+        f"{_copy_datetime(updated_at)}"
+    )
 
 
 def copy_rows(
-    table: str, columns: tuple[str, ...], rows: Iterable[tuple], renderers: tuple | None = None
+    table: str, columns: tuple[str, ...], rows: Iterable[tuple], render_line=copy_line
 ) -> None:
     """PostgreSQL COPY … FROM STDIN in text format: the fastest way in for many rows.
 
-    `renderers` (one function per column) skip the per-value type dispatch of `copy_line`."""
+    `render_line` turns a row into its line: `copy_line` looks at each value's type, a
+    table's own renderer (`contact_copy_line`) knows its columns."""
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     # wrap_database_errors: psycopg's errors become Django's (IntegrityError, …).
     with (
@@ -285,12 +349,7 @@ def copy_rows(
     ):
         buffer: list[str] = []
         for row in rows:
-            if renderers:
-                buffer.append(
-                    "\t".join([render(v) for render, v in zip(renderers, row, strict=True)])
-                )
-            else:
-                buffer.append(copy_line(row))
+            buffer.append(render_line(row))
             if len(buffer) >= 5000:
                 copy.write("\n".join(buffer) + "\n")
                 buffer.clear()
@@ -301,7 +360,7 @@ def copy_rows(
 def copy_contacts(rows: Iterable[tuple]) -> None:
     """COPY new contacts (`contact_values` tuples) in (PostgreSQL). A number created
     meanwhile raises IntegrityError."""
-    copy_rows(Contact._meta.db_table, CONTACT_COPY_COLUMNS, rows, CONTACT_COPY_RENDERERS)
+    copy_rows(Contact._meta.db_table, CONTACT_COPY_COLUMNS, rows, contact_copy_line)
 
 
 def consent_events_create(

@@ -41,6 +41,7 @@ from django.utils import timezone
 from contacts.bulk import (
     CONTACT_COPY_COLUMNS,
     consent_events_create,
+    contact_ids_by_e164,
     contact_values,
     copy_contacts,
     copy_rows,
@@ -414,7 +415,7 @@ def _import_batch(
             # Check foreign keys row by row while COPY streams, not all at once at COMMIT.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        existing = _existing_ids(customer_id, list(numbers))
+        existing = contact_ids_by_e164(customer_id, list(numbers))
         # A generator: rows are built while COPY streams the previous ones to the server.
         new = (
             contact_values(
@@ -465,21 +466,6 @@ def _storable_prefix(phone: str) -> str:
     if storable(text):
         return text
     return text.replace("\x00", "").encode(errors="replace").decode()
-
-
-def _existing_ids(customer_id, e164s: list[str]) -> dict:
-    """e164 → id of the customer's live contacts among these numbers (one query)."""
-    if connection.vendor == "postgresql":
-        # One array parameter, not 10,000 placeholders (which psycopg parses slowly).
-        sql = (
-            f"SELECT format_e164, id FROM {Contact._meta.db_table} "
-            "WHERE customer_id = %s AND deleted_at IS NULL AND format_e164 = ANY(%s)"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [customer_id, e164s])
-            return dict(cursor.fetchall())
-    contacts = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
-    return dict(contacts.values_list("format_e164", "id"))
 
 
 def _insert(customer_id, new: Iterator[tuple], existing: dict) -> dict:
@@ -536,17 +522,17 @@ RESULT_COLUMNS = (
 )
 
 
-# COPY renderers of RESULT_COLUMNS: the import's id (a str), the row number, what the file
-# said, the status, the contact's id or NULL, the reason.
-RESULT_RENDERERS = (
-    str, str, copy_str, str, lambda contact_id: "\\N" if contact_id is None else str(contact_id),
-    copy_str,
-)  # fmt: skip
+def _result_copy_line(result: tuple) -> str:
+    """A row result (RESULT_COLUMNS) as a COPY line: the import's id (a str), the row number,
+    what the file said, the status, the contact's id or NULL, the reason."""
+    import_id, row_number, phone, status, contact_id, reason = result
+    contact = "\\N" if contact_id is None else contact_id
+    return f"{import_id}\t{row_number}\t{copy_str(phone)}\t{status}\t{contact}\t{copy_str(reason)}"
 
 
 def _store_results(results: list[tuple]) -> None:
     if connection.vendor == "postgresql":
-        copy_rows(ContactImportRow._meta.db_table, RESULT_COLUMNS, results, RESULT_RENDERERS)
+        copy_rows(ContactImportRow._meta.db_table, RESULT_COLUMNS, results, _result_copy_line)
         return
     ContactImportRow.objects.bulk_create(
         [ContactImportRow(**dict(zip(RESULT_COLUMNS, values, strict=True))) for values in results],

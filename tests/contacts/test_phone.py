@@ -1,6 +1,7 @@
 """contacts.phone: every accepted input format, the derived fields, and what bad input says."""
 
 import pytest
+from phonenumbers import PhoneNumberFormat
 
 from contacts.errors import InvalidPhoneNumber
 from contacts.phone import describe_e164, digits_fragment, normalise, parse_phone
@@ -191,3 +192,80 @@ def test_type_and_region_in_one_pass_agree_with_phonenumbers_public_functions():
         assert number_type == expected[0], number
         if number_type != phonenumbers.PhoneNumberType.UNKNOWN:
             assert region == expected[1], number
+
+
+def _example_inputs():
+    """Every region's example numbers of every type, written the ways people write them
+    (E.164, national digits, with the country code but no "+", with IDD prefixes), plus
+    variants one digit longer or shorter and with their last digits changed."""
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(7)
+    inputs = set()
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(12):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            code = str(example.country_code)
+            nsn = phonenumbers.national_significant_number(example)
+            national = "".join(
+                ch for ch in phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
+                if ch.isdigit()
+            )  # fmt: skip
+            variants = {nsn, nsn[:-1], nsn + rng.choice("0123456789")}
+            variants.add(nsn[:-2] + f"{rng.randrange(100):02d}")
+            for digits in variants:
+                inputs.update({f"+{code}{digits}", digits, f"{code}{digits}", f"00{code}{digits}"})
+                inputs.add(f"011{code}{digits}")
+            inputs.update({national, "0" + nsn, f"+{code}0{nsn}"})
+    return sorted(inputs)
+
+
+def test_plain_digit_parse_gives_what_phonenumbers_parse_gives():
+    import phonenumbers
+
+    from contacts.phone import _parse_plain_digits
+
+    inputs = _example_inputs()
+    handled = 0
+    for default_region in ("US", "GB", "IT", "DE", "BR", "AU", None):
+        for compact in inputs:
+            fast = _parse_plain_digits(compact, default_region)
+            try:
+                expected = phonenumbers.parse(compact, default_region)
+            except phonenumbers.NumberParseException:
+                expected = None
+            if fast is None:
+                continue  # phonenumbers.parse decides (IDD prefixes, errors)
+            handled += 1
+            assert fast == expected, (compact, default_region)
+            assert fast.italian_leading_zero == expected.italian_leading_zero, compact
+            assert fast.number_of_leading_zeros == expected.number_of_leading_zeros, compact
+    # The fast path is the common path, not a corner: most inputs never reach phonenumbers.parse.
+    assert handled > 0.7 * len(inputs) * 7
+
+
+def test_type_and_region_of_every_regions_examples_agree_with_phonenumbers():
+    import phonenumbers
+
+    from contacts.phone import _normalised, _type_and_region
+
+    seen_types = set()
+    for compact in _example_inputs():
+        if not compact.startswith("+"):
+            continue
+        try:
+            number = phonenumbers.parse(compact, None)
+        except phonenumbers.NumberParseException:
+            continue
+        number_type, region = _type_and_region(number)
+        assert number_type == phonenumbers.number_type(number), compact
+        if number_type != phonenumbers.PhoneNumberType.UNKNOWN:
+            seen_types.add(number_type)
+            assert region == phonenumbers.region_code_for_number(number), compact
+            stored = _normalised(number, number_type, region)
+            assert stored.e164 == phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    assert len(seen_types) >= 10
