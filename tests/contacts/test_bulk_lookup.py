@@ -2,6 +2,7 @@
 PostgreSQL one index probe per number, whatever the planner's statistics say of the account."""
 
 import pytest
+
 from django.db import connection
 
 from contacts.bulk import _by_numbers_sql, contact_ids_by_e164, existing_by_e164
