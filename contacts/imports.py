@@ -25,11 +25,13 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from functools import lru_cache
+from contextlib import suppress
+from functools import cache, lru_cache
 from itertools import batched
 
 import django
@@ -228,17 +230,29 @@ def _worker_count() -> int:
     return settings.CONTACTS_IMPORT_WORKERS or os.cpu_count() or 1
 
 
-@lru_cache(maxsize=1)
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool kept for the life of this process (a worker runs many imports).
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes kept for the life of this process (a task worker runs many imports).
 
     forkserver, not fork: the parent may have threads and open database connections. Each
-    child sets Django up (settings and apps, for the WhatsApp provider) but never opens a
-    database connection: it only parses numbers and asks the provider.
+    child sets Django up (settings and apps, for the WhatsApp provider); a parsing child never
+    opens a database connection, a writing child opens its own.
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["contacts.phone"])
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=django.setup)
+
+
+@lru_cache(maxsize=1)
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The parsing pool of imports written on one connection."""
+    return _process_pool(workers)
+
+
+@cache
+def _writer(shard: int) -> ProcessPoolExecutor:
+    """The process that parses and writes one shard of big imports: one process per shard,
+    so a shard's batches run one after the other, and its connection can be closed at the end."""
+    return _process_pool(1)
 
 
 def parse_and_look_up(phones: list[str], region: str) -> list[tuple]:
@@ -339,52 +353,83 @@ def _rows_to_do(contact_import: ContactImport) -> Iterator[ImportRow]:
 
 
 def _run(contact_import: ContactImport) -> None:
-    """Parse on the pool, then write batches: in order on one connection, or sharded by number
-    over CONTACTS_IMPORT_WRITERS connections (one thread each), so PostgreSQL maintains the
-    indexes on both cores. A number always goes to the same shard: two writers never insert
-    the same number, so they never wait for (or deadlock on) each other."""
+    """Write batches in order on this connection, numbers parsed on the pool while the file is
+    read; or, for big imports on PostgreSQL, hand the rows to CONTACTS_IMPORT_WRITERS writer
+    processes, sharded by number (`_run_on_writers`)."""
     expected = contact_import.total_rows - contact_import.processed_rows
-    pooled = expected >= settings.CONTACTS_IMPORT_POOL_MIN_ROWS and _worker_count() > 1
-    parsed = _parsed_rows(
-        _rows_to_do(contact_import), contact_import.customer.default_region, pooled=pooled
-    )
-    batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
+    rows = _rows_to_do(contact_import)
     writers = _writer_count(expected)
-    if writers == 1:
-        for batch in batched(parsed, batch_size):
-            _import_batch(contact_import, [row for row, _ in batch], [r for _, r in batch])
+    if writers > 1:
+        _run_on_writers(contact_import, rows, writers)
         return
-    shards = [ThreadPoolExecutor(max_workers=1) for _ in range(writers)]
-    pending: list[list] = [[[], []] for _ in range(writers)]
+    pooled = expected >= settings.CONTACTS_IMPORT_POOL_MIN_ROWS and _worker_count() > 1
+    parsed = _parsed_rows(rows, contact_import.customer.default_region, pooled=pooled)
+    for batch in batched(parsed, settings.CONTACTS_IMPORT_BATCH_SIZE):
+        _import_batch(contact_import, [row for row, _ in batch], [r for _, r in batch])
+
+
+# The last digits of a number are the same however it is written (national, international,
+# E.164, with an IDD or national prefix, as a tel: URI): rows of one number share them.
+SHARD_DIGITS = 6
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def _shard_key(phone: str) -> str:
+    tail = _NOT_DIGITS.sub("", phone.partition(";")[0])[-SHARD_DIGITS:]
+    return tail if tail.isascii() else "".join(str(int(digit)) for digit in tail)
+
+
+def _run_on_writers(contact_import: ContactImport, rows: Iterator[ImportRow], writers: int):
+    """Each writer process parses its batches' numbers and writes them on its own connection
+    (`_write_batch`), so parsing, rendering and PostgreSQL's index maintenance run on every
+    core, with no lock shared between this process's threads. Rows go to a writer by the last
+    digits of the number: two writers never insert the same number, so they never wait for
+    (or deadlock on) each other, and a number written twice in the file is created once."""
+    database = connection.settings_dict["NAME"]
+    import_id = str(contact_import.pk)
+    batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
+    executors = [_writer(shard) for shard in range(writers)]
+    pending: list[list[ImportRow]] = [[] for _ in range(writers)]
     futures: list[Future] = []
     try:
-        for row, result in parsed:
-            key = result[0] if len(result) > 1 and not row[4] else row[0]
-            shard = hash(key) % writers
-            pending[shard][0].append(row)
-            pending[shard][1].append(result)
-            if len(pending[shard][0]) >= batch_size:
-                futures.append(shards[shard].submit(
-                    _import_batch_in_thread, contact_import, *pending[shard]
-                ))  # fmt: skip
-                pending[shard] = [[], []]
-        for shard, (batch, results) in enumerate(pending):
+        for row in rows:
+            shard = hash(_shard_key(row[1])) % writers
+            pending[shard].append(row)
+            if len(pending[shard]) >= batch_size:
+                futures.append(
+                    executors[shard].submit(_write_batch, database, import_id, pending[shard])
+                )
+                pending[shard] = []
+        for shard, batch in enumerate(pending):
             if batch:
-                futures.append(shards[shard].submit(
-                    _import_batch_in_thread, contact_import, batch, results
-                ))  # fmt: skip
+                futures.append(executors[shard].submit(_write_batch, database, import_id, batch))
         for future in futures:
             future.result()
+    except BrokenProcessPool:
+        _writer.cache_clear()  # a writer died (killed, out of memory): the next import starts anew
+        raise
     finally:
-        for executor in shards:
-            executor.shutdown(cancel_futures=True)
+        for future in futures:
+            future.cancel()  # after a failure: the batches not started yet are not
+        for executor in executors:
+            with suppress(BrokenProcessPool, RuntimeError):
+                executor.submit(_close_database).result()
 
 
-def _import_batch_in_thread(contact_import, rows, parsed) -> None:
-    try:
-        _import_batch(contact_import, rows, parsed)
-    finally:
-        connection.close()  # this thread's own connection
+def _write_batch(database: str, import_id: str, rows: list[ImportRow]) -> None:
+    """On a writer process: parse the batch's numbers, then `_import_batch`. `database` is the
+    name the parent uses (the tests' database under pytest)."""
+    if connection.settings_dict["NAME"] != database:
+        connection.close()
+        connection.settings_dict["NAME"] = database
+    contact_import = ContactImport.objects.select_related("customer").get(pk=import_id)
+    parsed = parse_and_look_up(_phones(rows), contact_import.customer.default_region)
+    _import_batch(contact_import, rows, parsed)
+
+
+def _close_database() -> None:
+    """On a writer process, at the end of an import: its connection is not kept idle."""
+    connection.close()
 
 
 def _import_batch(
@@ -413,8 +458,12 @@ def _import_batch(
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Check foreign keys row by row while COPY streams, not all at once at COMMIT.
+            # A batch's commit doesn't wait for its WAL flush: a database crash can lose the
+            # last batches, contacts and row results together, and the rerun redoes them;
+            # the import is reported complete by a normal commit, which flushes them all.
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         existing = contact_ids_by_e164(customer_id, list(numbers))
         # A generator: rows are built while COPY streams the previous ones to the server.
         new = (
