@@ -5,7 +5,7 @@ import json
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contacts.bulk import contact_values
@@ -335,6 +335,32 @@ def test_big_imports_parse_on_worker_processes_and_write_in_parallel(live_accoun
     assert Contact.objects.get(format_e164="+12015550042").opt_out is True
     contact_import.refresh_from_db()
     assert contact_import.processed_rows == 6002 and contact_import.status == "completed"
+    if connection.vendor == "postgresql":  # the writer processes closed their connections
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "(201) 555-0142",
+        "201.555.0142",
+        "1-201-555-0142",
+        "+1 (201) 555-0142",
+        "011 1 201 555 0142",
+        "tel:+1-201-555-0142",
+        "tel:555-0142;phone-context=+1201",
+        "+١٢٠١٥٥٥٠١٤٢",  # Arabic-Indic digits
+    ],
+)
+def test_every_way_of_writing_a_number_goes_to_the_same_writer(written):
+    from contacts.imports import _shard_key
+
+    assert _shard_key(written) == _shard_key("+12015550142") == "550142"
 
 
 def test_json_rows_round_trip_unicode(api_client, account, post):
