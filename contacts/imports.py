@@ -4,14 +4,14 @@ Upload: a CSV file (a `phone_number` column, optional `opt_out`, any other colum
 `metadata.<key>` — goes into metadata) or a JSON array of `{"phone_number", "opt_out",
 "metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
 
-Run (`contact_import_process`, called by the task): numbers are parsed and looked up on
-WhatsApp by a pool of processes (both cores), chunk by chunk as the file is read, while this
-process writes; each batch is one
-transaction that looks up existing numbers with one query, inserts new contacts with COPY on
-PostgreSQL (bulk INSERT elsewhere), appends consent events for opt-outs, and stores every
-row's result. On PostgreSQL big imports write on several connections at once, sharded by
-number. Progress is committed per batch, so a rerun after a crash skips the rows that already
-have a result.
+Run (`contact_import_process`, called by the task): on PostgreSQL a big import's rows go, as
+the file is read, to writer processes sharded by the number's last digits; each parses its
+batch's numbers, asks the WhatsApp provider and writes the batch on its own connection. Each
+batch is one transaction that looks up existing numbers with one query, inserts new contacts
+with COPY, appends consent events for opt-outs, and stores every row's result. Otherwise
+(SQLite, small imports) a pool of processes parses while this process writes, with bulk
+INSERTs. Progress is committed per batch, so a rerun after a crash skips the rows that
+already have a result.
 
 Imports emit no per-contact webhook events (a 100,000-row file would flood every endpoint);
 the import's own status is the signal. Opt-outs in the file are recorded in the consent
@@ -371,6 +371,7 @@ def _run(contact_import: ContactImport) -> None:
 # The last digits of a number are the same however it is written (national, international,
 # E.164, with an IDD or national prefix, as a tel: URI): rows of one number share them.
 SHARD_DIGITS = 6
+FIRST_BATCH_DIVISOR = 5
 _NOT_DIGITS = re.compile(r"\D")
 
 
@@ -390,16 +391,19 @@ def _run_on_writers(contact_import: ContactImport, rows: Iterator[ImportRow], wr
     batch_size = settings.CONTACTS_IMPORT_BATCH_SIZE
     executors = [_writer(shard) for shard in range(writers)]
     pending: list[list[ImportRow]] = [[] for _ in range(writers)]
+    # A writer's first batch is small, so that it starts while the file is still being read.
+    limits = [max(1, batch_size // FIRST_BATCH_DIVISOR)] * writers
     futures: list[Future] = []
     try:
         for row in rows:
             shard = hash(_shard_key(row[1])) % writers
             pending[shard].append(row)
-            if len(pending[shard]) >= batch_size:
+            if len(pending[shard]) >= limits[shard]:
                 futures.append(
                     executors[shard].submit(_write_batch, database, import_id, pending[shard])
                 )
                 pending[shard] = []
+                limits[shard] = batch_size
         for shard, batch in enumerate(pending):
             if batch:
                 futures.append(executors[shard].submit(_write_batch, database, import_id, batch))

@@ -310,13 +310,15 @@ CONTACTS_METADATA_MAX_BYTES = env_int("CONTACTS_METADATA_MAX_BYTES", 8192)
 # Recent outcomes kept per channel in `delivery_stats.recent` (what routing's success rate reads).
 CONTACTS_DELIVERY_WINDOW = env_int("CONTACTS_DELIVERY_WINDOW", 50)
 CONTACTS_IMPORT_MAX_ROWS = env_int("CONTACTS_IMPORT_MAX_ROWS", 100_000)
-# Processes that parse numbers during an import (0 = one per CPU core); imports smaller than
-# CONTACTS_IMPORT_POOL_MIN_ROWS are parsed in the task's own process.
+# Processes that parse numbers for an import written on one connection (SQLite, or
+# CONTACTS_IMPORT_WRITERS = 1; 0 = one per CPU core); imports smaller than
+# CONTACTS_IMPORT_POOL_MIN_ROWS are parsed and written in the task's own process.
 CONTACTS_IMPORT_WORKERS = env_int("CONTACTS_IMPORT_WORKERS", 0)
 CONTACTS_IMPORT_POOL_MIN_ROWS = env_int("CONTACTS_IMPORT_POOL_MIN_ROWS", 5_000)
 # Rows per transaction of an import (progress is saved after each).
 CONTACTS_IMPORT_BATCH_SIZE = env_int("CONTACTS_IMPORT_BATCH_SIZE", 10_000)
-# Transactions an import runs in parallel on PostgreSQL (big imports; 1 = one at a time).
+# Writer processes of a big import on PostgreSQL, each parsing and writing its share of the
+# numbers on its own connection (1 = one transaction at a time, in the task's process).
 CONTACTS_IMPORT_WRITERS = env_int("CONTACTS_IMPORT_WRITERS", 2)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
