@@ -360,8 +360,16 @@ def _run(contact_import: ContactImport) -> None:
     rows = _rows_to_do(contact_import)
     writers = _writer_count(expected)
     if writers > 1:
-        _run_on_writers(contact_import, rows, writers)
-        return
+        try:
+            _run_on_writers(contact_import, rows, writers)
+            return
+        except BrokenProcessPool:
+            # A writer process died (killed, out of memory): its batch was rolled back, the
+            # others are committed. Go on with the rows still without a result, here.
+            logger.warning("Import %s: a writer process died; going on in the task", contact_import.pk)
+            contact_import.refresh_from_db()
+            rows = _rows_to_do(contact_import)
+            expected = contact_import.total_rows - contact_import.processed_rows
     pooled = expected >= settings.CONTACTS_IMPORT_POOL_MIN_ROWS and _worker_count() > 1
     parsed = _parsed_rows(rows, contact_import.customer.default_region, pooled=pooled)
     for batch in batched(parsed, settings.CONTACTS_IMPORT_BATCH_SIZE):
@@ -394,6 +402,7 @@ def _run_on_writers(contact_import: ContactImport, rows: Iterator[ImportRow], wr
     # A writer's first batch is small, so that it starts while the file is still being read.
     limits = [max(1, batch_size // FIRST_BATCH_DIVISOR)] * writers
     futures: list[Future] = []
+    broken = False
     try:
         for row in rows:
             shard = hash(_shard_key(row[1])) % writers
@@ -410,14 +419,19 @@ def _run_on_writers(contact_import: ContactImport, rows: Iterator[ImportRow], wr
         for future in futures:
             future.result()
     except BrokenProcessPool:
-        _writer.cache_clear()  # a writer died (killed, out of memory): the next import starts anew
+        broken = True
         raise
     finally:
         for future in futures:
             future.cancel()  # after a failure: the batches not started yet are not
         for executor in executors:
+            # Also waits for the batch it is writing: when this returns, no writer writes.
             with suppress(BrokenProcessPool, RuntimeError):
                 executor.submit(_close_database).result()
+        if broken:  # the next import starts with new writers
+            for executor in executors:
+                executor.shutdown()
+            _writer.cache_clear()
 
 
 def _write_batch(database: str, import_id: str, rows: list[ImportRow]) -> None:

@@ -344,6 +344,51 @@ def test_big_imports_parse_on_worker_processes_and_write_in_parallel(live_accoun
             assert cursor.fetchone()[0] == 0
 
 
+def test_a_writer_process_that_dies_leaves_the_rest_of_the_import_to_the_task(
+    live_account, settings, monkeypatch
+):
+    """One writer is killed (its pool breaks): the other writer's batches stand, and the task
+    writes the rows still without a result itself; every row is written once."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from contacts import imports
+
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel writers run on PostgreSQL")
+    settings.CONTACTS_IMPORT_POOL_MIN_ROWS = 10
+    settings.CONTACTS_IMPORT_WRITERS = 2
+    settings.CONTACTS_IMPORT_BATCH_SIZE = 500
+
+    class KilledWriter:
+        def submit(self, fn, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("A process in the pool died."))
+            return future
+
+        def shutdown(self, **options):
+            pass
+
+    alive = ThreadPoolExecutor(max_workers=1)  # the healthy writer, as a thread of this process
+    writers = {0: alive, 1: KilledWriter()}
+    cleared = []
+    fake_writer = writers.__getitem__
+    monkeypatch.setattr(imports, "_writer", type("W", (), {
+        "__call__": staticmethod(fake_writer), "cache_clear": staticmethod(lambda: cleared.append(1)),
+    })())  # fmt: skip
+    rows = [{"phone_number": f"+1201555{i:04d}"} for i in range(3000)]
+    contact_import = make_import(live_account, rows)
+    assert contact_import_process(import_id=str(contact_import.pk)) == {
+        "created": 3000,
+        "existing": 0,
+        "invalid": 0,
+    }
+    results = ContactImportRow.objects.filter(contact_import=contact_import)
+    assert results.count() == 3000 and set(results.values_list("status", flat=True)) == {"created"}
+    assert Contact.objects.filter(customer=live_account).count() == 3000
+    assert cleared  # the next import gets new writer processes
+
+
 @pytest.mark.parametrize(
     "written",
     [
