@@ -366,7 +366,9 @@ def _run(contact_import: ContactImport) -> None:
         except BrokenProcessPool:
             # A writer process died (killed, out of memory): its batch was rolled back, the
             # others are committed. Go on with the rows still without a result, here.
-            logger.warning("Import %s: a writer process died; going on in the task", contact_import.pk)
+            logger.warning(
+                "Import %s: a writer process died; going on in the task", contact_import.pk
+            )
             contact_import.refresh_from_db()
             rows = _rows_to_do(contact_import)
             expected = contact_import.total_rows - contact_import.processed_rows

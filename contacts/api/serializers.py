@@ -74,7 +74,41 @@ class ContactSerializer(serializers.Serializer):
 
     @staticmethod
     def _datetime(value):
-        return serializers.DateTimeField().to_representation(value) if value else None
+        return _DATETIME.to_representation(value) if value else None
+
+    def to_representation(self, contact: Contact) -> dict:
+        """What the declared fields give (tests/contacts/test_serializers.py compares the two),
+        built directly: a page of 100 contacts spent most of its time in DRF's per-field
+        machinery."""
+        datetime = self._datetime
+        return {
+            "id": str(contact.id),
+            "phone_number": contact.phone_number,
+            "format_e164": contact.format_e164,
+            "format_international": contact.format_international,
+            "format_national": contact.format_national,
+            "format_rfc": contact.format_rfc,
+            "country_code": contact.country_code,
+            "region_code": contact.region_code,
+            "available_channels": contact.available_channels,
+            "default_channel": contact.default_channel or None,
+            "opt_out": bool(contact.opt_out),
+            "is_inherited": False,
+            "customer_id": str(contact.customer_id),
+            "created_at": datetime(contact.created_at),
+            "updated_at": datetime(contact.updated_at),
+            "line_type": contact.line_type,
+            "carrier": contact.carrier,
+            "time_zones": list(contact.time_zones),
+            "default_channel_is_custom": bool(contact.default_channel_is_custom),
+            "channels": self.get_channels(contact),
+            "metadata": {str(key): value for key, value in contact.metadata.items()},
+            "source": contact.source,
+        }
+
+
+# DRF's rendering of a datetime (time zone, ISO 8601, "Z"), one field for every value.
+_DATETIME = serializers.DateTimeField()
 
 
 # Every body below also takes `"sandbox": true` (answer as the real call would, write
