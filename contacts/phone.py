@@ -153,6 +153,15 @@ def _from_tel_uri(text: str) -> str:
 _UNUSABLE_LENGTHS = (Possible.TOO_SHORT, Possible.IS_POSSIBLE_LOCAL_ONLY, Possible.INVALID_LENGTH)
 
 
+def _metadata_of_code(country_code: int, region: str | None, metadata):
+    """What phonenumbers.parse goes on with once a country code is read: the metadata of the
+    code's main region, unless that is the default region (whose metadata it has)."""
+    number_region = region_code_for_country_code(country_code)
+    if number_region == region:
+        return metadata
+    return PhoneMetadata.metadata_for_region_or_calling_code(country_code, number_region)
+
+
 def _parse_plain_digits(compact: str, region: str | None) -> PhoneNumber | None:
     """`phonenumbers.parse(compact, region)` for ASCII digits with an optional leading "+",
     or None where only phonenumbers.parse can answer (IDD prefixes, every error)."""
@@ -164,11 +173,7 @@ def _parse_plain_digits(compact: str, region: str | None) -> PhoneNumber | None:
         country_code, nsn = _extract_country_code(digits)
         if country_code == 0:
             return None
-        number_region = region_code_for_country_code(country_code)
-        if number_region != region:
-            metadata = PhoneMetadata.metadata_for_region_or_calling_code(
-                country_code, number_region
-            )
+        metadata = _metadata_of_code(country_code, region, metadata)
     else:
         if metadata is None:
             return None
@@ -188,11 +193,7 @@ def _parse_plain_digits(compact: str, region: str | None) -> PhoneNumber | None:
                 and _match_national_number(without_code, general, False)
             ) or _test_number_length(compact, metadata) == Possible.TOO_LONG:
                 nsn = without_code
-                number_region = region_code_for_country_code(country_code)
-                if number_region != region:
-                    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
-                        country_code, number_region
-                    )
+                metadata = _metadata_of_code(country_code, region, metadata)
     if len(nsn) < 2:
         return None
     if metadata is not None:
