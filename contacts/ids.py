@@ -6,8 +6,8 @@ import time
 import uuid
 
 _MS_MASK = (1 << 48) - 1
-# Random bits are read from the OS in blocks: one system call per id costs an import's
-# writer threads more in waiting for the GIL after it than the call itself.
+# Random bits are read from the OS in blocks: an import draws 100,000 ids, and a system call
+# per id costs more than the id (and, in a threaded process, a wait for the GIL after it).
 _BLOCK = 1024
 _random = threading.local()
 
