@@ -369,13 +369,21 @@ def test_a_writer_process_that_dies_leaves_the_rest_of_the_import_to_the_task(
         def shutdown(self, **options):
             pass
 
-    alive = ThreadPoolExecutor(max_workers=1)  # the healthy writer, as a thread of this process
-    writers = {0: alive, 1: KilledWriter()}
-    cleared = []
-    fake_writer = writers.__getitem__
-    monkeypatch.setattr(imports, "_writer", type("W", (), {
-        "__call__": staticmethod(fake_writer), "cache_clear": staticmethod(lambda: cleared.append(1)),
-    })())  # fmt: skip
+    class Writers:
+        """Stands for the cached `_writer(shard)`: shard 0 healthy (a thread of this process),
+        shard 1 killed."""
+
+        executors = {0: ThreadPoolExecutor(max_workers=1), 1: KilledWriter()}
+        cleared = False
+
+        def __call__(self, shard):
+            return self.executors[shard]
+
+        def cache_clear(self):
+            self.cleared = True
+
+    writers = Writers()
+    monkeypatch.setattr(imports, "_writer", writers)
     rows = [{"phone_number": f"+1201555{i:04d}"} for i in range(3000)]
     contact_import = make_import(live_account, rows)
     assert contact_import_process(import_id=str(contact_import.pk)) == {
@@ -386,7 +394,7 @@ def test_a_writer_process_that_dies_leaves_the_rest_of_the_import_to_the_task(
     results = ContactImportRow.objects.filter(contact_import=contact_import)
     assert results.count() == 3000 and set(results.values_list("status", flat=True)) == {"created"}
     assert Contact.objects.filter(customer=live_account).count() == 3000
-    assert cleared  # the next import gets new writer processes
+    assert writers.cleared  # the next import gets new writer processes
 
 
 @pytest.mark.parametrize(
