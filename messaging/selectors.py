@@ -2,12 +2,25 @@
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 
 from billing.models import Customer
 from messaging.errors import MessageNotFound
-from messaging.models import HISTORY_KINDS, Message, MessageActivity
+from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivity
 from messaging.statuses import MessageStatus
 
 
@@ -65,6 +78,27 @@ def message_get(customer: Customer, *, message_id) -> Message:
 def message_activities(message: Message) -> QuerySet[MessageActivity]:
     """Everything that happened to the message, most recent first."""
     return MessageActivity.objects.filter(message=message).order_by("-id")
+
+
+def message_activities_and_refunded(
+    message: Message, *, limit: int
+) -> tuple[list[MessageActivity], Decimal]:
+    """The message's newest `limit` activities, and what all of its refunds gave back (0
+    without any), in one query: the refund total is a window over every activity, taken
+    before the limit."""
+    refunded = Window(
+        Sum(
+            Case(
+                When(kind=ActivityKind.REFUNDED, then=F("price")),
+                default=Value(Decimal("0")),
+                output_field=DecimalField(max_digits=12, decimal_places=4),
+            )
+        )
+    )
+    activities = list(message_activities(message).annotate(refunded_total=refunded)[:limit])
+    total = activities[0].refunded_total if activities else None
+    # To the price's 4 places, as Django reads a DecimalField (SQLite sums decimals as floats).
+    return activities, Decimal(total or 0).quantize(Decimal("0.0001"))
 
 
 def message_status_counts(customer: Customer, *, since: datetime) -> dict[str, int]:

@@ -141,6 +141,8 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
 
 
 RESENDABLE = frozenset({S.FAILED, S.BLOCKED})
+# What `message_cancel` takes: a message no worker has claimed yet.
+CANCELLABLE = frozenset({S.QUEUED})
 
 
 def message_resend(customer: Customer, *, message_id) -> Message:
@@ -176,7 +178,7 @@ def message_cancel(customer: Customer, *, message_id) -> Message:
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.select_for_update().get(customer=customer, pk=message.pk)
-        if message.status != S.QUEUED:
+        if message.status not in CANCELLABLE:
             raise MessageStateConflict(
                 f"A {message.status} message can't be cancelled: only QUEUED ones can.",
                 details={"status": [message.status]},

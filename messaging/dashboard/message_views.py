@@ -1,7 +1,5 @@
 """Message history and the message page: the same selectors as GET /v3/messages."""
 
-from decimal import Decimal
-
 from django.contrib import messages as flash
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -10,9 +8,8 @@ from django.views.decorators.http import require_GET, require_POST
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
-from messaging.models import ActivityKind
-from messaging.selectors import message_activities, message_get, messages_for
-from messaging.services import RESENDABLE, message_cancel, message_resend
+from messaging.selectors import message_activities_and_refunded, message_get, messages_for
+from messaging.services import CANCELLABLE, RESENDABLE, message_cancel, message_resend
 from messaging.statuses import MessageStatus
 from sent_project.dashboard import customer_required, go_to, list_page
 from sent_project.errors import SentError
@@ -51,16 +48,14 @@ def message_list(request) -> HttpResponse:
 @require_GET
 def message_detail(request, message_id) -> HttpResponse:
     message = message_get(request.customer, message_id=message_id)
-    activities = list(message_activities(message)[:200])
+    activities, refunded = message_activities_and_refunded(message, limit=200)
     context = {
         "message": message,
         "row": status_row(message),
         "activities": activities,
-        "refunded": sum(
-            (a.price for a in activities if a.kind == ActivityKind.REFUNDED), Decimal("0")
-        ),
+        "refunded": refunded,
         "can_resend": message.status in RESENDABLE,
-        "can_cancel": message.status == MessageStatus.QUEUED,  # as message_cancel checks
+        "can_cancel": message.status in CANCELLABLE,
     }
     if request.htmx.target == "message-live":
         return render(request, f"{DETAIL}#message-live", context)

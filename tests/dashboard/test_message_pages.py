@@ -281,3 +281,21 @@ def test_resend_and_cancel_refuse_the_wrong_method(dashboard_client, account, te
         assert dashboard_client.get(url(action, message.pk)).status_code == 405
     message.refresh_from_db()
     assert message.status == "QUEUED"
+
+
+def test_a_refund_older_than_the_page_of_activities_still_counts(
+    dashboard_client, account, template
+):
+    from messaging.models import ActivityKind, MessageActivity
+    from messaging.selectors import message_activities_and_refunded
+
+    [message] = send(account, [number(90)])  # refunded: it never reached a provider
+    run_queued_tasks()
+    for step in range(3):  # later steps push the refund off a page of one activity
+        MessageActivity.objects.create(
+            message=message, kind=ActivityKind.RECONCILED, status=message.status,
+            description=f"checked {step}",
+        )  # fmt: skip
+    activities, refunded = message_activities_and_refunded(message, limit=1)
+    assert [a.kind for a in activities] == [ActivityKind.RECONCILED]
+    assert str(refunded) == "0.0084"
