@@ -41,6 +41,7 @@ bench: install
 	$(PY) bench/run.py
 
 lint: install
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

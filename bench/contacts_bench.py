@@ -169,8 +169,8 @@ def number(i: int) -> str:
 
 def contact_rows(customer_id, count: int, offset: int):
     from contacts.bulk import search_text_for
-    from contacts.ids import uuid7
     from messaging.providers import get_whatsapp_provider
+    from sent_project.ids import uuid7
 
     whatsapp = get_whatsapp_provider()
     rng = random.Random(offset)

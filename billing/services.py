@@ -27,9 +27,9 @@ from django.utils import timezone
 
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
-from messaging.events import event_emit
 from sent_project.db import update_returning
 from sent_project.errors import InsufficientBalance, ValidationFailed
+from sent_project.outbox import event_emit
 
 API_KEY_PREFIX = "sent_"
 # last_used_at is refreshed at most this often, so authentication stays a read.

@@ -16,18 +16,18 @@ from django.db import connection
 
 from billing.models import Customer
 from contacts.channels import (
+    WhatsAppDirectory,
     can_take_messages,
     detect_channels,
     detected_default_channel,
     reset_default_channel,
     whatsapp_check_is_stale,
 )
-from contacts.ids import uuid7
 from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
-from messaging.providers import WhatsAppProvider
-from sent_project.api.middleware import current_request_id
 from sent_project.errors import ValidationFailed
+from sent_project.ids import uuid7
+from sent_project.request_context import current_request_id
 
 
 def _json_encoder():
@@ -159,7 +159,7 @@ def contact_values(
     raw: str,
     source: str,
     now: datetime,
-    provider: WhatsAppProvider | None = None,
+    provider: WhatsAppDirectory | None = None,
     metadata: dict | None = None,
     opt_out: bool = False,
     whatsapp: bool | None = None,
@@ -229,7 +229,7 @@ def contact_ids_by_e164(customer_id, e164s: list[str]) -> dict:
 
 
 def refresh_stale_whatsapp(
-    contacts: Iterable[Contact], *, now: datetime, provider: WhatsAppProvider
+    contacts: Iterable[Contact], *, now: datetime, provider: WhatsAppDirectory
 ) -> list[Contact]:
     """Look WhatsApp up again where the last check is too old; one UPDATE for all of them."""
     stale = [c for c in contacts if whatsapp_check_is_stale(c, now=now)]

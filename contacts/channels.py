@@ -3,18 +3,32 @@
 - SMS: from the line type. Mobiles, "fixed line or mobile" ranges (NANPA, where the two can't
   be told apart), VoIP and personal numbers take SMS; fixed lines, toll-free, premium-rate,
   shared-cost, pagers, UAN and voicemail numbers are stored but get no channel at all.
-- WhatsApp: the active WhatsApp provider's lookup, for numbers that can take messages.
+- WhatsApp: the WhatsApp directory's lookup, for numbers that can take messages. The directory
+  is the active WhatsApp provider, which the messaging app owns (a layer above this one): the
+  setting `CONTACTS_WHATSAPP_DIRECTORY` names the factory that gives it (docs/architecture.md).
 - Default channel: WhatsApp when available, else SMS, unless the customer chose one.
 """
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from contacts.models import Channel, Contact
-from messaging.providers import WhatsAppProvider, get_whatsapp_provider
 
 MESSAGING_LINE_TYPES = frozenset({"mobile", "fixed_line_or_mobile", "voip", "personal_number"})
+
+
+class WhatsAppDirectory(Protocol):
+    """Who can tell whether a number is on WhatsApp."""
+
+    def lookup(self, e164: str) -> bool: ...
+
+
+def whatsapp_directory() -> WhatsAppDirectory:
+    """The directory named by `CONTACTS_WHATSAPP_DIRECTORY` (a factory's dotted path)."""
+    return import_string(settings.CONTACTS_WHATSAPP_DIRECTORY)()
 
 
 def can_take_messages(line_type: str) -> bool:
@@ -22,12 +36,12 @@ def can_take_messages(line_type: str) -> bool:
 
 
 def detect_channels(
-    e164: str, line_type: str, *, provider: WhatsAppProvider | None = None
+    e164: str, line_type: str, *, provider: WhatsAppDirectory | None = None
 ) -> tuple[bool, bool]:
     """(sms_available, whatsapp_available) for a valid number."""
     if not can_take_messages(line_type):
         return False, False
-    provider = provider or get_whatsapp_provider()
+    provider = provider or whatsapp_directory()
     return True, provider.lookup(e164)
 
 
@@ -37,7 +51,7 @@ def detected_default_channel(*, sms: bool, whatsapp: bool) -> str:
     return Channel.SMS if sms else ""
 
 
-def apply_detection(contact: Contact, *, now: datetime, provider: WhatsAppProvider) -> None:
+def apply_detection(contact: Contact, *, now: datetime, provider: WhatsAppDirectory) -> None:
     """Set channel availability (and the detected default) on an unsaved or locked contact."""
     sms, whatsapp = detect_channels(contact.format_e164, contact.line_type, provider=provider)
     contact.sms_available, contact.sms_checked_at = sms, now

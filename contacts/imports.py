@@ -52,10 +52,9 @@ from contacts.bulk import (
     metadata_error,
     storable,
 )
-from contacts.channels import detect_channels
+from contacts.channels import detect_channels, whatsapp_directory
 from contacts.models import Contact, ContactImport, ContactImportRow, Source
 from contacts.phone import Normalised, normalise_many
-from messaging.providers import get_whatsapp_provider
 from sent_project.errors import ValidationFailed
 
 logger = logging.getLogger("sent.contacts.import")
@@ -260,7 +259,7 @@ def parse_and_look_up(phones: list[str], region: str) -> list[tuple]:
 
     Runs on the pool: the provider's lookup costs as much as the parse (the simulator parses
     the number again), so both cores share it."""
-    provider = get_whatsapp_provider()
+    provider = whatsapp_directory()
     return [
         result if len(result) == 1 else (*result, detect_channels(
             result[0], result[3], provider=provider

@@ -12,8 +12,8 @@ from functools import cached_property
 from django.db import models
 from django.db.models import Q
 
-from contacts.ids import uuid7
 from contacts.phone import PhoneDetails, describe_e164
+from sent_project.ids import uuid7
 
 
 class Channel(models.TextChoices):

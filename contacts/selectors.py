@@ -2,15 +2,13 @@
 
 import uuid
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from billing.models import Customer
 from contacts.channels import detect_channels
 from contacts.errors import ContactNotFound, ImportNotFound, InvalidPhoneNumber
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, ContactImportRow
 from contacts.phone import digits_fragment, normalise, parse_phone
-from messaging.models import Direction, Message
-from messaging.statuses import SUCCESS, MessageStatus
 from sent_project.errors import ValidationFailed
 
 # A leading "00" is read as an international prefix from this many digits on ("0044 74"),
@@ -151,56 +149,6 @@ def number_lookup(raw: str, *, default_region: str) -> dict:
         "format_rfc": parsed.rfc3966, "time_zones": parsed.time_zones,
         "available_channels": ",".join(channels),
     }  # fmt: skip
-
-
-# API_CONTRACT §2.7's inbound success status (inbound messages are not stored yet).
-INBOUND_RECEIVED = "RECEIVED"
-
-
-def contact_message_summary(contact: Contact) -> dict:
-    """Counts, time bounds, channels used and per-channel success/fail percentages.
-
-    Success = SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED
-    (API_CONTRACT §2.7). One query.
-    """
-    summary = {
-        "contact_id": str(contact.id),
-        "message_count": 0,
-        "first_message_at": None,
-        "last_message_at": None,
-        "channels_used": [],
-        "channel_scores": [],
-    }
-    success = Q(direction=Direction.OUTBOUND, status__in=SUCCESS) | Q(
-        direction=Direction.INBOUND, status=INBOUND_RECEIVED
-    )
-    per_channel = (
-        Message.objects.filter(customer_id=contact.customer_id, contact_id=contact.id)
-        .values("channel")
-        .annotate(
-            total=Count("pk"),
-            succeeded=Count("pk", filter=success),
-            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
-            first=Min("created_at"),
-            last=Max("created_at"),
-        )
-        .order_by("channel")
-    )
-    for row in per_channel:
-        summary["message_count"] += row["total"]
-        summary["channels_used"].append(row["channel"])
-        summary["channel_scores"].append(
-            {
-                "channel": row["channel"],
-                "success_score": round(100 * row["succeeded"] / row["total"]),
-                "fail_score": round(100 * row["failed"] / row["total"]),
-            }
-        )
-        if summary["first_message_at"] is None or row["first"] < summary["first_message_at"]:
-            summary["first_message_at"] = row["first"]
-        if summary["last_message_at"] is None or row["last"] > summary["last_message_at"]:
-            summary["last_message_at"] = row["last"]
-    return summary
 
 
 def contact_imports_for(customer: Customer) -> QuerySet[ContactImport]:

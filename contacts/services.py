@@ -17,16 +17,20 @@ from contacts.bulk import (
     refresh_stale_whatsapp,
     search_text_for,
 )
-from contacts.channels import apply_detection, reset_default_channel, whatsapp_check_is_stale
+from contacts.channels import (
+    apply_detection,
+    reset_default_channel,
+    whatsapp_check_is_stale,
+    whatsapp_directory,
+)
 from contacts.errors import InvalidPhoneNumber
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Source
 from contacts.phone import Normalised, normalise
 from contacts.selectors import contact_get
 from contacts.tasks import contact_import_run
-from messaging.events import event_emit
-from messaging.providers import get_whatsapp_provider
-from sent_project.api.middleware import current_request_id
 from sent_project.errors import ValidationFailed
+from sent_project.outbox import event_emit
+from sent_project.request_context import current_request_id
 
 # What channel detection writes.
 CHANNEL_FIELDS = (
@@ -92,7 +96,7 @@ def contact_create(
     if metadata is not None and (error := metadata_error(metadata)):
         raise error
     now = timezone.now()
-    provider = get_whatsapp_provider()
+    provider = whatsapp_directory()
     with transaction.atomic():
         existing = existing_by_e164(customer.pk, [number.e164]).get(number.e164)
         if existing is not None:
@@ -141,7 +145,7 @@ def contacts_get_or_create_for_numbers(
     if not wanted:
         return {}, invalid
     now = timezone.now()
-    provider = get_whatsapp_provider()
+    provider = whatsapp_directory()
     with transaction.atomic():
         contacts = existing_by_e164(customer.pk, list(wanted))
         refresh_stale_whatsapp(contacts.values(), now=now, provider=provider)
@@ -276,7 +280,7 @@ def contact_refresh_channels(contact: Contact, *, force: bool = False) -> Contac
         return contact
     with transaction.atomic():
         locked = Contact.all_objects.select_for_update().get(pk=contact.pk)
-        apply_detection(locked, now=now, provider=get_whatsapp_provider())
+        apply_detection(locked, now=now, provider=whatsapp_directory())
         locked.save(update_fields=[*CHANNEL_FIELDS, "updated_at"])
     return locked
 

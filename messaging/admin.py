@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 
 from messaging.errors import DeliveryInProgress, WebhookDisabled
-from messaging.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from messaging.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks.services import webhook_delivery_redeliver, webhook_endpoint_set_active
+from sent_project.models import Event
 
 
 @admin.register(Event)

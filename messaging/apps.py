@@ -5,4 +5,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self):
-        from messaging import errors  # noqa: F401  (registers the app's error codes)
+        from messaging import (
+            errors,  # noqa: F401  (registers the app's error codes)
+            receivers,  # noqa: F401  (connects to the lower apps' signals)
+        )

@@ -22,11 +22,11 @@ from decimal import Decimal
 from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
-from messaging.events import EventSpec, events_emit_bulk
 from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivity
 from messaging.reasons import reason_text
 from messaging.statuses import MessageStatus, can_transition
 from messaging.webhooks.signing import webhook_time
+from sent_project.outbox import EventSpec, events_emit_bulk
 
 S = MessageStatus
 # Acceptance emits `message.queued` (Journal.created); a return to QUEUED for a retry doesn't.

@@ -1,5 +1,5 @@
-"""Models of the messaging app: messages and their activities, the event outbox, webhook
-endpoints and their deliveries."""
+"""Models of the messaging app: messages and their activities, webhook endpoints and their
+deliveries of the outbox's events (`sent_project.models.Event`)."""
 
 import uuid
 
@@ -8,49 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.statuses import MessageStatus
-
-
-class Event(models.Model):
-    """Something a customer may want to hear about (the outbox).
-
-    Written by `messaging.events.event_emit` in the same transaction as the change that
-    causes it, so a rolled-back change never emits one and a crash never loses one.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    customer = models.ForeignKey("billing.Customer", on_delete=models.CASCADE, related_name="+")
-    # Family (`message`, `templates`, `contact`, `balance`) and specific event
-    # (`message.delivered`, `templates.approved`, `contact.opt_out`, `balance.low`).
-    field = models.CharField(max_length=32)
-    event = models.CharField(max_length=64)
-    # The object it is about (message id, template id, contact id); events of one subject are
-    # numbered 1, 2, 3… in `sequence` so receivers can drop stale updates.
-    subject_id = models.UUIDField(null=True, blank=True)
-    sequence = models.PositiveIntegerField(default=1)
-    payload = models.JSONField()
-    request_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # When the webhook fan-out created this event's deliveries (or found no subscriber).
-    # NULL = still to do: the fan-out task, or the sweep if that task was never enqueued.
-    fanned_out_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at"]
-        indexes = [
-            # Sequence numbering and "events of this message" lookups.
-            models.Index(fields=["subject_id", "sequence"], name="event_subject_seq"),
-            # A customer's recent events (dashboard, sweeps).
-            models.Index(fields=["customer", "-created_at"], name="event_customer_created"),
-            # The webhook sweep: events whose fan-out never happened.
-            models.Index(
-                fields=["created_at"],
-                name="event_fan_out_pending",
-                condition=Q(fanned_out_at__isnull=True),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event} ({self.id})"
+from sent_project.ids import uuid7
+from sent_project.models import Event
 
 
 class SimulatorSend(models.Model):
@@ -138,7 +97,7 @@ class WebhookDelivery(models.Model):
     """One event on its way to one endpoint. Retries are attempts of the same delivery, so
     the receiver sees the same `webhook-id` (the event id) every time."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
@@ -228,7 +187,7 @@ class Message(models.Model):
     deletes of its template.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     # Indexed by the composite indexes below, which start with it.
     customer = models.ForeignKey(
         "billing.Customer", on_delete=models.CASCADE, related_name="messages", db_index=False

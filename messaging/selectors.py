@@ -9,6 +9,8 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    Max,
+    Min,
     Prefetch,
     Q,
     QuerySet,
@@ -19,9 +21,10 @@ from django.db.models import (
 )
 
 from billing.models import Customer
+from contacts.models import Contact
 from messaging.errors import MessageNotFound
-from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivity
-from messaging.statuses import MessageStatus
+from messaging.models import HISTORY_KINDS, ActivityKind, Direction, Message, MessageActivity
+from messaging.statuses import SUCCESS, MessageStatus
 
 
 def messages_for(
@@ -138,3 +141,53 @@ def channel_delivery_rates(customer: Customer, *, since: datetime) -> list[dict]
         rate = round(100 * row["delivered"] / finished) if finished else None
         rates.append({**row, "rate": rate})
     return rates
+
+
+# API_CONTRACT §2.7's inbound success status (inbound messages are not stored yet).
+INBOUND_RECEIVED = "RECEIVED"
+
+
+def contact_message_summary(contact: Contact) -> dict:
+    """Counts, time bounds, channels used and per-channel success/fail percentages.
+
+    Success = SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED
+    (API_CONTRACT §2.7). One query.
+    """
+    summary = {
+        "contact_id": str(contact.id),
+        "message_count": 0,
+        "first_message_at": None,
+        "last_message_at": None,
+        "channels_used": [],
+        "channel_scores": [],
+    }
+    success = Q(direction=Direction.OUTBOUND, status__in=SUCCESS) | Q(
+        direction=Direction.INBOUND, status=INBOUND_RECEIVED
+    )
+    per_channel = (
+        Message.objects.filter(customer_id=contact.customer_id, contact_id=contact.id)
+        .values("channel")
+        .annotate(
+            total=Count("pk"),
+            succeeded=Count("pk", filter=success),
+            failed=Count("pk", filter=Q(status=MessageStatus.FAILED)),
+            first=Min("created_at"),
+            last=Max("created_at"),
+        )
+        .order_by("channel")
+    )
+    for row in per_channel:
+        summary["message_count"] += row["total"]
+        summary["channels_used"].append(row["channel"])
+        summary["channel_scores"].append(
+            {
+                "channel": row["channel"],
+                "success_score": round(100 * row["succeeded"] / row["total"]),
+                "fail_score": round(100 * row["failed"] / row["total"]),
+            }
+        )
+        if summary["first_message_at"] is None or row["first"] < summary["first_message_at"]:
+            summary["first_message_at"] = row["first"]
+        if summary["last_message_at"] is None or row["last"] > summary["last_message_at"]:
+            summary["last_message_at"] = row["last"]
+    return summary

@@ -26,6 +26,7 @@ from messaging.models import AUTO_CHANNEL, Message
 from messaging.routing import CHANNELS, ChannelHistory, RoutingFacts, route
 from messaging.statuses import MessageStatus
 from sent_project.errors import SentError, ValidationFailed
+from sent_project.ids import uuid7
 from templates_app.errors import TemplateNotFound
 from templates_app.rendering import RenderedContent, render_template, render_text
 from templates_app.selectors import template_for_send
@@ -284,7 +285,7 @@ class Planner:
         template = self.checked.template
         request = self.checked.request
         return Message(
-            id=uuid.uuid4(),
+            id=uuid7(),
             customer_id=self.customer.pk,
             contact_id=contact.pk,
             phone=contact.format_e164,

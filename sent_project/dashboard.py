@@ -1,21 +1,18 @@
-"""Dashboard plumbing shared by every app's pages: the customer of the signed-in user, list
-pages (newest first, `has_more` from one extra row, never a COUNT), and the navigation."""
+"""Dashboard plumbing shared by every app's pages: list pages (newest first, `has_more` from one
+extra row, never a COUNT), redirects after a change, forms that show a service's error, and the
+navigation. Who may see an account's pages is the billing app's (`billing.dashboard.access`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.forms.renderers import DjangoTemplates
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
 from django.urls import NoReverseMatch, reverse
-from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from billing.selectors import customer_for_user
 from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
 
@@ -29,33 +26,6 @@ NAV = [
     ("messaging:webhook_list", "Webhooks"),
     ("billing:api_key_list", "API keys"),
 ]
-
-
-def customer_required(view: Callable) -> Callable:
-    """Login required, and the user must belong to a customer: sets `request.customer`.
-
-    A selector's not-found error (a missing object, or another customer's) becomes the 404 page.
-    """
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        customer = customer_for_user(request.user)
-        if customer is None:
-            return render(request, "no_account.html", status=403)
-        request.customer = customer
-        try:
-            response = view(request, *args, **kwargs)
-        except SentError as error:
-            if error.status == 404:
-                raise Http404(error.message) from None
-            raise
-        # The same URL answers a fragment to htmx and a page otherwise: never let a cache
-        # (or the back button) serve one for the other.
-        patch_vary_headers(response, ("HX-Request",))
-        return response
-
-    return wrapper
 
 
 def go_to(request: HttpRequest, to, *args) -> HttpResponse:

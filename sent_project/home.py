@@ -1,12 +1,18 @@
-"""What the home page shows: what needs attention, the first steps still to take and,
-once there are messages, today's traffic. Every figure comes from the apps' selectors."""
+"""The home page: what needs attention, the first steps still to take and, once there are
+messages, today's traffic. Every figure comes from the apps' selectors.
+
+Project wiring, like `urls.py`: it sits outside the layers and reads every app
+(docs/architecture.md)."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.dashboard.access import customer_required
 from billing.models import Customer
 from billing.selectors import api_keys_for
 from contacts.selectors import contacts_for
@@ -118,3 +124,18 @@ def traffic(customer: Customer) -> Traffic | None:
     if not (today or rates or failures):
         return None
     return Traffic(today=today, rates=rates, failures=failures)
+
+
+@customer_required
+def home(request: HttpRequest) -> HttpResponse:
+    customer = request.customer
+    steps = first_steps(customer)
+    context = {
+        "customer": customer,
+        "notices": attention(customer),
+        "steps": steps if not all(step.done for step in steps) else [],
+        "steps_done": sum(step.done for step in steps),
+        "traffic": traffic(customer),
+        "rate_days": RATE_DAYS,
+    }
+    return render(request, "home.html", context)

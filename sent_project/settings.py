@@ -133,6 +133,15 @@ INSTALLED_APPS = [
     "messaging",
 ]
 
+# The customer account every tenant-owned row belongs to. The plumbing's own tables (the outbox,
+# idempotency records) name it through this setting, so `sent_project` imports no app
+# (docs/architecture.md).
+SENT_CUSTOMER_MODEL = "billing.Customer"
+
+# Who delivers the outbox's events (sent_project.outbox): the messaging app's webhooks. Empty:
+# events are recorded and marked done, nothing is delivered.
+OUTBOX_FAN_OUT = "messaging.webhooks.outbox.webhook_fan_out"
+
 MIDDLEWARE = [
     "sent_project.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -260,8 +269,8 @@ IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 IDEMPOTENCY_LOCK_SECONDS = env_int("IDEMPOTENCY_LOCK_SECONDS", 120)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["sent_project.api.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["sent_project.api.authentication.HasCustomer"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["billing.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["billing.authentication.HasCustomer"],
     "DEFAULT_THROTTLE_CLASSES": ["sent_project.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["sent_project.api.envelope.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["sent_project.api.parsers.JSONParser"],
@@ -302,6 +311,10 @@ SMS_FROM_NUMBER = env_str("SMS_FROM_NUMBER", "+15005550006")
 WHATSAPP_FROM_NUMBER = env_str("WHATSAPP_FROM_NUMBER", "+15005550007")
 WHATSAPP_BUSINESS_NAME = env_str("WHATSAPP_BUSINESS_NAME", "Sent Demo")
 
+# Who answers "is this number on WhatsApp?" for contacts: a factory's dotted path. The active
+# WhatsApp provider (WHATSAPP_PROVIDER), which lives in the messaging app above contacts.
+CONTACTS_WHATSAPP_DIRECTORY = "messaging.providers.get_whatsapp_provider"
+
 # --- Contacts ---------------------------------------------------------------
 # WhatsApp availability older than this is looked up again (on the next send or create).
 CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS = env_int("CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS", 30)
@@ -332,7 +345,7 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "sent_project.api.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "sent_project.request_context.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
     },

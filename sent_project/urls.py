@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
 
-from sent_project import views
+from sent_project import home, views
 
 v3_patterns = [
     path("", include("billing.api.urls")),
@@ -29,7 +29,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
     path("", include("billing.dashboard.urls")),
     path("", include("contacts.dashboard.urls")),
     path("", include("templates_app.dashboard.urls")),

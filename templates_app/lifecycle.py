@@ -10,8 +10,8 @@ Who may move a template where:
 
 from django.db import transaction
 
-from messaging.events import event_emit
 from sent_project.errors import ValidationFailed
+from sent_project.outbox import event_emit
 from templates_app.errors import TemplateNotFound, TemplateTransitionRefused
 from templates_app.models import Template, TemplateStatusChange
 from templates_app.models import TemplateStatus as S

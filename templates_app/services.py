@@ -18,8 +18,6 @@ import re
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
-from messaging.selectors import messages_for
-from messaging.statuses import IN_FLIGHT
 from sent_project.errors import ValidationFailed
 from sent_project.sandbox import in_sandbox
 from templates_app import definition as defn
@@ -38,6 +36,7 @@ from templates_app.lifecycle import (
 )
 from templates_app.models import Template, TemplateCategory
 from templates_app.models import TemplateStatus as S
+from templates_app.signals import template_in_use
 from templates_app.validation import definition_normalize
 
 DEFAULT_LANGUAGE = "en_US"
@@ -322,12 +321,11 @@ def template_submit(customer, template: Template, *, source: str = Source.API) -
     return locked
 
 
-def _unfinished_messages_use(template: Template) -> bool:
-    """Do messages still waiting to go out (not yet with a provider) use this template?
-    Sent messages keep their rendered text, so finished ones don't hold the template."""
-    return messages_for(
-        template.customer, statuses=list(IN_FLIGHT), template_id=template.pk
-    ).exists()
+def _still_needed(template: Template) -> bool:
+    """Does anything unfinished still need this template? The apps above answer through the
+    `template_in_use` signal (messages waiting to go out, in the messaging app)."""
+    answers = template_in_use.send(sender=Template, template=template)
+    return any(needed for _receiver, needed in answers)
 
 
 def template_delete(
@@ -339,7 +337,7 @@ def template_delete(
     def delete() -> None:
         with transaction.atomic():
             locked = lock_template(template, customer=customer)
-            if _unfinished_messages_use(locked):
+            if _still_needed(locked):
                 raise TemplateInUse(
                     f"Template '{locked.name}' is used by messages that are still queued: "
                     "delete it once they are sent, or archive it.",

@@ -3,11 +3,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from billing.dashboard.access import customer_required
 from billing.dashboard.forms import ApiKeyCreateForm, LowBalanceThresholdForm
 from billing.models import ApiKey
 from billing.selectors import api_keys_for, ledger_for
 from billing.services import api_key_create, api_key_revoke, customer_set_low_balance_threshold
-from sent_project.dashboard import customer_required, list_page
+from sent_project.dashboard import list_page
 
 
 @customer_required

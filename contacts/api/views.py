@@ -27,11 +27,14 @@ from contacts.selectors import (
     consent_events_for,
     consent_ledger_for,
     contact_get,
-    contact_message_summary,
     contacts_for,
     number_lookup,
 )
 from contacts.services import contact_create, contact_delete, contact_update
+
+# GET /v3/contacts/{id}/message-summary reads the messages app's selector: presentation may
+# read the selectors of the app above (docs/architecture.md).
+from messaging.selectors import contact_message_summary
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.query import query_params
 from sent_project.sandbox import in_sandbox, sandbox_headers

@@ -6,12 +6,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
+from billing.dashboard.access import customer_required
 from contacts.dashboard.forms import ContactImportForm
 from contacts.imports import import_payload_from_csv
 from contacts.models import ContactImport, ContactImportRow
 from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
 from contacts.services import contact_import_create
-from sent_project.dashboard import customer_required, form_add_sent_error, list_page
+from sent_project.dashboard import form_add_sent_error, list_page
 from sent_project.errors import SentError
 
 UPLOAD = "contacts/contact_import.html"

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from billing.dashboard.access import customer_required
 from contacts.dashboard.forms import (
     ContactCreateForm,
     ContactDefaultChannelForm,
@@ -17,7 +18,6 @@ from contacts.models import Source
 from contacts.selectors import (
     consent_events_for,
     contact_get,
-    contact_message_summary,
     contacts_for,
     number_lookup,
 )
@@ -27,8 +27,11 @@ from contacts.services import (
     contact_refresh_channels,
     contact_update,
 )
-from messaging.selectors import messages_for
-from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
+
+# The contact page shows the contact's messages: a page that combines apps, allowed to read the
+# selectors of the app above (docs/architecture.md).
+from messaging.selectors import contact_message_summary, messages_for
+from sent_project.dashboard import form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 
 LIST = "contacts/contact_list.html"

@@ -5,13 +5,14 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.dashboard.access import customer_required
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
 from messaging.selectors import message_activities_and_refunded, message_get, messages_for
 from messaging.services import CANCELLABLE, RESENDABLE, message_cancel, message_resend
 from messaging.statuses import MessageStatus
-from sent_project.dashboard import customer_required, go_to, list_page
+from sent_project.dashboard import go_to, list_page
 from sent_project.errors import SentError
 from templates_app.selectors import templates_for
 

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from billing.dashboard.access import customer_required
 from contacts.models import Contact
 from contacts.selectors import contacts_for
 from messaging.dashboard.forms import ContactPickerForm, PlaygroundForm, picked_ids
@@ -22,7 +23,7 @@ from messaging.models import Message
 from messaging.selectors import message_get
 from messaging.services import message_send
 from messaging.statuses import RANK, TERMINAL, MessageStatus, is_terminal
-from sent_project.dashboard import customer_required, form_add_sent_error
+from sent_project.dashboard import form_add_sent_error
 from sent_project.errors import SentError
 from sent_project.sandbox import in_sandbox
 from templates_app.definition import variable_samples

@@ -14,10 +14,11 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
+from billing.dashboard.access import customer_required
 from messaging.dashboard.forms import WebhookFilterForm, WebhookForm, WebhookTestForm
 from messaging.models import DeliveryStatus
 from messaging.webhooks import selectors, services
-from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
+from sent_project.dashboard import form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 
 LIST = "messaging/webhook_list.html"

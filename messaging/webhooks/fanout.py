@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks.catalogue import endpoint_wants
+from sent_project.models import Event
 
 
 def subscribed_endpoints(customer_id, *, field: str, event: str) -> list[WebhookEndpoint]:

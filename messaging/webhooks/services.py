@@ -8,14 +8,15 @@ from django.utils import timezone
 
 from billing.models import Customer
 from messaging.errors import DeliveryInProgress, WebhookDisabled, WebhookUrlRefused
-from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks import ssrf
 from messaging.webhooks.catalogue import resolve_test_event, specimen_payload
 from messaging.webhooks.delivery import delivery_attempt
 from messaging.webhooks.signing import secret_encrypt, secret_generate, webhook_time
 from messaging.webhooks.tasks import webhook_deliver
-from sent_project.api.middleware import current_request_id
 from sent_project.errors import ValidationFailed
+from sent_project.models import Event
+from sent_project.request_context import current_request_id
 
 EDITABLE = (
     "display_name",

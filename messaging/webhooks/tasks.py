@@ -1,6 +1,6 @@
 """Background jobs of webhooks (django.tasks). Thin: load, call, enqueue what's next.
 
-Kept apart from `messaging.tasks` (the message jobs): `messaging.events` enqueues the fan-out,
+Kept apart from `messaging.tasks` (the message jobs): `sent_project.outbox` enqueues the fan-out,
 and the message code that emits events is itself run by message jobs.
 """
 

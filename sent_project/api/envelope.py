@@ -9,8 +9,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from sent_project.api.middleware import current_request_id
 from sent_project.errors import CATALOGUE
+from sent_project.request_context import current_request_id
 
 
 def error_object(code: str, message: str | None = None, details: dict | None = None) -> dict:

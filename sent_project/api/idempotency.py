@@ -21,9 +21,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
-from sent_project.api.authentication import resolve_api_key
 from sent_project.api.envelope import error_response
+from sent_project.errors import SentError
 from sent_project.models import IdempotencyRecord
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -118,6 +121,24 @@ def replay_response(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
+def request_customer(request: HttpRequest):
+    """The customer an API request authenticates as, or None (the view then answers 401).
+
+    Asks the API's own authentication classes (`REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`,
+    the billing app's API keys here), whose principal carries the `customer`; they cache what
+    they resolve on the request, so the view does not look the key up again.
+    """
+    api_request = Request(request)
+    for authentication_class in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        try:
+            authenticated = authentication_class().authenticate(api_request)
+        except (APIException, SentError):
+            return None
+        if authenticated is not None:
+            return authenticated[0].customer
+    return None
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -132,15 +153,15 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if not KEY_RE.fullmatch(key):
             return error_response("VALIDATION_007", headers={"x-should-retry": "false"})
-        api_key = resolve_api_key(request)
-        if api_key is None:
-            return self.get_response(request)  # the view answers 401
+        customer = request_customer(request)
+        if customer is None:
+            return self.get_response(request)  # the view answers 401 (or 404)
         try:
             fingerprint = request_fingerprint(request)
         except RequestDataTooBig:
             return error_response("REQUEST_005")
         outcome, record = idempotency_begin(
-            customer=api_key.customer,
+            customer=customer,
             key=key,
             fingerprint=fingerprint,
             request_id=request.request_id,

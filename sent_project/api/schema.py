@@ -130,7 +130,7 @@ def wrap_responses_in_envelope(result, generator, request, public):
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "sent_project.api.authentication.ApiKeyAuthentication"
+    target_class = "billing.authentication.ApiKeyAuthentication"
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema):

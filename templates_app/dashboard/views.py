@@ -8,7 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sent_project.dashboard import customer_required, form_add_sent_error, go_to, list_page
+from billing.dashboard.access import customer_required
+from sent_project.dashboard import form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.dashboard.forms import TemplateFilterForm, TemplateForm, field_for
 from templates_app.definition import detect_category

@@ -16,8 +16,8 @@ from billing.services import (
     balance_top_up,
     message_net_charge,
 )
-from messaging.models import Event
 from sent_project.errors import InsufficientBalance, ValidationFailed
+from sent_project.models import Event
 from tests.billing.factories import ledger_amounts, new_message_id
 from tests.factories import make_customer
 

@@ -3,7 +3,7 @@
 import pytest
 
 from contacts.models import ConsentEvent, Contact
-from messaging.models import Event
+from sent_project.models import Event
 from tests.contacts.factories import make_contact
 
 

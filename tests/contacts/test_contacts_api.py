@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from contacts.models import ConsentEvent, Contact
-from messaging.models import Event
+from sent_project.models import Event
 from tests.contacts.factories import make_contact
 
 SEED_FORMATS = ["+1 234-567-8900", "(234) 567-8900", "234-567-8900"]

@@ -18,8 +18,8 @@ from contacts.imports import (
 )
 from contacts.models import ConsentEvent, Contact, ContactImport, ContactImportRow
 from contacts.phone import normalise
-from messaging.models import Event
 from messaging.providers import get_whatsapp_provider
+from sent_project.models import Event
 from tests.contacts.factories import make_contact, make_import
 from tests.tasks import queued_tasks, run_queued_tasks
 

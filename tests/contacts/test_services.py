@@ -16,7 +16,7 @@ from contacts.services import (
     contact_set_opt_out,
     contacts_get_or_create_for_numbers,
 )
-from messaging.models import Event
+from sent_project.models import Event
 from tests.contacts.factories import age_whatsapp_check, make_contact
 
 

@@ -2,8 +2,9 @@
 
 from django.utils import timezone
 
-from messaging.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery
+from messaging.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from messaging.webhooks.services import webhook_endpoint_create
+from sent_project.models import Event
 
 
 def make_webhook(customer, url: str = "https://93.184.216.34/hook", **overrides):

@@ -10,8 +10,9 @@ from django.db import connection, transaction
 
 from billing.models import LedgerEntry
 from messaging.dispatch import claim, dispatch_messages
-from messaging.models import Event, Message
+from messaging.models import Message
 from messaging.tasks import SCHEDULER, message_dispatch
+from sent_project.models import Event
 from tests.messaging.factories import make_approved_template, number, provider_calls, send
 from tests.tasks import queued_tasks, run_queued_tasks
 

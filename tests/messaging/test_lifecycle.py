@@ -7,7 +7,8 @@ import pytest
 
 from billing.models import LedgerEntry
 from contacts.models import Contact
-from messaging.models import Event, Message
+from messaging.models import Message
+from sent_project.models import Event
 from tests.messaging.factories import (
     make_approved_template,
     number,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from django.conf import settings as django_settings
 
-from messaging.models import Event, WebhookDelivery
+from messaging.models import WebhookDelivery
 from messaging.reasons import REASONS
+from sent_project.models import Event
 from tests.messaging.factories import make_approved_template, number, send
 from tests.messaging.webhook_helpers import make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks

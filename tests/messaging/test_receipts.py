@@ -4,8 +4,8 @@ import pytest
 
 from billing.models import LedgerEntry
 from contacts.models import Contact
-from messaging.models import Event
 from messaging.receipts import Receipt, receipts_apply
+from sent_project.models import Event
 from tests.messaging.factories import history, make_approved_template, number, send
 from tests.tasks import run_queued_tasks
 

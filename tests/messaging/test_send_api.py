@@ -11,7 +11,8 @@ from django.utils import timezone
 from billing.models import LedgerEntry
 from billing.services import balance_charge
 from contacts.models import Contact
-from messaging.models import Event, Message, MessageActivity
+from messaging.models import Message, MessageActivity
+from sent_project.models import Event
 from tests.contacts.factories import age_whatsapp_check
 from tests.messaging.factories import (
     BODY,

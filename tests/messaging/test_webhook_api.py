@@ -8,8 +8,9 @@ from standardwebhooks import Webhook
 
 from django.db import connection
 
-from messaging.models import Event, WebhookDelivery, WebhookEndpoint
+from messaging.models import WebhookDelivery, WebhookEndpoint
 from messaging.webhooks.signing import secret_decrypt
+from sent_project.models import Event
 from tests.messaging.webhook_helpers import Reply, emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
 

@@ -12,10 +12,11 @@ from standardwebhooks import Webhook
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging.events import event_emit
-from messaging.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks.delivery import delivery_attempt
 from messaging.webhooks.tasks import webhook_deliver
+from sent_project.models import Event
+from sent_project.outbox import event_emit
 from tests.messaging.webhook_helpers import Reply, emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
 

@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.events import event_emit
-from messaging.models import DeliveryStatus, Event, WebhookDelivery
+from messaging.models import DeliveryStatus, WebhookDelivery
 from messaging.webhooks.fanout import event_fan_out
+from sent_project.models import Event
+from sent_project.outbox import event_emit
 from tests.messaging.webhook_helpers import emit, make_webhook
 from tests.tasks import queued_tasks, run_queued_tasks
 

@@ -6,7 +6,7 @@ from standardwebhooks import Webhook
 
 from django.db import transaction
 
-from messaging.events import event_emit
+from sent_project.outbox import event_emit
 from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.usefixtures("webhook_settings")

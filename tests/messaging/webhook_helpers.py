@@ -11,9 +11,10 @@ import pytest
 
 from django.db import transaction
 
-from messaging.events import event_emit
-from messaging.models import Event, WebhookDelivery
+from messaging.models import WebhookDelivery
 from messaging.webhooks.services import webhook_endpoint_create
+from sent_project.models import Event
+from sent_project.outbox import event_emit
 from tests.tasks import run_queued_tasks
 
 

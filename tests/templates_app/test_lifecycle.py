@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from messaging.models import Event
 from sent_project.errors import SentError
+from sent_project.models import Event
 from templates_app import lifecycle
 from templates_app.models import Template
 from templates_app.services import template_create, template_submit, template_update

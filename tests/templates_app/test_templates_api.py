@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from messaging.models import Event
+from sent_project.models import Event
 from templates_app.models import Template
 from tests.messaging.factories import make_approved_template, number, send
 from tests.tasks import run_queued_tasks

@@ -1,6 +1,6 @@
-"""contacts.ids: time-ordered primary keys."""
+"""sent_project.ids: time-ordered primary keys."""
 
-from contacts.ids import uuid7
+from sent_project.ids import uuid7
 
 
 def test_contact_ids_are_time_ordered_version_7_uuids():

@@ -1,4 +1,10 @@
-"""x-api-key → customer. The key is resolved once per request and cached on it."""
+"""API authentication: x-api-key → the key's customer, resolved once per request and cached.
+
+The billing app owns customers and their keys, so it owns this too; REST_FRAMEWORK's
+DEFAULT_AUTHENTICATION_CLASSES and DEFAULT_PERMISSION_CLASSES name these classes. The plumbing
+never imports them: the idempotency middleware asks the configured authentication classes
+(`sent_project.api.idempotency.request_customer`).
+"""
 
 from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
