@@ -153,7 +153,8 @@ def number_lookup(raw: str, *, default_region: str) -> dict:
     }  # fmt: skip
 
 
-# API_CONTRACT §2.7's inbound success status (inbound messages are not stored yet).
+# The inbound success status of docs/api/contacts.md#endpoints (inbound messages are not
+# stored yet).
 INBOUND_RECEIVED = "RECEIVED"
 
 
@@ -161,7 +162,7 @@ def contact_message_summary(contact: Contact) -> dict:
     """Counts, time bounds, channels used and per-channel success/fail percentages.
 
     Success = SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED
-    (API_CONTRACT §2.7). One query.
+    (docs/api/contacts.md#endpoints). One query.
     """
     summary = {
         "contact_id": str(contact.id),
