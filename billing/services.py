@@ -2,7 +2,8 @@
 
 Balances change only here, inside a transaction, each change with one LedgerEntry whose
 `ending_balance` is the balance right after it. Amounts are Decimals with at most four
-decimal places (USD). What messaging calls, per message (see the README's "Billing" section):
+decimal places (USD). What messaging calls, per message (see
+docs/api/account.md#for-other-apps-python):
 
 - `balance_charge(customer, amount=, description=, message_id=)` at acceptance, or
   `balance_charge_batch(customer, items=[ChargeItem(...)])` for a whole request;

@@ -38,7 +38,7 @@ CHANNEL_FIELDS = (
     "default_channel", "default_channel_is_custom",
 )  # fmt: skip
 
-# `source` of the contact webhook payload (API_CONTRACT §5.3 names the last two).
+# `source` of the contact webhook payload (docs/api/webhooks.md#payloads).
 EVENT_SOURCES = {
     Source.API: "API",
     Source.DASHBOARD: "DASHBOARD",
@@ -51,7 +51,7 @@ EVENT_SOURCES = {
 
 
 def contact_event_payload(contact: Contact, *, source: str, **context) -> dict:
-    """The contact webhook payload (API_CONTRACT §5.3) plus the contact's channels.
+    """The contact webhook payload (docs/api/webhooks.md#payloads) plus the contact's channels.
 
     `context` may carry `to`, `channel`, `message_id`, `text`, `template_id` (keyword events).
     """

@@ -307,7 +307,7 @@ def message_object(message: Message) -> dict:
 
 
 def message_event_payload(message: Message) -> dict:
-    """The `message.<status>` webhook payload (API_CONTRACT §5.3) as the message is now,
+    """The `message.<status>` webhook payload (docs/api/webhooks.md#payloads) as the message is now,
     plus `message`: the full object (its status history is added when the event is written)."""
     status = message.status
     payload = {

@@ -52,7 +52,7 @@ class WebhookEndpoint(models.Model):
     previous_secret_encrypted = models.TextField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Accepted and returned for SDK compatibility; the retry schedule is the install's
-    # WEBHOOK_RETRY_SCHEDULE (README, "Webhooks").
+    # WEBHOOK_RETRY_SCHEDULE (docs/api/webhooks.md#retries-and-disabling).
     retry_count = models.PositiveSmallIntegerField(default=3)
     timeout_seconds = models.PositiveSmallIntegerField(default=30)
     # Failed attempts in a row (reset by any success) and when that streak began.

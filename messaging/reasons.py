@@ -3,7 +3,7 @@
 They appear as `reason_code` / `reason` on the message (GET /v3/messages/{id}), on its
 status-history entries and activities, and in `message.failed`/`.blocked`/`.filtered`
 webhooks. Codes are stable (clients switch on them); the sentences may change. A test keeps
-the table in the README's "Messages" section in step with this list.
+the table in docs/api/messages.md#reason-codes in step with this list.
 """
 
 from dataclasses import dataclass

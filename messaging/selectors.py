@@ -143,7 +143,8 @@ def channel_delivery_rates(customer: Customer, *, since: datetime) -> list[dict]
     return rates
 
 
-# API_CONTRACT §2.7's inbound success status (inbound messages are not stored yet).
+# The inbound success status of docs/api/contacts.md#endpoints (inbound messages are not
+# stored yet).
 INBOUND_RECEIVED = "RECEIVED"
 
 
@@ -151,7 +152,7 @@ def contact_message_summary(contact: Contact) -> dict:
     """Counts, time bounds, channels used and per-channel success/fail percentages.
 
     Success = SENT/DELIVERED/READ outbound or RECEIVED inbound; fail = FAILED
-    (API_CONTRACT §2.7). One query.
+    (docs/api/contacts.md#endpoints). One query.
     """
     summary = {
         "contact_id": str(contact.id),

@@ -1,6 +1,6 @@
 """Sent settings: one module, driven by the environment.
 
-Every variable is listed (with its default) in the README's configuration table.
+Every variable is listed (with its default) in docs/operations.md#configuration.
 The defaults make `make run` work with zero set-up (SQLite under var/, the
 simulator provider, a generated SECRET_KEY); production sets DEBUG=false and
 the rest of the table.
@@ -246,7 +246,7 @@ STORAGES = {
 }
 
 # Security: production-safe when DEBUG is off. HTTPS redirect and HSTS are the
-# reverse proxy's job (README "Running it for real"); they can be switched on here too.
+# reverse proxy's job (docs/operations.md#deploy-checks); they can be switched on here too.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -368,7 +368,7 @@ LOGGING = {
 SIMULATOR_DELAY_SCALE = env_float("SIMULATOR_DELAY_SCALE", 1.0)
 SIMULATOR_DELAYS = {"delivered": 1.5, "read": 3.0, "template_review": 5.0}
 
-# --- Webhooks (README, "Webhooks") ------------------------------------------
+# --- Webhooks (docs/api/webhooks.md) ----------------------------------------
 # Seconds to wait before each retry of a failed delivery: 9 retries over about 3 days
 # (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h ≈ 75.6 h), each ±WEBHOOK_RETRY_JITTER.
 WEBHOOK_RETRY_SCHEDULE = [
@@ -408,7 +408,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
-# --- Messages: routing, dispatch, retries, reconciler (README, "Messages") ----------
+# --- Messages: routing, dispatch, retries, reconciler (docs/api/messages.md) ----------
 # Per country (ISO code), the channel order automatic routing prefers under the default
 # "prefer_whatsapp" strategy, e.g. {"US": ["sms", "whatsapp"]}. Countries not listed: WhatsApp
 # first where the contact has it, then SMS.

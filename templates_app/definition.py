@@ -1,6 +1,6 @@
 """The template definition: its vocabulary, and what is derived from a (normalised) one.
 
-A definition is the contract's camelCase structure (API_CONTRACT.md §3.4):
+A definition is the SDK's camelCase structure (docs/api/templates.md#the-definition-and-its-rules):
 `{header?, body: {multiChannel | sms + whatsapp, rcs?, mms?}, footer?, buttons?,
 definitionVersion?, authenticationConfig?}`. Sections hold a `template` text with
 `{{id:label}}` placeholders and the `variables` they use; a placeholder resolves by `id`

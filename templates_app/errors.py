@@ -12,7 +12,8 @@ register("CONFLICT_007", 409, "Template is used by messages that are still queue
 register("TEMPLATE_001", 400, "Template parameters are missing")
 register("TEMPLATE_002", 409, "This status change is not allowed for the template's status")
 register("TEMPLATE_003", 400, "The template has no content for this channel")
-# 400 like every other bad send request (issue 6), not the 422 of the docs snapshot.
+# 400 like every other bad send request, not the 422 of the docs snapshot
+# (docs/api/decisions.md#templates).
 register("BUSINESS_005", 400, "Template not approved for sending")
 
 

@@ -25,8 +25,8 @@ ARCHIVABLE = frozenset(set(S) - {S.ARCHIVED})
 
 
 def template_event_payload(template: Template, *, reason: str = "") -> dict:
-    """The contract's template webhook payload (§5.3); `channel` is omitted: the verdict
-    covers the whole template."""
+    """The template webhook payload (docs/api/webhooks.md#payloads); `channel` is omitted:
+    the verdict covers the whole template."""
     payload = {
         "status": template.status,
         "whatsapp_template_id": template.whatsapp_template_id,

@@ -1,6 +1,6 @@
 """Template operations: create, update, submit for review, delete, and the demo templates.
 
-State rules (API_CONTRACT.md §3.3):
+State rules (docs/api/templates.md#lifecycle-and-review):
 - definition/category/language change only in DRAFT, REJECTED or APPROVED. While PENDING
   a change (or a resubmission) is 409 CONFLICT_006; in PAUSED, DISABLED, REVOKED or
   ARCHIVED it is 400 VALIDATION_001. `name` and `display_name` change in every state.

@@ -380,7 +380,8 @@ class _Validator:
 
     def media_header_variables(self, path: str, header_type: str, raw: dict) -> list[dict]:
         """A media header holds one media variable whose sample is the review asset;
-        `example_url` is folded into it and not stored (contract §3.4)."""
+        `example_url` is folded into it and not stored
+        (docs/api/templates.md#the-definition-and-its-rules)."""
         example_url = self.text(f"{path}.example_url", raw.get("example_url"), limit=URL_MAX)
         if example_url is not None and not (
             example_url.startswith("https://") and _is_url(example_url)

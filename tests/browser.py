@@ -1,7 +1,7 @@
 """Playwright (Python) driving Debian's Chromium against the live test server.
 
 Screenshots of every page a browser test visits are written to artifacts/screenshots/
-(kept by CI as artefacts; see the README)."""
+(kept by CI as artefacts; see docs/dashboard.md#tests-and-screenshots)."""
 
 import os
 import re

@@ -1,4 +1,4 @@
-"""Wire shapes of the contacts API (API_CONTRACT §2 and §6, plus our documented extras)."""
+"""Wire shapes of the contacts API (docs/api/contacts.md, plus our documented extras)."""
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field

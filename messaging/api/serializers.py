@@ -1,4 +1,4 @@
-"""Wire shapes of /v3/messages (API_CONTRACT §4): one serializer per shape."""
+"""Wire shapes of /v3/messages (docs/api/messages.md): one serializer per shape."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -46,7 +46,8 @@ class MessageTemplateRefSerializer(JsonInputSerializer):
 
 
 class MessageSendSerializer(JsonInputSerializer):
-    """POST /v3/messages (API_CONTRACT §4.1): a template or a text to 1–1,000 recipients."""
+    """POST /v3/messages (docs/api/messages.md#sending): a template or a text to 1–1,000
+    recipients."""
 
     to = serializers.ListField(
         child=serializers.CharField(max_length=64),
@@ -161,7 +162,7 @@ class MessagePricingSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    """GET /v3/messages/{id} (API_CONTRACT §4.2) and the items of GET /v3/messages."""
+    """GET /v3/messages/{id} (docs/api/messages.md#lifecycle) and the items of GET /v3/messages."""
 
     phone_international = serializers.SerializerMethodField()
     price = serializers.FloatField()
@@ -262,7 +263,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageActivitySerializer(serializers.Serializer):
-    """One activity (API_CONTRACT §4.3): prices as strings with 4 decimals."""
+    """One activity (docs/api/messages.md#lifecycle): prices as strings with 4 decimals."""
 
     status = serializers.CharField()
     timestamp = serializers.DateTimeField(source="created_at")

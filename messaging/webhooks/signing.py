@@ -98,7 +98,7 @@ def webhook_time(moment: datetime) -> str:
 
 
 def envelope(event) -> dict:
-    """What we POST for an event (API_CONTRACT §5.3), the same bytes on every retry:
+    """What we POST for an event (docs/api/webhooks.md#payloads), the same bytes on every retry:
     `timestamp` is when the event was emitted, not when this attempt was made."""
     return {
         "field": event.field,

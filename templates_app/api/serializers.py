@@ -1,4 +1,4 @@
-"""Wire shapes of the templates API (API_CONTRACT.md §3, plus our documented extras).
+"""Wire shapes of the templates API (docs/api/templates.md: the SDK's fields plus our extras).
 
 The `definition` is validated once, by `templates_app.definition` (its rules need the whole
 structure at once); the `TemplateDefinition…Schema` serializers below only describe its

@@ -1,4 +1,7 @@
-"""RELIABILITY.md scenarios 1, 2 and 4 at the billing layer (no send endpoint yet):
+"""docs/reliability.md#1-exact-balance-under-concurrency,
+docs/reliability.md#2-a-request-is-all-or-nothing and
+docs/reliability.md#4-the-ledger-is-append-only-and-tamper-evident at the billing layer
+(no send endpoint yet):
 real threads, each on its own database connection, racing for one customer's balance."""
 
 import time

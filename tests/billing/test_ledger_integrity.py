@@ -1,4 +1,5 @@
-"""RELIABILITY.md scenario 4: the ledger can't be edited, and tampering is detected."""
+"""The ledger can't be edited, and tampering is detected
+(docs/reliability.md#4-the-ledger-is-append-only-and-tamper-evident)."""
 
 from decimal import Decimal
 from io import StringIO

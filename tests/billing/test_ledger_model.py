@@ -1,5 +1,5 @@
-"""RELIABILITY.md scenario 3: a Hypothesis state machine drives the balance services against
-a model (exact Decimals) and checks the ledger after every step."""
+"""docs/reliability.md#3-the-ledger-always-adds-up: a Hypothesis state machine drives the balance
+services against a model (exact Decimals) and checks the ledger after every step."""
 
 from decimal import ROUND_DOWN, Decimal
 

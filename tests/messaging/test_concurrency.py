@@ -1,5 +1,6 @@
-"""RELIABILITY 1 and 2 through the real HTTP path: a live server, real threads, each request
-on its own connection, racing for one balance."""
+"""docs/reliability.md#1-exact-balance-under-concurrency and
+docs/reliability.md#2-a-request-is-all-or-nothing through the real HTTP path: a live server,
+real threads, each request on its own connection, racing for one balance."""
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor

@@ -1,5 +1,6 @@
-"""Dispatch: the claim, at most one provider hand-off per message (RELIABILITY 7), and
-rollback leaving no trace (RELIABILITY 9)."""
+"""Dispatch: the claim, at most one provider hand-off per message
+(docs/reliability.md#7-at-most-one-provider-hand-off), and rollback leaving no trace
+(docs/reliability.md#9-a-rolled-back-send-leaves-no-trace)."""
 
 import threading
 from decimal import Decimal
@@ -91,7 +92,8 @@ def test_four_workers_running_the_same_job_at_once_send_once(live_account):
 
 
 def test_a_send_rolled_back_after_enqueue_leaves_nothing(account, template):
-    """RELIABILITY 9: the jobs and events are rows of the send's transaction."""
+    """The jobs and events are rows of the send's transaction
+    (docs/reliability.md#9-a-rolled-back-send-leaves-no-trace)."""
     before, events = account.balance, Event.objects.count()
 
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -1,6 +1,6 @@
-"""RELIABILITY 8 with a real `manage.py db_worker` killed by SIGKILL: right after its claim
-commits, and between the provider's acceptance and the SENT write. The reconciler recovers
-both: provider count 1, DELIVERED in the end, no job row left RUNNING."""
+"""docs/reliability.md#8-recovery-after-a-killed-worker with a real `manage.py db_worker` killed by
+SIGKILL: right after its claim commits, and between the provider's acceptance and the SENT write.
+The reconciler recovers both: provider count 1, DELIVERED in the end, no job row left RUNNING."""
 
 import os
 import signal

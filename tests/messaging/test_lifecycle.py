@@ -1,5 +1,6 @@
 """Every row of the simulator table end to end through the API: send, run the jobs (the
-simulator at zero delay), read the message and its activities back (RELIABILITY 11 too)."""
+simulator at zero delay), read the message and its activities back (also
+docs/reliability.md#11-transient-errors-retry-permanent-ones-fail-and-refund-once)."""
 
 from decimal import Decimal
 

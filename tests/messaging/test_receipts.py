@@ -1,4 +1,5 @@
-"""Provider status updates: forward only, every one recorded, never billed (RELIABILITY 10)."""
+"""Provider status updates: forward only, every one recorded, never billed
+(docs/reliability.md#10-receipts-only-move-forward)."""
 
 import pytest
 

@@ -1,5 +1,6 @@
-"""The simulator provider, row by row of the README table (adapter level; end-to-end in
-the messaging tests)."""
+"""The simulator provider, row by row of the table in
+docs/api/messages.md#the-simulator-the-default-provider-for-sms-and-whatsapp (adapter level;
+end-to-end in the messaging tests)."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""/v3/webhooks: the endpoints API (API_CONTRACT §5), tenant isolation, secrets at rest."""
+"""/v3/webhooks: the endpoints API (docs/api/webhooks.md), tenant isolation, secrets at rest."""
 
 import json
 import uuid

@@ -1,4 +1,7 @@
-"""Delivery to a real HTTP receiver: signatures, retries, status etiquette (RELIABILITY 12–14)."""
+"""Delivery to a real HTTP receiver: signatures, retries, status etiquette
+(docs/reliability.md#12-every-delivery-is-signed,
+docs/reliability.md#13-failed-deliveries-are-retried-to-success and
+docs/reliability.md#14-receivers-answers-are-respected)."""
 
 import json
 import threading

@@ -1,5 +1,6 @@
-"""Issue 7's end-to-end promise: a real receiver gets a message's whole lifecycle, in order,
-every delivery verifying with `standardwebhooks`, each event exactly once despite failures."""
+"""The end-to-end promise of docs/reliability.md#13-failed-deliveries-are-retried-to-success: a
+real receiver gets a message's whole lifecycle, in order, every delivery verifying with
+`standardwebhooks`, each event exactly once despite failures."""
 
 import json
 

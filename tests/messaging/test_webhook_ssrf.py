@@ -1,4 +1,5 @@
-"""The SSRF guard at registration and at delivery (RELIABILITY 16)."""
+"""The SSRF guard at registration and at delivery
+(docs/reliability.md#16-no-requests-to-private-networks-ssrf)."""
 
 import ipaddress
 

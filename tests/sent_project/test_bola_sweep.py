@@ -1,5 +1,6 @@
-"""RELIABILITY scenario 17: for every id-bearing path in /v3/openapi.json, another tenant using
-the owner's id gets a 404 indistinguishable from a random id's 404, and changes nothing."""
+"""docs/reliability.md#17-tenant-isolation-bola: for every id-bearing path in /v3/openapi.json,
+another tenant using the owner's id gets a 404 indistinguishable from a random id's 404, and
+changes nothing."""
 
 import re
 import uuid

@@ -1,4 +1,5 @@
-"""Idempotency-Key semantics (RELIABILITY scenarios 5 and 6) on a probe that really writes."""
+"""Idempotency-Key semantics (docs/reliability.md#5-idempotency-keys-replay-never-redo and
+docs/reliability.md#6-concurrent-duplicates-run-once) on a probe that really writes."""
 
 import threading
 from datetime import timedelta

@@ -1,4 +1,5 @@
-"""RELIABILITY scenario 18: writes that carry server-owned fields never change them."""
+"""Writes that carry server-owned fields never change them
+(docs/reliability.md#18-server-owned-fields-cant-be-assigned)."""
 
 import uuid
 

@@ -1,4 +1,5 @@
-"""Secrets at rest, deploy checks and CSRF (RELIABILITY scenarios 19 and 20)."""
+"""Secrets at rest, deploy checks and CSRF (docs/reliability.md#19-secrets-at-rest-and-limits
+and docs/reliability.md#20-fuzzing-deploy-checks-and-csrf)."""
 
 import io
 import os
@@ -44,7 +45,8 @@ def test_check_deploy_on_production_settings_has_only_the_https_at_proxy_warning
     )
     output = result.stdout + result.stderr
     found = set(re.findall(r"\((\w+\.[EW]\d+)\)", output))
-    # HSTS and the HTTPS redirect belong to the TLS-terminating reverse proxy (README).
+    # HSTS and the HTTPS redirect belong to the TLS-terminating reverse proxy
+    # (docs/operations.md#deploy-checks).
     assert found <= {"security.W004", "security.W008"}, output
 
 

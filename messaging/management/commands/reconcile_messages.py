@@ -1,4 +1,4 @@
-"""Resolve messages stuck between states (see the README's "Messages" section, "The reconciler").
+"""Resolve messages stuck between states (see docs/api/messages.md#the-reconciler).
 
 `reconcile_messages` runs one pass now; `--schedule` makes sure the self-rescheduling job
 is booked (workers then keep it running every MESSAGE_RECONCILE_EVERY_SECONDS); `--every N`

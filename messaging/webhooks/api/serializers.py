@@ -1,4 +1,4 @@
-"""Wire shapes of /v3/webhooks (API_CONTRACT §5)."""
+"""Wire shapes of /v3/webhooks (docs/api/webhooks.md)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers

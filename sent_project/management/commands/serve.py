@@ -49,10 +49,10 @@ class Command(BaseCommand):
                     ]
                 )
             )
-        # Re-drives webhook work whose task was lost (README, "Webhooks").
+        # Re-drives webhook work whose task was lost (docs/api/webhooks.md#retries-and-disabling).
         processes.append(subprocess.Popen([*manage, "webhooks_sweep", "--every", "60"]))
         # Books the self-rescheduling message reconciler; the workers keep it running
-        # (README, "Messages").
+        # (docs/api/messages.md#the-reconciler).
         call_command("reconcile_messages", "--schedule", verbosity=0)
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
