@@ -26,7 +26,7 @@ from contacts.tasks import contact_import_run
 from messaging.events import event_emit
 from messaging.providers import get_whatsapp_provider
 from sent_project.api.middleware import current_request_id
-from sent_project.errors import ValidationFailed
+from sent_project.errors import InvalidChoice
 
 # What channel detection writes.
 CHANNEL_FIELDS = (
@@ -199,8 +199,7 @@ def contact_update(
 
 def _check_default_channel(contact: Contact, channel: str) -> None:
     if channel not in Channel.values:
-        raise ValidationFailed(
-            code="VALIDATION_006",
+        raise InvalidChoice(
             details={"default_channel": [f"Must be one of: {', '.join(Channel.values)}."]},
         )
     if channel not in contact.channels:
@@ -208,9 +207,7 @@ def _check_default_channel(contact: Contact, channel: str) -> None:
             f"This contact has no {channel} channel "
             f"(available: {contact.available_channels or 'none'})."
         )
-        raise ValidationFailed(
-            message, code="VALIDATION_006", details={"default_channel": [message]}
-        )
+        raise InvalidChoice(message, details={"default_channel": [message]})
 
 
 def _consent_record(contact: Contact, *, source: str, note: str = "", **context) -> None:
