@@ -24,6 +24,10 @@ def error_class_for(code: str) -> type["SentError"]:
         raise LookupError(f"no error class declares the code {code}") from None
 
 
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 class SentError(Exception):
     """A business-rule failure with a stable code. Rendered once, in the envelope.
 
@@ -63,15 +67,11 @@ class SentError(Exception):
             if existing is not None and (existing.status, existing.message) != (status, message):
                 raise ValueError(
                     f"error code {code} declared twice with different meanings: "
-                    f"{existing.__module__}.{existing.__qualname__} and "
-                    f"{cls.__module__}.{cls.__qualname__}"
+                    f"{_name(existing)} and {_name(cls)}"
                 )
             cls.code, cls.status, cls.message = code, status, message
-            same_class = existing is not None and (existing.__module__, existing.__qualname__) == (
-                cls.__module__,
-                cls.__qualname__,
-            )
-            if existing is None or same_class:  # a reloaded module replaces its own class
+            # The first class stays the code's class; a reloaded module replaces its own.
+            if existing is None or _name(existing) == _name(cls):
                 CATALOGUE[code] = cls
         if retryable is not None:
             cls.retryable = retryable
