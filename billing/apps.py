@@ -9,6 +9,8 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing and accounts"
 
     def ready(self):
+        from billing import errors  # noqa: F401  (declares the app's error codes)
+
         # After every migrate: the database itself refuses changes to ledger rows.
         post_migrate.connect(
             install_ledger_guards, sender=self, dispatch_uid="billing_ledger_guards"

@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
+from billing.errors import AccountNotFound
 from billing.models import ApiKey
 from billing.services import api_key_authenticate
-from sent_project.errors import SentError
+from sent_project.errors import InvalidApiKey, MissingApiKey
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
 _UNRESOLVED = object()
@@ -57,11 +58,11 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None  # → 401 AUTH_001 through HasCustomer
         api_key = resolve_api_key(django_request)
         if api_key is None:
-            raise SentError(code="AUTH_002")
+            raise InvalidApiKey()
         profile_id = django_request.META.get("HTTP_X_PROFILE_ID", "").strip()
         if profile_id and profile_id != str(api_key.customer_id):
             # We have no sender profiles: only the key's own account can be named.
-            raise SentError(code="RESOURCE_004")
+            raise AccountNotFound()
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):
@@ -74,4 +75,4 @@ class HasCustomer(BasePermission):
     def has_permission(self, request, view) -> bool:
         if isinstance(request.user, ApiKeyPrincipal):
             return True
-        raise SentError(code="AUTH_001")
+        raise MissingApiKey()

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from billing.models import ANY_COUNTRY, Channel, Customer, Price, PriceCategory, PriceOverride
 from billing.rate_card import RATE_CARD
-from sent_project.errors import ValidationFailed
+from sent_project.errors import InvalidChoice, ValidationFailed, ValueOutOfRange
 
 CENT_FRACTION = Decimal("0.0001")
 WHATSAPP_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION", "SERVICE")
@@ -45,8 +45,7 @@ class PriceQuote:
 def _normalize(channel: str, country: str, category: str | None) -> tuple[str, str, str]:
     channel = (channel or "").strip().lower()
     if channel not in Channel.values:
-        raise ValidationFailed(
-            code="VALIDATION_006",
+        raise InvalidChoice(
             details={"channel": [f"Must be one of: {', '.join(Channel.values)}."]},
         )
     country = (country or "").strip().upper()
@@ -56,8 +55,7 @@ def _normalize(channel: str, country: str, category: str | None) -> tuple[str, s
         return channel, country, ""  # an SMS costs the same whatever its template's category
     category = (category or PriceCategory.SERVICE).strip().upper()
     if category not in WHATSAPP_CATEGORIES:
-        raise ValidationFailed(
-            code="VALIDATION_006",
+        raise InvalidChoice(
             details={"category": [f"Must be one of: {', '.join(WHATSAPP_CATEGORIES)}."]},
         )
     return channel, country, category
@@ -113,9 +111,7 @@ class PriceBook:
     ) -> PriceQuote:
         channel, country, category = _normalize(channel, country, category)
         if not isinstance(segments, int) or segments < 1:
-            raise ValidationFailed(
-                code="VALIDATION_005", details={"segments": ["Must be a whole number, 1 or more."]}
-            )
+            raise ValueOutOfRange(details={"segments": ["Must be a whole number, 1 or more."]})
         units = segments if channel == Channel.SMS else 1
         list_price, source, row = self._list_price(channel, country, category)
         unit_price, discount = list_price, None

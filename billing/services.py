@@ -26,10 +26,11 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
 from sent_project.db import update_returning
-from sent_project.errors import InsufficientBalance, ValidationFailed
+from sent_project.errors import RequiredFieldMissing, ValidationFailed, ValueOutOfRange
 from sent_project.outbox import event_emit
 
 API_KEY_PREFIX = "sent_"
@@ -147,13 +148,9 @@ def _money(value, *, field: str = "amount", minimum: Decimal | None = Decimal("0
     except (InvalidOperation, TypeError, ValueError):
         exact = False
     if not exact:
-        raise ValidationFailed(
-            code="VALIDATION_005", details={field: ["A number with at most 4 decimal places."]}
-        )
+        raise ValueOutOfRange(details={field: ["A number with at most 4 decimal places."]})
     if minimum is not None and amount < minimum:
-        raise ValidationFailed(
-            code="VALIDATION_005", details={field: [f"Must be {minimum} or more."]}
-        )
+        raise ValueOutOfRange(details={field: [f"Must be {minimum} or more."]})
     return amount
 
 
@@ -248,7 +245,7 @@ def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> Le
     """Add money to the prepaid balance (admin action, `top_up` command, opening balance)."""
     amount = _money(amount)
     if amount <= 0:
-        raise ValidationFailed(code="VALIDATION_005", details={"amount": ["Must be more than 0."]})
+        raise ValueOutOfRange(details={"amount": ["Must be more than 0."]})
     with transaction.atomic():
         return _ledger_apply(
             customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP, description=note or "Top-up"
@@ -379,8 +376,7 @@ def balance_refund(
         paid = message_net_charge(customer, message_id=message_id)
         amount = paid if amount is None else _money(amount)
         if not 0 < amount <= paid:
-            raise ValidationFailed(
-                code="VALIDATION_005",
+            raise ValueOutOfRange(
                 details={"amount": [f"A refund must be more than 0 and at most the {paid} paid."]},
             )
         return _ledger_apply_unique(
@@ -408,7 +404,7 @@ def balance_adjust(
     amount = _money(amount, minimum=None)
     reason = reason.strip()[:64]
     if not reason:
-        raise ValidationFailed(code="VALIDATION_004", details={"reason": ["A reason is required."]})
+        raise RequiredFieldMissing(details={"reason": ["A reason is required."]})
     if amount == 0:
         return None
     unique = {"message_id": message_id, "reason": reason}
@@ -417,8 +413,7 @@ def balance_adjust(
         if existing is not None:
             return existing
         if amount > message_net_charge(customer, message_id=message_id):
-            raise ValidationFailed(
-                code="VALIDATION_005",
+            raise ValueOutOfRange(
                 details={"amount": ["A credit can't exceed what the message has paid."]},
             )
         return _ledger_apply_unique(
@@ -443,9 +438,7 @@ def prices_seed_defaults() -> int:
 def customer_set_low_balance_threshold(customer: Customer, *, threshold: Decimal) -> Customer:
     threshold = Decimal(threshold)
     if threshold < 0:
-        raise ValidationFailed(
-            code="VALIDATION_005", details={"low_balance_threshold": ["Must be 0 or more."]}
-        )
+        raise ValueOutOfRange(details={"low_balance_threshold": ["Must be 0 or more."]})
     customer.low_balance_threshold = threshold
     customer.save(update_fields=["low_balance_threshold", "updated_at"])
     return customer

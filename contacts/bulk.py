@@ -25,7 +25,7 @@ from contacts.channels import (
 )
 from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
-from sent_project.errors import ValidationFailed
+from sent_project.errors import ValidationFailed, ValueOutOfRange
 from sent_project.ids import uuid7
 from sent_project.request_context import current_request_id
 
@@ -111,12 +111,14 @@ def metadata_error(metadata) -> ValidationFailed | None:
     size = len(_compact_json(metadata).encode())
     if size > limit:
         message = f"Metadata is {size:,} bytes of JSON; at most {limit:,} are allowed."
-        return _metadata_failure(message, code="VALIDATION_005")
+        return _metadata_failure(message, ValueOutOfRange)
     return None
 
 
-def _metadata_failure(message: str, code: str = "VALIDATION_001") -> ValidationFailed:
-    return ValidationFailed(message, code=code, details={"metadata": [message]})
+def _metadata_failure(
+    message: str, error: type[ValidationFailed] = ValidationFailed
+) -> ValidationFailed:
+    return error(message, details={"metadata": [message]})
 
 
 def _scalar_values(value) -> Iterable[str]:

@@ -55,7 +55,7 @@ from contacts.bulk import (
 from contacts.channels import detect_channels, whatsapp_directory
 from contacts.models import Contact, ContactImport, ContactImportRow, Source
 from contacts.phone import Normalised, normalise_many
-from sent_project.errors import ValidationFailed
+from sent_project.errors import RequiredFieldMissing, ValidationFailed, ValueOutOfRange
 
 logger = logging.getLogger("sent.contacts.import")
 
@@ -76,17 +76,14 @@ ImportRow = tuple[int, str, bool, dict | None, str]
 
 def _too_many(count: int) -> ValidationFailed:
     limit = settings.CONTACTS_IMPORT_MAX_ROWS
-    return ValidationFailed(
+    return ValueOutOfRange(
         f"An import takes at most {limit:,} rows; this one has {count:,}.",
-        code="VALIDATION_005",
         details={"contacts": [f"At most {limit:,} rows; got {count:,}."]},
     )
 
 
 def _no_rows(field: str) -> ValidationFailed:
-    return ValidationFailed(
-        "The import has no rows.", code="VALIDATION_004", details={field: ["No rows to import."]}
-    )
+    return RequiredFieldMissing("The import has no rows.", details={field: ["No rows to import."]})
 
 
 def _delimiter(header_line: str) -> str:
@@ -130,7 +127,7 @@ def import_payload_from_csv(text: str) -> tuple[str, int]:
     if _column(header, PHONE_COLUMNS) is None:
         found = ", ".join(header) or "nothing"
         message = f"The CSV needs a phone_number column in its first line (found: {found})."
-        raise ValidationFailed(message, code="VALIDATION_004", details={"file": [message]})
+        raise RequiredFieldMissing(message, details={"file": [message]})
     try:
         count = sum(1 for row in _csv_reader(text, delimiter) if any(row)) - 1
     except csv.Error as exc:

@@ -9,7 +9,7 @@ from contacts.channels import detect_channels
 from contacts.errors import ContactNotFound, ImportNotFound, InvalidPhoneNumber
 from contacts.models import Channel, ConsentEvent, Contact, ContactImport, ContactImportRow
 from contacts.phone import digits_fragment, normalise, parse_phone
-from sent_project.errors import ValidationFailed
+from sent_project.errors import InvalidChoice
 
 # A leading "00" is read as an international prefix from this many digits on ("0044 74"),
 # a leading "0" as a national trunk prefix from this many ("07911").
@@ -64,8 +64,7 @@ def contacts_for(
         contacts = contacts.filter(format_e164=e164)
     if channel:
         if channel not in CHANNEL_FILTERS:
-            raise ValidationFailed(
-                code="VALIDATION_006",
+            raise InvalidChoice(
                 details={"channel": [f"Must be one of: {', '.join(CHANNEL_FILTERS)}."]},
             )
         contacts = contacts.filter(**{CHANNEL_FILTERS[channel]: True})
@@ -170,8 +169,7 @@ def contact_import_rows(contact_import: ContactImport, *, status: str = "") -> Q
     rows = ContactImportRow.objects.filter(contact_import=contact_import)
     if status:
         if status not in ContactImportRow.Status.values:
-            raise ValidationFailed(
-                code="VALIDATION_006",
+            raise InvalidChoice(
                 details={
                     "status": [f"Must be one of: {', '.join(ContactImportRow.Status.values)}."]
                 },

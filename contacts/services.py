@@ -28,7 +28,7 @@ from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Sourc
 from contacts.phone import Normalised, normalise
 from contacts.selectors import contact_get
 from contacts.tasks import contact_import_run
-from sent_project.errors import ValidationFailed
+from sent_project.errors import InvalidChoice
 from sent_project.outbox import event_emit
 from sent_project.request_context import current_request_id
 
@@ -203,8 +203,7 @@ def contact_update(
 
 def _check_default_channel(contact: Contact, channel: str) -> None:
     if channel not in Channel.values:
-        raise ValidationFailed(
-            code="VALIDATION_006",
+        raise InvalidChoice(
             details={"default_channel": [f"Must be one of: {', '.join(Channel.values)}."]},
         )
     if channel not in contact.channels:
@@ -212,9 +211,7 @@ def _check_default_channel(contact: Contact, channel: str) -> None:
             f"This contact has no {channel} channel "
             f"(available: {contact.available_channels or 'none'})."
         )
-        raise ValidationFailed(
-            message, code="VALIDATION_006", details={"default_channel": [message]}
-        )
+        raise InvalidChoice(message, details={"default_channel": [message]})
 
 
 def _consent_record(contact: Contact, *, source: str, note: str = "", **context) -> None:

@@ -37,6 +37,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing.errors import InsufficientBalance
 from billing.models import Customer
 from billing.services import balance_adjust, balance_refund
 from contacts.services import contacts_record_deliveries
@@ -46,7 +47,6 @@ from messaging.models import AUTO_CHANNEL, ActivityKind, Message
 from messaging.providers import get_provider
 from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
 from messaging.statuses import MessageStatus
-from sent_project.errors import InsufficientBalance
 
 logger = logging.getLogger(__name__)
 S = MessageStatus

@@ -1,16 +1,12 @@
 """Error codes of the messaging app (messages and webhooks)."""
 
-from sent_project.errors import SentError, register
-
-register("WEBHOOK_001", 400, "This webhook URL is not allowed")
-register("WEBHOOK_002", 409, "This delivery is still in progress")
-register("WEBHOOK_003", 409, "This webhook is disabled: enable it first")
+from sent_project.errors import NotFound, SentError
 
 
-class WebhookUrlRefused(SentError):
+class WebhookUrlRefused(
+    SentError, code="WEBHOOK_001", status=400, message="This webhook URL is not allowed"
+):
     """The URL is not http(s), or points at a loopback, private, link-local or metadata address."""
-
-    code = "WEBHOOK_001"
 
     def __init__(self, reason: str):
         super().__init__(
@@ -18,37 +14,50 @@ class WebhookUrlRefused(SentError):
         )
 
 
-class WebhookNotFound(SentError):
-    code = "RESOURCE_008"
+class WebhookNotFound(NotFound, code="RESOURCE_008", status=404, message="Webhook not found"): ...
 
 
-class DeliveryInProgress(SentError):
-    code = "WEBHOOK_002"
-    retryable = False  # the SDK retries 409s; this one won't change by retrying
+class DeliveryInProgress(
+    SentError,
+    code="WEBHOOK_002",
+    status=409,
+    message="This delivery is still in progress",
+    retryable=False,  # the SDK retries 409s; this one won't change by retrying
+): ...
 
 
-class WebhookDisabled(DeliveryInProgress):
-    code = "WEBHOOK_003"
+class WebhookDisabled(
+    DeliveryInProgress,
+    code="WEBHOOK_003",
+    status=409,
+    message="This webhook is disabled: enable it first",
+): ...
 
 
 # --- messages ---------------------------------------------------------------------------
-register("MESSAGE_001", 400, "The send names a template that doesn't exist")
-register("BUSINESS_004", 422, "Every recipient has opted out: nothing was sent")
-register("BUSINESS_006", 422, "This can't be done in the message's current status")
+class MessageNotFound(NotFound, code="RESOURCE_003", status=404, message="Message not found"): ...
 
 
-class MessageNotFound(SentError):
-    code = "RESOURCE_003"
+class UnknownTemplate(
+    SentError,
+    code="MESSAGE_001",
+    status=400,
+    message="The send names a template that doesn't exist",
+): ...
 
 
-class UnknownTemplate(SentError):
-    code = "MESSAGE_001"
+class AllRecipientsOptedOut(
+    SentError,
+    code="BUSINESS_004",
+    status=422,
+    message="Every recipient has opted out: nothing was sent",
+    retryable=False,
+): ...
 
 
-class AllRecipientsOptedOut(SentError):
-    code = "BUSINESS_004"
-    retryable = False
-
-
-class MessageStateConflict(SentError):
-    code = "BUSINESS_006"
+class MessageStateConflict(
+    SentError,
+    code="BUSINESS_006",
+    status=422,
+    message="This can't be done in the message's current status",
+): ...

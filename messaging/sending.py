@@ -25,7 +25,7 @@ from messaging.errors import UnknownTemplate
 from messaging.models import AUTO_CHANNEL, Message
 from messaging.routing import CHANNELS, ChannelHistory, RoutingFacts, route
 from messaging.statuses import MessageStatus
-from sent_project.errors import SentError, ValidationFailed
+from sent_project.errors import InvalidChoice, SentError, ValidationFailed, ValueOutOfRange
 from sent_project.ids import uuid7
 from templates_app.errors import TemplateNotFound
 from templates_app.rendering import RenderedContent, render_template, render_text
@@ -122,18 +122,15 @@ def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
     several kinds."""
     errors: list[SentError] = []
     if not 1 <= len(request.to) <= MAX_RECIPIENTS:
-        raise ValidationFailed(
-            code="VALIDATION_005", details={"to": [f"Give 1 to {MAX_RECIPIENTS:,} recipients."]}
-        )
+        raise ValueOutOfRange(details={"to": [f"Give 1 to {MAX_RECIPIENTS:,} recipients."]})
     channels, channel_problems = _check_channels(request.channels)
     if channel_problems:
-        errors.append(ValidationFailed(code="VALIDATION_006", details=channel_problems))
+        errors.append(InvalidChoice(details=channel_problems))
     numbers, contacts_by_id, recipient_problems = _check_recipients(customer, request.to)
     if recipient_problems:
         errors.append(
-            ValidationFailed(
+            InvalidPhoneNumber(
                 f"{len(recipient_problems)} of the recipients are not valid",
-                code="VALIDATION_002",
                 details=recipient_problems,
             )
         )

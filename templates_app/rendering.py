@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import phonenumbers
 
-from sent_project.errors import ValidationFailed
+from sent_project.errors import InvalidChoice
 from templates_app import definition as defn
 from templates_app.errors import TemplateChannelUnavailable, TemplateParametersMissing
 
@@ -84,8 +84,7 @@ def _measure(channel: str, body: str) -> dict:
 
 def _check_channel(channel: str) -> None:
     if channel not in defn.CHANNELS:
-        raise ValidationFailed(
-            code="VALIDATION_006",
+        raise InvalidChoice(
             details={"channel": [f"Must be one of: {', '.join(defn.CHANNELS)}."]},
         )
 

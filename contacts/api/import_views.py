@@ -21,7 +21,7 @@ from contacts.services import contact_import_create
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.parsers import JSONParser
 from sent_project.api.query import query_params
-from sent_project.errors import ValidationFailed
+from sent_project.errors import RequiredFieldMissing, ValidationFailed
 from sent_project.sandbox import in_sandbox, sandbox_headers
 
 TAGS = ["Contacts"]
@@ -57,8 +57,7 @@ def _upload(request) -> tuple[str, str, int, str, bool]:
     if request.content_type.startswith("multipart/"):
         upload = request.FILES.get("file")
         if upload is None:
-            raise ValidationFailed(
-                code="VALIDATION_004",
+            raise RequiredFieldMissing(
                 details={"file": ["Upload the CSV as the multipart form field 'file'."]},
             )
         payload, rows = import_payload_from_csv(_decode(upload.read()))
@@ -68,8 +67,7 @@ def _upload(request) -> tuple[str, str, int, str, bool]:
         return ContactImport.Format.CSV, payload, rows, "", False
     contacts = data.get("contacts") if isinstance(data, dict) else None
     if not isinstance(contacts, list):
-        raise ValidationFailed(
-            code="VALIDATION_004",
+        raise RequiredFieldMissing(
             details={"contacts": ['A JSON array of rows is required: {"contacts": [...]}.']},
         )
     payload, rows = import_payload_from_json(contacts)

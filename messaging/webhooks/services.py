@@ -14,7 +14,7 @@ from messaging.webhooks.catalogue import resolve_test_event, specimen_payload
 from messaging.webhooks.delivery import delivery_attempt
 from messaging.webhooks.signing import secret_encrypt, secret_generate, webhook_time
 from messaging.webhooks.tasks import webhook_deliver
-from sent_project.errors import ValidationFailed
+from sent_project.errors import InvalidChoice
 from sent_project.models import Event
 from sent_project.request_context import current_request_id
 
@@ -154,8 +154,7 @@ def webhook_test_event(
     """(field, event) for a test delivery, or VALIDATION_006 for an unknown event type."""
     resolved = resolve_test_event(event_type, endpoint.event_types)
     if resolved is None:
-        raise ValidationFailed(
-            code="VALIDATION_006",
+        raise InvalidChoice(
             details={
                 "event_type": [
                     f"Unknown event type {event_type!r}: see GET /v3/webhooks/event-types."

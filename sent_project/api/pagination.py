@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from sent_project.errors import ValidationFailed
+from sent_project.errors import ValueOutOfRange
 
 MAX_PAGE = 1_000_000
 
@@ -28,9 +28,7 @@ def _int_param(request, names: tuple[str, ...], default: int) -> int:
         if raw is not None:
             # isdecimal, not isdigit: "²" is a digit that int() refuses.
             if not raw.strip().isdecimal() or len(raw.strip()) > 12:
-                raise ValidationFailed(
-                    code="VALIDATION_005", details={names[0]: ["A whole number is required."]}
-                )
+                raise ValueOutOfRange(details={names[0]: ["A whole number is required."]})
             return int(raw)
     return default
 
@@ -111,13 +109,9 @@ class PagePagination(BasePagination):
         self.page = _int_param(request, ("page",), 1)
         self.page_size = _int_param(request, ("page_size", "pageSize"), settings.API_PAGE_SIZE)
         if not 1 <= self.page <= MAX_PAGE:
-            raise ValidationFailed(
-                code="VALIDATION_005", details={"page": [f"Must be from 1 to {MAX_PAGE}."]}
-            )
+            raise ValueOutOfRange(details={"page": [f"Must be from 1 to {MAX_PAGE}."]})
         if self.page_size < 1:
-            raise ValidationFailed(
-                code="VALIDATION_005", details={"page_size": ["Must be 1 or more."]}
-            )
+            raise ValueOutOfRange(details={"page_size": ["Must be 1 or more."]})
         self.page_size = min(self.page_size, settings.API_MAX_PAGE_SIZE)
         offset = (self.page - 1) * self.page_size
         if isinstance(queryset, QuerySet):

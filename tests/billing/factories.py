@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from django.db import connection, connections
 
+from billing.errors import InsufficientBalance
 from billing.models import Customer, LedgerEntry, PriceOverride
-from sent_project.errors import InsufficientBalance
 
 
 def make_override(customer: Customer, **fields) -> PriceOverride:

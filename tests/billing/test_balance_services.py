@@ -4,6 +4,7 @@ import pytest
 
 from django.db import transaction
 
+from billing.errors import InsufficientBalance
 from billing.models import LedgerEntry
 from billing.selectors import ledger_problems
 from billing.services import (
@@ -16,7 +17,7 @@ from billing.services import (
     balance_top_up,
     message_net_charge,
 )
-from sent_project.errors import InsufficientBalance, ValidationFailed
+from sent_project.errors import ValidationFailed
 from sent_project.models import Event
 from tests.billing.factories import ledger_amounts, new_message_id
 from tests.factories import make_customer

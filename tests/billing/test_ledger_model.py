@@ -14,6 +14,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from billing.errors import InsufficientBalance
 from billing.models import LedgerEntry
 from billing.selectors import ledger_problems
 from billing.services import (
@@ -24,7 +25,7 @@ from billing.services import (
     balance_top_up,
     customer_create,
 )
-from sent_project.errors import InsufficientBalance, ValidationFailed
+from sent_project.errors import ValidationFailed
 from tests.billing.factories import new_message_id
 
 # Real unit prices: US SMS (old and new), Indian utility, German marketing, free-form.

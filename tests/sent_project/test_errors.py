@@ -1,6 +1,7 @@
 """SentError: the code's status and message, and `retryable` as the x-should-retry header."""
 
-from sent_project.errors import InsufficientBalance, SentError, ValidationFailed
+from billing.errors import InsufficientBalance
+from sent_project.errors import SentError, ValidationFailed
 from templates_app.errors import TemplateInReview
 
 
