@@ -12,14 +12,13 @@ from sent_project.api.throttling import RateLimit
 
 
 class CustomerAPIView(APIView):
-    """An API view answering for the customer of the request's API key.
-
-    - `self.customer`: the caller's customer (the authenticated principal's `customer`;
-      the default permission guarantees one before any handler runs).
-    - `self.sandbox`: `"sandbox": true` in the JSON body (see sent_project.sandbox).
-    - Every response it gives once the throttle has counted the request — the handler's,
-      an error's, the throttle's own 429 — carries X-RateLimit-Limit/-Remaining/-Reset.
-    """
+    # An API view answering for the customer of the request's API key. (A comment, not a
+    # docstring: drf-spectacular would make a docstring every operation's description.)
+    # - `self.customer`: the caller's customer (the authenticated principal's `customer`;
+    #   the default permission guarantees one before any handler runs).
+    # - `self.sandbox`: `"sandbox": true` in the JSON body (see sent_project.sandbox).
+    # - Every response it gives once the throttle has counted the request — the handler's,
+    #   an error's, the throttle's own 429 — carries X-RateLimit-Limit/-Remaining/-Reset.
 
     # Set by the throttle (sent_project.api.throttling.ApiKeyRateThrottle) when it counts.
     rate_limit: RateLimit | None = None
