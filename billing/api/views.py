@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing.api.serializers import (
     LedgerEntrySerializer,
@@ -15,16 +14,17 @@ from billing.api.serializers import (
 from billing.pricing import PriceBook, price_quote_detail
 from billing.selectors import ledger_for
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.query import query_params
+from sent_project.api.validation import validated_query
+from sent_project.api.views import CustomerAPIView
 
 
-class MeView(APIView):
+class MeView(CustomerAPIView):
     @extend_schema(operation_id="me_retrieve", responses=MeSerializer, tags=["Account"])
     def get(self, request):
-        return Response(MeSerializer(request.user.customer).data)
+        return Response(MeSerializer(self.customer).data)
 
 
-class LedgerView(APIView):
+class LedgerView(CustomerAPIView):
     """Our addition (not in the SDK): the account's balance changes, newest first."""
 
     pagination_class = PagePagination
@@ -37,11 +37,13 @@ class LedgerView(APIView):
         tags=["Billing"],
     )
     def get(self, request):
-        entries = ledger_for(request.user.customer, **query_params(request, LedgerQuerySerializer))
+        entries = ledger_for(
+            self.customer, **validated_query(LedgerQuerySerializer, request.query_params)
+        )
         return paginate(request, self, entries, LedgerEntrySerializer)
 
 
-class PriceListView(APIView):
+class PriceListView(CustomerAPIView):
     """Our addition: the prices this account pays (its overrides applied to the table)."""
 
     @extend_schema(
@@ -51,13 +53,13 @@ class PriceListView(APIView):
         tags=["Billing"],
     )
     def get(self, request):
-        prices = PriceBook.load(request.user.customer).effective_prices(
-            **query_params(request, PriceListQuerySerializer)
+        prices = PriceBook.load(self.customer).effective_prices(
+            **validated_query(PriceListQuerySerializer, request.query_params)
         )
         return Response({"prices": PriceSerializer(prices, many=True).data})
 
 
-class PriceQuoteView(APIView):
+class PriceQuoteView(CustomerAPIView):
     """Our addition: what one message would cost this account."""
 
     @extend_schema(
@@ -68,6 +70,6 @@ class PriceQuoteView(APIView):
     )
     def get(self, request):
         quote = price_quote_detail(
-            request.user.customer, **query_params(request, PriceQuoteQuerySerializer)
+            self.customer, **validated_query(PriceQuoteQuerySerializer, request.query_params)
         )
         return Response(PriceQuoteSerializer(quote).data)

@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from contacts.api.serializers import (
     ContactImportCreateSerializer,
@@ -13,14 +12,14 @@ from contacts.api.serializers import (
     ContactImportRowsQuerySerializer,
     ContactImportSerializer,
 )
-from contacts.api.views import is_sandbox
 from contacts.imports import import_payload_from_csv, import_payload_from_json
 from contacts.models import ContactImport
 from contacts.selectors import contact_import_get, contact_import_rows, contact_imports_for
 from contacts.services import contact_import_create
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.parsers import JSONParser
-from sent_project.api.query import query_params
+from sent_project.api.validation import PageQuerySerializer, validated_query
+from sent_project.api.views import CustomerAPIView
 from sent_project.errors import RequiredFieldMissing, ValidationFailed
 from sent_project.sandbox import in_sandbox, sandbox_headers
 
@@ -51,8 +50,9 @@ def _decode(raw: bytes) -> str:
         ) from None
 
 
-def _upload(request) -> tuple[str, str, int, str, bool]:
-    """(format, payload, rows, filename, sandbox) of any accepted upload, or a 400."""
+def _upload(request, sandbox: bool) -> tuple[str, str, int, str, bool]:
+    """(format, payload, rows, filename, sandbox) of any accepted upload, or a 400
+    (`sandbox`: the body's flag, which only a JSON upload can carry)."""
     data = request.data
     if request.content_type.startswith("multipart/"):
         upload = request.FILES.get("file")
@@ -71,10 +71,10 @@ def _upload(request) -> tuple[str, str, int, str, bool]:
             details={"contacts": ['A JSON array of rows is required: {"contacts": [...]}.']},
         )
     payload, rows = import_payload_from_json(contacts)
-    return ContactImport.Format.JSON, payload, rows, "", is_sandbox(request)
+    return ContactImport.Format.JSON, payload, rows, "", sandbox
 
 
-class ContactImportListCreateView(APIView):
+class ContactImportListCreateView(CustomerAPIView):
     parser_classes = [JSONParser, MultiPartParser, CSVTextParser]
     pagination_class = PagePagination
     items_key = "imports"
@@ -85,7 +85,8 @@ class ContactImportListCreateView(APIView):
         responses=ContactImportSerializer(many=True),
     )
     def get(self, request):
-        imports = contact_imports_for(request.user.customer)
+        validated_query(PageQuerySerializer, request.query_params)
+        imports = contact_imports_for(self.customer)
         return paginate(request, self, imports, ContactImportSerializer)
 
     @extend_schema(
@@ -106,11 +107,11 @@ class ContactImportListCreateView(APIView):
         "GET /v3/contacts/import/{id} for progress and per-row results.",
     )
     def post(self, request):
-        source_format, payload, rows, filename, sandbox = _upload(request)
+        source_format, payload, rows, filename, sandbox = _upload(request, self.sandbox)
         contact_import = in_sandbox(
             sandbox,
             lambda: contact_import_create(
-                request.user.customer,
+                self.customer,
                 source_format=source_format,
                 payload=payload,
                 total_rows=rows,
@@ -124,7 +125,7 @@ class ContactImportListCreateView(APIView):
         )
 
 
-class ContactImportDetailView(APIView):
+class ContactImportDetailView(CustomerAPIView):
     items_key = "rows"
 
     @extend_schema(
@@ -134,8 +135,8 @@ class ContactImportDetailView(APIView):
         parameters=[*ROW_PAGE_PARAMETERS, ContactImportRowsQuerySerializer],
     )
     def get(self, request, import_id):
-        contact_import = contact_import_get(request.user.customer, import_id=import_id)
-        query = query_params(request, ContactImportRowsQuerySerializer)
+        contact_import = contact_import_get(self.customer, import_id=import_id)
+        query = validated_query(ContactImportRowsQuerySerializer, request.query_params)
         rows = contact_import_rows(contact_import, status=query.get("status", ""))
         page = paginate(request, self, rows, ContactImportRowSerializer)
         return Response({**ContactImportSerializer(contact_import).data, **page.data})

@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from contacts.api.serializers import (
     ConsentEventSerializer,
@@ -36,18 +35,14 @@ from contacts.services import contact_create, contact_delete, contact_update
 # read the selectors of the app above (docs/architecture.md).
 from messaging.selectors import contact_message_summary
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.query import query_params
+from sent_project.api.validation import PageQuerySerializer, validated, validated_query
+from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import in_sandbox, sandbox_headers
 
 TAGS = ["Contacts"]
 
 
-def is_sandbox(request) -> bool:
-    """`"sandbox": true` in the JSON body (see the note in serializers.py)."""
-    return isinstance(request.data, dict) and request.data.get("sandbox") is True
-
-
-class ContactListCreateView(APIView):
+class ContactListCreateView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "contacts"
 
@@ -58,8 +53,8 @@ class ContactListCreateView(APIView):
         parameters=[ContactListQuerySerializer],
     )
     def get(self, request):
-        query = query_params(request, ContactListQuerySerializer)
-        contacts = contacts_for(request.user.customer, **query)
+        query = validated_query(ContactListQuerySerializer, request.query_params)
+        contacts = contacts_for(self.customer, **query)
         return paginate(request, self, contacts, ContactSerializer)
 
     @extend_schema(
@@ -76,13 +71,11 @@ class ContactListCreateView(APIView):
         },
     )
     def post(self, request):
-        serializer = ContactCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data, sandbox = serializer.validated_data, is_sandbox(request)
+        data, sandbox = validated(ContactCreateSerializer, request.data), self.sandbox
         contact, created = in_sandbox(
             sandbox,
             lambda: contact_create(
-                request.user.customer,
+                self.customer,
                 phone_number=data["phone_number"],
                 metadata=data.get("metadata"),
             ),
@@ -94,10 +87,10 @@ class ContactListCreateView(APIView):
         )
 
 
-class ContactDetailView(APIView):
+class ContactDetailView(CustomerAPIView):
     @extend_schema(operation_id="contacts_retrieve", tags=TAGS, responses=ContactSerializer)
     def get(self, request, contact_id):
-        contact = contact_get(request.user.customer, contact_id=contact_id)
+        contact = contact_get(self.customer, contact_id=contact_id)
         return Response(ContactSerializer(contact).data)
 
     @extend_schema(
@@ -107,13 +100,11 @@ class ContactDetailView(APIView):
         responses=ContactSerializer,
     )
     def patch(self, request, contact_id):
-        serializer = ContactUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data, sandbox = serializer.validated_data, is_sandbox(request)
+        data, sandbox = validated(ContactUpdateSerializer, request.data), self.sandbox
         contact = in_sandbox(
             sandbox,
             lambda: contact_update(
-                request.user.customer,
+                self.customer,
                 contact_id=contact_id,
                 default_channel=data.get("default_channel"),
                 opt_out=data.get("opt_out"),
@@ -132,25 +123,23 @@ class ContactDetailView(APIView):
         deprecated=True,
     )
     def delete(self, request, contact_id):
-        sandbox = is_sandbox(request)
-        contact = in_sandbox(
-            sandbox, lambda: contact_delete(request.user.customer, contact_id=contact_id)
-        )
+        sandbox = self.sandbox
+        contact = in_sandbox(sandbox, lambda: contact_delete(self.customer, contact_id=contact_id))
         return Response({"id": str(contact.id), "deleted": True}, headers=sandbox_headers(sandbox))
 
 
-class ContactMessageSummaryView(APIView):
+class ContactMessageSummaryView(CustomerAPIView):
     @extend_schema(
         operation_id="contacts_retrieve_message_summary",
         tags=TAGS,
         responses=ContactMessageSummarySerializer,
     )
     def get(self, request, contact_id):
-        contact = contact_get(request.user.customer, contact_id=contact_id)
+        contact = contact_get(self.customer, contact_id=contact_id)
         return Response(ContactMessageSummarySerializer(contact_message_summary(contact)).data)
 
 
-class ContactConsentView(APIView):
+class ContactConsentView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "consent"
 
@@ -161,7 +150,8 @@ class ContactConsentView(APIView):
         description="The contact's consent ledger: every opt-out and opt-in, oldest first.",
     )
     def get(self, request, contact_id):
-        contact = contact_get(request.user.customer, contact_id=contact_id)
+        contact = contact_get(self.customer, contact_id=contact_id)
+        validated_query(PageQuerySerializer, request.query_params)
         return paginate(request, self, consent_events_for(contact), ConsentEventSerializer)
 
 
@@ -183,7 +173,7 @@ CONSENT_CSV_HEADER = [
 ]
 
 
-class ConsentExportView(APIView):
+class ConsentExportView(CustomerAPIView):
     @extend_schema(
         operation_id="contacts_consent_export",
         tags=TAGS,
@@ -192,7 +182,7 @@ class ConsentExportView(APIView):
     )
     def get(self, request):
         writer = csv.writer(_Echo())
-        events = consent_ledger_for(request.user.customer)
+        events = consent_ledger_for(self.customer)
 
         def lines():
             yield writer.writerow(CONSENT_CSV_HEADER)
@@ -216,11 +206,11 @@ class ConsentExportView(APIView):
         return response
 
 
-class NumberLookupView(APIView):
+class NumberLookupView(CustomerAPIView):
     @extend_schema(
         operation_id="numbers_lookup", tags=["Numbers"], responses=NumberLookupSerializer
     )
     def get(self, request, phone_number):
         return Response(NumberLookupSerializer(
-            number_lookup(phone_number, default_region=request.user.customer.default_region)
+            number_lookup(phone_number, default_region=self.customer.default_region)
         ).data)  # fmt: skip

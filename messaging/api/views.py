@@ -3,7 +3,6 @@ parse, call one service or selector, render."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from messaging.api.serializers import (
     MessageActivitiesSerializer,
@@ -19,7 +18,8 @@ from messaging.selectors import message_activities, message_get, messages_for, w
 from messaging.sending import SendRequest
 from messaging.services import message_cancel, message_resend, message_send
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.query import query_params
+from sent_project.api.validation import PageQuerySerializer, validated, validated_query
+from sent_project.api.views import CustomerAPIView
 from sent_project.errors import ValidationFailed
 from sent_project.sandbox import sandbox_headers
 
@@ -52,7 +52,7 @@ def send_request(data: dict, raw: dict) -> SendRequest:
     )
 
 
-class MessageListSendView(APIView):
+class MessageListSendView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "messages"
 
@@ -71,10 +71,8 @@ class MessageListSendView(APIView):
         "cover it (402) writes nothing.",
     )
     def post(self, request):
-        serializer = MessageSendSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        send = send_request(serializer.validated_data, request.data)
-        result = message_send(request.user.customer, request=send)
+        send = send_request(validated(MessageSendSerializer, request.data), request.data)
+        result = message_send(self.customer, request=send)
         return Response(send_response(result), status=202, headers=sandbox_headers(send.sandbox))
 
     @extend_schema(
@@ -85,10 +83,10 @@ class MessageListSendView(APIView):
         description="Our addition: your messages, newest first, with filters.",
     )
     def get(self, request):
-        query = query_params(request, MessageListQuerySerializer)
+        query = validated_query(MessageListQuerySerializer, request.query_params)
         messages = with_history(
             messages_for(
-                request.user.customer,
+                self.customer,
                 statuses=query.get("status"),
                 channels=query.get("channel"),
                 contact_id=query.get("contact_id"),
@@ -100,14 +98,14 @@ class MessageListSendView(APIView):
         return paginate(request, self, messages, MessageSerializer)
 
 
-class MessageDetailView(APIView):
+class MessageDetailView(CustomerAPIView):
     @extend_schema(operation_id="messages_retrieve_status", tags=TAGS, responses=MessageSerializer)
     def get(self, request, message_id):
-        message = message_get(request.user.customer, message_id=message_id)
+        message = message_get(self.customer, message_id=message_id)
         return Response(MessageSerializer(message).data)
 
 
-class MessageActivitiesView(APIView):
+class MessageActivitiesView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "activities"
 
@@ -118,7 +116,8 @@ class MessageActivitiesView(APIView):
         description="Everything that happened to the message, most recent first.",
     )
     def get(self, request, message_id):
-        message = message_get(request.user.customer, message_id=message_id)
+        message = message_get(self.customer, message_id=message_id)
+        validated_query(PageQuerySerializer, request.query_params)
         paginator = PagePagination()
         rows = paginator.paginate_queryset(message_activities(message), request, view=self)
         return Response(
@@ -130,7 +129,7 @@ class MessageActivitiesView(APIView):
         )
 
 
-class MessageResendView(APIView):
+class MessageResendView(CustomerAPIView):
     @extend_schema(
         operation_id="messages_resend",
         tags=TAGS,
@@ -144,12 +143,12 @@ class MessageResendView(APIView):
         "again) to the same contact with the same content. Other statuses: 422 BUSINESS_006.",
     )
     def post(self, request, message_id):
-        resent = message_resend(request.user.customer, message_id=message_id)
-        message = message_get(request.user.customer, message_id=resent.pk)
+        resent = message_resend(self.customer, message_id=message_id)
+        message = message_get(self.customer, message_id=resent.pk)
         return Response(MessageSerializer(message).data, status=202)
 
 
-class MessageCancelView(APIView):
+class MessageCancelView(CustomerAPIView):
     @extend_schema(
         operation_id="messages_cancel",
         tags=TAGS,
@@ -162,6 +161,6 @@ class MessageCancelView(APIView):
         "refunded. Other statuses: 422 BUSINESS_006.",
     )
     def post(self, request, message_id):
-        message_cancel(request.user.customer, message_id=message_id)
-        message = message_get(request.user.customer, message_id=message_id)
+        message_cancel(self.customer, message_id=message_id)
+        message = message_get(self.customer, message_id=message_id)
         return Response(MessageSerializer(message).data)

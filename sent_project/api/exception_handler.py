@@ -10,6 +10,10 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from sent_project.api.envelope import error_object, error_response, is_api_request
+from sent_project.api.validation import (
+    flatten_details,  # noqa: F401  (its former home)
+    validation_failed,
+)
 from sent_project.errors import SentError
 
 logger = logging.getLogger("sent.api")
@@ -28,29 +32,6 @@ DRF_CODES: list[tuple[type[Exception], str]] = [
 ]
 
 
-def flatten_details(errors, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested serializer errors → {"field.sub.0.name": ["message", ...]}."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            for k, v in flatten_details(value, path).items():
-                flat.setdefault(k, []).extend(v)
-    elif isinstance(errors, list):
-        if all(not isinstance(item, dict | list) for item in errors):
-            flat[prefix or "non_field_errors"] = [str(item) for item in errors]
-        else:
-            for index, item in enumerate(errors):
-                if item:
-                    for k, v in flatten_details(
-                        item, f"{prefix}.{index}" if prefix else str(index)
-                    ).items():
-                        flat.setdefault(k, []).extend(v)
-    else:
-        flat[prefix or "non_field_errors"] = [str(errors)]
-    return flat
-
-
 def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, SentError):
@@ -64,9 +45,9 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         )
         return Response(error_object("VALIDATION_001", details=details), status=400)
     if isinstance(exc, drf.ValidationError):
-        return Response(
-            error_object("VALIDATION_001", details=flatten_details(exc.detail)), status=400
-        )
+        # The mapping every endpoint shares (sent_project.api.validation).
+        failed = validation_failed(exc.detail)
+        return Response(error_object(failed.code, details=failed.details), status=failed.status)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_object("REQUEST_005"), status=413)
     if isinstance(exc, Http404):

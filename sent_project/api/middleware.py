@@ -8,7 +8,8 @@ from sent_project.request_context import new_request_id, request_finished, reque
 
 
 class RequestIdMiddleware:
-    """Outermost middleware: sets the request id, adds X-Request-Id and the rate-limit headers."""
+    """Outermost middleware: sets the request id, adds X-Request-Id (and, under /v3, the API
+    version and response time; the rate-limit headers come with the view's response)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -26,10 +27,4 @@ class RequestIdMiddleware:
         if request.path.startswith("/v3"):
             response["X-API-Version"] = "v3"
             response["X-Response-Time"] = f"{(time.perf_counter() - started) * 1000:.1f}ms"
-            rate = getattr(request, "sent_rate_limit", None)
-            if rate:
-                limit, remaining, reset = rate
-                response["X-RateLimit-Limit"] = str(limit)
-                response["X-RateLimit-Remaining"] = str(remaining)
-                response["X-RateLimit-Reset"] = str(reset)
         return response

@@ -5,10 +5,10 @@ from dataclasses import asdict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.query import query_params
+from sent_project.api.validation import validated, validated_query
+from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
 from templates_app.api.serializers import (
     TemplateCreateSerializer,
@@ -27,7 +27,7 @@ from templates_app.services import template_create, template_delete, template_up
 TAGS = ["Templates"]
 
 
-class TemplateListCreateView(APIView):
+class TemplateListCreateView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "templates"
 
@@ -38,9 +38,9 @@ class TemplateListCreateView(APIView):
         parameters=[TemplateListQuerySerializer],
     )
     def get(self, request):
-        filters = query_params(request, TemplateListQuerySerializer)
+        filters = validated_query(TemplateListQuerySerializer, request.query_params)
         templates = templates_for(
-            request.user.customer,
+            self.customer,
             statuses=filters.get("status"),
             categories=filters.get("category"),
             language=filters.get("language"),
@@ -60,11 +60,9 @@ class TemplateListCreateView(APIView):
         "(PENDING; SMS-only templates are APPROVED at once).",
     )
     def post(self, request):
-        serializer = TemplateCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(TemplateCreateSerializer, request.data)
         template = template_create(
-            request.user.customer,
+            self.customer,
             definition=data["definition"],
             category=data.get("category"),
             language=data.get("language"),
@@ -80,10 +78,10 @@ class TemplateListCreateView(APIView):
         return Response(body, status=201)
 
 
-class TemplateDetailView(APIView):
+class TemplateDetailView(CustomerAPIView):
     @extend_schema(operation_id="templates_retrieve", tags=TAGS, responses=TemplateSerializer)
     def get(self, request, id):
-        return Response(TemplateSerializer(template_get(request.user.customer, id)).data)
+        return Response(TemplateSerializer(template_get(self.customer, id)).data)
 
     @extend_schema(
         operation_id="templates_update",
@@ -93,11 +91,9 @@ class TemplateDetailView(APIView):
         description="Partial update (only the fields given). 409 CONFLICT_006 while in review.",
     )
     def put(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         template = template_get(customer, id)
-        serializer = TemplateUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(TemplateUpdateSerializer, request.data)
         template = template_update(
             customer,
             template,
@@ -128,11 +124,9 @@ class TemplateDetailView(APIView):
         description="Refused with 409 CONFLICT_007 while queued messages use the template.",
     )
     def delete(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         template = template_get(customer, id)
-        serializer = TemplateDeleteSerializer(data=request.data if request.data else {})
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(TemplateDeleteSerializer, request.data if request.data else {})
         template_delete(
             customer,
             template,
@@ -144,7 +138,7 @@ class TemplateDetailView(APIView):
         )
 
 
-class TemplatePreviewView(APIView):
+class TemplatePreviewView(CustomerAPIView):
     @extend_schema(
         operation_id="templates_preview",
         tags=TAGS,
@@ -155,10 +149,8 @@ class TemplatePreviewView(APIView):
         "(else the variables' samples), with SMS encoding and segment count. Any status.",
     )
     def post(self, request, id):
-        template = template_get(request.user.customer, id)
-        serializer = TemplatePreviewRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        template = template_get(self.customer, id)
+        data = validated(TemplatePreviewRequestSerializer, request.data)
         values, previews = template_preview(
             template, parameters=data.get("parameters"), channels=data.get("channels")
         )

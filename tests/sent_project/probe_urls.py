@@ -9,12 +9,13 @@ from decimal import Decimal
 from django.urls import include, path
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing.models import LedgerEntry
 from billing.selectors import ledger_for
 from billing.services import balance_top_up
 from sent_project.api.pagination import PagePagination, paginate
+from sent_project.api.validation import PageQuerySerializer, validated, validated_query
+from sent_project.api.views import CustomerAPIView
 from sent_project.urls import urlpatterns as real_urlpatterns
 
 
@@ -28,23 +29,23 @@ class ProbeEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "amount", "ending_balance"]
 
 
-class ProbeTopUpView(APIView):
+class ProbeTopUpView(CustomerAPIView):
     def post(self, request):
-        serializer = ProbeTopUpSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entry = balance_top_up(request.user.customer, amount=serializer.validated_data["amount"])
+        data = validated(ProbeTopUpSerializer, request.data)
+        entry = balance_top_up(self.customer, amount=data["amount"])
         return Response({"entry_id": entry.id, "balance": str(entry.ending_balance)}, status=201)
 
 
-class ProbeLedgerView(APIView):
+class ProbeLedgerView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "entries"
 
     def get(self, request):
-        return paginate(request, self, ledger_for(request.user.customer), ProbeEntrySerializer)
+        validated_query(PageQuerySerializer, request.query_params)
+        return paginate(request, self, ledger_for(self.customer), ProbeEntrySerializer)
 
 
-class ProbeBoomView(APIView):
+class ProbeBoomView(CustomerAPIView):
     def get(self, request):
         raise RuntimeError("secret internal detail")
 

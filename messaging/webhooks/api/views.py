@@ -1,9 +1,7 @@
 """/v3/webhooks: thin views over messaging.webhooks.services and selectors."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from messaging.webhooks import selectors, services
 from messaging.webhooks.api.serializers import (
@@ -24,61 +22,19 @@ from messaging.webhooks.api.serializers import (
 )
 from messaging.webhooks.catalogue import event_types_listing
 from messaging.webhooks.signing import secret_generate
-from sent_project.api.exception_handler import flatten_details
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.query import query_params
-from sent_project.errors import ValidationFailed
+from sent_project.api.validation import validated, validated_query
+from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
 
 TAGS = ["Webhooks"]
-# DRF error codes → our stable codes, when every error in the body is of one kind.
-CODE_FOR = [
-    ({"min_value", "max_value", "min_length", "max_length"}, "VALIDATION_005"),
-    ({"invalid_choice", "not_a_list"}, "VALIDATION_006"),
-    ({"required", "null"}, "VALIDATION_004"),
-]
-
-
-def _codes(detail) -> set[str]:
-    if isinstance(detail, dict):
-        return set().union(*(_codes(v) for v in detail.values())) if detail else set()
-    if isinstance(detail, list):
-        return set().union(*(_codes(v) for v in detail)) if detail else set()
-    return {getattr(detail, "code", "invalid")}
-
-
-def _coded(errors) -> ValidationFailed:
-    """DRF's errors as our error: VALIDATION_005/006/004 when they are all of that kind."""
-    codes = _codes(errors)
-    code = next((ours for kinds, ours in CODE_FOR if codes <= kinds), "VALIDATION_001")
-    return ValidationFailed(code=code, details=flatten_details(errors))
-
-
-def validated(serializer_class, data) -> dict:
-    """The request body validated by `serializer_class`, errors coded as `_coded` says."""
-    serializer = serializer_class(data=data)
-    if serializer.is_valid():
-        return serializer.validated_data
-    raise _coded(serializer.errors)
-
-
-def validated_query(request, serializer_class) -> dict:
-    """The query string through the project's `query_params` (a present but empty value is
-    invalid), errors coded as `_coded` says; a parameter given twice is refused."""
-    repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
-    if repeated:
-        raise ValidationFailed(details={name: ["Give this parameter once."] for name in repeated})
-    try:
-        return query_params(request, serializer_class)
-    except ValidationError as exc:
-        raise _coded(exc.detail) from None
 
 
 def _fields(data: dict) -> dict:
     return {k: v for k, v in data.items() if k not in ("sandbox", "sender_profile")}
 
 
-class WebhookListCreateView(APIView):
+class WebhookListCreateView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "webhooks"
 
@@ -94,10 +50,10 @@ class WebhookListCreateView(APIView):
         ],
     )
     def get(self, request):
-        query = validated_query(request, WebhookListQuerySerializer)
+        query = validated_query(WebhookListQuerySerializer, request.query_params)
         is_active = {"true": True, "false": False}.get(query.get("is_active"))
         endpoints = selectors.webhooks_for(
-            request.user.customer, search=query.get("search", ""), is_active=is_active
+            self.customer, search=query.get("search", ""), is_active=is_active
         )
         return paginate(request, self, endpoints, WebhookSerializer)
 
@@ -112,7 +68,7 @@ class WebhookListCreateView(APIView):
     )
     def post(self, request):
         data = validated(WebhookCreateSerializer, request.data)
-        customer = request.user.customer
+        customer = self.customer
         if data["sandbox"]:
             endpoint, secret = services.webhook_endpoint_build(customer, **_fields(data))
             body = WebhookSerializer(endpoint, context={"signing_secret": secret}).data
@@ -124,7 +80,7 @@ class WebhookListCreateView(APIView):
         )
 
 
-class WebhookEventTypesView(APIView):
+class WebhookEventTypesView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "event_types"
 
@@ -134,14 +90,14 @@ class WebhookEventTypesView(APIView):
         responses=WebhookEventTypeSerializer(many=True),
     )
     def get(self, request):
-        validated_query(request, WebhookPageQuerySerializer)
+        validated_query(WebhookPageQuerySerializer, request.query_params)
         return paginate(request, self, event_types_listing(), WebhookEventTypeSerializer)
 
 
-class WebhookDetailView(APIView):
+class WebhookDetailView(CustomerAPIView):
     @extend_schema(operation_id="webhooks_retrieve", tags=TAGS, responses=WebhookSerializer)
     def get(self, request, id):
-        endpoint = selectors.webhook_get(request.user.customer, id)
+        endpoint = selectors.webhook_get(self.customer, id)
         return Response(WebhookSerializer(endpoint).data)
 
     @extend_schema(
@@ -151,7 +107,7 @@ class WebhookDetailView(APIView):
         responses=WebhookSerializer,
     )
     def put(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         endpoint = selectors.webhook_get(customer, id)
         data = validated(WebhookUpdateSerializer, request.data)
         endpoint = services.webhook_endpoint_update(
@@ -166,13 +122,13 @@ class WebhookDetailView(APIView):
         responses={200: WebhookDeletedSerializer},
     )
     def delete(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         endpoint = selectors.webhook_get(customer, id)
         services.webhook_endpoint_delete(customer, endpoint)
         return Response({"id": str(id), "deleted": True})
 
 
-class WebhookTestView(APIView):
+class WebhookTestView(CustomerAPIView):
     @extend_schema(
         operation_id="webhooks_test",
         tags=TAGS,
@@ -180,7 +136,7 @@ class WebhookTestView(APIView):
         responses=WebhookTestResultSerializer,
     )
     def post(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         endpoint = selectors.webhook_get(customer, id)
         data = validated(WebhookTestRequestSerializer, request.data)
         if data["sandbox"]:
@@ -193,7 +149,7 @@ class WebhookTestView(APIView):
         return Response({"success": success, "message": message})
 
 
-class WebhookToggleStatusView(APIView):
+class WebhookToggleStatusView(CustomerAPIView):
     @extend_schema(
         operation_id="webhooks_toggle_status",
         tags=TAGS,
@@ -201,7 +157,7 @@ class WebhookToggleStatusView(APIView):
         responses=WebhookSerializer,
     )
     def patch(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         endpoint = selectors.webhook_get(customer, id)
         data = validated(WebhookToggleStatusSerializer, request.data)
         endpoint = services.webhook_endpoint_set_active(
@@ -213,7 +169,7 @@ class WebhookToggleStatusView(APIView):
         return Response(WebhookSerializer(endpoint).data, headers=sandbox_headers(data["sandbox"]))
 
 
-class WebhookRotateSecretView(APIView):
+class WebhookRotateSecretView(CustomerAPIView):
     @extend_schema(
         operation_id="webhooks_rotate_secret",
         tags=TAGS,
@@ -221,14 +177,14 @@ class WebhookRotateSecretView(APIView):
         responses=WebhookSecretSerializer,
     )
     def post(self, request, id):
-        customer = request.user.customer
+        customer = self.customer
         endpoint = selectors.webhook_get(customer, id)
         if validated(WebhookSandboxSerializer, request.data)["sandbox"]:
             return Response({"signing_secret": secret_generate()}, headers=SANDBOX_HEADERS)
         return Response({"signing_secret": services.webhook_secret_rotate(customer, endpoint)})
 
 
-class WebhookEventsView(APIView):
+class WebhookEventsView(CustomerAPIView):
     pagination_class = PagePagination
     items_key = "events"
 
@@ -243,13 +199,13 @@ class WebhookEventsView(APIView):
         ],
     )
     def get(self, request, id):
-        endpoint = selectors.webhook_get(request.user.customer, id)
-        query = validated_query(request, WebhookListQuerySerializer)
+        endpoint = selectors.webhook_get(self.customer, id)
+        query = validated_query(WebhookListQuerySerializer, request.query_params)
         deliveries = selectors.deliveries_for(endpoint, search=query.get("search", ""))
         return paginate(request, self, deliveries, WebhookDeliverySerializer)
 
 
-class WebhookRedeliverView(APIView):
+class WebhookRedeliverView(CustomerAPIView):
     @extend_schema(
         operation_id="webhooks_event_redeliver",
         tags=TAGS,
@@ -257,7 +213,7 @@ class WebhookRedeliverView(APIView):
         responses={202: WebhookDeliverySerializer},
     )
     def post(self, request, id, event_id):
-        customer = request.user.customer
+        customer = self.customer
         endpoint = selectors.webhook_get(customer, id)
         delivery = selectors.delivery_get(endpoint, event_id)
         delivery = services.webhook_delivery_redeliver(customer, endpoint, delivery)
