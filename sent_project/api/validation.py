@@ -10,15 +10,19 @@ the one mapping below (`VALIDATION_CODES`, applied by `validation_code`) and who
 handler calls `validation_failed`), so the same mistake answers the same code on every
 endpoint.
 
-The mapping. Every kind of mistake a serializer reports — a missing (`required`), null or
-blank value, a malformed one (`invalid`, the JSON-type checks of JsonInputSerializer), one
-out of range (`min_value`, `max_length`, …), one not among the choices (`invalid_choice`),
-a repeated query parameter (`repeated`) — is 400 VALIDATION_001. That is what every
-endpoint answered; the webhooks API alone answered VALIDATION_004/005/006 and now answers
-VALIDATION_001 like the rest. The specific codes stay with the checks that know more than a
-serializer does: VALIDATION_002 (not a phone number: the phone parser), VALIDATION_003 (id
-format), and the 004/005/006 a service raises for its own rules (an empty import, a page
-out of range, an unknown channel for this contact…).
+The mapping (docs/api/errors.md#validation). A mistake has one code wherever it is made,
+by a serializer or by a service's own check:
+
+- VALIDATION_004: a required value is missing, null or blank;
+- VALIDATION_005: a value is out of range (a number too small or large, a text or a list
+  too long or too short);
+- VALIDATION_006: a value is not one of the allowed choices;
+- VALIDATION_001: anything else (malformed, of the wrong type, a query parameter given
+  twice), and a request with mistakes of several kinds at once.
+
+VALIDATION_002 (not a phone number) and VALIDATION_003 (not an id) come from the checks that
+know them. These are the codes the hosted service documents; the webhooks API answered them
+and the other endpoints answered VALIDATION_001 for everything until they shared this module.
 """
 
 from collections.abc import Mapping
@@ -31,40 +35,30 @@ from sent_project.errors import ValidationFailed
 DEFAULT_VALIDATION_CODE = "VALIDATION_001"
 
 # DRF's error kinds (ErrorDetail.code) → our code. A kind not listed answers the default.
-VALIDATION_CODES: dict[str, str] = dict.fromkeys(
-    [
-        # Missing or empty.
-        "required",
-        "null",
-        "blank",
-        "empty",
-        # Malformed or of the wrong type.
-        "invalid",
-        "not_a_list",
-        "not_a_dict",
-        "incorrect_type",
-        "date",
-        "datetime",
-        "make_aware",
-        "overflow",
-        "parse_error",
-        # Out of range.
-        "min_value",
-        "max_value",
-        "min_length",
-        "max_length",
-        "max_string_length",
-        "max_digits",
-        "max_decimal_places",
-        "max_whole_digits",
-        # Not one of the choices.
-        "invalid_choice",
-        "does_not_exist",
-        # A query parameter given more than once (see validated_query).
-        "repeated",
-    ],
-    DEFAULT_VALIDATION_CODE,
-)
+VALIDATION_CODES: dict[str, str] = {
+    # Missing or empty: VALIDATION_004.
+    **dict.fromkeys(["required", "null", "blank", "empty"], "VALIDATION_004"),
+    # Out of range: VALIDATION_005.
+    **dict.fromkeys(
+        [
+            "min_value",
+            "max_value",
+            "min_length",
+            "max_length",
+            "max_string_length",
+            "max_digits",
+            "max_decimal_places",
+            "max_whole_digits",
+        ],
+        "VALIDATION_005",
+    ),
+    # Not one of the choices: VALIDATION_006.
+    **dict.fromkeys(["invalid_choice"], "VALIDATION_006"),
+    # Everything else — malformed or of the wrong type (`invalid`, `not_a_list`,
+    # `incorrect_type`, `date`, `parse_error`…), a reference to nothing (`does_not_exist`), a
+    # repeated query parameter (`repeated`) — is the general VALIDATION_001.
+}
+
 
 REPEATED_MESSAGE = "Give this parameter once."
 

@@ -109,20 +109,24 @@ def test_a_quote_prices_whatsapp_by_category(api_client, account):
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "field", "code"),
     [
-        ({"country": "DE"}, "channel"),
-        ({"channel": "sms"}, "country"),
-        ({"channel": "sms", "country": "DE", "segments": 0}, "segments"),
-        ({"channel": "sms", "country": "DE", "segments": "two"}, "segments"),
-        ({"channel": "whatsapp", "country": "DE", "category": "PROMO"}, "category"),
+        ({"country": "DE"}, "channel", "VALIDATION_004"),
+        ({"channel": "sms"}, "country", "VALIDATION_004"),
+        ({"channel": "sms", "country": "DE", "segments": 0}, "segments", "VALIDATION_005"),
+        ({"channel": "sms", "country": "DE", "segments": "two"}, "segments", "VALIDATION_001"),
+        (
+            {"channel": "whatsapp", "country": "DE", "category": "PROMO"},
+            "category",
+            "VALIDATION_006",
+        ),
     ],
 )
-def test_a_quote_rejects_bad_input(api_client, params, field):
+def test_a_quote_rejects_bad_input(api_client, params, field, code):
     response = api_client.get(QUOTE, params)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "VALIDATION_001" and field in error["details"]
+    assert error["code"] == code and field in error["details"]
 
 
 @pytest.mark.parametrize("url", [PRICES, QUOTE])

@@ -80,7 +80,7 @@ def test_bad_numbers_are_400_validation_002_saying_what_is_wrong(
 def test_a_missing_phone_number_is_a_validation_error(api_client, account):
     response = api_client.post("/v3/contacts", {}, format="json")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert response.json()["error"]["code"] == "VALIDATION_004"
     assert "phone_number" in response.json()["error"]["details"]
 
 
@@ -191,7 +191,7 @@ def test_patch_refuses_a_channel_the_contact_does_not_have(api_client, account):
     response = api_client.patch(
         f"/v3/contacts/{contact.pk}", {"default_channel": "fax"}, format="json"
     )
-    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert response.json()["error"]["code"] == "VALIDATION_006"
     assert "default_channel" in response.json()["error"]["details"]
     assert Contact.objects.get(pk=contact.pk).default_channel == "sms"
 

@@ -112,7 +112,7 @@ def test_row_results_are_paginated_and_filterable(api_client, account, upload):
     invalid = rows_of(api_client, import_id, status="invalid")
     assert [r["row_number"] for r in invalid["rows"]] == [3]
     bad = api_client.get(f"/v3/contacts/import/{import_id}", {"status": "weird"})
-    assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_001"
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_006"
 
 
 def test_a_raw_text_csv_body_works_too(api_client, account, on_commit):

@@ -317,27 +317,33 @@ def test_more_than_1000_recipients_is_400(api_client, account, template):
     to = [number(i % 100, series=i // 100) for i in range(1001)]
     response = api_client.post("/v3/messages", send_body(to), format="json")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert response.json()["error"]["code"] == "VALIDATION_005"
     assert "to" in response.json()["error"]["details"]
     nothing_written(account, account.balance)
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code"),
     [
-        {"to": [number(60)]},
-        {"to": [number(60)], "text": "Hi", "template": {"name": "order_shipped"}},
-        {"to": [], "text": "Hi"},
-        {"to": "+14155550160", "text": "Hi"},
-        {"to": [number(60)], "template": {"id": "x", "name": "y"}},
-        {"to": [number(60)], "text": "Hi", "sandbox": "yes"},
-        {"to": [number(60)], "text": "Hi", "scheduled_at": "2030-01-01T00:00:00Z"},
+        ({"to": [number(60)]}, "VALIDATION_001"),
+        (
+            {"to": [number(60)], "text": "Hi", "template": {"name": "order_shipped"}},
+            "VALIDATION_001",
+        ),
+        ({"to": [], "text": "Hi"}, "VALIDATION_005"),
+        ({"to": "+14155550160", "text": "Hi"}, "VALIDATION_001"),
+        ({"to": [number(60)], "template": {"id": "x", "name": "y"}}, "VALIDATION_001"),
+        ({"to": [number(60)], "text": "Hi", "sandbox": "yes"}, "VALIDATION_001"),
+        (
+            {"to": [number(60)], "text": "Hi", "scheduled_at": "2030-01-01T00:00:00Z"},
+            "VALIDATION_001",
+        ),
     ],
 )
-def test_malformed_requests_are_400(api_client, body):
+def test_malformed_requests_are_400(api_client, body, code):
     response = api_client.post("/v3/messages", body, format="json")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_001"
+    assert response.json()["error"]["code"] == code
     assert Message.objects.count() == 0
 
 

@@ -75,18 +75,18 @@ def test_no_column_holds_a_raw_signing_secret(api_client, account):
 @pytest.mark.parametrize(
     ("body", "code", "field"),
     [
-        ({"event_types": ["message"]}, "VALIDATION_001", "endpoint_url"),
-        ({"endpoint_url": PUBLIC}, "VALIDATION_001", "event_types"),
-        ({"endpoint_url": PUBLIC, "event_types": ["messages"]}, "VALIDATION_001", "event_types.0"),
-        ({"endpoint_url": PUBLIC, "event_types": []}, "VALIDATION_001", "event_types"),
+        ({"event_types": ["message"]}, "VALIDATION_004", "endpoint_url"),
+        ({"endpoint_url": PUBLIC}, "VALIDATION_004", "event_types"),
+        ({"endpoint_url": PUBLIC, "event_types": ["messages"]}, "VALIDATION_006", "event_types.0"),
+        ({"endpoint_url": PUBLIC, "event_types": []}, "VALIDATION_005", "event_types"),
         (
             {"endpoint_url": PUBLIC, "event_types": ["message"], "timeout_seconds": 300},
-            "VALIDATION_001",
+            "VALIDATION_005",
             "timeout_seconds",
         ),
         (
             {"endpoint_url": PUBLIC, "event_types": ["message"], "retry_count": 0},
-            "VALIDATION_001",
+            "VALIDATION_005",
             "retry_count",
         ),
         (
@@ -95,12 +95,12 @@ def test_no_column_holds_a_raw_signing_secret(api_client, account):
                 "event_types": ["message"],
                 "event_filters": {"message": ["exploded"]},
             },
-            "VALIDATION_001",
+            "VALIDATION_006",
             "event_filters",
         ),
         (
             {"endpoint_url": PUBLIC, "event_types": ["message"], "event_filters": {"nope": ["x"]}},
-            "VALIDATION_001",
+            "VALIDATION_006",
             "event_filters",
         ),
         ({"endpoint_url": PUBLIC, "event_types": "message"}, "VALIDATION_001", "event_types"),
@@ -166,15 +166,15 @@ def test_list_pages_filters_and_shows_only_the_callers_webhooks(
     found = api_client.get("/v3/webhooks", {"search": "/1"}).json()["data"]["webhooks"]
     assert [w["display_name"] for w in found] == ["hook 1"]
     bad = api_client.get("/v3/webhooks", {"is_active": "maybe"})
-    assert bad.json()["error"]["code"] == "VALIDATION_001"
+    assert bad.json()["error"]["code"] == "VALIDATION_006"
 
 
 @pytest.mark.parametrize(
     ("path", "query", "code", "field"),
     [
         # A present but empty value is invalid, as everywhere in the API (query_params).
-        ("/v3/webhooks", "?is_active=", "VALIDATION_001", "is_active"),
-        ("/v3/webhooks", "?search=" + "x" * 201, "VALIDATION_001", "search"),
+        ("/v3/webhooks", "?is_active=", "VALIDATION_006", "is_active"),
+        ("/v3/webhooks", "?search=" + "x" * 201, "VALIDATION_005", "search"),
         ("/v3/webhooks", "?is_active=true&is_active=false", "VALIDATION_001", "is_active"),
         ("/v3/webhooks/event-types", "?page=1&page=2", "VALIDATION_001", "page"),
     ],
@@ -202,7 +202,7 @@ def test_update_changes_only_the_fields_sent(api_client, account):
     endpoint.refresh_from_db()
     assert (endpoint.display_name, endpoint.event_types) == ("New", ["contact", "balance"])
     bad = api_client.put(f"/v3/webhooks/{endpoint.pk}", {"timeout_seconds": 1})
-    assert bad.json()["error"]["code"] == "VALIDATION_001"
+    assert bad.json()["error"]["code"] == "VALIDATION_005"
 
 
 def test_delete_removes_the_webhook(api_client, account):
@@ -293,7 +293,7 @@ def test_a_failing_test_reports_why_and_leaves_the_counters_alone(
     endpoint.refresh_from_db()
     assert endpoint.consecutive_failures == 0
     unknown = api_client.post(f"/v3/webhooks/{endpoint.pk}/test", {"event_type": "nope.x"})
-    assert unknown.json()["error"]["code"] == "VALIDATION_001"
+    assert unknown.json()["error"]["code"] == "VALIDATION_006"
 
 
 def test_events_lists_the_delivery_log_with_attempts(

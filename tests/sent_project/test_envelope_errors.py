@@ -74,7 +74,7 @@ def test_a_form_body_gets_415(api_client):
 
 def test_validation_errors_name_the_field(api_client):
     body = assert_error(
-        api_client.post("/v3/probe/top-up", {"amount": "-3"}), 400, "VALIDATION_001"
+        api_client.post("/v3/probe/top-up", {"amount": "-3"}), 400, "VALIDATION_005"
     )
     assert list(body["error"]["details"]) == ["amount"]
     assert body["error"]["details"]["amount"]

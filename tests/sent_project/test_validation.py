@@ -20,11 +20,11 @@ PUBLIC = "https://hooks.example.com/sent"
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
-def assert_validation_error(response, field: str):
-    """400 VALIDATION_001 with `details` {field: [message, ...]} naming only `field`."""
+def assert_validation_error(response, field: str, code: str):
+    """400 `code` with `details` {field: [message, ...]} naming only `field`."""
     assert response.status_code == 400, response.content
     error = response.json()["error"]
-    assert error["code"] == "VALIDATION_001"
+    assert error["code"] == code
     assert list(error["details"]) == [field]
     messages = error["details"][field]
     assert isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages)
@@ -47,7 +47,7 @@ def post(client, path, body):
     ids=["webhooks", "messages", "templates", "contacts", "billing"],
 )
 def test_a_missing_required_field_is_the_same_mistake_everywhere(api_client, call, field):
-    assert_validation_error(call(api_client), field)
+    assert_validation_error(call(api_client), field, "VALIDATION_004")
 
 
 # A value out of range (min/max value or length).
@@ -75,7 +75,7 @@ def test_a_missing_required_field_is_the_same_mistake_everywhere(api_client, cal
     ids=["webhooks-body", "webhooks-query", "contacts", "templates", "billing"],
 )
 def test_a_value_out_of_range_is_the_same_mistake_everywhere(api_client, call, field):
-    assert_validation_error(call(api_client), field)
+    assert_validation_error(call(api_client), field, "VALIDATION_005")
 
 
 # A value not among the choices.
@@ -96,7 +96,7 @@ def test_a_value_out_of_range_is_the_same_mistake_everywhere(api_client, call, f
     ids=["webhooks-body", "webhooks-query", "contacts", "billing-ledger", "billing-quote"],
 )
 def test_an_invalid_choice_is_the_same_mistake_everywhere(api_client, call, field):
-    assert_validation_error(call(api_client), field)
+    assert_validation_error(call(api_client), field, "VALIDATION_006")
 
 
 @pytest.mark.parametrize(
@@ -115,14 +115,14 @@ def test_an_invalid_choice_is_the_same_mistake_everywhere(api_client, call, fiel
 )
 def test_a_repeated_query_parameter_is_refused_on_every_endpoint(api_client, path, query, field):
     response = api_client.get(f"{path}?{query}")
-    assert_validation_error(response, field)
+    assert_validation_error(response, field, "VALIDATION_001")
     assert response.json()["error"]["details"][field] == ["Give this parameter once."]
 
 
 def test_a_repeated_parameter_is_refused_on_lists_of_one_resource_too(api_client, account):
     contact = make_contact(account, "+12015550101")
     response = api_client.get(f"/v3/contacts/{contact.pk}/consent?page=1&page=2")
-    assert_validation_error(response, "page")
+    assert_validation_error(response, "page", "VALIDATION_001")
 
 
 def test_every_repeated_parameter_is_named(api_client):
@@ -131,12 +131,30 @@ def test_every_repeated_parameter_is_named(api_client):
     assert set(response.json()["error"]["details"]) == {"search", "page"}
 
 
-def test_every_kind_of_serializer_mistake_maps_to_validation_001():
-    assert set(VALIDATION_CODES.values()) == {"VALIDATION_001"}
-    for kind in [*VALIDATION_CODES, "something_new"]:
-        assert validation_code({"field": [ErrorDetail("x", code=kind)]}) == "VALIDATION_001"
-    mixed = {"a": [ErrorDetail("x", code="required")], "b": [ErrorDetail("y", code="max_value")]}
-    assert validation_code(mixed) == "VALIDATION_001"
+@pytest.mark.parametrize(
+    ("kinds", "code"),
+    [
+        (["required"], "VALIDATION_004"),
+        (["null", "blank"], "VALIDATION_004"),
+        (["min_value"], "VALIDATION_005"),
+        (["max_length", "max_value"], "VALIDATION_005"),
+        (["invalid_choice"], "VALIDATION_006"),
+        (["invalid"], "VALIDATION_001"),
+        (["not_a_list"], "VALIDATION_001"),
+        (["something_new"], "VALIDATION_001"),
+        (["required", "max_value"], "VALIDATION_001"),  # mistakes of several kinds
+        (["invalid_choice", "invalid"], "VALIDATION_001"),
+    ],
+)
+def test_each_kind_of_serializer_mistake_has_one_code(kinds, code):
+    errors = {f"field{i}": [ErrorDetail("x", code=kind)] for i, kind in enumerate(kinds)}
+    assert validation_code(errors) == code
+    nested = {"outer": [{"inner": errors["field0"]}], **errors}
+    assert validation_code(nested) == code
+
+
+def test_the_mapping_uses_only_the_documented_codes():
+    assert set(VALIDATION_CODES.values()) == {"VALIDATION_004", "VALIDATION_005", "VALIDATION_006"}
 
 
 class _Probe(serializers.Serializer):
@@ -153,10 +171,10 @@ def test_validated_takes_a_class_or_an_instance_and_a_context():
     assert validated(_Probe(), {"count": 3}) == {"count": 3}
     with pytest.raises(ValidationFailed) as caught:
         validated(_Probe, {"count": 3}, limit=2)
-    assert (caught.value.code, caught.value.details) == ("VALIDATION_001", {"count": ["Too many."]})
+    assert (caught.value.code, caught.value.details) == ("VALIDATION_005", {"count": ["Too many."]})
     with pytest.raises(ValidationFailed) as caught:
         validated(_Probe, {})
-    assert caught.value.code == "VALIDATION_001" and list(caught.value.details) == ["count"]
+    assert caught.value.code == "VALIDATION_004" and list(caught.value.details) == ["count"]
 
 
 def test_validated_query_takes_a_django_form_too():
@@ -169,7 +187,7 @@ def test_validated_query_takes_a_django_form_too():
     assert validated_query(Filters, QueryDict("count=2")) == {"count": 2}
     with pytest.raises(ValidationFailed) as caught:
         validated_query(Filters, QueryDict("count=0"))
-    assert caught.value.code == "VALIDATION_001" and list(caught.value.details) == ["count"]
+    assert caught.value.code == "VALIDATION_005" and list(caught.value.details) == ["count"]
     with pytest.raises(ValidationFailed) as caught:
         validated_query(Filters, QueryDict("count=1&count=2"))
     assert caught.value.details == {"count": ["Give this parameter once."]}

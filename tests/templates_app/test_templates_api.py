@@ -108,20 +108,29 @@ def test_the_category_is_detected_and_the_language_defaults(api_client):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "code"),
     [
-        ({}, "definition"),
-        ({"definition": definition(), "category": "PROMO"}, "category"),
-        ({"definition": definition(), "category": "marketing"}, "category"),
-        ({"definition": definition(), "language": "english"}, "language"),
-        ({"definition": definition(), "name": "sent_welcome"}, "name"),
-        ({"definition": definition(), "name": "a" * 101}, "name"),
-        ({"definition": definition(), "submit_for_review": "yes"}, "submit_for_review"),
-        ({"definition": definition(), "sandbox": 1}, "sandbox"),
-        ({"definition": definition(), "auto_create_for_sp": True}, "auto_create_for_sp"),
+        ({}, "definition", "VALIDATION_004"),
+        ({"definition": definition(), "category": "PROMO"}, "category", "VALIDATION_006"),
+        ({"definition": definition(), "category": "marketing"}, "category", "VALIDATION_006"),
+        ({"definition": definition(), "language": "english"}, "language", "VALIDATION_001"),
+        ({"definition": definition(), "name": "sent_welcome"}, "name", "VALIDATION_001"),
+        ({"definition": definition(), "name": "a" * 101}, "name", "VALIDATION_005"),
+        (
+            {"definition": definition(), "submit_for_review": "yes"},
+            "submit_for_review",
+            "VALIDATION_001",
+        ),
+        ({"definition": definition(), "sandbox": 1}, "sandbox", "VALIDATION_001"),
+        (
+            {"definition": definition(), "auto_create_for_sp": True},
+            "auto_create_for_sp",
+            "VALIDATION_001",
+        ),
         (
             {"definition": {"body": {"multiChannel": {"template": "x {{0:a}}"}}}},
             "definition.body.multiChannel.template",
+            "VALIDATION_001",
         ),
         (
             {
@@ -131,13 +140,14 @@ def test_the_category_is_detected_and_the_language_defaults(api_client):
                 }
             },
             "definition.buttons.0.props.url",
+            "VALIDATION_001",
         ),
     ],
 )
-def test_invalid_input_is_400_with_the_field_in_details(api_client, body, field):
+def test_invalid_input_is_400_with_the_field_in_details(api_client, body, field, code):
     response = api_client.post(URL, body, format="json")
     assert response.status_code == 400, response.content
-    assert error(response)["code"] == "VALIDATION_001"
+    assert error(response)["code"] == code
     assert field in error(response)["details"], error(response)["details"]
     assert not Template.objects.exists()
 
@@ -250,23 +260,23 @@ def test_the_list_filters_by_status_category_language_and_search(api_client, acc
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "code"),
     [
-        {"status": "LIVE"},
-        {"status": "APPROVED,"},
-        {"status": "approved"},
-        {"category": "PROMO"},
-        {"category": ""},
-        {"search": "x" * 201},
-        {"search": ""},
-        {"language": "english"},
-        {"is_welcome_playground": "maybe"},
+        ({"status": "LIVE"}, "VALIDATION_006"),
+        ({"status": "APPROVED,"}, "VALIDATION_006"),
+        ({"status": "approved"}, "VALIDATION_006"),
+        ({"category": "PROMO"}, "VALIDATION_006"),
+        ({"category": ""}, "VALIDATION_004"),
+        ({"search": "x" * 201}, "VALIDATION_005"),
+        ({"search": ""}, "VALIDATION_004"),
+        ({"language": "english"}, "VALIDATION_001"),
+        ({"is_welcome_playground": "maybe"}, "VALIDATION_001"),
     ],
 )
-def test_bad_list_filters_are_400_naming_the_parameter(api_client, query):
+def test_bad_list_filters_are_400_naming_the_parameter(api_client, query, code):
     response = api_client.get(URL, query)
     assert response.status_code == 400
-    assert error(response)["code"] == "VALIDATION_001"
+    assert error(response)["code"] == code
     assert list(error(response)["details"]) == list(query)
 
 
@@ -443,7 +453,7 @@ def test_invalid_update_input_is_400(api_client, account):
         detail(template), {"definition": {"body": {}}, "name": " "}, format="json"
     )
     assert response.status_code == 400
-    assert error(response)["code"] == "VALIDATION_001"
+    assert error(response)["code"] == "VALIDATION_004"
     assert "name" in error(response)["details"]
 
 
