@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n 2
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-.PHONY: run test test-pg test-all bench install lint clean
+.PHONY: run test test-pg test-all bench install lint migration-check clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is required (python3.12 not found on PATH)"; exit 1; }
@@ -45,6 +45,92 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+
+## make migration-check: a SQLite database made and filled by the previous release
+## (MIGRATION_BASE, checked out into a temporary worktree) keeps every row, unchanged, through
+## this tree's `manage.py migrate` (docs/operations.md#upgrading-an-existing-database).
+MIGRATION_BASE ?= 6d31e8a
+
+# Run by the previous release on its fresh database: a webhook, sends (one with an
+# Idempotency-Key), then the worker delivers, fans out and tries the webhook (nothing listens).
+define MIGRATION_SEED
+import json
+from django.conf import settings
+from django.test import Client
+key = json.loads((settings.VAR_DIR / "demo.json").read_text())["api_key"]
+api = Client(HTTP_HOST="localhost", HTTP_X_API_KEY=key)
+hook = {"endpoint_url": "http://127.0.0.1:9/hook", "event_types": ["message"]}
+response = api.post("/v3/webhooks", hook, content_type="application/json")
+assert response.status_code == 201, response.content
+template = {"name": "verification_code", "parameters": {"code": "482913"}}
+sends = [(["+14155550112", "+14155550160", "+14155550185"], {"HTTP_IDEMPOTENCY_KEY": "upgrade-1"}),
+         (["+14155550160", "+14155550192"], {})]
+for to, headers in sends:
+    body = {"to": to, "template": template}
+    response = api.post("/v3/messages", body, content_type="application/json", **headers)
+    assert response.status_code == 202, response.content
+print("seeded: a webhook,", sum(len(to) for to, _ in sends), "messages in", len(sends), "sends")
+endef
+
+# Every table's row count and a digest of its rows. First run: written to DIGEST_FILE; second
+# run: compared with it. Django's bookkeeping tables may only grow (the new migrations are
+# recorded, the moved model gets its content type and permissions).
+define MIGRATION_DIGEST
+import hashlib, json, os, sys
+from django.db import connection
+GROW_ONLY = {"django_migrations", "django_content_type", "auth_permission"}
+now = {}
+with connection.cursor() as cursor:
+    for table in sorted(connection.introspection.table_names(cursor)):
+        cursor.execute("SELECT * FROM " + connection.ops.quote_name(table))
+        rows = sorted(repr(row) for row in cursor.fetchall())
+        now[table] = [len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()]
+path = os.environ["DIGEST_FILE"]
+if not os.path.exists(path):
+    json.dump(now, open(path, "w"))
+    print("before:", sum(count for count, _ in now.values()), "rows in", len(now), "tables")
+    sys.exit(0)
+before, problems = json.load(open(path)), []
+for table, (count, digest) in sorted(before.items()):
+    after, after_digest = now.get(table, [None, None])
+    if table in GROW_ONLY:
+        ok, note = after is not None and after >= count, "(may grow)"
+    else:
+        ok, note = (after, after_digest) == (count, digest), "same rows" if after == count and after_digest == digest else "CHANGED"
+    if count or not ok:
+        print(f"  {table:42} {count:>5} -> {after}  {note}")
+    if not ok:
+        problems.append(table)
+from django.apps import apps
+from django.db.models import F
+Event, Delivery = apps.get_model("sent_project", "Event"), apps.get_model("messaging", "WebhookDelivery")
+deliveries = Delivery.objects.count()
+linked = Delivery.objects.filter(event__customer=F("endpoint__customer")).count()
+print(f"current models: sent_project.Event reads {Event.objects.count()} events from {Event._meta.db_table};",
+      f"{linked}/{deliveries} webhook deliveries reach their event")
+if problems or linked != deliveries:
+    sys.exit(f"migration-check FAILED: {problems}")
+print("migration-check OK: no row lost or changed in", len(before), "tables")
+endef
+export MIGRATION_SEED MIGRATION_DIGEST
+
+migration-check: install
+	@set -euo pipefail; \
+	tmp=$$(mktemp -d); repo=$(CURDIR); \
+	trap 'git -C "$$repo" worktree remove --force "$$tmp/base" 2>/dev/null || true; rm -rf "$$tmp"' EXIT; \
+	export SENT_VAR_DIR="$$tmp/var" SQLITE_PATH="$$tmp/sent.sqlite3" DATABASE_URL= DIGEST_FILE="$$tmp/digest.json" \
+		SIMULATOR_DELAY_SCALE=0 WEBHOOK_ALLOW_PRIVATE_TARGETS=true; \
+	echo "== $(MIGRATION_BASE) ($$(git log -1 --format=%s $(MIGRATION_BASE) | cut -c1-60)): migrate, seed"; \
+	git worktree add --quiet --detach "$$tmp/base" $(MIGRATION_BASE); \
+	( cd "$$tmp/base" && \
+	  $$repo/$(PY) manage.py migrate --no-input -v 0 && \
+	  $$repo/$(PY) manage.py bootstrap_demo >/dev/null && \
+	  $$repo/$(PY) manage.py shell -v 0 -c "$$MIGRATION_SEED" && \
+	  $$repo/$(PY) manage.py db_worker --queue-name '*' --batch --no-reload --no-startup-delay -v 0 && \
+	  $$repo/$(PY) manage.py shell -v 0 -c "$$MIGRATION_DIGEST" ); \
+	echo "== this tree: migrate the same database"; \
+	$(PY) manage.py migrate --no-input; \
+	$(PY) manage.py shell -v 0 -c "$$MIGRATION_DIGEST"
 
 clean:
 	rm -rf $(VENV) var
