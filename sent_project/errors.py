@@ -158,6 +158,7 @@ class InvalidIdempotencyKey(
     code="VALIDATION_007",
     status=400,
     message="Invalid Idempotency-Key: use 1-255 characters from A-Z, a-z, 0-9, '_' and '-'",
+    retryable=False,
 ): ...
 
 
@@ -214,6 +215,7 @@ class IdempotencyKeyReused(
     code="IDEMPOTENCY_001",
     status=422,
     message="This Idempotency-Key was already used with a different request",
+    retryable=False,
 ): ...
 
 

@@ -6,12 +6,12 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from sent_project.api.envelope import error_response
-from sent_project.errors import CATALOGUE
+from sent_project.errors import CATALOGUE, NoSuchEndpoint
 
 
 @csrf_exempt
 def api_not_found(request: HttpRequest) -> HttpResponse:
-    return error_response("RESOURCE_009", f"No endpoint {request.method} {request.path}")
+    return error_response(NoSuchEndpoint(f"No endpoint {request.method} {request.path}"))
 
 
 def error_reference(request: HttpRequest) -> HttpResponse:

@@ -28,7 +28,7 @@ URL_BUTTON_MAX_VARIABLES = 1
 
 CHANNELS = ("sms", "whatsapp", "rcs", "mms")
 BODY_KEYS = ("multiChannel", "sms", "whatsapp", "rcs", "mms")
-# Where each channel reads its body from, first present wins (the contract's fallback chain).
+# Where each channel reads its body from, first present wins (docs/api/templates.md#the-definition-and-its-rules).
 BODY_CHAIN = {
     "sms": ("sms", "multiChannel"),
     "whatsapp": ("whatsapp", "multiChannel"),
@@ -94,7 +94,7 @@ def unstorable(text: str) -> bool:
 
 
 def body_for_channel(definition: dict, channel: str) -> dict | None:
-    """The body content a channel renders: its own, else the contract's fallback chain."""
+    """The body content a channel renders: its own, else the fallback chain above."""
     body = definition.get("body") or {}
     for key in BODY_CHAIN[channel]:
         if body.get(key):

@@ -27,7 +27,7 @@ class TemplateStatus(models.TextChoices):
 
 
 class Template(models.Model):
-    """A customer's template. `definition` is the contract's camelCase structure, stored
+    """A customer's template. `definition` is the API's camelCase structure (docs/api/templates.md#the-definition-and-its-rules), stored
     normalised (see `templates_app.definition`); change it only through the services."""
 
     Category = TemplateCategory
@@ -93,7 +93,7 @@ class Template(models.Model):
 
     @property
     def channels(self) -> list[str]:
-        """Channels the definition can render on (not approval), in the contract's order."""
+        """Channels the definition can render on (not approval), in the API's order."""
         return defn.definition_channels(self.definition)
 
     @property

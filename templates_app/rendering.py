@@ -1,7 +1,7 @@
 """Rendering: a template (or free text) for one channel, with SMS encoding and segments.
 
 `render_template` is what sends, previews and billing use: it picks the channel's body
-(its own, else the contract's fallback to `multiChannel`), substitutes the variables by id,
+(its own, else the fallback to `multiChannel`), substitutes the variables by id,
 and reports every missing parameter by name. For SMS the result's `body` is the whole text
 that goes out — text header, body, footer and link/phone/code buttons flattened onto lines —
 and `encoding`/`segments`/`characters` describe exactly that text, which is what an SMS is

@@ -4,10 +4,10 @@
 `details` map each offending field path (`definition.body.multiChannel.variables.1.name`)
 to its messages, so a client can fix every problem in one round. It is pure: no database.
 
-Decisions beyond the contract:
+Decisions beyond the SDK's wire format (docs/api/decisions.md#templates):
 - An `sms` body alone is accepted (an SMS-only template: no WhatsApp content, so no
   WhatsApp review). `whatsapp` alone, `rcs`/`mms` alone and multiChannel mixed with
-  sms/whatsapp are refused as the contract says.
+  sms/whatsapp are refused, as the SDK's format says.
 - WhatsApp's "variables need context" rules (letters around variables, word count, no
   adjacent variables, line-break and space runs) apply to the bodies WhatsApp reviews:
   `multiChannel` and `whatsapp`. Every body gets the length limit and placeholder rules.

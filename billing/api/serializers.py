@@ -35,7 +35,7 @@ class MeChannelsSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.Serializer):
-    """GET /v3/me: the contract's account fields plus `balance` and `currency`."""
+    """GET /v3/me: the account's fields plus `balance` and `currency`."""
 
     id = serializers.UUIDField()
     type = serializers.SerializerMethodField()

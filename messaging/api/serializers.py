@@ -46,8 +46,7 @@ class MessageTemplateRefSerializer(JsonInputSerializer):
 
 
 class MessageSendSerializer(JsonInputSerializer):
-    """POST /v3/messages (docs/api/messages.md#sending): a template or a text to 1–1,000
-    recipients."""
+    """POST /v3/messages: a template or a text to 1–1,000 recipients."""
 
     to = serializers.ListField(
         child=serializers.CharField(max_length=64),
@@ -142,7 +141,7 @@ class MessageEventSerializer(serializers.Serializer):
 
 
 class MessageBodySerializer(serializers.Serializer):
-    """The rendered content, camelCase inside as the contract writes it (every key present)."""
+    """The rendered content, camelCase inside (every key present)."""
 
     content = serializers.CharField(allow_null=True)
     header = serializers.CharField(allow_null=True)
@@ -162,7 +161,7 @@ class MessagePricingSerializer(serializers.Serializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    """GET /v3/messages/{id} (docs/api/messages.md#lifecycle) and the items of GET /v3/messages."""
+    """GET /v3/messages/{id} and the items of GET /v3/messages."""
 
     phone_international = serializers.SerializerMethodField()
     price = serializers.FloatField()
@@ -263,7 +262,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageActivitySerializer(serializers.Serializer):
-    """One activity (docs/api/messages.md#lifecycle): prices as strings with 4 decimals."""
+    """One activity of a message: prices as strings with 4 decimals."""
 
     status = serializers.CharField()
     timestamp = serializers.DateTimeField(source="created_at")

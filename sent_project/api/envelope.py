@@ -9,17 +9,17 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from sent_project.errors import CATALOGUE
+from sent_project.errors import SentError
 from sent_project.request_context import current_request_id
 
 
-def error_object(code: str, message: str | None = None, details: dict | None = None) -> dict:
-    entry = CATALOGUE[code]
+def error_object(error: SentError) -> dict:
+    """The envelope's `error` member for an error."""
     return {
-        "code": code,
-        "message": message or entry.message,
-        "details": details,
-        "doc_url": f"{settings.SITE_URL}/docs/errors/#{code}",
+        "code": error.code,
+        "message": error.message,
+        "details": error.details,
+        "doc_url": f"{settings.SITE_URL}/docs/errors/#{error.code}",
     }
 
 
@@ -36,21 +36,12 @@ def envelope(*, data: Any = None, error: dict | None = None) -> dict:
     }
 
 
-def error_response(
-    code: str,
-    message: str | None = None,
-    *,
-    details: dict | None = None,
-    status: int | None = None,
-    headers: dict[str, str] | None = None,
-) -> JsonResponse:
+def error_response(error: SentError) -> JsonResponse:
     """A plain Django response in the error envelope, for code outside DRF views."""
     response = JsonResponse(
-        envelope(error=error_object(code, message, details)),
-        status=status or CATALOGUE[code].status,
-        encoder=DjangoJSONEncoder,
+        envelope(error=error_object(error)), status=error.status, encoder=DjangoJSONEncoder
     )
-    for name, value in (headers or {}).items():
+    for name, value in error.headers.items():
         response[name] = value
     return response
 

@@ -7,80 +7,108 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
 from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions as drf
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 
 from sent_project.api.envelope import error_object, error_response, is_api_request
-from sent_project.api.validation import (
-    flatten_details,  # noqa: F401  (its former home)
-    validation_failed,
+from sent_project.api.validation import validation_failed
+from sent_project.errors import (
+    Forbidden,
+    InternalError,
+    InvalidApiKey,
+    MalformedJson,
+    MethodNotAllowed,
+    MissingApiKey,
+    NoSuchEndpoint,
+    NotAcceptable,
+    NotFound,
+    RateLimited,
+    RequestTooLarge,
+    SentError,
+    UnsupportedMediaType,
+    ValidationFailed,
 )
-from sent_project.errors import SentError
 
 logger = logging.getLogger("sent.api")
 
-# DRF's own exceptions, mapped onto our codes.
-DRF_CODES: list[tuple[type[Exception], str]] = [
-    (drf.ParseError, "REQUEST_001"),
-    (drf.NotAuthenticated, "AUTH_001"),
-    (drf.AuthenticationFailed, "AUTH_002"),
-    (drf.PermissionDenied, "AUTH_004"),
-    (drf.NotFound, "RESOURCE_011"),
-    (drf.MethodNotAllowed, "REQUEST_002"),
-    (drf.NotAcceptable, "REQUEST_004"),
-    (drf.UnsupportedMediaType, "REQUEST_003"),
-    (drf.Throttled, "BUSINESS_002"),
+# DRF's own exceptions, mapped onto our errors. Those whose message says more than ours (the
+# method, the media type) keep DRF's.
+DRF_ERRORS: list[tuple[type[Exception], type[SentError], bool]] = [
+    (drf.ParseError, MalformedJson, False),
+    (drf.NotAuthenticated, MissingApiKey, False),
+    (drf.AuthenticationFailed, InvalidApiKey, False),
+    (drf.PermissionDenied, Forbidden, False),
+    (drf.NotFound, NotFound, False),
+    (drf.MethodNotAllowed, MethodNotAllowed, True),
+    (drf.NotAcceptable, NotAcceptable, True),
+    (drf.UnsupportedMediaType, UnsupportedMediaType, True),
+    (drf.Throttled, RateLimited, False),
 ]
 
 
-def envelope_exception_handler(exc: Exception, context: dict) -> Response:
-    headers: dict[str, str] = {}
+def django_validation_errors(exc: DjangoValidationError) -> dict:
+    """Django's ValidationError as DRF's errors (field → ErrorDetails with their codes), so it
+    takes the same mapping as every other validation mistake."""
+    as_data = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
+    return {
+        field: [
+            ErrorDetail(message, code=error.code or "invalid")
+            for error in errors
+            for message in error.messages
+        ]
+        for field, errors in as_data.items()
+    }
+
+
+def as_sent_error(exc: Exception) -> SentError | None:
+    """The error an exception answers as; None for an unexpected one (a bug: 500)."""
     if isinstance(exc, SentError):
-        response = Response(
-            error_object(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers
-        )
-        return response
+        return exc
     if isinstance(exc, DjangoValidationError):
-        details = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        return Response(error_object("VALIDATION_001", details=details), status=400)
+        return validation_failed(django_validation_errors(exc))
     if isinstance(exc, drf.ValidationError):
-        # The mapping every endpoint shares (sent_project.api.validation).
-        failed = validation_failed(exc.detail)
-        return Response(error_object(failed.code, details=failed.details), status=failed.status)
+        return validation_failed(exc.detail)  # the mapping every endpoint shares
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_object("REQUEST_005"), status=413)
+        return RequestTooLarge()
     if isinstance(exc, Http404):
-        return Response(error_object("RESOURCE_011"), status=404)
+        return NotFound()
     if isinstance(exc, PermissionDenied):
-        return Response(error_object("AUTH_004"), status=403)
-    for exc_class, code in DRF_CODES:
+        return Forbidden()
+    for exc_class, error_class, keeps_message in DRF_ERRORS:
         if isinstance(exc, exc_class):
+            headers = {}
             if isinstance(exc, drf.Throttled) and exc.wait is not None:
                 headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
-            if isinstance(exc, drf.MethodNotAllowed | drf.UnsupportedMediaType | drf.NotAcceptable):
-                message = str(exc.detail)
-            else:
-                message = None
             if getattr(exc, "auth_header", None):
                 headers["WWW-Authenticate"] = exc.auth_header
-            return Response(error_object(code, message), status=exc.status_code, headers=headers)
+            return error_class(str(exc.detail) if keeps_message else None, headers=headers)
     if isinstance(exc, drf.APIException):
-        return Response(error_object("VALIDATION_001", str(exc.detail)), status=exc.status_code)
-    request = context.get("request")
-    logger.exception(
-        "Unhandled error in %s %s", getattr(request, "method", "?"), getattr(request, "path", "?")
-    )
-    return Response(error_object("INTERNAL_001"), status=500)
+        error = ValidationFailed(str(exc.detail))
+        error.status = exc.status_code  # another DRF error: its status, our general code
+        return error
+    return None
+
+
+def envelope_exception_handler(exc: Exception, context: dict) -> Response:
+    error = as_sent_error(exc)
+    if error is None:
+        request = context.get("request")
+        logger.exception(
+            "Unhandled error in %s %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+        )
+        error = InternalError()
+    return Response(error_object(error), status=error.status, headers=error.headers)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None):
     if is_api_request(request):
-        return error_response("RESOURCE_009")
+        return error_response(NoSuchEndpoint())
     return page_not_found(request, exception)
 
 
 def handler500(request: HttpRequest):
     if is_api_request(request):
-        return error_response("INTERNAL_001")
+        return error_response(InternalError())
     return server_error(request)

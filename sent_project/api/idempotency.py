@@ -26,7 +26,13 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from sent_project.api.envelope import error_response
-from sent_project.errors import SentError
+from sent_project.errors import (
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    RequestTooLarge,
+    SentError,
+)
 from sent_project.models import IdempotencyRecord
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -152,14 +158,14 @@ class IdempotencyMiddleware:
         ):
             return self.get_response(request)
         if not KEY_RE.fullmatch(key):
-            return error_response("VALIDATION_007", headers={"x-should-retry": "false"})
+            return error_response(InvalidIdempotencyKey())
         customer = request_customer(request)
         if customer is None:
             return self.get_response(request)  # the view answers 401 (or 404)
         try:
             fingerprint = request_fingerprint(request)
         except RequestDataTooBig:
-            return error_response("REQUEST_005")
+            return error_response(RequestTooLarge())
         outcome, record = idempotency_begin(
             customer=customer,
             key=key,
@@ -169,9 +175,9 @@ class IdempotencyMiddleware:
         if outcome == "replay":
             return replay_response(record)
         if outcome == "mismatch":
-            return error_response("IDEMPOTENCY_001", headers={"x-should-retry": "false"})
+            return error_response(IdempotencyKeyReused())
         if outcome == "in_flight":
-            return error_response("CONFLICT_001", headers={"Retry-After": "1"})
+            return error_response(IdempotencyKeyInProgress(headers={"Retry-After": "1"}))
         try:
             response = self.get_response(request)
         except BaseException:

@@ -10,6 +10,7 @@ never pays for a full COUNT — nor for a bounded one when the planner expects f
 
 import json
 import math
+import re
 
 from django.conf import settings
 from django.db import connections
@@ -17,18 +18,22 @@ from django.db.models import QuerySet
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from sent_project.errors import ValueOutOfRange
+from sent_project.errors import ValidationFailed, ValueOutOfRange
 
 MAX_PAGE = 1_000_000
 
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+
+
 def _int_param(request, names: tuple[str, ...], default: int) -> int:
+    """A whole number (range checked by the caller: VALIDATION_005); anything else, "x" or
+    "²" or "½", is not a number at all (VALIDATION_001), as in every other parameter."""
     for name in names:
         raw = request.query_params.get(name)
         if raw is not None:
-            # isdecimal, not isdigit: "²" is a digit that int() refuses.
-            if not raw.strip().isdecimal() or len(raw.strip()) > 12:
-                raise ValueOutOfRange(details={names[0]: ["A whole number is required."]})
+            if not WHOLE_NUMBER.fullmatch(raw.strip()):
+                raise ValidationFailed(details={names[0]: ["A whole number is required."]})
             return int(raw)
     return default
 

@@ -146,16 +146,21 @@ def validated_query(serializer_or_form, query_params, **context) -> dict:
     """The query string validated by a serializer (or Django form) class or instance.
 
     The policy of every endpoint that reads a query string:
-    - A parameter given more than once (`?status=A&status=B`, `?page=1&page=2`) is refused:
-      400 VALIDATION_001 with `details` naming each repeated parameter ("Give this parameter
-      once."), checked first. Lists are comma-joined in one parameter
-      (`?status=A,B`, see `sent_project.api.query.comma_choices`), as the SDK sends them.
-      This covers `page`/`page_size` too, which the paginator reads afterwards.
-    - Unlike DRF's HTML-form handling, a present-but-empty value (`?status=`) is invalid,
-      not absent: 400 VALIDATION_001 naming the parameter, like any other bad value.
-    - Parameters the serializer doesn't declare are ignored.
+    - A parameter the endpoint reads, given more than once (`?status=A&status=B`,
+      `?page=1&page=2`), is refused: 400 VALIDATION_001 with `details` naming each repeated
+      parameter ("Give this parameter once."), checked first. Lists are comma-joined in one
+      parameter (`?status=A,B`, see `sent_project.api.query.comma_choices`), as the SDK sends
+      them. This covers `page`/`page_size` too, which the paginator reads afterwards.
+    - Unlike DRF's HTML-form handling, a present-but-empty value (`?status=`) is not absent:
+      it is a blank value, 400 VALIDATION_004 naming the parameter (unless the field allows
+      blank).
+    - Parameters the endpoint doesn't read are ignored, repeated or not (a tracking
+      parameter added by a proxy changes nothing).
     """
-    repeated = [name for name, values in query_params.lists() if len(values) > 1]
+    declared = _declared_names(serializer_or_form) | PAGE_PARAMETERS
+    repeated = [
+        name for name, values in query_params.lists() if len(values) > 1 and name in declared
+    ]
     if repeated:
         raise validation_failed(
             {
@@ -164,6 +169,18 @@ def validated_query(serializer_or_form, query_params, **context) -> dict:
             }
         )
     return _run(serializer_or_form, query_params.dict(), context)
+
+
+PAGE_PARAMETERS = frozenset({"page", "page_size"})
+
+
+def _declared_names(validator) -> set[str]:
+    """The parameters a serializer or form (class or instance) reads."""
+    if isinstance(validator, type) and issubclass(validator, forms.BaseForm):
+        return set(validator.base_fields)
+    if isinstance(validator, type):
+        validator = validator()
+    return set(validator.fields)
 
 
 class PageQuerySerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 # The event outbox moves from the messaging app to the plumbing (docs/architecture.md): the
-# model's state moves here, its table (`messaging_event`) and rows stay where they are.
+# model's state moves here, its table (`messaging_event`) and rows stay where they are. Its
+# content type moves too, so the permissions and admin history attached to it follow the model.
 
 import django.db.models.deletion
 from django.conf import settings
@@ -8,12 +9,24 @@ from django.db import migrations, models
 import sent_project.ids
 
 
+def move_content_type(apps, schema_editor, *, source="messaging", target="sent_project"):
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    content_types = ContentType.objects.using(schema_editor.connection.alias)
+    if not content_types.filter(app_label=target, model="event").exists():
+        content_types.filter(app_label=source, model="event").update(app_label=target)
+
+
+def move_content_type_back(apps, schema_editor):
+    move_content_type(apps, schema_editor, source="sent_project", target="messaging")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.SENT_CUSTOMER_MODEL),
         ("sent_project", "0001_initial"),
         ("messaging", "0004_messages"),  # the table was created there
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -46,4 +59,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
+        migrations.RunPython(move_content_type, move_content_type_back, elidable=True),
     ]

@@ -1,5 +1,5 @@
 """The template editor's form. People write variables as `{{name}}`; the form turns the texts
-into the contract's definition (`{{0:name}}` placeholders with a `variables` list) — that
+into the API's definition (`{{0:name}}` placeholders with a `variables` list) — that
 is its shape work. The rules are checked by the services (`definition_normalize`)."""
 
 import copy
@@ -202,7 +202,7 @@ class TemplateForm(DashboardForm):
         return kept
 
     def definition(self) -> dict:
-        """The contract definition these texts make (on top of the existing one, keeping
+        """The API definition these texts make (on top of the existing one, keeping
         what the editor doesn't show: media headers, buttons, authentication settings)."""
         data = self.cleaned_data
         base = copy.deepcopy(self.template.definition) if self.template else {}

@@ -48,7 +48,7 @@ def test_another_accounts_contacts_never_appear(api_client, other_api_client, bo
 @pytest.mark.parametrize(
     ("search", "expected"),
     [
-        ("+1234", ["+12345678900"]),  # the contract's example: a prefix of E.164
+        ("+1234", ["+12345678900"]),  # a prefix of E.164 (docs/api/contacts.md#endpoints)
         ("+1", ["+12125550185", "+12015550150", "+12345678900"]),
         ("234-567-89", ["+12345678900"]),  # a fragment of the international/national format
         ("(234) 567", ["+12345678900"]),

@@ -1,4 +1,4 @@
-"""Message webhooks: one `message.<status>` event per followed change, the contract's payload
+"""Message webhooks: one `message.<status>` event per followed change, the payload of docs/api/webhooks.md#payloads
 plus the full message object, delivered to subscribers; and the reason-code table."""
 
 import json

@@ -107,7 +107,15 @@ def _seed(old):
         created_at=NOW,
         locked_at=NOW,
     )
+    # The admin's content type of the old model, with a permission given on it.
+    ContentType = old.get_model("contenttypes", "ContentType")
+    ContentType.objects.filter(app_label="sent_project", model="event").delete()
+    event_type, _ = ContentType.objects.get_or_create(app_label="messaging", model="event")
+    old.get_model("auth", "Permission").objects.get_or_create(
+        content_type=event_type, codename="view_event", defaults={"name": "Can view event"}
+    )
     return {
+        "event_type": event_type.pk,
         "customer": customer.pk,
         "endpoint": endpoint.pk,
         "contact": contact.pk,
@@ -175,6 +183,15 @@ def test_upgrading_a_database_of_the_previous_release_keeps_every_row():
     assert (record.state, record.response_status) == ("completed", 201)
     assert bytes(record.response_body) == b'{"ok": true}'
     assert record.response_headers == {"Content-Type": "application/json"}
+
+    # The content type moved with the model, and the permission with it.
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    assert ContentType.objects.get_for_model(Event).pk == ids["event_type"]
+    assert not ContentType.objects.filter(app_label="messaging", model="event").exists()
+    assert Permission.objects.get(codename="view_event").content_type_id == ids["event_type"]
 
     # New rows get time-ordered ids, next to the old ones in the same tables.
     new_event = Event.objects.create(

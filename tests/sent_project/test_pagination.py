@@ -63,13 +63,20 @@ def test_the_seeds_pagesize_spelling_is_accepted(api_client, account):
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{"page": 0}, {"page": -1}, {"page": "x"}, {"page_size": 0}, {"page": "²"}, {"pageSize": "½"}],
+    ("params", "code"),
+    [
+        ({"page": 0}, "VALIDATION_005"),
+        ({"page": -1}, "VALIDATION_005"),
+        ({"page": "x"}, "VALIDATION_001"),
+        ({"page_size": 0}, "VALIDATION_005"),
+        ({"page": "²"}, "VALIDATION_001"),
+        ({"pageSize": "½"}, "VALIDATION_001"),
+    ],
 )
-def test_bad_page_parameters_get_400(api_client, params):
+def test_bad_page_parameters_get_400(api_client, params, code):
     response = api_client.get("/v3/probe/ledger", params)
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "VALIDATION_005"
+    assert response.json()["error"]["code"] == code
 
 
 def test_a_page_past_the_end_is_empty_and_says_no_more(api_client, account):

@@ -125,6 +125,12 @@ def test_a_repeated_parameter_is_refused_on_lists_of_one_resource_too(api_client
     assert_validation_error(response, "page", "VALIDATION_001")
 
 
+def test_a_repeated_parameter_the_endpoint_does_not_read_is_ignored(api_client):
+    for path in ("/v3/contacts", "/v3/webhooks", "/v3/billing/ledger"):
+        response = api_client.get(f"{path}?utm_source=a&utm_source=b")
+        assert response.status_code == 200, (path, response.content)
+
+
 def test_every_repeated_parameter_is_named(api_client):
     response = api_client.get("/v3/contacts?search=1&page=1&search=2&page=2&channel=sms")
     assert response.status_code == 400

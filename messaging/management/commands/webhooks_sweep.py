@@ -10,7 +10,7 @@ from messaging.webhooks.tasks import webhook_sweep
 
 
 class Command(BaseCommand):
-    help = "Fan out events and re-enqueue deliveries whose task never ran (see the README, section Webhooks)."
+    help = "Fan out events and re-enqueue deliveries whose task never ran (docs/api/webhooks.md#retries-and-disabling)."
 
     def add_arguments(self, parser):
         parser.add_argument(
