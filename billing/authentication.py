@@ -7,6 +7,7 @@ never imports them: the idempotency middleware asks the configured authenticatio
 """
 
 from django.http import HttpRequest
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
@@ -76,3 +77,13 @@ class HasCustomer(BasePermission):
         if isinstance(request.user, ApiKeyPrincipal):
             return True
         raise MissingApiKey()
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes `ApiKeyAuthentication`."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "x-api-key"}

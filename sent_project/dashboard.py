@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
@@ -15,17 +16,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
-
-NAV = [
-    ("home", "Home"),
-    ("contacts:contact_list", "Contacts"),
-    ("templates_app:template_list", "Templates"),
-    ("messaging:playground", "Playground"),
-    ("messaging:message_list", "Messages"),
-    ("billing:billing", "Billing"),
-    ("messaging:webhook_list", "Webhooks"),
-    ("billing:api_key_list", "API keys"),
-]
 
 
 def go_to(request: HttpRequest, to, *args) -> HttpResponse:
@@ -73,11 +63,12 @@ def list_page(request: HttpRequest, queryset, *, size: int = 25) -> ListPage:
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Context processor: the main navigation (only pages that exist), current one marked."""
+    """Context processor: the main navigation of `DASHBOARD_NAV` (project wiring: the pages of
+    every app), only pages that exist, the current one marked."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     items = []
-    for name, label in NAV:
+    for name, label in settings.DASHBOARD_NAV:
         try:
             url = reverse(name)
         except NoReverseMatch:

@@ -142,6 +142,19 @@ SENT_CUSTOMER_MODEL = "billing.Customer"
 # events are recorded and marked done, nothing is delivered.
 OUTBOX_FAN_OUT = "messaging.webhooks.outbox.webhook_fan_out"
 
+# The dashboard's main navigation, (URL name, label); a page whose URL name doesn't resolve is
+# left out. Project wiring: the plumbing's context processor shows it, the apps own the pages.
+DASHBOARD_NAV = [
+    ("home", "Home"),
+    ("contacts:contact_list", "Contacts"),
+    ("templates_app:template_list", "Templates"),
+    ("messaging:playground", "Playground"),
+    ("messaging:message_list", "Messages"),
+    ("billing:billing", "Billing"),
+    ("messaging:webhook_list", "Webhooks"),
+    ("billing:api_key_list", "API keys"),
+]
+
 MIDDLEWARE = [
     "sent_project.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -2,6 +2,8 @@
 work whose task never ran. Never imports `messaging.webhooks.tasks`: callers enqueue what these return.
 """
 
+from collections import defaultdict
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,16 +15,28 @@ from messaging.webhooks.catalogue import endpoint_wants
 from sent_project.models import Event
 
 
+def active_endpoints(customer_ids: Collection) -> dict:
+    """customer id → its active endpoints (with what they subscribe to), in one query."""
+    endpoints = defaultdict(list)
+    for endpoint in WebhookEndpoint.objects.filter(
+        customer_id__in=customer_ids, is_active=True
+    ).only("id", "customer_id", "event_types", "event_filters"):
+        endpoints[endpoint.customer_id].append(endpoint)
+    return endpoints
+
+
+def wanting(endpoints: list[WebhookEndpoint], *, field: str, event: str) -> list[WebhookEndpoint]:
+    """The endpoints among these that want this event."""
+    return [
+        e
+        for e in endpoints
+        if endpoint_wants(e.event_types, e.event_filters, field=field, event=event)
+    ]
+
+
 def subscribed_endpoints(customer_id, *, field: str, event: str) -> list[WebhookEndpoint]:
     """The customer's active endpoints that want this event (never another customer's)."""
-    endpoints = WebhookEndpoint.objects.filter(customer_id=customer_id, is_active=True).only(
-        "id", "event_types", "event_filters"
-    )
-    return [
-        endpoint
-        for endpoint in endpoints
-        if endpoint_wants(endpoint.event_types, endpoint.event_filters, field=field, event=event)
-    ]
+    return wanting(active_endpoints([customer_id])[customer_id], field=field, event=event)
 
 
 def event_fan_out(event_id) -> list[str]:

@@ -5,28 +5,19 @@ endpoint of the customer wants (so the others are marked done at once, with no j
 enqueues the fan-out job for the rest after the change commits.
 """
 
-from collections import defaultdict
 from collections.abc import Callable, Collection
 
-from messaging.models import WebhookEndpoint
-from messaging.webhooks.catalogue import endpoint_wants
+from messaging.webhooks.fanout import active_endpoints, wanting
 from messaging.webhooks.tasks import webhook_event_fan_out, webhook_events_fan_out
 
 
 class WebhookFanOut:
     def subscriptions(self, customer_ids: Collection) -> Callable[..., bool]:
         """One query: the customers' active endpoints and what they subscribe to."""
-        endpoints = defaultdict(list)
-        for endpoint in WebhookEndpoint.objects.filter(
-            customer_id__in=customer_ids, is_active=True
-        ).only("customer_id", "event_types", "event_filters"):
-            endpoints[endpoint.customer_id].append(endpoint)
+        endpoints = active_endpoints(customer_ids)
 
         def wants(customer_id, *, field: str, event: str) -> bool:
-            return any(
-                endpoint_wants(e.event_types, e.event_filters, field=field, event=event)
-                for e in endpoints.get(customer_id, ())
-            )
+            return bool(wanting(endpoints.get(customer_id, []), field=field, event=event))
 
         return wants
 

@@ -1,6 +1,5 @@
 """OpenAPI: every response as it really is on the wire, i.e. inside the envelope."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
 META = {
@@ -127,11 +126,3 @@ def wrap_responses_in_envelope(result, generator, request, public):
                         }
                     }
     return result
-
-
-class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "billing.authentication.ApiKeyAuthentication"
-    name = "ApiKeyAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "x-api-key"}

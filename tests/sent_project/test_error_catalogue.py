@@ -2,6 +2,7 @@
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,10 @@ def test_the_reference_page_lists_every_class_as_declared(client):
     assert [row[0] for row in rows] == [row[1] for row in rows] == sorted(CODES)
     listed = [(code, int(status), html.unescape(message)) for code, _, status, message in rows]
     assert listed == sorted((cls.code, cls.status, cls.message) for cls in CATALOGUE.values())
+
+
+def test_the_error_reference_lists_the_codes_not_worth_retrying():
+    page = (Path(__file__).resolve().parents[2] / "docs" / "api" / "errors.md").read_text()
+    paragraph = page[page.index("`x-should-retry: false` marks") :].split("\n\n")[0]
+    documented = set(re.findall(r"`([A-Z]+_\d{3})`", paragraph))
+    assert documented == {code for code, error in CATALOGUE.items() if not error.retryable}

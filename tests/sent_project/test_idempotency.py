@@ -34,6 +34,18 @@ def test_the_same_key_and_body_replays_the_first_response(api_client, account):
     assert top_ups(account) == 1
 
 
+def test_a_replay_checks_the_credentials_first(api_client, account):
+    assert top_up(api_client).status_code == 201
+    other = "00000000-0000-0000-0000-000000000000"
+    response = top_up(api_client, HTTP_X_PROFILE_ID=other)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "RESOURCE_004"
+    assert "Idempotent-Replayed" not in response
+    account.api_keys.update(revoked_at=timezone.now())
+    response = top_up(api_client)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "AUTH_002"
+    assert top_ups(account) == 1
+
+
 def test_the_same_key_with_another_body_gets_422_and_writes_nothing(api_client, account):
     top_up(api_client, amount="5")
     response = top_up(api_client, amount="6")

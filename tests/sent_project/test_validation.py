@@ -254,3 +254,30 @@ def test_no_rate_limit_headers_where_nothing_was_counted(client, db):
     unknown = client.get("/v3/nowhere", HTTP_X_API_KEY="nope")
     assert unknown.status_code == 404
     assert not any(name in unknown for name in RATE_HEADERS)
+
+
+def _v3_views(patterns, prefix=""):
+    from django.urls import URLResolver
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _v3_views(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_every_v3_endpoint_is_a_customer_api_view():
+    """So each one gets the caller's customer, the sandbox flag and the rate-limit headers
+    the same way (the schema and the catch-all 404 are the two that answer no customer)."""
+    from drf_spectacular.views import SpectacularJSONAPIView
+
+    from sent_project.api.views import CustomerAPIView
+    from sent_project.urls import v3_patterns
+    from sent_project.views import api_not_found
+
+    views = list(_v3_views(v3_patterns))
+    assert len(views) >= 30
+    for route, callback in views:
+        if callback is api_not_found or getattr(callback, "cls", None) is SpectacularJSONAPIView:
+            continue
+        assert issubclass(callback.cls, CustomerAPIView), route

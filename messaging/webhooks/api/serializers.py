@@ -144,10 +144,6 @@ class WebhookUpdateSerializer(_WebhookFieldsMixin, serializers.Serializer):
     sender_profile = serializers.DictField(required=False, allow_null=True, write_only=True)
 
 
-class WebhookPageQuerySerializer(serializers.Serializer):
-    """Only `page` and `page_size` (read by the paginator)."""
-
-
 class WebhookListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
     is_active = serializers.ChoiceField(choices=["true", "false"], required=False)

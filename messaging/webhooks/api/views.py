@@ -11,7 +11,6 @@ from messaging.webhooks.api.serializers import (
     WebhookDeliverySerializer,
     WebhookEventTypeSerializer,
     WebhookListQuerySerializer,
-    WebhookPageQuerySerializer,
     WebhookSandboxSerializer,
     WebhookSecretSerializer,
     WebhookSerializer,
@@ -23,7 +22,7 @@ from messaging.webhooks.api.serializers import (
 from messaging.webhooks.catalogue import event_types_listing
 from messaging.webhooks.signing import secret_generate
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.validation import validated, validated_query
+from sent_project.api.validation import PageQuerySerializer, validated, validated_query
 from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
 
@@ -90,7 +89,7 @@ class WebhookEventTypesView(CustomerAPIView):
         responses=WebhookEventTypeSerializer(many=True),
     )
     def get(self, request):
-        validated_query(WebhookPageQuerySerializer, request.query_params)
+        validated_query(PageQuerySerializer, request.query_params)
         return paginate(request, self, event_types_listing(), WebhookEventTypeSerializer)
 
 
