@@ -16,9 +16,10 @@ PRUNED_DIRS = {".venv", "var", ".git", "__pycache__", "node_modules", "artifacts
 SCANNED_SUFFIXES = {".py", ".html", ".toml"}
 
 # Citations of documents that are not part of the repository. RELIABILITY is matched in capitals
-# only, so docs/reliability.md itself is fine.
+# only, so docs/reliability.md itself is fine; the brackets keep this pattern from being a
+# citation itself.
 OUTSIDE_DOCUMENTS = re.compile(
-    r"API_CONTRACT|RELIABILITY\.md|RELIABILITY scenario|RELIABILITY \d|STYLE\.md|\.\./shared"
+    r"API[_]CONTRACT|RELIABILITY\.md|RELIABILITY[ ]scenario|RELIABILITY \d|STYLE\.md|\.\./shared"
     r"|\b[Ii]ssues? \d+"
     # The SDK's wire format as an outside text ("the contract's fallback chain"), and README
     # sections that moved to docs/.
