@@ -9,7 +9,10 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing and accounts"
 
     def ready(self):
-        from billing import errors  # noqa: F401  (declares the app's error codes)
+        from billing import (
+            authentication,  # noqa: F401  (its OpenAPI security scheme)
+            errors,  # noqa: F401  (declares the app's error codes)
+        )
 
         # After every migrate: the database itself refuses changes to ledger rows.
         post_migrate.connect(
