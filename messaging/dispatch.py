@@ -46,6 +46,7 @@ from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import AUTO_CHANNEL, ActivityKind, Message
 from messaging.providers import get_provider
 from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
+from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -87,10 +88,6 @@ def count_outcome(stats: list, message: Message, *, delivered: bool, not_reachab
     simulated outcomes say nothing about the real contact."""
     if not message.sandbox:
         stats.append(ContactStat(message.contact_id, message.channel, delivered, not_reachable))
-
-
-def from_number(channel: str) -> str:
-    return settings.WHATSAPP_FROM_NUMBER if channel == "whatsapp" else settings.SMS_FROM_NUMBER
 
 
 def retry_delay(attempt: int) -> float:
@@ -154,7 +151,11 @@ def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
         )
         if not count:
             return []
-        claimed = list(Message.objects.filter(pk__in=wanted, claim_token=token).order_by("pk"))
+        claimed = list(
+            Message.objects.filter(pk__in=wanted, claim_token=token)
+            .select_related("sender__account")
+            .order_by("pk")
+        )
         journal = Journal()
         for message in claimed:
             journal.note(
@@ -174,15 +175,18 @@ def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
 
 def hand_off(message: Message) -> Outcome:
     """One provider call for the message, outside any transaction."""
-    provider = get_provider(message.channel, sandbox=message.sandbox)
+    route = sender_route(message.sender, message.channel, sandbox=message.sandbox)
+    provider = get_provider(message.channel, sandbox=message.sandbox, route=route)
     outbound = OutboundMessage(
         message_id=str(message.pk),
         channel=message.channel,
         to=message.phone,
         body=message.body,
-        from_number=from_number(message.channel),
+        from_number=route.address,
+        sender_ref=route.provider_ref,
         template_name=message.template_name or None,
         parameters=message.parameters,
+        payload=message.provider_payload,
     )
     try:
         result = provider.send(outbound)
@@ -340,7 +344,7 @@ def record_sent(
         at=now,
         provider_message_id=result.provider_message_id,
         description=description or f"Accepted by the {provider} {message.channel} provider",
-        from_number=from_number(message.channel),
+        from_number=message.from_number,
     )
     receipts.extend(receipt_jobs(message, result, now))
     return True
@@ -405,6 +409,8 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
             )
             return True
     message.channel = new_channel
+    message.sender_id = alternative.get("sender_id")
+    message.from_number = alternative.get("from_number", "")
     message.fallbacks = message.fallbacks[1:]
     message.body = alternative["body"]
     message.content = alternative["content"]

@@ -85,6 +85,123 @@ class WebhookEndpoint(models.Model):
         return self.display_name or self.endpoint_url
 
 
+class ProviderKind(models.TextChoices):
+    TWILIO = "twilio", "Twilio (SMS, MMS)"
+    CLOUD_API = "cloud_api", "Meta WhatsApp Cloud API"
+
+
+class ProviderAccount(models.Model):
+    """An operator's account at a provider: the identifiers in the clear, the secrets
+    encrypted at rest (Fernet, like webhook signing secrets) and never shown back in full.
+
+    Twilio: `account_id` is the account SID (AC…); secrets `auth_token`, or `api_key_sid` +
+    `api_key_secret`. Meta: `account_id` is the WhatsApp Business Account id; secrets
+    `access_token`, `app_secret`, `verify_token`. Changed only through
+    `messaging.providers.accounts` (docs/providers/README.md#provider-accounts).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=ProviderKind.choices)
+    account_id = models.CharField(
+        "account SID / WABA id", max_length=64, help_text="Twilio account SID, or Meta WABA id."
+    )
+    secrets_encrypted = models.TextField(editable=False, default="")
+    secrets_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "account_id"], name="provider_account_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Sender(models.Model):
+    """One identity a customer sends from, on one provider account.
+
+    SMS: `address` is an E.164 number or an alphanumeric sender id, or, with
+    `provider_ref` = a Messaging Service SID (MG…), the number the service sends from (may be
+    empty). WhatsApp: `address` is the business phone number (E.164) and `provider_ref` its
+    Cloud API phone number id. `address` is what a send's `channels.{channel}[].from` names
+    and what `/v3/me` and messages show as the sender.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(ProviderAccount, on_delete=models.PROTECT, related_name="senders")
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.CASCADE, related_name="senders"
+    )
+    channel = models.CharField(max_length=16, choices=[("sms", "SMS"), ("whatsapp", "WhatsApp")])
+    address = models.CharField(
+        max_length=20, blank=True, help_text="E.164 number or alphanumeric sender id."
+    )
+    provider_ref = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Twilio Messaging Service SID (MG…), or the WhatsApp phone number id.",
+    )
+    display_name = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "address"]
+        indexes = [models.Index(fields=["customer", "channel"], name="sender_customer_channel")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "channel", "address", "provider_ref"], name="sender_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.address or self.provider_ref}"
+
+
+class CallbackOutcome(models.TextChoices):
+    APPLIED = "applied"  # verified and applied (or recorded: a late or repeated receipt)
+    DUPLICATE = "duplicate"  # the same verified request again: nothing changed
+    REJECTED = "rejected"  # signature missing or wrong: answered 403, not applied
+    IGNORED = "ignored"  # verified, but nothing in it for us (unknown message, other field)
+
+
+class ProviderCallback(models.Model):
+    """Every request a provider made to our callback URLs, kept for the operator (admin):
+    what came, whether its signature held, and what we did with it. A verified request is
+    applied once: the same body to the same URL again is a DUPLICATE (`digest`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    provider = models.CharField(max_length=16, choices=ProviderKind.choices)
+    kind = models.CharField(max_length=32)  # status, inbound, webhook, template_status, …
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=16, choices=CallbackOutcome.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    url = models.CharField(max_length=2048)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    body = models.TextField(blank=True)  # at most PROVIDER_CALLBACK_BODY_LIMIT characters
+    # sha256 of url + body for verified requests only (a forged one can't block a real one).
+    digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["-received_at"], name="callback_received"),
+            models.Index(fields=["outcome", "-received_at"], name="callback_outcome_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind}: {self.outcome}"
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending"  # waiting for its first attempt
     SENDING = "sending"  # claimed by a worker, request in flight
@@ -241,6 +358,18 @@ class Message(models.Model):
     # The worker claim that moved it to PROCESSED (the reconciler's clock for dead workers).
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
+    # Who it goes out from: the customer's sender (null: the install's default) and its
+    # address, copied so the history outlives the sender.
+    sender = models.ForeignKey(
+        Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_number = models.CharField(max_length=20, blank=True)
+    # What a provider needs beyond the body: WhatsApp template components and language, MMS
+    # media and subject ({} for a plain SMS).
+    provider_payload = models.JSONField(default=dict, blank=True)
+    # Meta's pricing category and conversation id, from its status webhooks.
+    pricing_category = models.CharField(max_length=32, blank=True)
+    conversation_id = models.CharField(max_length=64, blank=True)
     # The provider that accepted it, its id there, and its last answer.
     provider = models.CharField(max_length=32, blank=True)
     provider_message_id = models.CharField(max_length=128, blank=True)

@@ -28,6 +28,11 @@ REASONS: dict[str, Reason] = {
             "Free-form text can't start a WhatsApp conversation: send an approved template",
         ),
         Reason("BUSINESS_011", "BLOCKED", "No channel can carry this message to this contact"),
+        Reason(
+            "BUSINESS_029",
+            "BLOCKED",
+            "A sender named in `channels` is not an active sender of this account",
+        ),
         # Decided on the way to the provider (refunded in full: it never reached a provider).
         Reason("DELIVERY_003", "FAILED", "The provider failed to take the message"),
         Reason("DELIVERY_004", "FAILED", "The carrier rejected the message as undeliverable"),
@@ -49,6 +54,7 @@ OPTED_OUT = "BUSINESS_010"
 CHANNEL_UNAVAILABLE = "BUSINESS_007"
 TEXT_NEEDS_CONVERSATION = "BUSINESS_009"
 NO_CHANNEL = "BUSINESS_011"
+SENDER_NOT_ACTIVE = "BUSINESS_029"
 PROVIDER_ERROR = "DELIVERY_003"
 REJECTED = "DELIVERY_004"
 RETRIES_EXHAUSTED = "DELIVERY_005"

@@ -31,6 +31,7 @@ from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import ActivityKind, Message, PeriodicJob
 from messaging.providers import get_provider
 from messaging.receipts import Receipt, receipts_apply
+from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -91,17 +92,23 @@ def resolve_dead_claims(*, scheduler: Scheduler, now: datetime) -> dict:
     """PROCESSED messages whose worker died: SENT if the provider has them, else again."""
     stale = now - timedelta(seconds=settings.MESSAGE_STUCK_PROCESSED_SECONDS)
     stuck = Message.objects.filter(status=S.PROCESSED, claimed_at__lt=stale)
-    candidates = list(stuck.order_by("claimed_at")[:BATCH])
+    candidates = list(stuck.select_related("sender__account").order_by("claimed_at")[:BATCH])
     counts = {"found_at_provider": 0, "redispatched": 0, "failed": 0}
     if not candidates:
         return counts
     answers = {}
     for message in candidates:  # provider calls: outside any transaction
         try:
-            provider = get_provider(message.channel, sandbox=message.sandbox)
+            route = sender_route(message.sender, message.channel, sandbox=message.sandbox)
+            provider = get_provider(message.channel, sandbox=message.sandbox, route=route)
             answers[message.pk] = (
                 provider.name,
-                provider.fetch(str(message.pk)),
+                provider.fetch(
+                    str(message.pk),
+                    provider_message_id=message.provider_message_id,
+                    to=message.phone,
+                    claimed_at=message.claimed_at,
+                ),
                 message.claim_token,
             )
         except Exception:

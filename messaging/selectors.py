@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -23,7 +24,16 @@ from django.db.models import (
 from billing.models import Customer
 from contacts.models import Contact
 from messaging.errors import MessageNotFound
-from messaging.models import HISTORY_KINDS, ActivityKind, Direction, Message, MessageActivity
+from messaging.models import (
+    HISTORY_KINDS,
+    ActivityKind,
+    Direction,
+    Message,
+    MessageActivity,
+    Sender,
+)
+from messaging.providers import default_route
+from messaging.senders import CustomerSenders
 from messaging.statuses import SUCCESS, MessageStatus
 
 
@@ -192,3 +202,35 @@ def contact_message_summary(contact: Contact) -> dict:
         if summary["last_message_at"] is None or row["last"] > summary["last_message_at"]:
             summary["last_message_at"] = row["last"]
     return summary
+
+
+def customer_senders(customer) -> list:
+    """The customer's own senders (active or not), with their accounts: the dashboard and
+    the admin list them."""
+    return list(
+        Sender.objects.filter(customer=customer)
+        .select_related("account")
+        .order_by("channel", "created_at", "pk")
+    )
+
+
+def customer_sender_addresses(customer) -> dict[str, dict]:
+    """Per channel, whether it is configured and the address messages go out from by
+    default (the customer's first active sender, else the install's): `/v3/me.channels`."""
+    senders = CustomerSenders.load(customer)
+    channels = {}
+    for channel, provider in (
+        ("sms", settings.SMS_PROVIDER),
+        ("whatsapp", settings.WHATSAPP_PROVIDER),
+    ):
+        own = senders.by_channel.get(channel)
+        if own:
+            channels[channel] = {"configured": True, "phone_number": own[0].address or None}
+        elif provider:
+            channels[channel] = {
+                "configured": True,
+                "phone_number": default_route(channel).address or None,
+            }
+        else:
+            channels[channel] = {"configured": False, "phone_number": None}
+    return channels

@@ -24,6 +24,7 @@ from messaging import reasons
 from messaging.errors import UnknownTemplate
 from messaging.models import AUTO_CHANNEL, Message
 from messaging.routing import CHANNELS, ChannelHistory, RoutingFacts, route
+from messaging.senders import CustomerSenders
 from messaging.statuses import MessageStatus
 from sent_project.errors import InvalidChoice, SentError, ValidationFailed, ValueOutOfRange
 from sent_project.ids import uuid7
@@ -45,6 +46,8 @@ class SendRequest:
     parameters: dict = field(default_factory=dict)
     text: str | None = None
     sandbox: bool = False
+    # `channels` of the SDK: per channel, the sender addresses it may go out from.
+    senders: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -206,6 +209,11 @@ class Planner:
     checked: CheckedSend
     book: PriceBook
     now: datetime
+    senders: CustomerSenders = None
+
+    def __post_init__(self):
+        if self.senders is None:
+            self.senders = CustomerSenders.load(self.customer)
 
     def price(self, contact: Contact, channel: str) -> Decimal:
         country = contact.region_code if len(contact.region_code or "") == 2 else "*"
@@ -218,7 +226,31 @@ class Planner:
         ).amount
 
     def plan(self, contact: Contact, requested: str) -> Message:
-        """One unsaved message for `contact` on `requested` ("sent" = routed)."""
+        """One unsaved message for `contact` on `requested` ("sent" = routed), with the
+        sender it goes out from."""
+        message = self._plan(contact, requested)
+        if message.status != S.QUEUED:
+            return message
+        choice = self._sender(message.channel, message.phone)
+        if choice is None:
+            return self._stopped(message, S.BLOCKED, reasons.SENDER_NOT_ACTIVE)
+        message.sender, message.from_number = choice.sender, choice.address
+        for channel in list(message.fallbacks):
+            fallback = self._sender(channel, message.phone)
+            if fallback is None:  # pinned senders rule this fallback out
+                message.fallbacks.remove(channel)
+                del message.alternatives[channel]
+                continue
+            message.alternatives[channel]["sender_id"] = (
+                str(fallback.sender.pk) if fallback.sender else None
+            )
+            message.alternatives[channel]["from_number"] = fallback.address
+        return message
+
+    def _sender(self, channel: str, to: str):
+        return self.senders.choose(channel, to, self.checked.request.senders.get(channel))
+
+    def _plan(self, contact: Contact, requested: str) -> Message:
         message = self._new(contact, requested)
         if contact.opt_out:  # never sent, never charged: FILTERED whatever the channel
             channel = (

@@ -317,12 +317,39 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
-# --- Channels and providers (the messaging issue fills in the adapters) -----
+# --- Channels and providers (docs/providers/README.md) ------------------------------
+# The install's default provider per channel: "simulator" (default), "twilio" (SMS) or
+# "cloud_api" (WhatsApp). Customers with senders of their own (admin: provider accounts and
+# senders) use those instead; sandbox messages always go to the simulator. An unknown name or
+# a missing credential stops start-up with a message naming the setting.
 SMS_PROVIDER = env_str("SMS_PROVIDER", "simulator")
 WHATSAPP_PROVIDER = env_str("WHATSAPP_PROVIDER", "simulator")
 SMS_FROM_NUMBER = env_str("SMS_FROM_NUMBER", "+15005550006")
 WHATSAPP_FROM_NUMBER = env_str("WHATSAPP_FROM_NUMBER", "+15005550007")
 WHATSAPP_BUSINESS_NAME = env_str("WHATSAPP_BUSINESS_NAME", "Sent Demo")
+# Twilio Programmable Messaging (SMS_PROVIDER=twilio): an auth token, or an API key + secret;
+# a from number (or alphanumeric sender id) or a Messaging Service.
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID")
+TWILIO_API_KEY_SECRET = env_str("TWILIO_API_KEY_SECRET")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+# Meta WhatsApp Cloud API (WHATSAPP_PROVIDER=cloud_api).
+WHATSAPP_GRAPH_URL = env_str("WHATSAPP_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+WHATSAPP_GRAPH_VERSION = env_str("WHATSAPP_GRAPH_VERSION", "v23.0")
+WHATSAPP_ACCESS_TOKEN = env_str("WHATSAPP_ACCESS_TOKEN")
+WHATSAPP_PHONE_NUMBER_ID = env_str("WHATSAPP_PHONE_NUMBER_ID")
+WHATSAPP_BUSINESS_ACCOUNT_ID = env_str("WHATSAPP_BUSINESS_ACCOUNT_ID")
+WHATSAPP_APP_SECRET = env_str("WHATSAPP_APP_SECRET")
+WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN")
+# Seconds a provider API call may take (connect, and the whole answer) before it counts as a
+# transient failure and is retried with backoff.
+PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
+PROVIDER_TIMEOUT = env_float("PROVIDER_TIMEOUT", 15.0)
+# Characters of a provider callback's body kept in its record (admin: provider callbacks).
+PROVIDER_CALLBACK_BODY_LIMIT = env_int("PROVIDER_CALLBACK_BODY_LIMIT", 65536)
 
 # Who answers "is this number on WhatsApp?" for contacts: a factory's dotted path. The active
 # WhatsApp provider (WHATSAPP_PROVIDER), which lives in the messaging app above contacts.

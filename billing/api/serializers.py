@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from billing.models import Channel, LedgerEntry
 from billing.pricing import WHATSAPP_CATEGORIES
+from messaging.selectors import customer_sender_addresses
 
 
 def _money_field(**kwargs):
@@ -62,18 +63,25 @@ class MeSerializer(serializers.Serializer):
 
     @extend_schema_field(MeChannelsSerializer)
     def get_channels(self, customer) -> dict:
-        sms = {"configured": bool(settings.SMS_PROVIDER)}
-        if settings.SMS_PROVIDER and settings.SMS_FROM_NUMBER:
-            sms["phone_number"] = settings.SMS_FROM_NUMBER
-        whatsapp = {"configured": bool(settings.WHATSAPP_PROVIDER)}
-        if settings.WHATSAPP_PROVIDER:
-            if settings.WHATSAPP_FROM_NUMBER:
-                whatsapp["phone_number"] = settings.WHATSAPP_FROM_NUMBER
-            whatsapp["business_name"] = settings.WHATSAPP_BUSINESS_NAME
-        return {"sms": sms, "whatsapp": whatsapp, "rcs": {"configured": False}}
+        senders = self._senders(customer)
+        channels = {"rcs": {"configured": False}}
+        for channel, found in senders.items():
+            channels[channel] = {"configured": found["configured"]}
+            if found["phone_number"]:  # omitted when there is none
+                channels[channel]["phone_number"] = found["phone_number"]
+        if channels["whatsapp"]["configured"]:
+            channels["whatsapp"]["business_name"] = settings.WHATSAPP_BUSINESS_NAME
+        return channels
+
+    def _senders(self, customer) -> dict:
+        # Read once per response (two fields use it).
+        cached = self.context.setdefault("_senders", {})
+        if customer.pk not in cached:
+            cached[customer.pk] = customer_sender_addresses(customer)
+        return cached[customer.pk]
 
     def get_sending_phone_number(self, customer) -> str | None:
-        return settings.SMS_FROM_NUMBER if settings.SMS_PROVIDER else None
+        return self._senders(customer)["sms"]["phone_number"]
 
     def get_sending_phone_number_profile_id(self, customer) -> str | None:
         return None

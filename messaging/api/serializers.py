@@ -45,6 +45,52 @@ class MessageTemplateRefSerializer(JsonInputSerializer):
         return attrs
 
 
+SENDER_CHANNELS = ("sms", "whatsapp", "rcs", "mms")
+
+
+class SenderPinSerializer(JsonInputSerializer):
+    """One entry of `channels.{channel}`: the sender addresses that channel may use."""
+
+    # `from` is a Python keyword: the field is declared under its wire name below.
+    country = serializers.CharField(
+        required=False, allow_null=True, max_length=2, help_text="Stored, not used."
+    )
+    strategy = serializers.CharField(
+        required=False, allow_null=True, max_length=32, help_text="Stored, not used."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.ListField(
+            child=serializers.CharField(max_length=20),
+            min_length=1,
+            max_length=20,
+            help_text="Your sender numbers (E.164) or alphanumeric sender ids.",
+        )
+        return fields
+
+
+class SenderPinsField(serializers.DictField):
+    """`channels`: {channel: [{from: [...]}]}; the key `sent` (automatic) is refused."""
+
+    child = serializers.ListField(child=SenderPinSerializer(), min_length=1, max_length=5)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        unknown = [key for key in value if key not in SENDER_CHANNELS]
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    key: [f"'{key}' can't pin senders: use one of {', '.join(SENDER_CHANNELS)}."]
+                    for key in unknown
+                }
+            )
+        return {
+            channel: list(dict.fromkeys(a for pin in pins for a in pin["from"]))
+            for channel, pins in value.items()
+        }
+
+
 class MessageSendSerializer(JsonInputSerializer):
     """POST /v3/messages: a template or a text to 1–1,000 recipients."""
 
@@ -68,6 +114,13 @@ class MessageSendSerializer(JsonInputSerializer):
         allow_null=True,
         max_length=4096,
         help_text="Free-form text (SMS only: it can't open a WhatsApp conversation).",
+    )
+    channels = SenderPinsField(
+        required=False,
+        allow_null=True,
+        help_text="Per channel, the senders of yours it may go out from "
+        '(`{"sms": [{"from": ["+14155550100"]}]}`). A listed address that is not an active '
+        "sender of yours makes the message BLOCKED with BUSINESS_029.",
     )
     sandbox = serializers.BooleanField(required=False, default=False)
     test_mode = serializers.BooleanField(

@@ -49,6 +49,7 @@ def send_request(data: dict, raw: dict) -> SendRequest:
         parameters=template.get("parameters") or {},
         text=data.get("text"),
         sandbox=data["sandbox"] or data["test_mode"],
+        senders=data.get("channels") or {},
     )
 
 

@@ -6,6 +6,7 @@ code, the tests and the reconciler can drive any of them the same way.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -14,10 +15,16 @@ class OutboundMessage:
     channel: str  # "sms" | "whatsapp"
     to: str  # E.164
     body: str
-    from_number: str = ""
+    from_number: str = ""  # the sender's address (E.164 or alphanumeric id)
+    # The sender's provider reference: a Twilio Messaging Service SID, a WhatsApp phone
+    # number id ("" when the address is all the provider needs).
+    sender_ref: str = ""
     template_name: str | None = None  # approved WhatsApp template, when there is one
     language: str | None = None
     parameters: dict = field(default_factory=dict)
+    # What the provider needs beyond the body (Message.provider_payload): WhatsApp template
+    # components and language, MMS media URLs and subject.
+    payload: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,19 @@ class ChannelProvider:
     def send(self, message: OutboundMessage) -> ProviderResult:
         raise NotImplementedError
 
-    def fetch(self, message_id: str) -> ProviderResult | None:
+    def fetch(
+        self,
+        message_id: str,
+        *,
+        provider_message_id: str = "",
+        to: str = "",
+        claimed_at: datetime | None = None,
+    ) -> ProviderResult | None:
         """What the provider knows of our message id (None if it never accepted it).
 
-        The reconciler asks this before ever re-sending a message whose worker died.
+        The reconciler asks this before ever re-sending a message whose worker died; it
+        passes what it knows: the provider's id if a callback brought it, the recipient and
+        when the lost attempt began.
         """
         raise NotImplementedError
 

@@ -123,7 +123,7 @@ class _SimulatorBase(ChannelProvider):
             scheduled_receipts=receipts,
         )
 
-    def fetch(self, message_id: str) -> ProviderResult | None:
+    def fetch(self, message_id: str, **known) -> ProviderResult | None:
         """The accepted message with its planned callbacks (the reconciler schedules them:
         the worker that should have died before it could)."""
         record = (

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from billing.models import ApiKey
 from billing.services import api_key_authenticate
@@ -18,7 +19,7 @@ def test_sign_in_create_a_key_shown_once_then_revoke_it(signed_in_page, live_acc
     screenshot(page, "api-keys-created")
 
     page.reload()
-    assert page.locator("#new-key").count() == 0  # shown once
+    expect(page.locator("#new-key")).to_have_count(0)  # shown once
     assert raw not in page.content()
 
     key = ApiKey.objects.get(name="Production server")

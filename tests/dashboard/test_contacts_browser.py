@@ -3,6 +3,7 @@ and the back button, an invalid then a valid contact, delete one, the contact pa
 CSV import followed to its per-row results."""
 
 import pytest
+from playwright.sync_api import expect
 
 from contacts.models import Contact
 from tests.browser import screenshot
@@ -19,16 +20,16 @@ def test_search_filter_add_and_delete_contacts(signed_in_page, live_account):
     page = signed_in_page
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
     rows = page.locator("#contacts tbody tr")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)
     screenshot(page, "contacts")
 
     page.get_by_label("Search").fill("(415) 555-01")  # a national format finds +1 415 555 01…
     page.wait_for_url("**search=**")
     page.locator("#contacts", has_text="Chloé").wait_for(state="detached")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)
     page.get_by_label("Search").fill("chloé")  # metadata
     page.locator("#contacts tbody tr", has_text="+44 20 7183 8750").wait_for()
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     page.get_by_label("Search").fill("")
     page.locator("#contacts tbody tr").nth(2).wait_for()
 
@@ -96,8 +97,8 @@ def test_import_a_csv_and_follow_it_to_its_row_results(signed_in_page, live_acco
     run_queued_tasks()  # the worker
     page.get_by_role("navigation", name="Row results").wait_for()  # reloaded once finished
     assert page.locator("#import-status").inner_text() == "completed"
-    assert page.locator(".badge.row-invalid").count() == 1
+    expect(page.locator(".badge.row-invalid")).to_have_count(1)
     screenshot(page, "contact-import-done")
     page.get_by_role("link", name="Invalid").click()
     page.locator("#import-rows tbody tr").first.wait_for()
-    assert page.locator("#import-rows tbody tr").count() == 1
+    expect(page.locator("#import-rows tbody tr")).to_have_count(1)

@@ -3,6 +3,7 @@ filters and the back button, a message page (timeline, activities, price) and a 
 and the contact page's recent messages."""
 
 import pytest
+from playwright.sync_api import expect
 
 from messaging.models import Message
 from tests.browser import screenshot
@@ -38,14 +39,14 @@ def test_follow_messages_from_home_to_the_history_and_a_message(signed_in_page, 
     page.locator("#recent-failures").get_by_role("link", name="Every failed message").click()
     page.wait_for_url("**/messages/?status=FAILED")
     rows = page.locator("#messages tbody tr")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     page.get_by_label("Status").select_option("")  # htmx swaps the list, the URL follows
     page.locator(f"#message-{traffic[number(60)].pk}").wait_for()
-    assert rows.count() == 5
+    expect(rows).to_have_count(5)
     page.get_by_label("Channel").select_option("whatsapp")
     page.wait_for_url("**channel=whatsapp**")
     page.locator(f"#message-{traffic[number(60)].pk}").wait_for(state="detached")
-    assert rows.count() == 2  # read and failed (the fallback went out by SMS)
+    expect(rows).to_have_count(2)  # read and failed (the fallback went out by SMS)
     page.go_back()  # back to every channel
     page.locator(f"#message-{traffic[number(60)].pk}").wait_for()
     page.get_by_label("Status").select_option("")
@@ -82,4 +83,4 @@ def test_a_fallback_message_page_and_the_contacts_recent_messages(signed_in_page
     screenshot(page, "contact-messages")
     page.get_by_role("link", name="All messages to this contact").click()
     page.locator(".chip", has_text="To +1 415-555-0085").wait_for()
-    assert page.locator("#messages tbody tr").count() == 1
+    expect(page.locator("#messages tbody tr")).to_have_count(1)

@@ -3,6 +3,7 @@ variables come prefilled), see the preview and price, fix a refused number, send
 the message go QUEUED → SENT → DELIVERED without reloading, the polling stopping there."""
 
 import pytest
+from playwright.sync_api import expect
 
 from messaging.models import Message
 from tests.browser import screenshot
@@ -62,7 +63,7 @@ def test_send_from_the_playground_and_see_delivered_without_reloading(
     page.get_by_role("button", name="Send").click()
     row = page.locator("#sent-messages tbody tr")
     row.locator(".stepper li.current", has_text="Queued").wait_for()
-    assert page.locator("#id_numbers_error").count() == 0  # the form came back clean
+    expect(page.locator("#id_numbers_error")).to_have_count(0)  # the form came back clean
     message = Message.objects.get(contact=ben)
     assert message.sandbox and message.status == "QUEUED"
 
@@ -81,4 +82,4 @@ def test_send_from_the_playground_and_see_delivered_without_reloading(
 
     row.get_by_role("link", name="+1 415-555-0060").click()
     page.locator("#message-status", has_text="Delivered").wait_for()
-    assert page.locator("#timeline li").count() == 4  # queued, processed, sent, delivered
+    expect(page.locator("#timeline li")).to_have_count(4)  # queued, processed, sent, delivered

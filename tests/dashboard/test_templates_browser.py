@@ -2,6 +2,7 @@
 refuse, submit it, see its history."""
 
 import pytest
+from playwright.sync_api import expect
 
 from templates_app.models import Template
 from templates_app.services import templates_seed_demo
@@ -31,7 +32,7 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
     sms = page.locator('#preview [data-channel="sms"]')
     sms.get_by_text("Hi Ana, your verification code is 482913.").wait_for()
     assert "GSM-7" in sms.inner_text() and "1 segment" in sms.inner_text()
-    assert page.locator('#preview [data-channel="whatsapp"]').count() == 1
+    expect(page.locator('#preview [data-channel="whatsapp"]')).to_have_count(1)
     page.get_by_label("Footer").fill("Acme — reply STOP to opt out")  # — is not GSM-7
     sms.locator(".sms-meter", has_text="UCS-2").wait_for()
     screenshot(page, "template-editor")
@@ -40,7 +41,7 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
     page.get_by_text("it is approved and ready to send").wait_for()
     template = Template.objects.get(customer=live_account)
     assert template.status == Template.Status.APPROVED
-    assert page.locator("#history li").count() == 2
+    expect(page.locator("#history li")).to_have_count(2)
     screenshot(page, "template-detail")
 
     page.get_by_role("link", name="Templates", exact=True).first.click()
@@ -50,7 +51,7 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
     page.locator("#template-search").fill("order")
     page.wait_for_url("**search=order**")
     page.locator("#templates", has_text="order_shipped").wait_for()
-    assert page.locator("#templates tbody tr").count() == 1
+    expect(page.locator("#templates tbody tr")).to_have_count(1)
     screenshot(page, "templates")
 
 

@@ -138,9 +138,12 @@ def test_upgrading_a_database_of_the_previous_release_keeps_every_row():
         assert uuid.UUID(str(ids["event"])).version == 4  # the previous default
 
         plan = executor.migration_plan(current)
-        assert [(m.app_label, m.name) for m, backwards in plan] == UPGRADE
-        # Not a statement runs on this database (no table is copied, rewritten or renamed).
-        assert [sql for sql in executor.loader.collect_sql(plan) if not sql.startswith("--")] == []
+        # The move comes first (later releases' migrations follow it) ...
+        move = plan[: len(UPGRADE)]
+        assert [(m.app_label, m.name) for m, backwards in move] == UPGRADE
+        # ... and not a statement of it runs on this database (no table is copied, rewritten
+        # or renamed).
+        assert [sql for sql in executor.loader.collect_sql(move) if not sql.startswith("--")] == []
         executor = _migrate(current)
         assert executor.migration_plan(current) == []
     finally:
