@@ -8,8 +8,9 @@ MESSAGE_DISPATCH_BATCH_SIZE messages). For each batch:
    that is no longer QUEUED, is simply not in this run: a job that runs twice, or two
    workers on the same job, hand each message to a provider once.
 2. **Send**, outside any transaction, each message with its id as the provider's
-   idempotency key.
-3. **Record** the outcomes (every second or every 25 messages) in one transaction, holding
+   idempotency key, in groups of FLUSH_EVERY_MESSAGES; an HTTP adapter's calls of a group run
+   side by side (PROVIDER_CONCURRENCY threads), the simulator's one after the other.
+3. **Record** each group's outcomes in one transaction, holding
    the rows: SENT (and the provider's planned receipts scheduled), a retry (back to QUEUED
    with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: it
    never reached a provider), or a fallback to the next channel, which is sent in the same
@@ -24,9 +25,11 @@ jobs go through the `Scheduler` the task passes in.
 import functools
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -51,10 +54,9 @@ from messaging.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
 S = MessageStatus
-# Record outcomes at least this often, so a message the provider took isn't left PROCESSED
-# while the rest of a slow batch is sent.
+# Record outcomes after every group of this many hand-offs, so a message the provider took
+# isn't left PROCESSED while the rest of a slow batch is sent.
 FLUSH_EVERY_MESSAGES = 25
-FLUSH_EVERY_SECONDS = 1.0
 
 
 class Scheduler(Protocol):
@@ -448,22 +450,63 @@ def contacts_update(stats: list[ContactStat]) -> None:
 # --- the job ----------------------------------------------------------------------------
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _provider_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(
+                    max_workers=settings.PROVIDER_CONCURRENCY, thread_name_prefix="hand-off"
+                )
+    return _pool
+
+
+def _concurrent(message: Message) -> bool:
+    """Whether the message's adapter may be called from the hand-off threads (the HTTP
+    adapters; not the simulator, whose bookkeeping uses this thread's database connection)."""
+    if message.sandbox:
+        return False
+    route = sender_route(message.sender, message.channel)
+    return get_provider(message.channel, route=route).concurrent
+
+
+def hand_off_all(messages: list[Message]) -> list[Outcome]:
+    """One provider call per message, in order. The HTTP adapters' calls run side by side
+    (PROVIDER_CONCURRENCY at a time): a provider answering in 200 ms doesn't make a worker
+    hand off 5 messages a second."""
+    if settings.PROVIDER_CONCURRENCY <= 1 or len(messages) == 1:
+        return [hand_off(message) for message in messages]
+    remote = [_concurrent(message) for message in messages]
+    pending = {
+        index: _provider_pool().submit(hand_off, message)
+        for index, (message, is_remote) in enumerate(zip(messages, remote, strict=True))
+        if is_remote
+    }
+    outcomes = [
+        None if is_remote else hand_off(message)
+        for message, is_remote in zip(messages, remote, strict=True)
+    ]
+    for index, future in pending.items():
+        outcomes[index] = future.result()
+    return outcomes
+
+
 def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
-    """Claim, send and record a batch; returns counts by outcome."""
+    """Claim, send and record a batch; returns counts by outcome. Messages are handed off
+    FLUSH_EVERY_MESSAGES at a time and each group's outcomes recorded before the next."""
     messages = deque(claim(message_ids, fill_to=settings.MESSAGE_DISPATCH_BATCH_SIZE))
     _pause(settings.MESSAGE_TEST_PAUSE_AFTER_CLAIM)
     counts = {"claimed": len(messages), "accepted": 0, "refused": 0, "fallbacks": 0}
-    outcomes: list[Outcome] = []
-    started = time.monotonic()
-    while messages or outcomes:
-        if messages:
-            outcomes.append(hand_off(messages.popleft()))
-        full = len(outcomes) >= FLUSH_EVERY_MESSAGES
-        if not messages or full or time.monotonic() - started > FLUSH_EVERY_SECONDS:
-            for outcome in outcomes:
-                counts["accepted" if outcome.result else "refused"] += 1
-            resend = record(outcomes, scheduler=scheduler)
-            counts["fallbacks"] += len(resend)
-            messages.extend(resend)
-            outcomes, started = [], time.monotonic()
+    while messages:
+        group = [messages.popleft() for _ in range(min(FLUSH_EVERY_MESSAGES, len(messages)))]
+        outcomes = hand_off_all(group)
+        for outcome in outcomes:
+            counts["accepted" if outcome.result else "refused"] += 1
+        resend = record(outcomes, scheduler=scheduler)
+        counts["fallbacks"] += len(resend)
+        messages.extend(resend)
     return counts

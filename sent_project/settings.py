@@ -348,6 +348,9 @@ WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN")
 # transient failure and is retried with backoff.
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
 PROVIDER_TIMEOUT = env_float("PROVIDER_TIMEOUT", 15.0)
+# Provider calls one worker makes side by side (HTTP adapters; the simulator runs one at a
+# time). A job hands off its messages in groups of 25, each group's calls concurrently.
+PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 8)
 # Characters of a provider callback's body kept in its record (admin: provider callbacks).
 PROVIDER_CALLBACK_BODY_LIMIT = env_int("PROVIDER_CALLBACK_BODY_LIMIT", 65536)
 

@@ -68,6 +68,9 @@ class ProviderError(Exception):
 class ChannelProvider:
     name = "base"
     channel = ""
+    # True when `send` may be called from several threads at once (it touches no database
+    # connection): dispatch then makes up to PROVIDER_CONCURRENCY calls side by side.
+    concurrent = False
 
     def send(self, message: OutboundMessage) -> ProviderResult:
         raise NotImplementedError

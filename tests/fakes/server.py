@@ -46,6 +46,8 @@ class FakeProvider:
         self.outage_status: int | None = None  # every request answered with this status
         self.failures: list[Reply] = []  # the next requests' replies, in order
         self.hang_seconds = 0.0
+        self.in_flight = 0  # requests being answered now, and the most there ever were
+        self.max_in_flight = 0
         self.server: ThreadingHTTPServer | None = None
 
     # what a test tells the fake
@@ -107,6 +109,16 @@ class FakeProvider:
         return self
 
     def _dispatch(self, request: FakeRequest) -> Reply:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._answer(request)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer(self, request: FakeRequest) -> Reply:
         if self.hang_seconds:
             time.sleep(self.hang_seconds)
         with self.lock:
