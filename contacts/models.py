@@ -83,6 +83,9 @@ class Contact(models.Model):
     sms_checked_at = models.DateTimeField(null=True, blank=True)
     whatsapp_available = models.BooleanField(default=False)
     whatsapp_checked_at = models.DateTimeField(null=True, blank=True)
+    # WhatsApp's customer-service window: open for 24 hours after the contact's last inbound
+    # WhatsApp message; free-form WhatsApp text may be sent while it is open.
+    whatsapp_window_expires_at = models.DateTimeField(null=True, blank=True)
     # "" when the contact has no channel. Detected (WhatsApp when available, else SMS) unless
     # the customer chose it (`default_channel_is_custom`).
     default_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)

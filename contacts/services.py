@@ -313,6 +313,37 @@ def contact_mark_channel_unavailable(contact: Contact, channel: str) -> Contact:
     return locked
 
 
+def contact_whatsapp_window_open(contact: Contact, *, until) -> Contact:
+    """The contact wrote on WhatsApp: it is on WhatsApp, and its customer-service window is
+    open until `until` (24 hours after the message; a later message moves it on, an earlier
+    one arriving late doesn't move it back)."""
+    with transaction.atomic():
+        locked = (
+            Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
+        )
+        fields = []
+        if not locked.whatsapp_available:
+            fields += _set_availability(locked, Channel.WHATSAPP, True, timezone.now())
+        if locked.whatsapp_window_expires_at is None or locked.whatsapp_window_expires_at < until:
+            locked.whatsapp_window_expires_at = until
+            fields.append("whatsapp_window_expires_at")
+        if fields:
+            locked.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    _copy_channel_fields(locked, contact)
+    contact.whatsapp_window_expires_at = locked.whatsapp_window_expires_at
+    return locked
+
+
+def contact_keyword_event(contact: Contact, event: str, **context) -> None:
+    """`contact.help` or `contact.custom_keyword`: the contact sent a keyword that changes
+    no consent. `context` as for `contact_set_opt_out`."""
+    if event not in ("contact.help", "contact.custom_keyword"):
+        raise ValueError(f"not a keyword event: {event!r}")
+    if not hasattr(contact, "_state") or "customer" not in contact._state.fields_cache:
+        contact = Contact.all_objects.select_related("customer").get(pk=contact.pk)
+    _emit(contact, event, source=Source.KEYWORD, **context)
+
+
 def _copy_channel_fields(source: Contact, target: Contact) -> None:
     for name in (*CHANNEL_FIELDS, "delivery_stats", "updated_at"):
         setattr(target, name, getattr(source, name))

@@ -43,6 +43,7 @@ from django.utils import timezone
 from billing.errors import InsufficientBalance
 from billing.models import Customer
 from billing.services import balance_adjust, balance_refund
+from contacts.models import Contact
 from contacts.services import contacts_record_deliveries
 from messaging import reasons
 from messaging.lifecycle import Journal, hold, save_held, status_set
@@ -73,6 +74,7 @@ class Outcome:
     result: ProviderResult | None = None
     error: ProviderError | None = None
     provider: str = ""
+    opted_out: bool = False  # not handed off: the contact opted out since acceptance
 
 
 @dataclass
@@ -263,6 +265,20 @@ def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
 
 def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
     """Apply one outcome to the held message; True if it changed."""
+    if outcome.opted_out:
+        if message.status != S.PROCESSED or message.claim_token != outcome.message.claim_token:
+            return False
+        if status_set(
+            message,
+            S.FILTERED,
+            batch.journal,
+            at=batch.now,
+            reason_code=reasons.OPTED_OUT,
+            reason=reasons.reason_text(reasons.OPTED_OUT),
+            description="Not handed off: the contact opted out after the message was accepted",
+        ):
+            refund_unsent(message, batch.journal, now=batch.now, reason="opted_out")
+        return True
     if outcome.result is not None:
         return record_sent(
             message,
@@ -474,6 +490,18 @@ def _concurrent(message: Message) -> bool:
     return get_provider(message.channel, route=route).concurrent
 
 
+def _opted_out_since(messages: list[Message]) -> set:
+    """The messages whose contact opted out (an inbound STOP) after they were accepted: one
+    query per group, just before its hand-off."""
+    contact_ids = {m.contact_id for m in messages if not m.keyword_reply}
+    if not contact_ids:
+        return set()
+    opted = set(
+        Contact.all_objects.filter(pk__in=contact_ids, opt_out=True).values_list("pk", flat=True)
+    )
+    return {m.pk for m in messages if m.contact_id in opted and not m.keyword_reply}
+
+
 def hand_off_all(messages: list[Message]) -> list[Outcome]:
     """One provider call per message, in order. The HTTP adapters' calls run side by side
     (PROVIDER_CONCURRENCY at a time): a provider answering in 200 ms doesn't make a worker
@@ -503,7 +531,10 @@ def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
     counts = {"claimed": len(messages), "accepted": 0, "refused": 0, "fallbacks": 0}
     while messages:
         group = [messages.popleft() for _ in range(min(FLUSH_EVERY_MESSAGES, len(messages)))]
-        outcomes = hand_off_all(group)
+        opted_out = _opted_out_since(group)
+        outcomes = hand_off_all([m for m in group if m.pk not in opted_out]) + [
+            Outcome(m, opted_out=True) for m in group if m.pk in opted_out
+        ]
         for outcome in outcomes:
             counts["accepted" if outcome.result else "refused"] += 1
         resend = record(outcomes, scheduler=scheduler)

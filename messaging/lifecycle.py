@@ -54,6 +54,10 @@ MESSAGE_FIELDS = (
     "read_at",
     "stats_recorded",
     "routing_reason",
+    "sender_id",
+    "from_number",
+    "pricing_category",
+    "conversation_id",
     "updated_at",
 )
 # When each status was reached, where the model keeps it.

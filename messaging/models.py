@@ -364,6 +364,8 @@ class Message(models.Model):
         Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     from_number = models.CharField(max_length=20, blank=True)
+    # The answer to an inbound keyword (STOP's confirmation): sent even to an opted-out contact.
+    keyword_reply = models.BooleanField(default=False)
     # What a provider needs beyond the body: WhatsApp template components and language, MMS
     # media and subject ({} for a plain SMS).
     provider_payload = models.JSONField(default=dict, blank=True)
@@ -428,10 +430,82 @@ class Message(models.Model):
                 name="message_provider_id",
                 condition=~Q(provider_message_id=""),
             ),
+            # Inbound to the install's shared number: whose contact last heard from it.
+            models.Index(fields=["phone", "-created_at"], name="message_phone_created"),
+        ]
+        constraints += [
+            # A provider delivering the same inbound message twice stores it once.
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"],
+                condition=Q(direction="INBOUND"),
+                name="message_inbound_once",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel or '-'} to {self.phone} ({self.status})"
+
+
+class Conversation(models.Model):
+    """A customer's thread with one contact, across channels: the inbox's row. Written when
+    a message comes in (and by replies to a contact that has one); the messages themselves
+    are `Message` rows of both directions."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    contact = models.OneToOneField(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="conversation"
+    )
+    last_message_at = models.DateTimeField()
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_direction = models.CharField(max_length=8, choices=Direction.choices)
+    last_channel = models.CharField(max_length=16, blank=True)
+    last_text = models.CharField(max_length=200, blank=True)
+    # Inbound messages since someone last opened the thread in the dashboard.
+    unread_count = models.PositiveIntegerField(default=0)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "-last_message_at"], name="conversation_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation with {self.contact_id}"
+
+
+class KeywordAction(models.TextChoices):
+    OPT_OUT = "OPT_OUT"
+    OPT_IN = "OPT_IN"
+    HELP = "HELP"
+    OTHER = "OTHER"  # a custom keyword: `contact.custom_keyword`, and its reply if any
+
+
+class Keyword(models.Model):
+    """A customer's own keyword: replaces the default meaning of that word, or adds a custom
+    one (docs/api/inbound.md#keywords). Matched against the whole inbound text, ignoring case,
+    surrounding spaces and punctuation."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey("billing.Customer", on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=32)
+    action = models.CharField(max_length=8, choices=KeywordAction.choices)
+    # The reply sent back (plain text); "" = the customer's auto-reply template for the
+    # action, else the default sentence, else (OTHER) none.
+    reply = models.CharField(max_length=320, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "word"], name="keyword_customer_word"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} → {self.action}"
 
 
 class ActivityKind(models.TextChoices):
@@ -445,6 +519,8 @@ class ActivityKind(models.TextChoices):
     FALLBACK = "fallback"
     RETRY = "retry"
     RECONCILED = "reconciled"
+    RECEIVED = "received"  # an inbound message arrived
+    KEYWORD = "keyword"  # an inbound keyword was acted on (opt-out, opt-in, help, custom)
 
 
 # Kinds that make up the status history (`events[]` of GET /v3/messages/{id}).

@@ -48,6 +48,9 @@ class SendRequest:
     sandbox: bool = False
     # `channels` of the SDK: per channel, the sender addresses it may go out from.
     senders: dict[str, list[str]] = field(default_factory=dict)
+    # The confirmation a keyword (STOP, START, HELP) answers: sent even to a contact that has
+    # just opted out, as carriers require (docs/api/inbound.md#keywords).
+    keyword_reply: bool = False
 
 
 @dataclass
@@ -106,8 +109,13 @@ def _render(template, request: SendRequest, channels: list[str]) -> dict[str, Re
     """The content for every channel the send may use (all candidates when automatic)."""
     explicit = [c for c in channels if c != AUTO_CHANNEL]
     if template is None:
-        # Free-form text can't open a WhatsApp conversation: it renders for SMS only.
-        return {"sms": render_text(request.text, channel="sms")}
+        # Free-form text goes on SMS, and on WhatsApp only inside an open customer-service
+        # window (the planner checks each contact's).
+        return {
+            channel: render_text(request.text, channel=channel)
+            for channel in ("sms", "whatsapp")
+            if AUTO_CHANNEL in channels or channel in explicit
+        }
     wanted = list(CHANNELS) if AUTO_CHANNEL in channels else []
     rendered = {}
     for channel in dict.fromkeys([*wanted, *explicit]):
@@ -252,7 +260,8 @@ class Planner:
 
     def _plan(self, contact: Contact, requested: str) -> Message:
         message = self._new(contact, requested)
-        if contact.opt_out:  # never sent, never charged: FILTERED whatever the channel
+        if contact.opt_out and not self.checked.request.keyword_reply:
+            # never sent, never charged: FILTERED whatever the channel
             channel = (
                 requested
                 if requested != AUTO_CHANNEL
@@ -285,7 +294,7 @@ class Planner:
             }
         else:
             message.routing_reason = f"{requested}: requested"
-            if requested == "whatsapp" and self.checked.template is None:
+            if requested == "whatsapp" and not self._can_carry_text(contact, requested):
                 message.channel = requested
                 return self._stopped(message, S.BLOCKED, reasons.TEXT_NEEDS_CONVERSATION)
             if requested not in contact.channels:
@@ -294,13 +303,24 @@ class Planner:
             self._on_channel(message, requested, contact)
         return message
 
+    def _can_carry_text(self, contact: Contact, channel: str) -> bool:
+        """A template goes anywhere it renders; free-form text goes on WhatsApp only while
+        the contact's customer-service window is open."""
+        if self.checked.template is not None or channel != "whatsapp":
+            return True
+        expires = contact.whatsapp_window_expires_at
+        return expires is not None and expires > self.now
+
     def _facts(self, contact: Contact) -> RoutingFacts:
         reachable = frozenset(contact.channels)
-        candidates = reachable & self.checked.content_channels
+        content_channels = frozenset(
+            c for c in self.checked.content_channels if self._can_carry_text(contact, c)
+        )
+        candidates = reachable & content_channels
         return RoutingFacts(
             region_code=contact.region_code or "",
             reachable=reachable,
-            content_channels=self.checked.content_channels,
+            content_channels=content_channels,
             contact_default=contact.default_channel if contact.default_channel_is_custom else None,
             history=_history(contact),
             prices={channel: self.price(contact, channel) for channel in candidates},
@@ -330,6 +350,7 @@ class Planner:
             else {},
             text=request.text or "",
             sandbox=request.sandbox,
+            keyword_reply=request.keyword_reply,
             currency=self.customer.currency,
             next_attempt_at=self.now,
             created_at=self.now,

@@ -107,7 +107,7 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
     now = timezone.now()
     with transaction.atomic():
         contacts = _recipients(customer, checked)
-        if all(contact.opt_out for contact in contacts):
+        if not request.keyword_reply and all(contact.opt_out for contact in contacts):
             raise AllRecipientsOptedOut(
                 details={"to": ["Every recipient has opted out of messages."]}
             )

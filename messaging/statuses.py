@@ -2,7 +2,7 @@
 
 Outbound lifecycle:  QUEUED → PROCESSED (claimed by a worker) → SENT (provider accepted)
 → DELIVERED → READ (WhatsApp).  Terminal: FAILED, FILTERED (policy, e.g. opted out),
-BLOCKED (account precondition), CANCELLED.
+BLOCKED (account precondition), CANCELLED. An inbound message is RECEIVED, and stays so.
 
 Rules:
 - Forward only. A receipt that would lower the status (DELIVERED after READ, SENT after
@@ -26,6 +26,7 @@ class MessageStatus(models.TextChoices):
     FILTERED = "FILTERED"
     BLOCKED = "BLOCKED"
     CANCELLED = "CANCELLED"
+    RECEIVED = "RECEIVED"  # inbound: a contact's message to one of our numbers
 
 
 S = MessageStatus
@@ -41,10 +42,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     S.QUEUED: frozenset(
         {S.PROCESSED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED}
     ),
-    S.PROCESSED: frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED}),
+    # FILTERED: the contact opted out after acceptance, before the hand-off.
+    S.PROCESSED: frozenset({S.QUEUED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED}),
     S.SENT: frozenset({S.DELIVERED, S.READ, S.FAILED}),
     S.DELIVERED: frozenset({S.READ}),
     S.READ: frozenset(),
+    S.RECEIVED: frozenset(),
     **{terminal: frozenset() for terminal in TERMINAL},
 }
 
@@ -59,4 +62,4 @@ def predecessors(new: str) -> list[str]:
 
 
 def is_terminal(status: str) -> bool:
-    return status in TERMINAL or status == S.READ
+    return status in TERMINAL or status in (S.READ, S.RECEIVED)

@@ -351,6 +351,9 @@ PROVIDER_TIMEOUT = env_float("PROVIDER_TIMEOUT", 15.0)
 # Provider calls one worker makes side by side (HTTP adapters; the simulator runs one at a
 # time). A job hands off its messages in groups of 25, each group's calls concurrently.
 PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 8)
+# Answer inbound STOP/START/HELP with the customer's auto-reply (docs/api/inbound.md#keywords).
+# Turn off when the provider answers them itself (Twilio's Advanced Opt-Out does).
+INBOUND_KEYWORD_REPLIES = env_bool("INBOUND_KEYWORD_REPLIES", True)
 # Characters of a provider callback's body kept in its record (admin: provider callbacks).
 PROVIDER_CALLBACK_BODY_LIMIT = env_int("PROVIDER_CALLBACK_BODY_LIMIT", 65536)
 

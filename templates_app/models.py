@@ -15,6 +15,16 @@ class TemplateCategory(models.TextChoices):
     AUTHENTICATION = "AUTHENTICATION"
 
 
+class AutoReplyAction(models.TextChoices):
+    """A template that answers an inbound keyword (messaging.keywords) instead of the
+    default reply: the SDK's `auto_reply_action`."""
+
+    OPT_IN = "OPT_IN"
+    OPT_OUT = "OPT_OUT"
+    HELP = "HELP"
+    OTHER = "OTHER"
+
+
 class TemplateStatus(models.TextChoices):
     DRAFT = "DRAFT"  # created without review
     PENDING = "PENDING"  # in review: content frozen
@@ -52,6 +62,8 @@ class Template(models.Model):
     whatsapp_template_name = models.CharField(max_length=512, blank=True)
     definition = models.JSONField()
     creation_source = models.CharField(max_length=50, default="from-api")
+    # Set on a keyword auto-reply template only ("" for ordinary templates).
+    auto_reply_action = models.CharField(max_length=8, choices=AutoReplyAction.choices, blank=True)
     # The definition's texts, kept in step by save(): what `search` matches besides the names.
     content_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

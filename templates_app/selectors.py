@@ -73,3 +73,25 @@ def template_for_send(customer, *, template_id=None, name: str | None = None) ->
             details={"template": [f"The template is {template.status}, not APPROVED."]},
         )
     return template
+
+
+def auto_reply_template(customer, action: str) -> tuple[str, str] | None:
+    """(id, SMS text) of the customer's newest approved template whose `auto_reply_action`
+    is `action`, if there is one: the reply to an inbound keyword. Its text is sent as is
+    (an auto-reply template has no variables to fill)."""
+    from templates_app.rendering import render_template
+
+    template = (
+        Template.objects.filter(
+            customer=customer, auto_reply_action=action, status=TemplateStatus.APPROVED
+        )
+        .order_by("-updated_at")
+        .first()
+    )
+    if template is None:
+        return None
+    try:
+        rendered = render_template(template, channel="sms", parameters={})
+    except Exception:  # noqa: BLE001 - a template that needs parameters can't auto-reply
+        return None
+    return str(template.pk), rendered.body

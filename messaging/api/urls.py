@@ -1,5 +1,6 @@
 from django.urls import path
 
+from messaging.api import conversations
 from messaging.api import views as messages
 from messaging.webhooks.api import views as webhooks
 
@@ -21,6 +22,17 @@ urlpatterns: list = [
         "messages/<uuid:message_id>/cancel",
         messages.MessageCancelView.as_view(),
         name="message-cancel",
+    ),
+    path("conversations", conversations.ConversationListView.as_view(), name="conversations"),
+    path(
+        "conversations/<uuid:contact_id>",
+        conversations.ConversationMessagesView.as_view(),
+        name="conversation",
+    ),
+    path(
+        "simulator/inbound",
+        conversations.SimulatedInboundView.as_view(),
+        name="simulator-inbound",
     ),
     path("webhooks", webhooks.WebhookListCreateView.as_view(), name="webhooks"),
     # Literal routes before the <uuid:id> ones.

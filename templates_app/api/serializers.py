@@ -193,6 +193,18 @@ class TemplateSerializer(serializers.Serializer):
     def get_whatsapp_template_name(self, template: Template) -> str | None:
         return template.whatsapp_template_name or None
 
+    auto_reply_action = serializers.CharField(
+        required=False,
+        help_text="OPT_IN, OPT_OUT, HELP or OTHER on a keyword auto-reply template; the key is "
+        "omitted on ordinary templates (docs/api/inbound.md#keywords).",
+    )
+
+    def to_representation(self, template: Template) -> dict:
+        data = super().to_representation(template)
+        if not getattr(template, "auto_reply_action", ""):
+            data.pop("auto_reply_action", None)
+        return data
+
 
 def language_field() -> serializers.RegexField:
     return serializers.RegexField(

@@ -45,6 +45,8 @@ ID_MAKERS.update(
             "contact_id": make_contact(owner).pk
         },
         "/v3/contacts/import/{import_id}": lambda owner: {"import_id": make_import(owner).pk},
+        # A conversation's id is its contact's.
+        "/v3/conversations/{contact_id}": lambda owner: {"contact_id": make_contact(owner).pk},
     }
 )
 ID_MAKERS.update(
