@@ -13,6 +13,8 @@ from billing.models import LedgerEntry
 from contacts.models import Contact
 from messaging.dispatch import claim, hand_off
 from messaging.models import CallbackOutcome, Message, ProviderCallback
+from messaging.providers import get_provider
+from messaging.providers.base import OutboundMessage, ProviderError
 from messaging.providers.whatsapp_cloud import CloudApiWhatsApp
 from messaging.reconciler import reconcile
 from messaging.tasks import SCHEDULER
@@ -289,3 +291,29 @@ def test_a_worker_that_dies_after_meta_took_the_message_never_makes_it_go_twice(
     run_queued_tasks(include_future=True)
     assert len(cloud_api.accepted()) == 1
     assert CloudApiWhatsApp.fetch(None, message_id) is None  # all Graph itself could tell
+
+
+def test_free_text_goes_out_inside_a_customer_service_window_only(cloud_api):
+    """The adapter sends a message without a template as text (the planner never routes free
+    text to WhatsApp on its own: an inbound message has to open the window first)."""
+    provider = get_provider("whatsapp")
+    text = OutboundMessage(
+        message_id="0190f5b5-0000-7000-8000-000000000001",
+        channel="whatsapp",
+        to=number(20),
+        body="Your table is ready",
+        sender_ref=cloud_api.phone_number_id,
+    )
+    with pytest.raises(ProviderError) as refused:
+        provider.send(text)
+    assert refused.value.permanent and not refused.value.not_reachable
+    assert refused.value.message.startswith("Outside the customer-service window")
+    assert "131047" in refused.value.message
+
+    cloud_api.open_windows.add(text.to)
+    result = provider.send(text)
+
+    [sent] = cloud_api.accepted()
+    assert result.provider_message_id == sent["wamid"]
+    assert sent["body"]["type"] == "text"
+    assert sent["body"]["text"] == {"preview_url": False, "body": "Your table is ready"}
