@@ -346,10 +346,11 @@ def record_sent(
 ) -> bool:
     """The provider accepted the message: SENT, its id there, its callbacks scheduled.
 
-    If a receipt got there first (DELIVERED before we wrote SENT), the status stays and only
-    the provider's id is filled in. Returns True (the row changed) unless already recorded.
+    If a receipt got there first (DELIVERED before we wrote SENT, perhaps leaving the
+    provider's id), the status stays and the provider's answer is filled in. Returns True
+    (the row changed) unless already recorded.
     """
-    if message.provider_message_id == result.provider_message_id:
+    if message.provider_message_id == result.provider_message_id and message.provider:
         return False
     message.provider = provider
     message.provider_message_id = result.provider_message_id
@@ -429,6 +430,7 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
     message.channel = new_channel
     message.sender_id = alternative.get("sender_id")
     message.from_number = alternative.get("from_number", "")
+    message.provider_payload = alternative.get("payload", {})
     message.fallbacks = message.fallbacks[1:]
     message.body = alternative["body"]
     message.content = alternative["content"]

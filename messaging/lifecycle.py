@@ -54,8 +54,11 @@ MESSAGE_FIELDS = (
     "read_at",
     "stats_recorded",
     "routing_reason",
+    # a fallback changes the sender and what the provider needs; WhatsApp's status webhooks
+    # bring its pricing category and conversation
     "sender_id",
     "from_number",
+    "provider_payload",
     "pricing_category",
     "conversation_id",
     "updated_at",

@@ -9,6 +9,10 @@ findings all become `Receipt`s applied by `receipts_apply`:
   webhook);
 - a receipt about another channel than the message's (a late WhatsApp receipt after the
   fallback to SMS) is recorded only;
+- a receipt that finds its message by our id while the message has no provider id yet (a
+  status callback faster than the send's reply) leaves the provider's id on it, so the
+  reconciler knows the provider has it; WhatsApp's pricing category and conversation id are
+  kept on the message;
 - receipts never touch billing: a message is billed once, at acceptance;
 - a message's final outcome (DELIVERED/READ, or FAILED) is counted once in its contact's
   delivery statistics.
@@ -50,6 +54,12 @@ class Receipt:
     reason: str = ""
     occurred_at: datetime | None = None
     raw: dict = field(default_factory=dict)
+    # A FAILED receipt saying the number isn't on the channel (WhatsApp's 131026): the
+    # contact is marked unreachable there, as a refused send marks it.
+    not_reachable: bool = False
+    # What the provider bills the message as (WhatsApp: `pricing.category`, conversation id).
+    pricing_category: str = ""
+    conversation_id: str = ""
 
     @classmethod
     def from_job(cls, item: dict) -> "Receipt":
@@ -104,10 +114,33 @@ def receipts_apply(receipts: list[Receipt]) -> dict:
                 changed[message.pk] = message
             else:
                 counts["recorded"] += 1
+            if _note_provider_facts(message, receipt):
+                changed[message.pk] = message
         save_held(list(changed.values()))
         journal.flush()
         contacts_update(stats)
     return counts
+
+
+def _note_provider_facts(message: Message, receipt: Receipt) -> bool:
+    """Keep what the receipt tells about the message on its channel beyond its status: the
+    provider's id when the message has none yet, WhatsApp's pricing category and
+    conversation. True if the row changed."""
+    if (receipt.channel or message.channel) != message.channel:
+        return False
+    facts = {
+        "provider_message_id": receipt.provider_message_id
+        if not message.provider_message_id
+        else "",
+        "pricing_category": receipt.pricing_category,
+        "conversation_id": receipt.conversation_id,
+    }
+    changed = False
+    for name, value in facts.items():
+        if value and getattr(message, name) != value:
+            setattr(message, name, value)
+            changed = True
+    return changed
 
 
 def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list, at) -> bool:
@@ -142,5 +175,10 @@ def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list, at
         return False
     if not message.stats_recorded and receipt.status in (S.DELIVERED, S.READ, S.FAILED):
         message.stats_recorded = True
-        count_outcome(stats, message, delivered=receipt.status != S.FAILED)
+        count_outcome(
+            stats,
+            message,
+            delivered=receipt.status != S.FAILED,
+            not_reachable=receipt.not_reachable,
+        )
     return True

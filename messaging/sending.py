@@ -23,6 +23,7 @@ from contacts.phone import normalise
 from messaging import reasons
 from messaging.errors import UnknownTemplate
 from messaging.models import AUTO_CHANNEL, Message
+from messaging.providers.whatsapp_components import template_payload
 from messaging.routing import CHANNELS, ChannelHistory, RoutingFacts, route
 from messaging.senders import CustomerSenders
 from messaging.statuses import MessageStatus
@@ -218,6 +219,7 @@ class Planner:
     book: PriceBook
     now: datetime
     senders: CustomerSenders = None
+    _whatsapp_payload: dict | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         if self.senders is None:
@@ -255,6 +257,18 @@ class Planner:
             message.alternatives[channel]["from_number"] = fallback.address
         return message
 
+    def payload(self, channel: str) -> dict:
+        """What the provider needs beyond the body on `channel` (`Message.provider_payload`):
+        on WhatsApp, the template's Meta components, computed from the template as it is
+        now (docs/providers/whatsapp.md#templates). The same for every recipient of a send."""
+        if channel != "whatsapp" or self.checked.template is None:
+            return {}
+        if self._whatsapp_payload is None:
+            self._whatsapp_payload = template_payload(
+                self.checked.template, self.checked.request.parameters
+            )
+        return self._whatsapp_payload
+
     def _sender(self, channel: str, to: str):
         return self.senders.choose(channel, to, self.checked.request.senders.get(channel))
 
@@ -289,6 +303,7 @@ class Planner:
                     "body": self.checked.rendered[channel].body,
                     "content": _content(self.checked.rendered[channel]),
                     "price": str(self.price(contact, channel)),
+                    **({"payload": self.payload(channel)} if self.payload(channel) else {}),
                 }
                 for channel in decision.fallbacks
             }
@@ -363,6 +378,7 @@ class Planner:
         message.body = rendered.body
         message.content = _content(rendered)
         message.price = message.original_price = self.price(contact, channel)
+        message.provider_payload = self.payload(channel)
 
     def _stopped(self, message: Message, status: str, code: str) -> Message:
         message.status = status

@@ -2,13 +2,14 @@
 `reconciler`, and give them `SCHEDULER` to enqueue what comes next inside their
 transactions. (Webhook jobs: `messaging.webhooks.tasks`.)"""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from messaging.dispatch import dispatch_messages
+from messaging.dispatch import dispatch_messages, retry_delay
+from messaging.providers.whatsapp_templates import template_submit_to_meta
 from messaging.receipts import Receipt, receipts_apply
 from messaging.reconciler import reconcile, reconcile_record, reconcile_schedule_next
 
@@ -60,4 +61,18 @@ def messages_reconcile() -> dict:
     )
     outcome = reconcile(scheduler=SCHEDULER)
     reconcile_record(outcome)
+    return outcome
+
+
+@task()
+def whatsapp_template_submit(template_id: str, review_id: int, attempt: int = 1) -> str:
+    """Create a template on its WhatsApp Business Account for review (enqueued by the Cloud
+    API reviewer in the transaction that made it PENDING); a transient Graph error tries
+    again later, with the message retries' backoff."""
+    outcome = template_submit_to_meta(template_id, review_id=review_id, attempt=attempt)
+    if outcome == "retry":
+        run_after = timezone.now() + timedelta(seconds=retry_delay(attempt))
+        whatsapp_template_submit.using(run_after=run_after).enqueue(
+            template_id=template_id, review_id=review_id, attempt=attempt + 1
+        )
     return outcome

@@ -360,6 +360,9 @@ PROVIDER_CALLBACK_BODY_LIMIT = env_int("PROVIDER_CALLBACK_BODY_LIMIT", 65536)
 # Who answers "is this number on WhatsApp?" for contacts: a factory's dotted path. The active
 # WhatsApp provider (WHATSAPP_PROVIDER), which lives in the messaging app above contacts.
 CONTACTS_WHATSAPP_DIRECTORY = "messaging.providers.get_whatsapp_provider"
+# Template review on Meta (templates_app sits below messaging): the factory that gives a
+# template's reviewer when its customer's WhatsApp goes through the Cloud API.
+TEMPLATES_WHATSAPP_REVIEWER = "messaging.providers.whatsapp_templates.reviewer_for"
 
 # --- Contacts ---------------------------------------------------------------
 # WhatsApp availability older than this is looked up again (on the next send or create).

@@ -5,6 +5,8 @@ Who may move a template where:
 - `template_submit` (services): DRAFT/REJECTED/APPROVED → PENDING (or straight to APPROVED
   when there is no WhatsApp content to review);
 - the WhatsApp reviewer's verdict (`template_review_verdict`): PENDING → APPROVED/REJECTED;
+- WhatsApp after the review (`template_provider_status`): pause or disable an approved
+  template (quality), reinstate a paused or disabled one;
 - operators (admin actions): approve, reject, pause, archive, from the states listed below.
 """
 
@@ -22,6 +24,12 @@ APPROVABLE = frozenset({S.DRAFT, S.PENDING, S.REJECTED, S.PAUSED, S.DISABLED, S.
 REJECTABLE = frozenset({S.PENDING, S.APPROVED, S.PAUSED})
 PAUSABLE = frozenset({S.APPROVED})
 ARCHIVABLE = frozenset(set(S) - {S.ARCHIVED})
+# What WhatsApp may do to a reviewed template (its status updates), by the status it sets.
+PROVIDER_MOVES = {
+    S.PAUSED: frozenset({S.APPROVED}),
+    S.DISABLED: frozenset({S.APPROVED, S.PAUSED}),
+    S.APPROVED: frozenset({S.PAUSED, S.DISABLED}),  # reinstated
+}
 
 
 def template_event_payload(template: Template, *, reason: str = "") -> dict:
@@ -147,9 +155,45 @@ def template_review_verdict(
         template = locked_templates().filter(pk=template_id).first()
         if template is None:
             return "gone"
-        latest = template.status_changes.order_by("-id").values_list("id", flat=True).first()
-        if template.status != S.PENDING or latest != review_id:
+        if not review_is_open(template, review_id):
             return "stale"
         status = S.APPROVED if approved else S.REJECTED
         apply_status(template, status, source=Source.PROVIDER, reason="" if approved else reason)
+    return status.lower()
+
+
+def review_is_open(template: Template, review_id: int) -> bool:
+    """Is status change `review_id` the template's open review (PENDING since then)?"""
+    latest = template.status_changes.order_by("-id").values_list("id", flat=True).first()
+    return template.status == S.PENDING and latest == review_id
+
+
+def template_review_submitted(template_id, *, review_id: int, whatsapp_template_id: str) -> str:
+    """The reviewer created (or updated) the template at WhatsApp, which gave it this id:
+    recorded while review `review_id` is still the open one. Returns "recorded", "stale" or
+    "gone"."""
+    with transaction.atomic():
+        template = locked_templates().filter(pk=template_id).first()
+        if template is None:
+            return "gone"
+        if not review_is_open(template, review_id):
+            return "stale"
+        template.whatsapp_template_id = whatsapp_template_id
+        template.save(update_fields=["whatsapp_template_id", "updated_at"])
+    return "recorded"
+
+
+def template_provider_status(template_id, status: str, *, reason: str = "") -> str:
+    """WhatsApp paused, disabled or reinstated a reviewed template (PROVIDER_MOVES). Returns
+    the new status in lowercase, "unchanged" (already there), "refused" (not a move WhatsApp
+    makes from the template's status: e.g. an operator archived it) or "gone"."""
+    with transaction.atomic():
+        template = locked_templates().filter(pk=template_id).first()
+        if template is None:
+            return "gone"
+        if template.status == status:
+            return "unchanged"
+        if template.status not in PROVIDER_MOVES.get(status, ()):
+            return "refused"
+        apply_status(template, status, source=Source.PROVIDER, reason=reason)
     return status.lower()

@@ -3,9 +3,11 @@
 WhatsApp (Meta) reviews every template before it may be sent; SMS needs no review. When a
 template goes PENDING, `review_template` hands it to the reviewer of
 `settings.WHATSAPP_PROVIDER`. The verdict comes back later through
-`lifecycle.template_review_verdict`: the simulator schedules it as a task, a real adapter
-would apply it from the provider's callback. Reviewer adapters are leaf classes like the
-channel providers in `messaging/providers/` and can move next to them.
+`lifecycle.template_review_verdict`: the simulator schedules it as a task, Meta's Cloud API
+sends it to our webhook. The Cloud API reviewer lives in the messaging app (a layer above,
+next to the WhatsApp adapter and its accounts): `settings.TEMPLATES_WHATSAPP_REVIEWER` names
+a factory that gives the reviewer for a template, or None to use `REVIEWERS`
+(docs/architecture.md#turning-a-dependency-around).
 """
 
 import re
@@ -16,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from templates_app import definition as defn
 from templates_app.models import Template
@@ -86,7 +89,13 @@ def needs_whatsapp_review(template: Template) -> bool:
     return bool(settings.WHATSAPP_PROVIDER) and "whatsapp" in template.channels
 
 
-def reviewer() -> TemplateReviewer:
+def reviewer(template: Template) -> TemplateReviewer:
+    """The reviewer of `template`: the one `TEMPLATES_WHATSAPP_REVIEWER` gives for it (the
+    WhatsApp account its customer sends from), else the one of `WHATSAPP_PROVIDER`."""
+    factory = getattr(settings, "TEMPLATES_WHATSAPP_REVIEWER", "")
+    chosen = import_string(factory)(template) if factory else None
+    if chosen is not None:
+        return chosen
     try:
         return REVIEWERS[settings.WHATSAPP_PROVIDER]()
     except KeyError:
@@ -96,4 +105,4 @@ def reviewer() -> TemplateReviewer:
 
 
 def review_template(template: Template, *, review_id: int) -> ReviewSubmission:
-    return reviewer().submit(template, review_id=review_id)
+    return reviewer(template).submit(template, review_id=review_id)

@@ -1,7 +1,11 @@
 """/providers/…: the callback URLs to register with each provider (docs/providers/README.md)."""
 
+from django.urls import path
+
+from messaging.callbacks import whatsapp
+
 urlpatterns: list = [
-    # The Twilio and WhatsApp Cloud API callbacks are added by their modules:
+    # The Twilio callbacks are added by their module:
     # path("twilio/status", twilio.status, name="twilio-status"),
-    # path("whatsapp/webhook", whatsapp.webhook, name="whatsapp-webhook"),
+    path("whatsapp/webhook", whatsapp.webhook, name="whatsapp-webhook"),
 ]

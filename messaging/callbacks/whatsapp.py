@@ -1,0 +1,245 @@
+"""The WhatsApp Cloud API webhook: `/providers/whatsapp/webhook`
+(docs/providers/whatsapp.md#the-webhook).
+
+- GET is Meta's verification handshake: `hub.mode=subscribe` with a `hub.verify_token` that
+  is one of our accounts' verify tokens (or `WHATSAPP_VERIFY_TOKEN`) answers `hub.challenge`
+  as plain text; anything else 403.
+- POST carries `{"object": "whatsapp_business_account", "entry": [{"id": <WABA id>,
+  "changes": [{"field", "value"}]}]}`, signed `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of
+  the raw body with the app secret>`: the secret of the account whose WABA id the entries
+  name, else the environment's. A missing or wrong signature is answered 403, recorded as
+  rejected and never applied. A verified request is recorded and applied once
+  (`callback_apply`): `messages` statuses become receipts (`receipts_apply`),
+  `message_template_status_update` the template's verdict. Inbound messages are not
+  handled yet: recorded, ignored (`_changes` hands them to `_inbound`).
+"""
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from messaging import reasons
+from messaging.callbacks.records import callback_apply, callback_rejected, public_url
+from messaging.models import CallbackOutcome, ProviderAccount, ProviderKind
+from messaging.providers.accounts import account_secrets
+from messaging.providers.whatsapp_cloud import NOT_REACHABLE_CODES
+from messaging.providers.whatsapp_templates import template_status_apply
+from messaging.receipts import Receipt, receipts_apply
+from messaging.statuses import MessageStatus
+
+PROVIDER = ProviderKind.CLOUD_API
+STATUSES = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.READ,
+    "failed": MessageStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One `entry[].changes[]` item of a webhook."""
+
+    waba_id: str
+    field: str
+    value: dict
+
+
+def _changes(payload) -> list[Change]:
+    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
+        return []
+    changes = []
+    for entry in payload.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        for change in entry.get("changes") or []:
+            if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                changes.append(
+                    Change(str(entry.get("id") or ""), str(change.get("field")), change["value"])
+                )
+    return changes
+
+
+def _kind(changes: list[Change]) -> str:
+    kinds = set()
+    for change in changes:
+        if change.field == "message_template_status_update":
+            kinds.add("template_status")
+        elif change.field == "messages":
+            if change.value.get("statuses"):
+                kinds.add("status")
+            if change.value.get("messages"):
+                kinds.add("inbound")
+        else:
+            kinds.add(change.field[:32])
+    return kinds.pop() if len(kinds) == 1 else "webhook"
+
+
+# --- statuses → receipts ----------------------------------------------------------------
+
+
+def _our_id(value) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return ""
+
+
+def status_receipt(status: dict) -> Receipt | None:
+    """A `statuses[]` item as a receipt about a WhatsApp message (None: not one we follow)."""
+    ours = STATUSES.get(str(status.get("status") or "").lower())
+    if ours is None or not (status.get("id") or status.get("biz_opaque_callback_data")):
+        return None
+    try:
+        occurred_at = datetime.fromtimestamp(int(status.get("timestamp")), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        occurred_at = None
+    reason_code, reason, not_reachable = "", "", False
+    if ours == MessageStatus.FAILED:
+        errors = status.get("errors") or [{}]
+        error = errors[0] if isinstance(errors[0], dict) else {}
+        code = error.get("code")
+        title = error.get("title") or error.get("message") or "Failed"
+        error_data = error.get("error_data")
+        details = error_data.get("details") if isinstance(error_data, dict) else ""
+        not_reachable = code in NOT_REACHABLE_CODES
+        reason_code = reasons.NOT_REACHABLE if not_reachable else reasons.UNDELIVERED
+        reason = f"{title} (Meta {code})" + (f": {details}" if details else "")
+    pricing = status.get("pricing") if isinstance(status.get("pricing"), dict) else {}
+    conversation = status.get("conversation")
+    conversation = conversation if isinstance(conversation, dict) else {}
+    return Receipt(
+        status=ours,
+        provider_message_id=str(status.get("id") or ""),
+        message_id=_our_id(status.get("biz_opaque_callback_data")),
+        channel="whatsapp",
+        reason_code=reason_code,
+        reason=reason,
+        occurred_at=occurred_at,
+        raw=status,
+        not_reachable=not_reachable,
+        pricing_category=str(pricing.get("category") or "")[:32],
+        conversation_id=str(conversation.get("id") or "")[:64],
+    )
+
+
+def _inbound(change: Change) -> str:
+    """Messages customers sent us: not handled yet (their own feature)."""
+    return f"{len(change.value['messages'])} inbound message(s): not handled yet"
+
+
+def webhook_apply(payload) -> tuple[str, str]:
+    """Apply a verified webhook: (outcome, detail) for its record."""
+    receipts, details, changed = [], [], False
+    for change in _changes(payload):
+        if change.field == "messages":
+            for status in change.value.get("statuses") or []:
+                receipt = status_receipt(status) if isinstance(status, dict) else None
+                if receipt is not None:
+                    receipts.append(receipt)
+            if change.value.get("messages"):
+                details.append(_inbound(change))
+        elif change.field == "message_template_status_update":
+            did, detail = template_status_apply(change.value)
+            changed |= did
+            details.append(detail)
+        else:
+            details.append(f"field {change.field}: not handled")
+    if receipts:
+        counts = receipts_apply(receipts)
+        changed |= bool(counts["applied"] or counts["recorded"])
+        details.insert(
+            0,
+            f"statuses: {counts['applied']} applied, {counts['recorded']} recorded, "
+            f"{counts['unknown']} of unknown messages",
+        )
+    if not details:
+        details.append("nothing for us in it")
+    return (CallbackOutcome.APPLIED if changed else CallbackOutcome.IGNORED), "; ".join(details)
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+def _cloud_accounts(**filters):
+    return ProviderAccount.objects.filter(kind=PROVIDER, is_active=True, **filters)
+
+
+def verify_tokens() -> list[str]:
+    tokens = [settings.WHATSAPP_VERIFY_TOKEN]
+    tokens += [account_secrets(account).get("verify_token", "") for account in _cloud_accounts()]
+    return [token for token in tokens if token]
+
+
+def signing_secrets(waba_ids: list[str]) -> list[tuple[ProviderAccount | None, str]]:
+    """(account, app secret) to check a request naming these WABAs with: their accounts',
+    else the environment's."""
+    found = [
+        (account, account_secrets(account).get("app_secret", ""))
+        for account in _cloud_accounts(account_id__in=[w for w in waba_ids if w])
+    ]
+    if not found:
+        found = [(None, settings.WHATSAPP_APP_SECRET)]
+    return [(account, secret) for account, secret in found if secret]
+
+
+def signature_check(body: bytes, header: str, secrets) -> tuple[bool, ProviderAccount | None, str]:
+    """(verified, the account whose secret signed it, why not)."""
+    if not header:
+        return False, None, "No X-Hub-Signature-256 header"
+    if not secrets:
+        return False, None, "No app secret to check the signature with (WHATSAPP_APP_SECRET)"
+    given = header.removeprefix("sha256=")
+    for account, secret in secrets:
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, given):
+            return True, account, ""
+    return False, None, "X-Hub-Signature-256 doesn't match the body"
+
+
+def _handshake(request) -> HttpResponse:
+    token = request.GET.get("hub.verify_token", "")
+    if request.GET.get("hub.mode") == "subscribe" and any(
+        hmac.compare_digest(token.encode(), known.encode()) for known in verify_tokens()
+    ):
+        return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+    return HttpResponse("Verification failed", status=403, content_type="text/plain")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def webhook(request) -> HttpResponse:
+    if request.method == "GET":
+        return _handshake(request)
+    body = request.body
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    changes = _changes(payload)
+    waba_ids = sorted({change.waba_id for change in changes})
+    if not waba_ids and isinstance(payload, dict):
+        waba_ids = [str(e.get("id")) for e in payload.get("entry") or [] if isinstance(e, dict)]
+    record = dict(
+        provider=PROVIDER,
+        kind=_kind(changes),
+        url=public_url(request),
+        body=body,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+    verified, account, why = signature_check(
+        body, request.headers.get("X-Hub-Signature-256", ""), signing_secrets(waba_ids)
+    )
+    if not verified:
+        callback_rejected(**record, detail=why)
+        return HttpResponse("Invalid signature", status=403, content_type="text/plain")
+    callback_apply(**record, account=account, apply=lambda: webhook_apply(payload))
+    return HttpResponse("OK", content_type="text/plain")

@@ -1,0 +1,220 @@
+"""/providers/whatsapp/webhook: Meta's verification handshake, signatures checked on the raw
+body with the right app secret, every request recorded, a verified one applied once
+(docs/providers/whatsapp.md#the-webhook)."""
+
+import json
+
+import pytest
+
+from django.urls import reverse
+
+from messaging.models import CallbackOutcome, Message, ProviderCallback
+from messaging.providers.accounts import account_create
+from tests.fakes.whatsapp import FakeGraph
+from tests.messaging.factories import make_approved_template, number, send
+from tests.messaging.providers.conftest import VERIFY_TOKEN
+
+URL = "/providers/whatsapp/webhook"
+
+
+@pytest.fixture
+def meta(settings):
+    """The install configured for the Cloud API, and a fake Meta to sign webhooks with (no
+    Graph calls here: these messages go out through the simulator)."""
+    fake = FakeGraph()
+    settings.WHATSAPP_APP_SECRET = fake.app_secret
+    settings.WHATSAPP_VERIFY_TOKEN = VERIFY_TOKEN
+    settings.WHATSAPP_BUSINESS_ACCOUNT_ID = fake.waba_id
+    settings.SITE_URL = "https://sent.example.com"
+    return fake
+
+
+def post(client, fake: FakeGraph, payload, *, signature: str | None = None, secret=None):
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {}
+    signature = fake.sign(raw, secret) if signature is None else signature
+    if signature:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature
+    return client.post(URL, data=raw, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def delivered_message(account, meta):
+    """A WhatsApp message SENT by the simulator, and Meta's `delivered` for it."""
+    make_approved_template(account)
+    [message] = send(account, number(12))
+    Message.objects.filter(pk=message.pk).update(status="SENT")
+    wamid = "wamid.HBgLMTQxNTU1NTAwMTIVAgARGBJBQjEyQ0QzNEVGNTZHSDc4AA=="
+    Message.objects.filter(pk=message.pk).update(provider_message_id=wamid)
+    meta.by_wamid[wamid] = {"to": message.phone, "biz_opaque_callback_data": str(message.pk)}
+    return message, meta.status_payload(wamid, "delivered")
+
+
+def test_the_route_is_named_for_reversing():
+    assert reverse("whatsapp-webhook") == URL
+
+
+@pytest.mark.parametrize(
+    "query,status",
+    [
+        ({"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN}, 200),
+        ({"hub.mode": "subscribe", "hub.verify_token": "account-verify-token"}, 200),
+        ({"hub.mode": "subscribe", "hub.verify_token": "not-it"}, 403),
+        ({"hub.mode": "subscribe", "hub.verify_token": ""}, 403),
+        ({"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN}, 403),
+        ({}, 403),
+    ],
+)
+def test_the_verification_handshake_answers_the_challenge_only_for_our_verify_token(
+    client, db, meta, query, status
+):
+    account_create(
+        kind="cloud_api",
+        name="Globex WhatsApp",
+        account_id="200000000000001",
+        access_token="EAAGglobex",
+        app_secret="globex-app-secret",
+        verify_token="account-verify-token",
+    )
+    response = client.get(URL, {**query, "hub.challenge": "1158201444"})
+    assert response.status_code == status
+    assert response["content-type"].startswith("text/plain")
+    if status == 200:
+        assert response.content == b"1158201444"
+    else:
+        assert b"1158201444" not in response.content
+
+
+def test_no_verify_token_configured_verifies_nothing(client, db, meta, settings):
+    settings.WHATSAPP_VERIFY_TOKEN = ""
+    response = client.get(
+        URL, {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "signature,detail",
+    [
+        ("", "No X-Hub-Signature-256 header"),
+        ("sha256=" + "0" * 64, "X-Hub-Signature-256 doesn't match the body"),
+        ("sha1=deadbeef", "X-Hub-Signature-256 doesn't match the body"),
+        (None, "X-Hub-Signature-256 doesn't match the body"),  # signed with another secret
+    ],
+)
+def test_a_bad_or_missing_signature_is_refused_recorded_and_never_applied(
+    client, delivered_message, meta, signature, detail
+):
+    message, payload = delivered_message
+    response = post(client, meta, payload, signature=signature, secret="someone-else")
+
+    assert response.status_code == 403
+    record = ProviderCallback.objects.get()
+    assert (record.provider, record.kind, record.outcome, record.detail) == (
+        "cloud_api",
+        "status",
+        CallbackOutcome.REJECTED,
+        detail,
+    )
+    assert record.url == "https://sent.example.com/providers/whatsapp/webhook"
+    assert json.loads(record.body) == payload
+    assert Message.objects.get(pk=message.pk).status == "SENT"
+
+
+def test_a_body_changed_after_signing_is_refused(client, delivered_message, meta):
+    message, payload = delivered_message
+    raw = json.dumps(payload).encode()
+    signature = meta.sign(raw)
+    tampered = raw.replace(b'"delivered"', b'"read"')
+    response = post(client, meta, tampered, signature=signature)
+    assert response.status_code == 403
+    assert Message.objects.get(pk=message.pk).status == "SENT"
+
+
+def test_a_verified_status_applies_once_and_a_replay_changes_nothing(
+    client, delivered_message, meta
+):
+    message, payload = delivered_message
+
+    first = post(client, meta, payload)
+    replay = post(client, meta, payload)
+
+    assert (first.status_code, replay.status_code) == (200, 200)
+    message.refresh_from_db()
+    assert message.status == "DELIVERED"
+    assert message.activities.filter(status="DELIVERED").count() == 1
+    assert message.pricing_category == "utility"
+    outcomes = list(ProviderCallback.objects.order_by("id").values_list("outcome", "detail"))
+    assert outcomes == [
+        (CallbackOutcome.APPLIED, "statuses: 1 applied, 0 recorded, 0 of unknown messages"),
+        (CallbackOutcome.DUPLICATE, "The same request was applied before: nothing changed"),
+    ]
+
+
+def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secret(
+    client, delivered_message, meta
+):
+    message, payload = delivered_message
+    globex = account_create(
+        kind="cloud_api",
+        name="Globex WhatsApp",
+        account_id="200000000000001",
+        access_token="EAAGglobex",
+        app_secret="globex-app-secret",
+        verify_token="globex-verify",
+    )
+    payload["entry"][0]["id"] = globex.account_id
+
+    assert post(client, meta, payload).status_code == 403  # the install's secret: not theirs
+    assert post(client, meta, payload, secret="globex-app-secret").status_code == 200
+
+    applied = ProviderCallback.objects.get(outcome=CallbackOutcome.APPLIED)
+    assert applied.account == globex
+    assert Message.objects.get(pk=message.pk).status == "DELIVERED"
+
+
+def test_inbound_messages_other_fields_and_unknown_messages_are_recorded_and_ignored(
+    client, db, meta
+):
+    inbound = meta.envelope(
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550000001", "phone_number_id": "1"},
+            "contacts": [{"profile": {"name": "Ana"}, "wa_id": "14155550112"}],
+            "messages": [
+                {
+                    "from": "14155550112",
+                    "id": "wamid.inbound",
+                    "timestamp": "1700000000",
+                    "type": "text",
+                    "text": {"body": "Hi!"},
+                }
+            ],
+        },
+    )
+    other = meta.envelope("account_update", {"event": "VERIFIED_ACCOUNT"})
+    unknown = meta.status_payload("wamid.unknown", "delivered")
+
+    for payload in (inbound, other, unknown):
+        assert post(client, meta, payload).status_code == 200
+
+    records = list(ProviderCallback.objects.order_by("id").values_list("kind", "outcome", "detail"))
+    assert records == [
+        ("inbound", CallbackOutcome.IGNORED, "1 inbound message(s): not handled yet"),
+        ("account_update", CallbackOutcome.IGNORED, "field account_update: not handled"),
+        (
+            "status",
+            CallbackOutcome.IGNORED,
+            "statuses: 0 applied, 0 recorded, 1 of unknown messages",
+        ),
+    ]
+
+
+def test_a_body_that_is_not_json_is_recorded_and_ignored_when_signed(client, db, meta):
+    assert post(client, meta, b"not json").status_code == 200
+    assert post(client, meta, b"not json either", signature="").status_code == 403
+    assert list(ProviderCallback.objects.order_by("id").values_list("outcome", flat=True)) == [
+        CallbackOutcome.IGNORED,
+        CallbackOutcome.REJECTED,
+    ]
