@@ -51,4 +51,5 @@ def test_terminal_statuses():
         S.FILTERED,
         S.BLOCKED,
         S.CANCELLED,
+        S.RECEIVED,  # inbound
     }
