@@ -54,6 +54,9 @@ MESSAGE_FIELDS = (
     "read_at",
     "stats_recorded",
     "routing_reason",
+    # A fallback goes out from the fallback channel's sender.
+    "sender_id",
+    "from_number",
     "updated_at",
 )
 # When each status was reached, where the model keeps it.

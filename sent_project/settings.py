@@ -152,6 +152,7 @@ DASHBOARD_NAV = [
     ("messaging:message_list", "Messages"),
     ("billing:billing", "Billing"),
     ("messaging:webhook_list", "Webhooks"),
+    ("messaging:sender_list", "Senders"),
     ("billing:api_key_list", "API keys"),
 ]
 

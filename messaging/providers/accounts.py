@@ -35,7 +35,13 @@ def secret_mask(value: str) -> str:
 def account_secrets(account: ProviderAccount) -> dict:
     if not account.secrets_encrypted:
         return {}
-    return json.loads(secret_decrypt(account.secrets_encrypted))
+    try:
+        return json.loads(secret_decrypt(account.secrets_encrypted))
+    except ValueError:
+        raise ValueError(
+            f"The secrets of provider account {account.name!r} can't be decrypted: was "
+            "SECRET_KEY changed without keeping the old one in SECRET_KEY_FALLBACKS?"
+        ) from None
 
 
 def account_secrets_masked(account: ProviderAccount) -> dict:
@@ -67,6 +73,23 @@ def account_create(*, kind: str, name: str, account_id: str, **secrets: str) -> 
     account = ProviderAccount(kind=kind, name=name, account_id=account_id)
     account_secrets_set(account, **secrets)
     account.save()
+    return account
+
+
+# What an operator may change on an existing account besides its secrets (its kind is fixed:
+# its secrets and its senders' channel follow from it).
+ACCOUNT_EDITABLE = ("name", "account_id", "is_active")
+
+
+def account_update(account: ProviderAccount, **fields) -> ProviderAccount:
+    """Change the account's name, identifier or active state (secrets: `account_secrets_set`).
+    An inactive account's senders are not used for new sends (docs/providers/README.md#senders)."""
+    unknown = set(fields) - set(ACCOUNT_EDITABLE)
+    if unknown:
+        raise ValueError(f"Not editable on a provider account: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.save(update_fields=[*fields, "updated_at"])
     return account
 
 
@@ -166,7 +189,12 @@ def environment_problems() -> list[str]:
 
 
 def environment_check() -> None:
-    """Stop start-up when the provider settings can't work (MessagingConfig.ready)."""
+    """Stop start-up when the provider settings can't work (MessagingConfig.ready): one line
+    per problem, each naming its setting, under the traceback's last line."""
     problems = environment_problems()
     if problems:
-        raise ImproperlyConfigured("Provider settings: " + "; ".join(problems))
+        raise ImproperlyConfigured(
+            "The provider settings can't work (docs/providers/README.md):\n"
+            + "".join(f"  - {problem}\n" for problem in problems)
+            + "Unset SMS_PROVIDER / WHATSAPP_PROVIDER to use the built-in simulator."
+        )
