@@ -218,14 +218,16 @@ class ProviderAccountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stored = account_secrets(self.instance) if self.instance.pk else {}
-        masked = account_secrets_masked(self.instance) if self.instance.pk else {}
+        # (A new account already has its id: `adding` tells a new one from a stored one.)
+        self.adding = self.instance._state.adding
+        self.stored = {} if self.adding else account_secrets(self.instance)
+        masked = {} if self.adding else account_secrets_masked(self.instance)
         for name in ALL_SECRETS:
             if name in self.fields and name in masked:
                 self.fields[name].help_text += f" Stored: {masked[name]}. Leave blank to keep it."
 
     def _kind(self) -> str:
-        return self.instance.kind if self.instance.pk else self.cleaned_data.get("kind", "")
+        return self.cleaned_data.get("kind", "") if self.adding else self.instance.kind
 
     def secret_changes(self) -> dict:
         """{secret: new value, or "" to remove it}: only what this submission changes."""
@@ -290,9 +292,8 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         ]
         for kind in kinds:
             names = SECRET_NAMES[kind]
-            fields = list(names)
-            if obj:
-                fields += [f"{name}_clear" for name in names]
+            # On a stored account each secret has its "remove" box on the same line.
+            fields = [(name, f"{name}_clear") for name in names] if obj else list(names)
             fieldsets.append(
                 (
                     f"{kind.label}: secrets",
