@@ -220,8 +220,12 @@ class ProviderAccountForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # (A new account already has its id: `adding` tells a new one from a stored one.)
         self.adding = self.instance._state.adding
-        self.stored = {} if self.adding else account_secrets(self.instance)
-        masked = {} if self.adding else account_secrets_masked(self.instance)
+        self.unreadable = ""  # why the stored secrets can't be decrypted, if they can't
+        try:
+            self.stored = {} if self.adding else account_secrets(self.instance)
+            masked = {} if self.adding else account_secrets_masked(self.instance)
+        except ValueError as error:
+            self.stored, masked, self.unreadable = {}, {}, str(error)
         for name in ALL_SECRETS:
             if name in self.fields and name in masked:
                 self.fields[name].help_text += f" Stored: {masked[name]}. Leave blank to keep it."
@@ -253,6 +257,8 @@ class ProviderAccountForm(forms.ModelForm):
                 )
             if data.get(name) and data.get(f"{name}_clear"):
                 self.add_error(name, "Give a new value or remove it, not both.")
+        if self.unreadable and not self.secret_changes():
+            self.add_error(None, f"{self.unreadable} Enter the account's secrets again.")
         secrets = {**self.stored, **self.secret_changes()}
         secrets = {name: value for name, value in secrets.items() if value}
         account_id = data.get("account_id", self.instance.account_id)
@@ -322,7 +328,8 @@ class ProviderAccountAdmin(admin.ModelAdmin):
         if change:
             account_update(obj, name=obj.name, account_id=obj.account_id, is_active=obj.is_active)
             if secrets:
-                account_secrets_set(obj, **secrets)
+                # Secrets that can't be decrypted are replaced by the ones entered now.
+                account_secrets_set(obj, replace=bool(form.unreadable), **secrets)
             return
         created = account_create(kind=obj.kind, name=obj.name, account_id=obj.account_id, **secrets)
         obj.pk = created.pk

@@ -48,15 +48,19 @@ def account_secrets_masked(account: ProviderAccount) -> dict:
     return {name: secret_mask(value) for name, value in account_secrets(account).items() if value}
 
 
-def account_secrets_set(account: ProviderAccount, **secrets: str) -> ProviderAccount:
+def account_secrets_set(
+    account: ProviderAccount, *, replace: bool = False, **secrets: str
+) -> ProviderAccount:
     """Set (rotate) some of the account's secrets; a secret given as "" is removed, one not
-    given is kept. The account row must be saved by the caller or is saved here if it exists."""
+    given is kept (`replace=True`: none is kept, the way back when the stored ones can't be
+    decrypted any more). The account row must be saved by the caller or is saved here if it
+    exists."""
     allowed = SECRET_NAMES[ProviderKind(account.kind)]
     unknown = set(secrets) - set(allowed)
     if unknown:
         raise ValueError(f"Unknown secrets for a {account.kind} account: {sorted(unknown)}")
     with transaction.atomic():
-        current = account_secrets(account)
+        current = {} if replace else account_secrets(account)
         for name, value in secrets.items():
             if value:
                 current[name] = value

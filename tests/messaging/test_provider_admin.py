@@ -192,6 +192,36 @@ def test_a_new_value_and_remove_together_is_refused(admin_client, db):
     assert account_secrets(account) == {"auth_token": AUTH_TOKEN}
 
 
+def test_secrets_stay_readable_through_a_secret_key_rotation(admin_client, settings, db):
+    account = make_twilio_account()
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "x" * 40, [old_key]
+    assert account_secrets(account) == {"auth_token": AUTH_TOKEN}
+    admin_client.post(f"{ACCOUNTS}{account.pk}/change/", change_form(account, auth_token=NEW_TOKEN))
+    settings.SECRET_KEY_FALLBACKS = []  # a rotated secret is under the new key alone
+    account.refresh_from_db()
+    assert account_secrets(account) == {"auth_token": NEW_TOKEN}
+
+
+def test_secrets_under_a_forgotten_key_say_so_instead_of_breaking_the_list(
+    admin_client, admin_user, settings, db
+):
+    account = make_twilio_account()
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    admin_client.force_login(admin_user)  # the old session was signed with the old key
+    with pytest.raises(ValueError, match="Twilio main.*SECRET_KEY_FALLBACKS"):
+        account_secrets(account)
+    listing = admin_client.get(ACCOUNTS)
+    assert listing.status_code == 200
+    assert "can&#x27;t be decrypted" in listing.content.decode()
+    # The way back: enter the secrets again (saving without them says why it can't).
+    page = admin_client.post(f"{ACCOUNTS}{account.pk}/change/", change_form(account))
+    assert "Enter the account&#x27;s secrets again" in page.content.decode()
+    admin_client.post(f"{ACCOUNTS}{account.pk}/change/", change_form(account, auth_token=NEW_TOKEN))
+    account.refresh_from_db()
+    assert account_secrets(account) == {"auth_token": NEW_TOKEN}
+
+
 def test_the_form_offers_every_secret_an_account_kind_holds():
     from messaging.admin import ProviderAccountForm
     from messaging.providers.accounts import SECRET_NAMES
