@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import LedgerEntry
 from messaging.models import Message, ProviderAccount, Sender
+from sent_project.models import Event
 from tests.messaging.factories import PARAMETERS, make_approved_template, number, send_body
 from tests.messaging.provider_factories import (
     AUTH_TOKEN,
@@ -142,6 +143,7 @@ def test_a_pinned_address_that_isnt_an_active_sender_blocks_the_message(
     assert account.balance == before  # never charged
     assert not LedgerEntry.objects.filter(message_id=message.pk).exists()
     assert recorded_sends == []  # nothing was handed to any provider
+    assert Event.objects.filter(event="message.blocked", subject_id=str(message.pk)).exists()
     status = api_client.get(f"/v3/messages/{message.pk}").json()["data"]
     assert (status["status"], status["reason_code"]) == ("BLOCKED", "BUSINESS_029")
 
