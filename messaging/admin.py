@@ -1,8 +1,30 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
 from messaging.errors import DeliveryInProgress, WebhookDisabled
-from messaging.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from messaging.models import (
+    ProviderAccount,
+    ProviderCallback,
+    ProviderKind,
+    Sender,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from messaging.providers.accounts import (
+    SECRET_NAMES,
+    account_create,
+    account_problems,
+    account_secrets,
+    account_secrets_masked,
+    account_secrets_set,
+    account_update,
+)
+from messaging.senders import sender_problems
 from messaging.webhooks.services import webhook_delivery_redeliver, webhook_endpoint_set_active
+from sent_project.admin import ReadOnlyAdmin
 from sent_project.models import Event
 
 
@@ -124,3 +146,277 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             except (DeliveryInProgress, WebhookDisabled) as exc:
                 self.message_user(request, f"{delivery}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{sent} deliveries queued again.")
+
+
+# --- provider accounts, senders, callbacks (docs/providers/README.md) ----------------------
+
+SECRET_LABELS = {
+    "auth_token": "Auth token",
+    "api_key_sid": "API key SID",
+    "api_key_secret": "API key secret",
+    "access_token": "Access token",
+    "app_secret": "App secret",
+    "verify_token": "Webhook verify token",
+}
+SECRET_HELP = {
+    "auth_token": "The account's auth token (or give an API key SID and secret instead).",
+    "api_key_sid": "An API key (SK…) of the account, with its secret.",
+    "api_key_secret": "The API key's secret.",
+    "access_token": "A system user's permanent access token (whatsapp_business_messaging).",
+    "app_secret": "The Meta app's secret: it signs the webhooks (X-Hub-Signature-256).",
+    "verify_token": "The token Meta echoes when it verifies the webhook URL.",
+}
+# How `account_problems` names a missing field → the form field and what to say there.
+PROBLEM_FIELDS = {
+    "account_id": ("account_id", "Required: the Twilio account SID (AC…) or the Meta WABA id."),
+    "auth_token": (
+        "auth_token",
+        "A Twilio account needs an auth token, or an API key SID and its secret.",
+    ),
+    "access_token": ("access_token", "A Cloud API account needs an access token."),
+    "app_secret": ("app_secret", "A Cloud API account needs the app secret (it signs webhooks)."),
+}
+ALL_SECRETS = tuple(name for names in SECRET_NAMES.values() for name in names)
+
+
+def _secret_field(name: str) -> forms.CharField:
+    # Write-only: the widget never renders a value, so no secret is ever in a page.
+    return forms.CharField(
+        label=SECRET_LABELS[name],
+        required=False,
+        max_length=512,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=SECRET_HELP[name],
+    )
+
+
+def _clear_field(name: str) -> forms.BooleanField:
+    return forms.BooleanField(label=f"Remove the {SECRET_LABELS[name].lower()}", required=False)
+
+
+class ProviderAccountForm(forms.ModelForm):
+    """The account's identifiers, and its secrets as write-only inputs: blank keeps the
+    stored value, a new value rotates it, "remove" deletes it. The whole account is checked
+    (`account_problems`) as it would be after the change."""
+
+    auth_token = _secret_field("auth_token")
+    api_key_sid = _secret_field("api_key_sid")
+    api_key_secret = _secret_field("api_key_secret")
+    access_token = _secret_field("access_token")
+    app_secret = _secret_field("app_secret")
+    verify_token = _secret_field("verify_token")
+    auth_token_clear = _clear_field("auth_token")
+    api_key_sid_clear = _clear_field("api_key_sid")
+    api_key_secret_clear = _clear_field("api_key_secret")
+    access_token_clear = _clear_field("access_token")
+    app_secret_clear = _clear_field("app_secret")
+    verify_token_clear = _clear_field("verify_token")
+
+    class Meta:
+        model = ProviderAccount
+        fields = ["name", "kind", "account_id", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # (A new account already has its id: `adding` tells a new one from a stored one.)
+        self.adding = self.instance._state.adding
+        self.unreadable = ""  # why the stored secrets can't be decrypted, if they can't
+        try:
+            self.stored = {} if self.adding else account_secrets(self.instance)
+            masked = {} if self.adding else account_secrets_masked(self.instance)
+        except ValueError as error:
+            self.stored, masked, self.unreadable = {}, {}, str(error)
+        for name in ALL_SECRETS:
+            if name in self.fields and name in masked:
+                self.fields[name].help_text += f" Stored: {masked[name]}. Leave blank to keep it."
+
+    def _kind(self) -> str:
+        return self.cleaned_data.get("kind", "") if self.adding else self.instance.kind
+
+    def secret_changes(self) -> dict:
+        """{secret: new value, or "" to remove it}: only what this submission changes."""
+        changes = {}
+        for name in SECRET_NAMES.get(self._kind(), ()):
+            value = self.cleaned_data.get(name, "")
+            if self.cleaned_data.get(f"{name}_clear"):
+                if name in self.stored:
+                    changes[name] = ""
+            elif value and value != self.stored.get(name):
+                changes[name] = value
+        return changes
+
+    def clean(self):
+        data = super().clean()
+        kind = self._kind()
+        if kind not in ProviderKind.values:
+            return data
+        for name in ALL_SECRETS:
+            if name not in SECRET_NAMES[kind] and data.get(name):
+                self.add_error(
+                    name, f"Not a secret of a {ProviderKind(kind).label} account: leave it blank."
+                )
+            if data.get(name) and data.get(f"{name}_clear"):
+                self.add_error(name, "Give a new value or remove it, not both.")
+        if self.unreadable and not self.secret_changes():
+            self.add_error(None, f"{self.unreadable} Enter the account's secrets again.")
+        secrets = {**self.stored, **self.secret_changes()}
+        secrets = {name: value for name, value in secrets.items() if value}
+        account_id = data.get("account_id", self.instance.account_id)
+        for problem in account_problems(kind, account_id, secrets):
+            field, message = PROBLEM_FIELDS.get(problem.split()[0], (None, problem))
+            if field == "account_id" and self.has_error("account_id"):
+                continue  # its own error says it already
+            self.add_error(field, message)
+        return data
+
+
+@admin.register(ProviderAccount)
+class ProviderAccountAdmin(admin.ModelAdmin):
+    """An operator's accounts at Twilio and Meta. Secrets are written here and never shown
+    back in full; every write goes through `messaging.providers.accounts`."""
+
+    form = ProviderAccountForm
+    list_display = ["name", "kind", "account_id", "is_active", "secrets", "secrets_rotated_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "account_id"]
+    readonly_fields = ["id", "secrets", "secrets_rotated_at", "created_at", "updated_at"]
+
+    @admin.display(description="Secrets (masked)")
+    def secrets(self, obj) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        try:
+            masked = account_secrets_masked(obj)
+        except ValueError as error:  # SECRET_KEY changed without the old one as a fallback
+            return str(error)
+        return ", ".join(f"{SECRET_LABELS[name]} {value}" for name, value in masked.items()) or "—"
+
+    def get_fieldsets(self, request, obj=None):
+        kinds = [ProviderKind(obj.kind)] if obj else list(ProviderKind)
+        fieldsets = [
+            (None, {"fields": ["name", "kind", "account_id", *(["is_active"] if obj else [])]}),
+        ]
+        for kind in kinds:
+            names = SECRET_NAMES[kind]
+            # On a stored account each secret has its "remove" box on the same line.
+            fields = [(name, f"{name}_clear") for name in names] if obj else list(names)
+            fieldsets.append(
+                (
+                    f"{kind.label}: secrets",
+                    {
+                        "fields": fields,
+                        "description": "Write-only: blank keeps the stored value, a new value "
+                        "replaces (rotates) it. Stored encrypted, shown only masked.",
+                    },
+                )
+            )
+        if obj:
+            fieldsets.append(("Record", {"fields": self.readonly_fields}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # The kind is fixed once created: its secrets and its senders' channel follow from it.
+        return [*self.readonly_fields, "kind"] if obj else self.readonly_fields
+
+    @method_decorator(sensitive_post_parameters(*ALL_SECRETS))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Error reports (a 500's e-mail or log) show the secret fields as ********.
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        secrets = form.secret_changes()
+        if change:
+            account_update(obj, name=obj.name, account_id=obj.account_id, is_active=obj.is_active)
+            if secrets:
+                # Secrets that can't be decrypted are replaced by the ones entered now.
+                account_secrets_set(obj, replace=bool(form.unreadable), **secrets)
+            return
+        created = account_create(kind=obj.kind, name=obj.name, account_id=obj.account_id, **secrets)
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+
+class SenderForm(forms.ModelForm):
+    class Meta:
+        model = Sender
+        fields = [
+            "customer",
+            "channel",
+            "account",
+            "address",
+            "provider_ref",
+            "display_name",
+            "is_active",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        account = data.get("account")
+        if data.get("channel") and account is not None:
+            problems = sender_problems(
+                channel=data["channel"],
+                account_kind=account.kind,
+                address=data.get("address", ""),
+                provider_ref=data.get("provider_ref", ""),
+            )
+            for field, message in problems.items():
+                self.add_error(field, message)
+        return data
+
+
+@admin.register(Sender)
+class SenderAdmin(admin.ModelAdmin):
+    """Which customer sends from which number, on which account. A sender is deactivated,
+    not deleted: messages keep pointing at it (docs/providers/README.md#senders)."""
+
+    form = SenderForm
+    list_display = ["__str__", "channel", "customer", "account", "display_name", "is_active"]
+    list_filter = [
+        "channel",
+        "is_active",
+        ("customer", admin.RelatedOnlyFieldListFilter),
+        ("account", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["address", "provider_ref", "display_name", "customer__name"]
+    list_select_related = ["customer", "account"]
+    autocomplete_fields = ["customer", "account"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    actions = ["activate", "deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Activate the selected senders")
+    def activate(self, request, queryset):
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"{count} sender(s) active.")
+
+    @admin.action(description="Deactivate the selected senders (new sends stop using them)")
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"{count} sender(s) inactive.")
+
+
+@admin.register(ProviderCallback)
+class ProviderCallbackAdmin(ReadOnlyAdmin):
+    """Every request a provider made to the callback URLs: a `rejected` one failed its
+    signature check and was answered 403 (docs/providers/README.md#callbacks)."""
+
+    list_display = ["received_at", "provider", "kind", "outcome", "detail", "url", "remote_addr"]
+    list_filter = ["provider", "outcome", "kind"]
+    search_fields = ["url", "detail"]
+    list_select_related = ["account"]
+    show_full_result_count = False  # a big table: no second COUNT(*) per page
+    fields = [
+        "received_at",
+        "provider",
+        "kind",
+        "account",
+        "outcome",
+        "detail",
+        "url",
+        "remote_addr",
+        "body",
+    ]
+    readonly_fields = fields

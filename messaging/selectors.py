@@ -1,6 +1,7 @@
 """Reads of messages, always starting from the customer."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -33,8 +34,10 @@ from messaging.models import (
     Sender,
 )
 from messaging.providers import default_route
-from messaging.senders import CustomerSenders
+from messaging.providers.config import Route
+from messaging.senders import E164, CustomerSenders
 from messaging.statuses import SUCCESS, MessageStatus
+from sent_project.errors import NotFound
 
 
 def messages_for(
@@ -214,23 +217,63 @@ def customer_senders(customer) -> list:
     )
 
 
+def sender_get(customer, sender_id) -> Sender:
+    """One of the customer's senders; another customer's, or a missing one, is not found."""
+    sender = Sender.objects.filter(customer=customer, pk=sender_id).select_related("account")
+    found = sender.first()
+    if found is None:
+        raise NotFound("Sender not found")
+    return found
+
+
+SENDER_CHANNELS = (("sms", "SMS_PROVIDER"), ("whatsapp", "WHATSAPP_PROVIDER"))
+
+
+@dataclass(frozen=True)
+class ChannelSenders:
+    """One channel of the dashboard's senders page."""
+
+    channel: str
+    senders: list  # the customer's own, active or not
+    # The install's default the customer sends from when none of its own is active (its
+    # `provider` is "" when the install has the channel turned off); None otherwise.
+    default: Route | None
+
+
+def customer_senders_by_channel(customer) -> list[ChannelSenders]:
+    own = customer_senders(customer)
+    pages = []
+    for channel, setting in SENDER_CHANNELS:
+        rows = [sender for sender in own if sender.channel == channel]
+        default = None
+        if not any(sender.is_active and sender.account.is_active for sender in rows):
+            configured = bool(getattr(settings, setting))
+            default = default_route(channel) if configured else Route(provider="")
+        pages.append(ChannelSenders(channel, rows, default))
+    return pages
+
+
+# `sending_phone_number` is the sender a message to the United States goes out from.
+_US = "+1"
+
+
 def customer_sender_addresses(customer) -> dict[str, dict]:
-    """Per channel, whether it is configured and the address messages go out from by
-    default (the customer's first active sender, else the install's): `/v3/me.channels`."""
+    """Per channel (`/v3/me.channels`): whether it is configured, the number messages go out
+    from by default (SMS: to the United States; only a number, never an alphanumeric id)
+    and every address a send may pin in `channels` (the customer's active senders, else the
+    install's default)."""
     senders = CustomerSenders.load(customer)
     channels = {}
-    for channel, provider in (
-        ("sms", settings.SMS_PROVIDER),
-        ("whatsapp", settings.WHATSAPP_PROVIDER),
-    ):
-        own = senders.by_channel.get(channel)
-        if own:
-            channels[channel] = {"configured": True, "phone_number": own[0].address or None}
-        elif provider:
-            channels[channel] = {
-                "configured": True,
-                "phone_number": default_route(channel).address or None,
-            }
-        else:
-            channels[channel] = {"configured": False, "phone_number": None}
+    for channel, setting in SENDER_CHANNELS:
+        if not senders.by_channel.get(channel) and not getattr(settings, setting):
+            channels[channel] = {"configured": False, "phone_number": None, "senders": []}
+            continue
+        addresses = list(dict.fromkeys(c.address for c in senders.candidates(channel) if c.address))
+        chosen = senders.choose(channel, _US, None) if channel == "sms" else None
+        phone = chosen.address if chosen else (addresses[0] if addresses else "")
+        channels[channel] = {
+            "configured": True,
+            "phone_number": phone if E164.fullmatch(phone) else None,
+            "senders": addresses,
+        }
     return channels

@@ -105,6 +105,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Previous keys, comma-separated, while rotating SECRET_KEY: sessions signed and secrets
+# encrypted (webhook signing secrets, provider account secrets) under them stay readable.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -152,6 +155,7 @@ DASHBOARD_NAV = [
     ("messaging:message_list", "Messages"),
     ("billing:billing", "Billing"),
     ("messaging:webhook_list", "Webhooks"),
+    ("messaging:sender_list", "Senders"),
     ("billing:api_key_list", "API keys"),
 ]
 

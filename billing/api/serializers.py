@@ -14,15 +14,29 @@ def _money_field(**kwargs):
     )
 
 
+def _senders_field():
+    return serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every address a send may name in `channels.{channel}[].from`: your active "
+        "senders on this channel, or the install's default when you have none of your own.",
+    )
+
+
 class ChannelSmsSerializer(serializers.Serializer):
     configured = serializers.BooleanField()
-    phone_number = serializers.CharField(required=False)
+    phone_number = serializers.CharField(
+        required=False,
+        help_text="The number a message to the United States goes out from (left out when "
+        "that is an alphanumeric sender id or a Messaging Service without a number).",
+    )
+    senders = _senders_field()
 
 
 class ChannelWhatsappSerializer(serializers.Serializer):
     configured = serializers.BooleanField()
     phone_number = serializers.CharField(required=False)
     business_name = serializers.CharField(required=False)
+    senders = _senders_field()
 
 
 class ChannelRcsSerializer(serializers.Serializer):
@@ -69,6 +83,7 @@ class MeSerializer(serializers.Serializer):
             channels[channel] = {"configured": found["configured"]}
             if found["phone_number"]:  # omitted when there is none
                 channels[channel]["phone_number"] = found["phone_number"]
+            channels[channel]["senders"] = found["senders"]
         if channels["whatsapp"]["configured"]:
             channels["whatsapp"]["business_name"] = settings.WHATSAPP_BUSINESS_NAME
         return channels

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.dashboard import message_views, playground_views, webhook_views
+from messaging.dashboard import message_views, playground_views, sender_views, webhook_views
 
 app_name = "messaging"
 urlpatterns = [
@@ -25,6 +25,8 @@ urlpatterns = [
         message_views.message_cancel_view,
         name="message_cancel",
     ),
+    path("senders/", sender_views.sender_list, name="sender_list"),
+    path("senders/<uuid:sender_id>/", sender_views.sender_detail, name="sender_detail"),
     path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
     path("webhooks/new/", webhook_views.webhook_create, name="webhook_create"),
     path("webhooks/<uuid:webhook_id>/", webhook_views.webhook_detail, name="webhook_detail"),

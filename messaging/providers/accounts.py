@@ -35,22 +35,32 @@ def secret_mask(value: str) -> str:
 def account_secrets(account: ProviderAccount) -> dict:
     if not account.secrets_encrypted:
         return {}
-    return json.loads(secret_decrypt(account.secrets_encrypted))
+    try:
+        return json.loads(secret_decrypt(account.secrets_encrypted))
+    except ValueError:
+        raise ValueError(
+            f"The secrets of provider account {account.name!r} can't be decrypted: was "
+            "SECRET_KEY changed without keeping the old one in SECRET_KEY_FALLBACKS?"
+        ) from None
 
 
 def account_secrets_masked(account: ProviderAccount) -> dict:
     return {name: secret_mask(value) for name, value in account_secrets(account).items() if value}
 
 
-def account_secrets_set(account: ProviderAccount, **secrets: str) -> ProviderAccount:
+def account_secrets_set(
+    account: ProviderAccount, *, replace: bool = False, **secrets: str
+) -> ProviderAccount:
     """Set (rotate) some of the account's secrets; a secret given as "" is removed, one not
-    given is kept. The account row must be saved by the caller or is saved here if it exists."""
+    given is kept (`replace=True`: none is kept, the way back when the stored ones can't be
+    decrypted any more). The account row must be saved by the caller or is saved here if it
+    exists."""
     allowed = SECRET_NAMES[ProviderKind(account.kind)]
     unknown = set(secrets) - set(allowed)
     if unknown:
         raise ValueError(f"Unknown secrets for a {account.kind} account: {sorted(unknown)}")
     with transaction.atomic():
-        current = account_secrets(account)
+        current = {} if replace else account_secrets(account)
         for name, value in secrets.items():
             if value:
                 current[name] = value
@@ -67,6 +77,23 @@ def account_create(*, kind: str, name: str, account_id: str, **secrets: str) -> 
     account = ProviderAccount(kind=kind, name=name, account_id=account_id)
     account_secrets_set(account, **secrets)
     account.save()
+    return account
+
+
+# What an operator may change on an existing account besides its secrets (its kind is fixed:
+# its secrets and its senders' channel follow from it).
+ACCOUNT_EDITABLE = ("name", "account_id", "is_active")
+
+
+def account_update(account: ProviderAccount, **fields) -> ProviderAccount:
+    """Change the account's name, identifier or active state (secrets: `account_secrets_set`).
+    An inactive account's senders are not used for new sends (docs/providers/README.md#senders)."""
+    unknown = set(fields) - set(ACCOUNT_EDITABLE)
+    if unknown:
+        raise ValueError(f"Not editable on a provider account: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(account, name, value)
+    account.save(update_fields=[*fields, "updated_at"])
     return account
 
 
@@ -166,7 +193,12 @@ def environment_problems() -> list[str]:
 
 
 def environment_check() -> None:
-    """Stop start-up when the provider settings can't work (MessagingConfig.ready)."""
+    """Stop start-up when the provider settings can't work (MessagingConfig.ready): one line
+    per problem, each naming its setting, under the traceback's last line."""
     problems = environment_problems()
     if problems:
-        raise ImproperlyConfigured("Provider settings: " + "; ".join(problems))
+        raise ImproperlyConfigured(
+            "The provider settings can't work (docs/providers/README.md):\n"
+            + "".join(f"  - {problem}\n" for problem in problems)
+            + "Unset SMS_PROVIDER / WHATSAPP_PROVIDER to use the built-in simulator."
+        )

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.fakes.recording import recorded_sends  # noqa: F401  (fixture)
 from tests.messaging.webhook_helpers import (  # noqa: F401  (fixtures)
     other_receiver,
     receiver,
