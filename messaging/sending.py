@@ -120,7 +120,7 @@ def _render(template, request: SendRequest, channels: list[str]) -> dict[str, Re
     wanted = list(CHANNELS) if AUTO_CHANNEL in channels else []
     rendered = {}
     for channel in dict.fromkeys([*wanted, *explicit]):
-        if channel in template.channels or channel in explicit:
+        if channel in template.sendable_channels or channel in explicit:
             # A named channel the template has no content for fails here (TEMPLATE_003).
             rendered[channel] = render_template(
                 template, channel=channel, parameters=request.parameters
@@ -173,7 +173,10 @@ def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
 def _template(customer: Customer, request: SendRequest):
     try:
         return template_for_send(
-            customer, template_id=request.template_id, name=request.template_name
+            customer,
+            template_id=request.template_id,
+            name=request.template_name,
+            channels=request.channels,
         )
     except TemplateNotFound:
         field_name, value = (

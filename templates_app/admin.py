@@ -23,7 +23,7 @@ from templates_app.rendering import template_preview
 
 class TemplateStatusChangeInline(admin.TabularInline):
     model = TemplateStatusChange
-    fields = ["created_at", "from_status", "to_status", "source", "reason"]
+    fields = ["created_at", "channel", "from_status", "to_status", "source", "reason"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -72,6 +72,7 @@ class TemplateAdmin(ReadOnlyAdmin):
         "is_published",
         "whatsapp_template_id",
         "whatsapp_template_name",
+        "whatsapp_rejection_reason",
         "creation_source",
         "created_at",
         "updated_at",

@@ -6,7 +6,8 @@ definitionVersion?, authenticationConfig?}`. Sections hold a `template` text wit
 `{{id:label}}` placeholders and the `variables` they use; a placeholder resolves by `id`
 within its own section, and a variable's `name` is the key of the send's `parameters`.
 
-Its rules and normalised form: `templates_app.validation.definition_normalize`. Pure code.
+Its format rules and normalised form: `templates_app.validation.definition_normalize`;
+WhatsApp's review rules: `templates_app.whatsapp_rules`. Pure code.
 """
 
 import re
@@ -19,7 +20,7 @@ MMS_BODY_MAX = 1600  # carriers' usual MMS text limit
 HEADER_MAX = 60
 FOOTER_MAX = 60
 BUTTON_TEXT_MAX = 25
-MAX_BUTTONS = 3
+MAX_BUTTONS = 10  # WhatsApp's total; its limits per type are review rules (whatsapp_rules)
 OFFER_CODE_MAX = 15
 URL_MAX = 2000
 MAX_VARIABLES = 100  # per section; a guard, far above any real template
@@ -35,7 +36,6 @@ BODY_CHAIN = {
     "rcs": ("rcs", "multiChannel", "sms"),
     "mms": ("mms", "multiChannel", "sms"),
 }
-META_BODIES = ("multiChannel", "whatsapp")  # the bodies WhatsApp reviews
 BODY_LIMITS = {
     "multiChannel": BODY_MAX,
     "sms": BODY_MAX,

@@ -3,7 +3,8 @@ history and emitted as a `templates.<status>` event, all in one transaction.
 
 Who may move a template where:
 - `template_submit` (services): DRAFT/REJECTED/APPROVED → PENDING (or straight to APPROVED
-  when there is no WhatsApp content to review);
+  when there is no WhatsApp content to review, or APPROVED for SMS with the WhatsApp leg
+  REJECTED when the content breaks WhatsApp's template rules: `whatsapp_leg_reject`);
 - the WhatsApp reviewer's verdict (`template_review_verdict`): PENDING → APPROVED/REJECTED;
 - WhatsApp after the review (`template_provider_status`): pause or disable an approved
   template (quality), reinstate a paused or disabled one;
@@ -32,11 +33,14 @@ PROVIDER_MOVES = {
 }
 
 
-def template_event_payload(template: Template, *, reason: str = "") -> dict:
-    """The template webhook payload (docs/api/webhooks.md#payloads); `channel` is omitted:
-    the verdict covers the whole template."""
+def template_event_payload(
+    template: Template, *, reason: str = "", status: str = "", channel: str = ""
+) -> dict:
+    """The template webhook payload (docs/api/webhooks.md#payloads). `status` defaults to the
+    template's; `channel` names the leg a decision is about and is omitted when the
+    decision covers the whole template."""
     payload = {
-        "status": template.status,
+        "status": status or template.status,
         "whatsapp_template_id": template.whatsapp_template_id,
         "template_id": str(template.pk),
         "template_name": template.name,
@@ -44,6 +48,8 @@ def template_event_payload(template: Template, *, reason: str = "") -> dict:
         "language": template.language,
         "account_id": str(template.customer_id),
     }
+    if channel:
+        payload["channel"] = channel
     if reason:
         payload["reason"] = reason
     return payload
@@ -56,11 +62,35 @@ def record_creation(template: Template, *, source: str) -> TemplateStatusChange:
     )
 
 
-def apply_status(
-    template: Template, status: str, *, source: str, reason: str = ""
+def _record(
+    template: Template, from_status: str, status: str, *, source: str, reason: str, channel: str
 ) -> TemplateStatusChange:
-    """Move `template` to `status`, record it and emit the event.
+    """Append the change to the history and emit its `templates.<status>` event."""
+    change = TemplateStatusChange.objects.create(
+        template=template,
+        from_status=from_status,
+        to_status=status,
+        reason=reason,
+        source=source,
+        channel=channel,
+    )
+    event_emit(
+        template.customer,
+        field="templates",
+        event=f"templates.{status.lower()}",
+        payload=template_event_payload(template, reason=reason, status=status, channel=channel),
+        subject_id=template.pk,
+    )
+    return change
 
+
+def apply_status(
+    template: Template, status: str, *, source: str, reason: str = "", channel: str = ""
+) -> TemplateStatusChange:
+    """Move `template` to `status`, record it and emit the event (`channel`: the leg the
+    change is reported for, when it is not the whole template's news).
+
+    A new review round (PENDING) clears a rejected WhatsApp leg: the review decides again.
     Must run inside transaction.atomic on a row locked with select_for_update (or created
     in this transaction); `template` is updated in place."""
     from_status = template.status
@@ -70,18 +100,38 @@ def apply_status(
         template.rejection_reason = reason
     elif status in (S.PENDING, S.APPROVED):
         template.rejection_reason = ""
-    template.save(update_fields=["status", "is_published", "rejection_reason", "updated_at"])
-    change = TemplateStatusChange.objects.create(
-        template=template, from_status=from_status, to_status=status, reason=reason, source=source
+    if status == S.PENDING:
+        template.whatsapp_rejection_reason = ""
+    template.save(
+        update_fields=[
+            "status",
+            "is_published",
+            "rejection_reason",
+            "whatsapp_rejection_reason",
+            "updated_at",
+        ]
     )
-    event_emit(
-        template.customer,
-        field="templates",
-        event=f"templates.{status.lower()}",
-        payload=template_event_payload(template, reason=reason),
-        subject_id=template.pk,
+    return _record(template, from_status, status, source=source, reason=reason, channel=channel)
+
+
+def whatsapp_leg_reject(template: Template, *, reason: str) -> None:
+    """A submission broke WhatsApp's template rules (`templates_app.whatsapp_rules`): the
+    WhatsApp leg is REJECTED with `reason` (`templates.rejected`, `channel: "whatsapp"`),
+    and the template is APPROVED for SMS, which needs no review (`templates.approved`,
+    `channel: "sms"`), as an SMS-only template is on submission. Sends then go by SMS only.
+
+    Must run inside transaction.atomic on the locked (or new) row."""
+    from_leg = template.whatsapp_status
+    template.whatsapp_rejection_reason = reason
+    template.save(update_fields=["whatsapp_rejection_reason", "updated_at"])
+    _record(template, from_leg, S.REJECTED, source=Source.SYSTEM, reason=reason, channel="whatsapp")
+    apply_status(
+        template,
+        S.APPROVED,
+        source=Source.SYSTEM,
+        reason="SMS needs no review: approved on submission.",
+        channel="sms",
     )
-    return change
 
 
 def locked_templates():

@@ -60,6 +60,10 @@ class Template(models.Model):
     is_published = models.BooleanField(default=False)
     whatsapp_template_id = models.CharField(max_length=100, blank=True)
     whatsapp_template_name = models.CharField(max_length=512, blank=True)
+    # Set when a submission broke WhatsApp's template rules (templates_app.whatsapp_rules):
+    # the WhatsApp leg alone is REJECTED for this reason while the template stays usable on
+    # SMS. Cleared when a new WhatsApp review opens or the content changes.
+    whatsapp_rejection_reason = models.TextField(blank=True)
     definition = models.JSONField()
     creation_source = models.CharField(max_length=50, default="from-api")
     # Set on a keyword auto-reply template only ("" for ordinary templates).
@@ -109,6 +113,22 @@ class Template(models.Model):
         return defn.definition_channels(self.definition)
 
     @property
+    def whatsapp_status(self) -> str | None:
+        """The WhatsApp leg's status: None without WhatsApp content; REJECTED when WhatsApp's
+        rules refused it on its own; otherwise the template's status."""
+        if "whatsapp" not in self.channels:
+            return None
+        return TemplateStatus.REJECTED if self.whatsapp_rejection_reason else self.status
+
+    @property
+    def sendable_channels(self) -> list[str]:
+        """Channels a send may use now: none unless APPROVED, and not WhatsApp while its
+        leg is rejected."""
+        if self.status != TemplateStatus.APPROVED:
+            return []
+        return [c for c in self.channels if c != "whatsapp" or not self.whatsapp_rejection_reason]
+
+    @property
     def variables(self) -> list[str]:
         """Names of every declared variable: the keys a send must pass in `parameters`."""
         return defn.definition_variables(self.definition)
@@ -127,6 +147,8 @@ class TemplateStatusChange(models.Model):
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=10, blank=True)  # "" for the creation row
     to_status = models.CharField(max_length=10, choices=TemplateStatus.choices)
+    # The channel leg the change is about ("whatsapp", "sms"); "" for the whole template.
+    channel = models.CharField(max_length=10, blank=True)
     reason = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=Source.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,4 +162,5 @@ class TemplateStatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        leg = f"{self.channel}: " if self.channel else ""
+        return f"{leg}{self.from_status or '∅'} → {self.to_status}"

@@ -2,7 +2,9 @@
 
 WhatsApp (Meta) reviews every template before it may be sent; SMS needs no review. When a
 template goes PENDING, `review_template` hands it to the reviewer of
-`settings.WHATSAPP_PROVIDER`. The verdict comes back later through
+`settings.WHATSAPP_PROVIDER`. A reviewer only ever sees content that abides by WhatsApp's
+template rules: the submission checks them first (`templates_app.whatsapp_rules`) and a
+breach rejects the WhatsApp leg without a review. The verdict comes back later through
 `lifecycle.template_review_verdict`: the simulator schedules it as a task, Meta's Cloud API
 sends it to our webhook. The Cloud API reviewer lives in the messaging app (a layer above,
 next to the WhatsApp adapter and its accounts): `settings.TEMPLATES_WHATSAPP_REVIEWER` names

@@ -52,12 +52,17 @@ def template_get(customer, template_id) -> Template:
     return template
 
 
-def template_for_send(customer, *, template_id=None, name: str | None = None) -> Template:
-    """The template a send names (by id or by name, exactly one), if it may be sent.
+def template_for_send(
+    customer, *, template_id=None, name: str | None = None, channels=()
+) -> Template:
+    """The template a send names (by id or by name, exactly one), if it may be sent, on each
+    of the `channels` the send names explicitly (others are ignored).
 
     Missing, or another customer's → 404 RESOURCE_002. Not APPROVED → 400 BUSINESS_005
     (`details.template`): only approved templates send; an SMS-only template is approved on
-    submission, a WhatsApp-capable one once the WhatsApp review approves it.
+    submission, a WhatsApp-capable one once the WhatsApp review approves it. An APPROVED
+    template whose WhatsApp leg was rejected sends on SMS only: naming `whatsapp` is
+    400 BUSINESS_005 too, and routing leaves WhatsApp out (`Template.sendable_channels`).
     """
     if (template_id is None) == (name is None):
         raise ValidationFailed(details={"template": ["Give the template's id or its name."]})
@@ -71,6 +76,17 @@ def template_for_send(customer, *, template_id=None, name: str | None = None) ->
         raise TemplateNotApproved(
             f"Template '{template.name}' is {template.status}: only APPROVED templates can be sent",
             details={"template": [f"The template is {template.status}, not APPROVED."]},
+        )
+    if "whatsapp" in channels and template.whatsapp_status == TemplateStatus.REJECTED:
+        raise TemplateNotApproved(
+            f"Template '{template.name}' is not approved for WhatsApp: it sends on SMS only",
+            details={
+                "template": [
+                    "WhatsApp rejected this template's WhatsApp content "
+                    f"({template.whatsapp_rejection_reason}). Send it on SMS, or fix the "
+                    "text and submit it again."
+                ]
+            },
         )
     return template
 

@@ -6,6 +6,10 @@ State rules (docs/api/templates.md#lifecycle-and-review):
   ARCHIVED it is 400 VALIDATION_001. `name` and `display_name` change in every state.
 - Editing an APPROVED template's content is a live edit that goes straight back to review
   (PENDING, not sendable until approved again), with or without `submit_for_review`.
+- Submitting checks WhatsApp's template rules (`templates_app.whatsapp_rules`) before any
+  review: content that breaks one gets its WhatsApp leg REJECTED with the rule as reason,
+  and the template APPROVED for SMS (`lifecycle.whatsapp_leg_reject`). Creation and edits
+  check only the format (`templates_app.validation`): drafts may break WhatsApp's rules.
 - `submit_for_review` on PAUSED/DISABLED/REVOKED/ARCHIVED is accepted and does nothing.
 - Templates named `sent_…` are read-only (only submission); the prefix is reserved.
 
@@ -33,11 +37,13 @@ from templates_app.lifecycle import (
     lock_template,
     record_creation,
     template_approve,
+    whatsapp_leg_reject,
 )
 from templates_app.models import Template, TemplateCategory
 from templates_app.models import TemplateStatus as S
 from templates_app.signals import template_in_use
 from templates_app.validation import definition_normalize
+from templates_app.whatsapp_rules import whatsapp_rejection_reason, whatsapp_rule_breaches
 
 DEFAULT_LANGUAGE = "en_US"
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2,3})?$")
@@ -276,6 +282,8 @@ def _update_locked(
         raise ValidationFailed(details=errors)
     for key in changed:
         setattr(template, key, new[key])
+    if changed:  # the WhatsApp rules' verdict was about the old content
+        template.whatsapp_rejection_reason = ""
     template.name = new_name
     if new_display is not None:
         template.display_name = new_display or defn.derive_display_name(template.definition)
@@ -293,7 +301,9 @@ def _update_locked(
 
 
 def _submit(template: Template, *, source: str) -> None:
-    """Open the review. Must run inside transaction.atomic on the locked (or new) row."""
+    """Open the review: WhatsApp's template rules first (a breach rejects the WhatsApp leg
+    and approves SMS), then the reviewer. Must run inside transaction.atomic on the locked
+    (or new) row."""
     if template.status == S.PENDING:
         raise TemplateInReview(details={"submit_for_review": [IN_REVIEW_MESSAGE]})
     if template.status in FROZEN:
@@ -305,6 +315,11 @@ def _submit(template: Template, *, source: str) -> None:
             source=Source.SYSTEM,
             reason="No WhatsApp content to review: approved on submission.",
         )
+        return
+    breaches = whatsapp_rule_breaches(template.definition, category=template.category)
+    if breaches:
+        # WhatsApp would refuse it: its leg is rejected here, SMS stays usable.
+        whatsapp_leg_reject(template, reason=whatsapp_rejection_reason(breaches))
         return
     change = apply_status(template, S.PENDING, source=source)
     submission = review.review_template(template, review_id=change.pk)

@@ -1,18 +1,22 @@
-"""The rules of a template definition (its shape: `templates_app.definition`).
+"""The format rules of a template definition (its shape: `templates_app.definition`).
 
 `definition_normalize` checks everything at once and raises `ValidationFailed` whose
 `details` map each offending field path (`definition.body.multiChannel.variables.1.name`)
 to its messages, so a client can fix every problem in one round. It is pure: no database.
 
+These are the rules every template obeys from its creation, on every channel: the SDK's
+shapes, lengths within limits, placeholders that are well formed and bound to declared
+variables. WhatsApp's own content rules (variables need words around them, no gaps in the
+numbering, Meta's button limits, AUTHENTICATION's restrictions) are not checked here but
+when the template is submitted for WhatsApp review: `templates_app.whatsapp_rules`
+(docs/api/templates.md#the-definition-and-its-rules).
+
 Decisions beyond the SDK's wire format (docs/api/decisions.md#templates):
 - An `sms` body alone is accepted (an SMS-only template: no WhatsApp content, so no
   WhatsApp review). `whatsapp` alone, `rcs`/`mms` alone and multiChannel mixed with
   sms/whatsapp are refused, as the SDK's format says.
-- WhatsApp's "variables need context" rules (letters around variables, word count, no
-  adjacent variables, line-break and space runs) apply to the bodies WhatsApp reviews:
-  `multiChannel` and `whatsapp`. Every body gets the length limit and placeholder rules.
-- Variable ids are sequential within each section, from 0 (SDK) or 1 (seed docs); every
-  section of one template must use the same start.
+- Variable ids are unique within each section and start at 0 (SDK) or 1 (seed docs);
+  every section of one template must use the same start.
 """
 
 import re
@@ -33,7 +37,6 @@ from templates_app.definition import (
     MAX_BUTTONS,
     MAX_VARIABLES,
     MEDIA_HEADER_PARAMETER,
-    META_BODIES,
     OFFER_CODE_MAX,
     OTP_TYPES,
     PLACEHOLDER_RE,
@@ -52,8 +55,6 @@ from templates_app.definition import (
 
 _BRACES_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 _TRAILING_PLACEHOLDER_RE = re.compile(r"\{\{\s*\d+\s*(?::[^{}]*)?\}\}$")
-_URL_IN_TEXT_RE = re.compile(r"https?://|www\.", re.I)
-_ADJACENT_RE = re.compile(r"\}\}\s*\{\{")
 
 
 def _is_int(value) -> bool:
@@ -206,14 +207,13 @@ class _Validator:
                 self.add(f"{vars_path}.{i}.name", "Variable names must be unique within a section.")
             seen_ids.add(var["id"])
             seen_names.add(var["name"])
-        ids = sorted(seen_ids)
-        if ids:
-            base = ids[0]
-            if base not in (0, 1) or ids != list(range(base, base + len(ids))):
+        if seen_ids:
+            # Gaps (0, 2) are WhatsApp's concern: templates_app.whatsapp_rules.
+            base = min(seen_ids)
+            if base not in (0, 1):
                 self.add(
                     vars_path,
-                    "Variable ids must be sequential, starting at 0 or 1 "
-                    f"(got {', '.join(map(str, ids))}).",
+                    f"Variable ids start at 0 or 1 (got {', '.join(map(str, sorted(seen_ids)))}).",
                 )
             else:
                 self.bases.append((vars_path, base))
@@ -243,42 +243,10 @@ class _Validator:
         if text is None:
             return None
         variables = self.bind(f"{path}.template", text, f"{path}.variables", raw.get("variables"))
-        if key in META_BODIES:
-            self.meta_body_rules(f"{path}.template", text)
         content = {"type": "text", "template": text, "variables": variables}
         if key == "mms":
             content.update(self.mms_extras(path, raw))
         return content
-
-    def meta_body_rules(self, path: str, text: str) -> None:
-        """WhatsApp's rules: every variable needs context around it."""
-        if text != text.strip("\n") or text.startswith("\r") or text.endswith("\r"):
-            self.add(path, "The text can't start or end with a line break.")
-        if re.search(r"(\r?\n){3,}", text):
-            self.add(path, "At most two line breaks in a row.")
-        if "     " in text:
-            self.add(path, "At most four spaces in a row.")
-        count = len(placeholder_ids(text))
-        if not count:
-            return
-        if _ADJACENT_RE.search(text):
-            self.add(
-                path, "Two variables can't be separated only by spaces: put words between them."
-            )
-        first, last = PLACEHOLDER_RE.search(text), list(PLACEHOLDER_RE.finditer(text))[-1]
-        if not any(ch.isalpha() for ch in text[: first.start()]):
-            self.add(path, "Put at least one word before the first variable.")
-        if not any(ch.isalpha() for ch in text[last.end() :]):
-            self.add(
-                path, "Put at least one word after the last variable (punctuation doesn't count)."
-            )
-        words = [w for w in PLACEHOLDER_RE.sub(" ", text).split() if any(c.isalnum() for c in w)]
-        if len(words) < 2 * count + 1:
-            self.add(
-                path,
-                f"With {count} variable(s) the text needs at least {2 * count + 1} "
-                f"words besides them (it has {len(words)}).",
-            )
 
     def mms_extras(self, path: str, raw: dict) -> dict:
         extras: dict = {}
@@ -592,41 +560,6 @@ class _Validator:
         config["codeExpirationMinutes"] = minutes if _is_int(minutes) else None
         return config
 
-    def authentication_rules(self, result: dict) -> None:
-        """WhatsApp's rules for AUTHENTICATION templates: a code, no header, no custom footer,
-        no links, OTP buttons only."""
-        if result.get("header"):
-            self.add("definition.header", "AUTHENTICATION templates can't have a header.")
-        if result.get("footer"):
-            self.add(
-                "definition.footer",
-                "AUTHENTICATION templates can't have a custom footer: "
-                "set authenticationConfig.codeExpirationMinutes instead.",
-            )
-        for key in META_BODIES:
-            content = result["body"].get(key)
-            if content is None:
-                continue
-            if len(content["variables"]) != 1:
-                self.add(
-                    f"definition.body.{key}.variables",
-                    "AUTHENTICATION templates have exactly one variable: the code.",
-                )
-            if _URL_IN_TEXT_RE.search(content["template"]):
-                self.add(
-                    f"definition.body.{key}.template",
-                    "AUTHENTICATION templates can't contain URLs.",
-                )
-        buttons = result.get("buttons") or []
-        if len(buttons) > 1:
-            self.add("definition.buttons", "AUTHENTICATION templates take one OTP button at most.")
-        for i, button in enumerate(buttons):
-            if button["type"] != "OTP":
-                self.add(
-                    f"definition.buttons.{i}.type",
-                    "AUTHENTICATION templates only take OTP buttons.",
-                )
-
     def consistent_bases(self) -> None:
         if not self.bases:
             return
@@ -658,8 +591,6 @@ class _Validator:
         config = self.authentication_config(raw.get("authenticationConfig"))
         if config is not None:
             result["authenticationConfig"] = config
-        if self.category == "AUTHENTICATION":
-            self.authentication_rules(result)
         self.consistent_bases()
         self.align_media_header(result)
         return result

@@ -145,7 +145,14 @@ class TemplateStatusChangeSerializer(serializers.Serializer):
     from_status = serializers.SerializerMethodField()
     reason = serializers.SerializerMethodField()
     source = serializers.CharField()
+    channel = serializers.SerializerMethodField(
+        help_text="The leg the change is about (whatsapp, sms); null for the whole template."
+    )
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_channel(self, change) -> str | None:
+        return change.channel or None
 
     @extend_schema_field(STRING_OR_NULL)
     def get_from_status(self, change) -> str | None:
@@ -157,8 +164,8 @@ class TemplateStatusChangeSerializer(serializers.Serializer):
 
 
 class TemplateSerializer(serializers.Serializer):
-    """A template: the SDK's fields, then ours (display name, definition, review details,
-    status history)."""
+    """A template: the SDK's fields, then ours (display name, definition, review details
+    with the WhatsApp leg's own status, status history)."""
 
     id = serializers.UUIDField(
         allow_null=True, help_text="null only on a sandbox create (nothing was created)"
@@ -178,6 +185,14 @@ class TemplateSerializer(serializers.Serializer):
     rejection_reason = serializers.SerializerMethodField()
     whatsapp_template_id = serializers.SerializerMethodField()
     whatsapp_template_name = serializers.SerializerMethodField()
+    whatsapp_status = serializers.SerializerMethodField(
+        help_text="The WhatsApp leg's status: null without WhatsApp content; REJECTED when "
+        "WhatsApp's template rules refused it at submission (the template stays APPROVED "
+        "for SMS); otherwise the template's status."
+    )
+    whatsapp_rejection_reason = serializers.SerializerMethodField(
+        help_text="Which of WhatsApp's template rules the content breaks (null otherwise)."
+    )
     creation_source = serializers.CharField()
     status_history = TemplateStatusChangeSerializer(source="status_changes", many=True)
 
@@ -192,6 +207,14 @@ class TemplateSerializer(serializers.Serializer):
     @extend_schema_field(STRING_OR_NULL)
     def get_whatsapp_template_name(self, template: Template) -> str | None:
         return template.whatsapp_template_name or None
+
+    @extend_schema_field({"type": ["string", "null"], "enum": [*TemplateStatus.values, None]})
+    def get_whatsapp_status(self, template: Template) -> str | None:
+        return template.whatsapp_status
+
+    @extend_schema_field(STRING_OR_NULL)
+    def get_whatsapp_rejection_reason(self, template: Template) -> str | None:
+        return template.whatsapp_rejection_reason or None
 
     auto_reply_action = serializers.CharField(
         required=False,

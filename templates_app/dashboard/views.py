@@ -15,6 +15,7 @@ from templates_app.dashboard.forms import TemplateFilterForm, TemplateForm, fiel
 from templates_app.definition import detect_category
 from templates_app.models import Template
 from templates_app.rendering import template_preview
+from templates_app.review import needs_whatsapp_review
 from templates_app.selectors import template_get, templates_for
 from templates_app.services import (
     EDITABLE,
@@ -25,6 +26,7 @@ from templates_app.services import (
     template_update,
 )
 from templates_app.validation import definition_normalize
+from templates_app.whatsapp_rules import whatsapp_rule_breaches
 
 LIST = "templates_app/template_list.html"
 FORM = "templates_app/template_form.html"
@@ -57,28 +59,46 @@ def template_list(request) -> HttpResponse:
 
 def _preview(form: TemplateForm) -> dict:
     """What the editor's preview panel shows: each channel rendered with the sample values,
-    and the problems the services would refuse the content for (checked as you type)."""
+    the problems the services would refuse the content for (format rules: they block
+    saving), and WhatsApp's template rules the content breaks, as advice (checked when it
+    is submitted for WhatsApp review; a draft or SMS may break them). Checked as you type."""
     if not form.is_bound and form.template is not None:
-        return {"previews": template_preview(form.template)[1], "problems": []}
+        template = form.template
+        return {
+            "previews": template_preview(template)[1],
+            "problems": [],
+            "advice": _whatsapp_advice(template),
+        }
     if not form.is_valid():
-        return {"previews": [], "problems": []}
+        return {"previews": [], "problems": [], "advice": []}
     definition = form.definition()
     category = form.cleaned_data["category"] or detect_category(definition)
-    problems = []
+    problems, advice = [], []
+    template = Template(
+        definition=definition, category=category, name=form.cleaned_data["name"] or "preview"
+    )
     try:
-        definition = definition_normalize(definition, category=category)
+        template.definition = definition_normalize(definition, category=category)
     except SentError as error:
         problems = [
             message for messages_ in (error.details or {}).values() for message in messages_
         ]
+    else:
+        advice = _whatsapp_advice(template)
     previews = []
     # Content too broken to render shows no preview: the problems say why.
     with suppress(SentError, KeyError, TypeError, ValueError):
-        _values, previews = template_preview(
-            Template(definition=definition, name=form.cleaned_data["name"] or "preview"),
-            parameters=form.samples(),
-        )
-    return {"previews": previews, "problems": problems, "category": category}
+        _values, previews = template_preview(template, parameters=form.samples())
+    return {"previews": previews, "problems": problems, "advice": advice, "category": category}
+
+
+def _whatsapp_advice(template: Template) -> list[str]:
+    """WhatsApp's template rules this (well-formed) content breaks, where WhatsApp will
+    review it."""
+    if not needs_whatsapp_review(template):
+        return []
+    breaches = whatsapp_rule_breaches(template.definition, category=template.category)
+    return [message for messages_ in breaches.values() for message in messages_]
 
 
 def _editor(request, form: TemplateForm, template: Template | None) -> HttpResponse:
@@ -123,6 +143,11 @@ def _saved_message(template: Template, *, created: bool) -> str:
     done = "created" if created else "saved"
     if template.status == Template.Status.PENDING:
         return f"Template {template.name} {done} and submitted for review."
+    if template.whatsapp_status == Template.Status.REJECTED and template.status == "APPROVED":
+        return (
+            f"Template {template.name} {done}: approved for SMS. WhatsApp's template rules "
+            "refuse its WhatsApp text, so it sends on SMS only until you fix it."
+        )
     if template.status == Template.Status.APPROVED:
         return f"Template {template.name} {done}: it is approved and ready to send."
     return f"Template {template.name} {done} as a {template.get_status_display().lower()}."

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from templates_app.models import Template
 from templates_app.services import templates_seed_demo
-from tests.templates_app.factories import make_template, pair_definition
+from tests.templates_app.factories import content, make_template, pair_definition
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -109,11 +109,41 @@ def test_the_preview_counts_ucs2_segments(dashboard_client):
     assert 'data-channel="whatsapp"' not in response.text
 
 
-def test_the_preview_lists_what_the_rules_refuse(dashboard_client):
+def test_the_preview_lists_what_the_format_refuses(dashboard_client):
     response = dashboard_client.post(
-        url("template_preview_new"), editor_data(body="{{name}}", sample_name="Ana"), **HTMX
+        url("template_preview_new"), editor_data(footer="f" * 61), **HTMX
     )
     assert 'id="preview-problems"' in response.text
+    assert "At most 60 characters (this one has 61)." in response.text
+    assert 'id="preview-advice"' not in response.text
+
+
+def test_the_preview_gives_whatsapps_rules_as_advice_not_as_problems(dashboard_client):
+    response = dashboard_client.post(
+        url("template_preview_new"),
+        editor_data(body="Hi {{name}}, your code is {{code}}.", sample_code="482913"),
+        **HTMX,
+    )
+    assert 'id="preview-problems"' not in response.text
+    assert 'id="preview-advice"' in response.text
+    assert "put a word after the last variable" in response.text
+    assert "needs at least 5 words besides them (it has 4)" in response.text
+    assert "Hi Ana, your code is 482913." in response.text  # still previewed
+    sms_only = dashboard_client.post(
+        url("template_preview_new"),
+        editor_data(layout="sms", sms_body="Hi {{name}}, your code is {{code}}."),
+        **HTMX,
+    )
+    assert 'id="preview-advice"' not in sms_only.text  # WhatsApp never sees it
+
+
+def test_the_editor_of_a_template_shows_the_advice_at_once(dashboard_client, account):
+    template = make_template(
+        account,
+        definition_={"body": {"multiChannel": content("Your code: {{0:code}}", ("code",))}},
+    )
+    page = dashboard_client.get(url("template_edit", template.pk))
+    assert 'id="preview-advice"' in page.text and "put a word after the last variable" in page.text
 
 
 def test_new_variables_bring_their_sample_inputs_out_of_band(dashboard_client):
@@ -161,10 +191,36 @@ def test_saving_a_draft_with_separate_channel_texts(dashboard_client, account):
 
 
 def test_invalid_content_shows_the_services_error_next_to_the_text(dashboard_client, account):
-    response = dashboard_client.post(url("template_create"), editor_data(body="{{name}}"), **HTMX)
+    response = dashboard_client.post(
+        url("template_create"), editor_data(body="Hi {{name}}, " + "word " * 205), **HTMX
+    )
     assert response.status_code == 200
-    assert 'id="id_body_error"' in response.text
+    assert 'id="id_body_error"' in response.text and "At most 1024 characters" in response.text
     assert not Template.objects.filter(customer=account).exists()
+
+
+def test_a_draft_may_break_whatsapps_rules(dashboard_client, account):
+    response = dashboard_client.post(
+        url("template_create"), editor_data(body="{{name}}", draft="1"), **HTMX
+    )
+    template = Template.objects.get(customer=account)
+    assert response["HX-Redirect"] == url("template_detail", template.pk)
+    assert template.status == Template.Status.DRAFT
+
+
+def test_creating_and_submitting_text_whatsapp_refuses_approves_it_for_sms(
+    dashboard_client, account
+):
+    dashboard_client.post(
+        url("template_create"), {**editor_data(body="{{name}}"), "submit": "1"}, **HTMX
+    )
+    template = Template.objects.get(customer=account)
+    assert (template.status, template.whatsapp_status) == ("APPROVED", "REJECTED")
+    page = dashboard_client.get(url("template_detail", template.pk)).text
+    assert "approved for SMS" in page and 'id="whatsapp-rejected"' in page
+    assert '<span class="badge channel-whatsapp">whatsapp</span> <span class="badge REJECTED">' in (
+        page
+    )  # the leg's row in the history
 
 
 def test_an_empty_message_is_refused(dashboard_client, account):

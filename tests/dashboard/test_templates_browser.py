@@ -1,5 +1,5 @@
-"""Templates in a real browser: write one and watch the preview follow, fix what the rules
-refuse, submit it, see its history."""
+"""Templates in a real browser: write one and watch the preview follow (WhatsApp's rules
+as advice), fix what the format refuses, submit it, see its history."""
 
 import pytest
 from playwright.sync_api import expect
@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from templates_app.models import Template
 from templates_app.services import templates_seed_demo
 from tests.browser import screenshot
+from tests.tasks import run_queued_tasks
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_write_a_template_with_a_live_preview_then_submit_it(
     signed_in_page, live_account, settings
 ):
-    settings.WHATSAPP_PROVIDER = ""  # approved on submission, no reviewer in the loop
+    settings.SIMULATOR_DELAY_SCALE = 0  # the simulated WhatsApp review answers at once
     page = signed_in_page
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Templates").click()
     page.get_by_text("No templates yet").wait_for()
@@ -22,7 +23,9 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
     page.get_by_role("link", name="New template").first.click()
 
     page.get_by_label("Message").fill("{{code}}")
-    page.locator("#preview-problems").wait_for()  # the rules, checked as you type
+    # WhatsApp's rules, checked as you type: advice, not problems that block saving.
+    page.locator("#preview-advice", has_text="put a word before the first variable").wait_for()
+    expect(page.locator("#preview-problems")).to_have_count(0)
     page.get_by_label("Message").fill(
         "Hi {{name}}, your verification code is {{code}}. It expires soon."
     )
@@ -31,6 +34,7 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
     page.get_by_label("code", exact=True).fill("482913")
     sms = page.locator('#preview [data-channel="sms"]')
     sms.get_by_text("Hi Ana, your verification code is 482913.").wait_for()
+    expect(page.locator("#preview-advice")).to_have_count(0)
     assert "GSM-7" in sms.inner_text() and "1 segment" in sms.inner_text()
     expect(page.locator('#preview [data-channel="whatsapp"]')).to_have_count(1)
     page.get_by_label("Footer").fill("Acme — reply STOP to opt out")  # — is not GSM-7
@@ -38,10 +42,13 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
     screenshot(page, "template-editor")
 
     page.get_by_role("button", name="Create and submit for review").click()
-    page.get_by_text("it is approved and ready to send").wait_for()
+    page.get_by_text("submitted for review").wait_for()
+    assert run_queued_tasks() == 1  # the review's verdict, as a worker runs it
+    page.reload()
+    page.locator("#template-status", has_text="Approved").wait_for()
     template = Template.objects.get(customer=live_account)
-    assert template.status == Template.Status.APPROVED
-    expect(page.locator("#history li")).to_have_count(2)
+    assert (template.status, template.whatsapp_status) == ("APPROVED", "APPROVED")
+    expect(page.locator("#history li")).to_have_count(3)
     screenshot(page, "template-detail")
 
     page.get_by_role("link", name="Templates", exact=True).first.click()
