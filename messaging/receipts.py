@@ -3,7 +3,8 @@
 A provider's HTTP callback, the simulator's scheduled callbacks and the reconciler's
 findings all become `Receipt`s applied by `receipts_apply`:
 
-- the message is found by the provider's id (or by our id when the provider echoes it);
+- the message is found by the provider's id (or by our id when the provider echoes it; the
+  provider's id is then kept on the message if it had none yet);
 - the state machine decides: forward only, so DELIVERED after READ, a repeated DELIVERED or
   a SENT arriving late is recorded in the status history but changes nothing (and emits no
   webhook);
@@ -99,15 +100,30 @@ def receipts_apply(receipts: list[Receipt]) -> dict:
                 logger.warning("receipt for an unknown message: %s", receipt)
                 counts["unknown"] += 1
                 continue
+            filled = _fill_provider_id(message, receipt)
             if _apply(message, receipt, journal, stats, now):
                 counts["applied"] += 1
                 changed[message.pk] = message
             else:
                 counts["recorded"] += 1
+                if filled:
+                    changed[message.pk] = message
         save_held(list(changed.values()))
         journal.flush()
         contacts_update(stats)
     return counts
+
+
+def _fill_provider_id(message: Message, receipt: Receipt) -> bool:
+    """A receipt found by our id (a callback that came before the provider's answer did, or
+    after its worker died) brings the provider's id: keep it, so the reconciler asks the
+    provider about that id and later receipts find the message by it."""
+    if message.provider_message_id or not receipt.provider_message_id:
+        return False
+    if (receipt.channel or message.channel) != message.channel:
+        return False
+    message.provider_message_id = receipt.provider_message_id
+    return True
 
 
 def _apply(message: Message, receipt: Receipt, journal: Journal, stats: list, at) -> bool:
