@@ -47,6 +47,7 @@ from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import AUTO_CHANNEL, ActivityKind, Message
 from messaging.providers import get_provider
 from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
+from messaging.routing import line
 from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
 
@@ -84,17 +85,13 @@ class ContactStat:
     not_reachable: bool = False
 
 
-# Channels whose outcomes count on another channel of the contact: an MMS goes to the phone
-# line SMS reaches (the contact's channels are SMS and WhatsApp).
-STATS_CHANNEL = {"mms": "sms"}
-
-
 def count_outcome(stats: list, message: Message, *, delivered: bool, not_reachable=False) -> None:
     """Note the message's outcome for its contact — not for sandbox messages, whose
     simulated outcomes say nothing about the real contact."""
-    if not message.sandbox:
-        channel = STATS_CHANNEL.get(message.channel, message.channel)
-        stats.append(ContactStat(message.contact_id, channel, delivered, not_reachable))
+    if not message.sandbox:  # an MMS counts on the contact's SMS line (routing.line)
+        stats.append(
+            ContactStat(message.contact_id, line(message.channel), delivered, not_reachable)
+        )
 
 
 def retry_delay(attempt: int) -> float:
