@@ -328,7 +328,10 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_message_body(self, message: Message) -> dict:
         content = message.content or {}
         mms = message.provider_payload if message.channel == "mms" else {}
-        media = [{"url": url} for url in mms.get("media_urls") or []]
+        media = [  # the SDK's media item; we never fetch the file, so only its URL is known
+            {"url": url, "mediaType": None, "mimeType": None, "sizeBytes": None}
+            for url in mms.get("media_urls") or []
+        ]
         return {
             "content": message.body or None,
             "header": content.get("header"),
