@@ -11,8 +11,8 @@ from billing.pricing import price_quote_detail
 from messaging.models import Message
 from messaging.routing import RoutingFacts, route
 from tests.messaging.factories import PARAMETERS, make_approved_template, number
-from tests.templates_app.factories import content
 from tests.tasks import run_queued_tasks
+from tests.templates_app.factories import content
 
 MEDIA = ["https://cdn.example.com/menu.png", "https://cdn.example.com/map.jpg"]
 TEXT = "Tonight's menu and how to find us"
@@ -186,4 +186,3 @@ def test_routing_puts_mms_in_the_place_of_sms():
         )
     )
     assert (decision.channel, decision.fallbacks) == ("mms", ("whatsapp",))
-
