@@ -184,7 +184,7 @@ def price_quote(
 ) -> Decimal:
     """What one message costs this customer, in USD (Decimal, 4 decimal places).
 
-    `channel`: "sms" or "whatsapp". `country`: the recipient's ISO code ("DE").
+    `channel`: "sms", "mms" or "whatsapp". `country`: the recipient's ISO code ("DE").
     `segments`: the SMS segment count from the template renderer (ignored for WhatsApp).
     `category`: the template's MARKETING / UTILITY / AUTHENTICATION; None (free-form text)
     prices a WhatsApp message as SERVICE. Raises ValidationFailed (VALIDATION_005/006) on
