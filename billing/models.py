@@ -194,12 +194,13 @@ class Channel(models.TextChoices):
 
     SMS = "sms", "SMS"
     WHATSAPP = "whatsapp", "WhatsApp"
+    MMS = "mms", "MMS"
 
 
 class PriceCategory(models.TextChoices):
-    """What a WhatsApp message is priced as. SMS rows use "" (any content)."""
+    """What a WhatsApp message is priced as. SMS and MMS rows use "" (any content)."""
 
-    NONE = "", "— (SMS)"
+    NONE = "", "— (SMS, MMS)"
     MARKETING = "MARKETING"
     UTILITY = "UTILITY"
     AUTHENTICATION = "AUTHENTICATION"
@@ -213,10 +214,10 @@ ANY_COUNTRY = "*"
 COUNTRY_CHECK = Q(country__regex=r"^([A-Z]{2}|\*)$")
 PRICE = {"max_digits": 12, "decimal_places": 4}
 COUNTRY_MESSAGE = 'Country must be a two-letter ISO code such as "DE", or "*".'
-CATEGORY_FITS_CHANNEL = Q(channel="sms", category="") | Q(
+CATEGORY_FITS_CHANNEL = Q(channel__in=["sms", "mms"], category="") | Q(
     channel="whatsapp", category__in=["MARKETING", "UTILITY", "AUTHENTICATION", "SERVICE"]
 )
-CATEGORY_MESSAGE = "SMS prices have no category; WhatsApp prices need one."
+CATEGORY_MESSAGE = "SMS and MMS prices have no category; WhatsApp prices need one."
 
 
 class _CountryCleanMixin:
@@ -226,7 +227,8 @@ class _CountryCleanMixin:
 
 
 class Price(_CountryCleanMixin, models.Model):
-    """The list price of one unit: an SMS segment, or one WhatsApp message of a category.
+    """The list price of one unit: an SMS segment, one MMS, or one WhatsApp message of a
+    category.
 
     Resolution (see `billing.pricing`): the exact country row, else the `*` row of the
     same channel and category. Admin-editable; `prices_seed_defaults()` fills the defaults.
@@ -235,7 +237,9 @@ class Price(_CountryCleanMixin, models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     country = models.CharField(max_length=2, help_text='ISO country code, or "*" for any other')
     category = models.CharField(max_length=16, choices=PriceCategory.choices, blank=True)
-    unit_price = models.DecimalField(**PRICE, help_text="USD per SMS segment / WhatsApp message")
+    unit_price = models.DecimalField(
+        **PRICE, help_text="USD per SMS segment / MMS / WhatsApp message"
+    )
     currency = models.CharField(max_length=3, default="USD", editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -309,7 +313,7 @@ class PriceOverride(_CountryCleanMixin, models.Model):
             models.CheckConstraint(
                 condition=CATEGORY_FITS_CHANNEL | Q(channel="whatsapp", category=""),
                 name="price_override_category_fits_channel",
-                violation_error_message="An SMS override has no category.",
+                violation_error_message="An SMS or MMS override has no category.",
             ),
             # Exactly one of a fixed price or a discount.
             models.CheckConstraint(

@@ -7,7 +7,8 @@ For (channel, country, category) the unit price is, first match wins:
 3. the built-in rate card (`billing.rate_card`), so a gap in the table never makes a
    message free or unpriceable.
 
-SMS is priced per segment (`units = segments`); WhatsApp per message (`units = 1`) by
+SMS is priced per segment (`units = segments`); MMS per message (`units = 1`, whatever the
+text's length); WhatsApp per message (`units = 1`) by
 template category, and free-form text (no category) as SERVICE. Discounted unit prices
 are rounded half-up to 4 decimal places before multiplying, so amount = unit × units exactly.
 """
@@ -51,8 +52,8 @@ def _normalize(channel: str, country: str, category: str | None) -> tuple[str, s
     country = (country or "").strip().upper()
     if not _COUNTRY.match(country):
         raise ValidationFailed(details={"country": ['A two-letter ISO code such as "DE".']})
-    if channel == Channel.SMS:
-        return channel, country, ""  # an SMS costs the same whatever its template's category
+    if channel in (Channel.SMS, Channel.MMS):
+        return channel, country, ""  # an SMS or MMS costs the same whatever its category
     category = (category or PriceCategory.SERVICE).strip().upper()
     if category not in WHATSAPP_CATEGORIES:
         raise InvalidChoice(
@@ -147,7 +148,7 @@ class PriceBook:
         """
         keys = set(self.prices) | set(RATE_CARD)
         for ch, co, ca in self.overrides:
-            categories = [ca] if ca or ch == Channel.SMS else WHATSAPP_CATEGORIES
+            categories = [ca] if ca or ch != Channel.WHATSAPP else WHATSAPP_CATEGORIES
             keys.update((ch, co, c) for c in categories)
         if country:
             keys = {(ch, country.upper(), ca) for ch, _, ca in keys}
@@ -183,7 +184,7 @@ def price_quote(
 ) -> Decimal:
     """What one message costs this customer, in USD (Decimal, 4 decimal places).
 
-    `channel`: "sms" or "whatsapp". `country`: the recipient's ISO code ("DE").
+    `channel`: "sms", "mms" or "whatsapp". `country`: the recipient's ISO code ("DE").
     `segments`: the SMS segment count from the template renderer (ignored for WhatsApp).
     `category`: the template's MARKETING / UTILITY / AUTHENTICATION; None (free-form text)
     prices a WhatsApp message as SERVICE. Raises ValidationFailed (VALIDATION_005/006) on

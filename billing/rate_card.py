@@ -2,6 +2,7 @@
 
 USD, four decimal places. Figures follow the public rate cards of late 2025:
 - SMS: Twilio's outbound price per segment to each country (carrier surcharges excluded).
+- MMS: Twilio's outbound price per message to the US and Canada (carrier fees excluded).
 - WhatsApp: Meta's per-message price for each template category and market, plus a
   platform fee of 0.0050 per message (what Twilio adds on top of Meta). Free-form text
   (no template) can only be sent inside the 24-hour customer-service window, where Meta
@@ -39,6 +40,15 @@ SMS: dict[str, str] = {
     "*": "0.1000",
 }
 
+# Country → USD per MMS (one message, whatever its length, up to Twilio's media limits).
+# Sent carries MMS to the US and Canada only (docs/api/messages.md#mms); the `*` row keeps
+# every channel priceable.
+MMS: dict[str, str] = {
+    "US": "0.0220",
+    "CA": "0.0220",
+    "*": "0.0220",
+}
+
 # Country → Meta's USD per message (marketing, utility, authentication), before the fee.
 WHATSAPP_META: dict[str, tuple[str, str, str]] = {
     "US": ("0.0250", "0.0034", "0.0034"),
@@ -62,6 +72,7 @@ WHATSAPP_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 
 def _build() -> dict[tuple[str, str, str], Decimal]:
     card = {("sms", country, ""): Decimal(price) for country, price in SMS.items()}
+    card.update({("mms", country, ""): Decimal(price) for country, price in MMS.items()})
     for country, prices in WHATSAPP_META.items():
         for category, meta_price in zip(WHATSAPP_CATEGORIES, prices, strict=True):
             card["whatsapp", country, category] = Decimal(meta_price) + PLATFORM_FEE

@@ -43,13 +43,14 @@ from django.utils import timezone
 from billing.errors import InsufficientBalance
 from billing.models import Customer
 from billing.services import balance_adjust, balance_refund
-from contacts.models import Contact
-from contacts.services import contacts_record_deliveries
+from contacts.models import Contact, Source
+from contacts.services import contact_set_opt_out, contacts_record_deliveries
 from messaging import reasons
 from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import AUTO_CHANNEL, ActivityKind, Message
 from messaging.providers import get_provider
 from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
+from messaging.routing import line
 from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
 
@@ -90,8 +91,10 @@ class ContactStat:
 def count_outcome(stats: list, message: Message, *, delivered: bool, not_reachable=False) -> None:
     """Note the message's outcome for its contact — not for sandbox messages, whose
     simulated outcomes say nothing about the real contact."""
-    if not message.sandbox:
-        stats.append(ContactStat(message.contact_id, message.channel, delivered, not_reachable))
+    if not message.sandbox:  # an MMS counts on the contact's SMS line (routing.line)
+        stats.append(
+            ContactStat(message.contact_id, line(message.channel), delivered, not_reachable)
+        )
 
 
 def retry_delay(attempt: int) -> float:
@@ -191,6 +194,8 @@ def hand_off(message: Message) -> Outcome:
         template_name=message.template_name or None,
         parameters=message.parameters,
         payload=message.provider_payload,
+        attempt=message.attempts,
+        accepted_at=message.created_at,
     )
     try:
         result = provider.send(outbound)
@@ -304,6 +309,8 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
         not_reachable=error.not_reachable,
         provider_response=error.raw,
     )
+    if error.opt_out:
+        _opt_out(message, error)
     if error.not_reachable and message.requested_channel == AUTO_CHANNEL and message.fallbacks:
         return _fall_back(message, error, batch)
     if error.permanent:
@@ -321,6 +328,12 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
         )
         return True
     delay = retry_delay(message.attempts)
+    if error.retry_after:  # the provider's own wait (Retry-After), up to the longest backoff
+        delay = max(
+            delay,
+            min(error.retry_after, settings.MESSAGE_RETRY_MAX_SECONDS)
+            * settings.MESSAGE_RETRY_DELAY_SCALE,
+        )
     message.next_attempt_at = batch.now + timedelta(seconds=delay)
     status_set(
         message,
@@ -332,6 +345,23 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
     )
     batch.retries.append((str(message.pk), message.next_attempt_at))
     return True
+
+
+def _opt_out(message: Message, error: ProviderError) -> None:
+    """The provider says the recipient opted out (Twilio 21610, a STOP reply): the contact's
+    consent ledger records it, so later sends are FILTERED before they reach the provider.
+    Not for sandbox messages (the simulator's answers say nothing about the real contact)."""
+    if message.sandbox:
+        return
+    contact_set_opt_out(
+        Contact(pk=message.contact_id),
+        opt_out=True,
+        source=Source.PROVIDER,
+        note=f"{error.message} ({error.code})",
+        message_id=str(message.pk),
+        to=message.from_number or None,  # the sender the recipient unsubscribed from
+        channel=message.channel,
+    )
 
 
 def record_sent(
@@ -350,8 +380,8 @@ def record_sent(
     provider's id), the status stays and the provider's answer is filled in. Returns True
     (the row changed) unless already recorded.
     """
-    if message.provider_message_id == result.provider_message_id and message.provider:
-        return False
+    if message.provider and message.provider_message_id == result.provider_message_id:
+        return False  # recorded already (a receipt that came first filled in the id only)
     message.provider = provider
     message.provider_message_id = result.provider_message_id
     message.channel_response = result.raw

@@ -45,6 +45,13 @@ REASONS: dict[str, Reason] = {
         Reason(
             "BUSINESS_003", "FAILED", "Insufficient balance for the fallback channel's higher price"
         ),
+        Reason("DELIVERY_009", "FAILED", "The provider refused the number as invalid"),
+        Reason(
+            "DELIVERY_010",
+            "FAILED",
+            "The recipient unsubscribed from this sender at the provider (replied STOP)",
+        ),
+        Reason("DELIVERY_011", "FAILED", "The number can't receive text messages (not a mobile)"),
         # Reported by the provider after it accepted the message (not refunded).
         Reason("DELIVERY_008", "FAILED", "The provider reported the message undelivered"),
     ]
@@ -60,6 +67,9 @@ REJECTED = "DELIVERY_004"
 RETRIES_EXHAUSTED = "DELIVERY_005"
 NOT_REACHABLE = "DELIVERY_007"
 FALLBACK_UNAFFORDABLE = "BUSINESS_003"
+INVALID_NUMBER = "DELIVERY_009"
+UNSUBSCRIBED = "DELIVERY_010"
+NOT_MOBILE = "DELIVERY_011"
 UNDELIVERED = "DELIVERY_008"
 
 

@@ -3,7 +3,8 @@
 A provider's HTTP callback, the simulator's scheduled callbacks and the reconciler's
 findings all become `Receipt`s applied by `receipts_apply`:
 
-- the message is found by the provider's id (or by our id when the provider echoes it);
+- the message is found by the provider's id (or by our id when the provider echoes it; the
+  provider's id is then kept on the message if it had none yet);
 - the state machine decides: forward only, so DELIVERED after READ, a repeated DELIVERED or
   a SENT arriving late is recorded in the status history but changes nothing (and emits no
   webhook);

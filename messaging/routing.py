@@ -16,12 +16,21 @@ Order of the rules:
      (settings.ROUTING_REGIONAL_PREFERENCE), else WhatsApp first, then SMS;
    - "cheapest_reliable": the lowest price for this recipient among healthy channels.
 The first channel is used; the others, in order, are the fallbacks for "not reachable".
+
+MMS (docs/api/messages.md#mms) is a candidate only for a message with media to a recipient
+whose market carries MMS (US, Canada) on a line SMS reaches; it then takes SMS's place (an
+SMS would lose the media): preferred, defaulted and ordered as SMS is.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-CHANNELS = ("whatsapp", "sms")
+CHANNELS = ("whatsapp", "mms", "sms")
+# Where a channel reaches the contact: MMS goes to the phone line SMS reaches. Routing
+# preferences, a contact's default channel and its delivery statistics are the line's.
+LINE = {"mms": "sms"}
+LINES = ("whatsapp", "sms")
+MMS_COUNTRIES = frozenset({"US", "CA"})
 PREFER_WHATSAPP = "prefer_whatsapp"
 CHEAPEST_RELIABLE = "cheapest_reliable"
 
@@ -75,8 +84,15 @@ def _is_failing(channel: str, facts: RoutingFacts) -> bool:
     )
 
 
+def line(channel: str) -> str:
+    """The channel whose line `channel` uses ("mms" → "sms")."""
+    return LINE.get(channel, channel)
+
+
 def route(facts: RoutingFacts) -> RouteDecision:
     candidates = [c for c in CHANNELS if c in facts.reachable and c in facts.content_channels]
+    if "mms" in candidates:  # the message has media: an SMS would lose it
+        candidates = [c for c in candidates if c != "sms"]
     if not candidates:
         missing = []
         if not facts.reachable:
@@ -91,28 +107,28 @@ def route(facts: RoutingFacts) -> RouteDecision:
     healthy = [c for c in candidates if not _is_failing(c, facts)]
     failing = [c for c in candidates if c not in healthy]
 
-    if facts.contact_default in healthy:
+    default = next((c for c in healthy if line(c) == facts.contact_default), None)
+    if default is not None:
         why = "contact's default channel"
-        ordered = [facts.contact_default] + [c for c in healthy if c != facts.contact_default]
+        ordered = [default] + [c for c in healthy if c != default]
     elif facts.strategy == CHEAPEST_RELIABLE and all(c in facts.prices for c in healthy):
         ordered = sorted(healthy, key=lambda c: (facts.prices[c], CHANNELS.index(c)))
         why = "cheapest reliable" if len(ordered) > 1 else "only reliable channel"
     else:
         preference = facts.regional_preference.get(facts.region_code.upper())
         if preference:
-            order = [c for c in preference if c in CHANNELS] + [
-                c for c in CHANNELS if c not in preference
-            ]
+            preferred = list(dict.fromkeys(line(c) for c in preference if c in CHANNELS))
+            order = preferred + [c for c in LINES if c not in preferred]
             why = f"preferred in {facts.region_code.upper()}"
         else:
-            order = list(CHANNELS)
+            order = list(LINES)
             if "whatsapp" in healthy:
                 why = "available"
             elif "whatsapp" in failing:
                 why = "more reliable lately"
             else:
                 why = "whatsapp unavailable"
-        ordered = sorted(healthy, key=order.index)
+        ordered = sorted(healthy, key=lambda c: order.index(line(c)))
     ordered += failing  # demoted, but still a last resort
     if not healthy:
         why = "every channel is failing lately; trying anyway"

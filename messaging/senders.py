@@ -4,7 +4,8 @@ A customer with active senders of its own on a channel sends from those; one wit
 the install's default (the environment's `SMS_PROVIDER` / `WHATSAPP_PROVIDER` settings). A
 send may pin its senders per channel (`channels: {"sms": [{"from": ["+1…"]}]}`): among the
 customer's own, preferring the one whose area code matches the recipient's; a pinned address
-that is not one of them makes the message BLOCKED with `BUSINESS_029`.
+that is not one of them makes the message BLOCKED with `BUSINESS_029`. MMS goes out from the
+SMS senders (pinned under `channels.mms`).
 """
 
 import re
@@ -14,6 +15,7 @@ from messaging.models import ProviderKind, Sender
 from messaging.providers import default_route
 from messaging.providers.accounts import account_credentials
 from messaging.providers.config import SIMULATOR, Route
+from messaging.routing import line
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class CustomerSenders:
         return cls(customer.pk, list(rows.order_by("created_at", "pk")))
 
     def candidates(self, channel: str) -> list[SenderChoice]:
-        own = self.by_channel.get(channel, [])
+        own = self.by_channel.get(line(channel), [])  # MMS sends from the SMS senders
         if own:
             return [SenderChoice(sender, sender.address) for sender in own]
         return [SenderChoice(None, default_route(channel).address)]

@@ -24,10 +24,23 @@ from messaging import reasons
 from messaging.errors import UnknownTemplate
 from messaging.models import AUTO_CHANNEL, Message
 from messaging.providers.whatsapp_components import template_payload
-from messaging.routing import CHANNELS, ChannelHistory, RoutingFacts, route
+from messaging.routing import (
+    CHANNELS,
+    MMS_COUNTRIES,
+    ChannelHistory,
+    RoutingFacts,
+    line,
+    route,
+)
 from messaging.senders import CustomerSenders
 from messaging.statuses import MessageStatus
-from sent_project.errors import InvalidChoice, SentError, ValidationFailed, ValueOutOfRange
+from sent_project.errors import (
+    InvalidChoice,
+    RequiredFieldMissing,
+    SentError,
+    ValidationFailed,
+    ValueOutOfRange,
+)
 from sent_project.ids import uuid7
 from templates_app.errors import TemplateNotFound
 from templates_app.rendering import RenderedContent, render_template, render_text
@@ -52,6 +65,10 @@ class SendRequest:
     # The confirmation a keyword (STOP, START, HELP) answers: sent even to a contact that has
     # just opted out, as carriers require (docs/api/inbound.md#keywords).
     keyword_reply: bool = False
+    # MMS only (docs/api/messages.md#mms): https media URLs, replacing the template's mms
+    # media, and a subject, replacing its subject. Ignored by every other channel.
+    media_urls: list[str] = field(default_factory=list)
+    subject: str | None = None
 
 
 @dataclass
@@ -63,6 +80,9 @@ class CheckedSend:
     contacts_by_id: dict[int, Contact]  # position in `to` → the contact it named
     template: object | None
     rendered: dict[str, RenderedContent]  # channel → the content rendered for it
+    # What an MMS of this send carries ({"media_urls", "subject"}); {} without media, and
+    # then no message goes as MMS.
+    mms: dict = field(default_factory=dict)
 
     @property
     def content_channels(self) -> frozenset[str]:
@@ -106,18 +126,38 @@ def _check_recipients(customer: Customer, to: list[str]) -> tuple[dict, dict, di
     return numbers, contacts_by_id, problems
 
 
-def _render(template, request: SendRequest, channels: list[str]) -> dict[str, RenderedContent]:
-    """The content for every channel the send may use (all candidates when automatic)."""
+def mms_payload(template, request: SendRequest) -> dict:
+    """The media and subject an MMS of this send carries: the request's, else its template's
+    mms body's; {} when there is no media (an MMS without media is a dearer SMS)."""
+    content = {}
+    if template is not None:
+        body = (template.definition or {}).get("body") or {}
+        content = body.get("mms") or {}
+    media = list(request.media_urls) or [item["url"] for item in content.get("media") or []]
+    if not media:
+        return {}
+    subject = request.subject if request.subject is not None else content.get("subject")
+    return {"media_urls": media, "subject": subject or None}
+
+
+def _render(
+    template, request: SendRequest, channels: list[str], mms: dict
+) -> dict[str, RenderedContent]:
+    """The content for every channel the send may use (all candidates when automatic; MMS
+    only with media)."""
     explicit = [c for c in channels if c != AUTO_CHANNEL]
     if template is None:
-        # Free-form text goes on SMS, and on WhatsApp only inside an open customer-service
-        # window (the planner checks each contact's).
-        return {
+        # Free-form text goes on SMS (and MMS with media), and on WhatsApp only inside an
+        # open customer-service window (the planner checks each contact's).
+        rendered = {
             channel: render_text(request.text, channel=channel)
             for channel in ("sms", "whatsapp")
             if AUTO_CHANNEL in channels or channel in explicit
         }
-    wanted = list(CHANNELS) if AUTO_CHANNEL in channels else []
+        if mms and (AUTO_CHANNEL in channels or "mms" in explicit):
+            rendered["mms"] = render_text(request.text, channel="mms")
+        return rendered
+    wanted = [c for c in CHANNELS if c != "mms" or mms] if AUTO_CHANNEL in channels else []
     rendered = {}
     for channel in dict.fromkeys([*wanted, *explicit]):
         if channel in template.sendable_channels or channel in explicit:
@@ -146,11 +186,22 @@ def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
                 details=recipient_problems,
             )
         )
-    template, rendered = None, {}
+    template, rendered, mms = None, {}, {}
     try:
         if request.text is None:
             template = _template(customer, request)
-        rendered = _render(template, request, channels)
+        mms = mms_payload(template, request)
+        if "mms" in channels and not mms:
+            raise RequiredFieldMissing(
+                "An MMS needs media",
+                details={
+                    "media_urls": [
+                        "Channel mms needs at least one media URL: give media_urls, or a "
+                        "template whose mms body has media."
+                    ]
+                },
+            )
+        rendered = _render(template, request, channels, mms)
     except SentError as error:
         errors.append(error)
     if len(errors) == 1:
@@ -167,6 +218,7 @@ def send_check(customer: Customer, request: SendRequest) -> CheckedSend:
         contacts_by_id=contacts_by_id,
         template=template,
         rendered=rendered,
+        mms=mms,
     )
 
 
@@ -208,7 +260,7 @@ def _content(rendered: RenderedContent) -> dict:
 def _history(contact: Contact) -> dict[str, ChannelHistory]:
     history = {}
     for channel in CHANNELS:
-        recent = contact.channel_stats(channel)["recent"]
+        recent = contact.channel_stats(line(channel))["recent"]
         history[channel] = ChannelHistory(attempts=len(recent), delivered=recent.count("1"))
     return history
 
@@ -248,6 +300,8 @@ class Planner:
         if choice is None:
             return self._stopped(message, S.BLOCKED, reasons.SENDER_NOT_ACTIVE)
         message.sender, message.from_number = choice.sender, choice.address
+        if "mms" in (message.channel, *message.fallbacks):  # media and subject, for the MMS
+            message.provider_payload = {**message.provider_payload, **self.checked.mms}
         for channel in list(message.fallbacks):
             fallback = self._sender(channel, message.phone)
             if fallback is None:  # pinned senders rule this fallback out
@@ -315,11 +369,20 @@ class Planner:
             if requested == "whatsapp" and not self._can_carry_text(contact, requested):
                 message.channel = requested
                 return self._stopped(message, S.BLOCKED, reasons.TEXT_NEEDS_CONVERSATION)
-            if requested not in contact.channels:
+            if requested not in self._reachable(contact):
                 message.channel = requested
                 return self._stopped(message, S.BLOCKED, reasons.CHANNEL_UNAVAILABLE)
             self._on_channel(message, requested, contact)
         return message
+
+    @staticmethod
+    def _reachable(contact: Contact) -> frozenset[str]:
+        """The channels that reach the contact: theirs, and MMS on an SMS line in a market
+        that carries it (routing.MMS_COUNTRIES)."""
+        channels = set(contact.channels)
+        if "sms" in channels and (contact.region_code or "").upper() in MMS_COUNTRIES:
+            channels.add("mms")
+        return frozenset(channels)
 
     def _can_carry_text(self, contact: Contact, channel: str) -> bool:
         """A template goes anywhere it renders; free-form text goes on WhatsApp only while
@@ -330,7 +393,7 @@ class Planner:
         return expires is not None and expires > self.now
 
     def _facts(self, contact: Contact) -> RoutingFacts:
-        reachable = frozenset(contact.channels)
+        reachable = self._reachable(contact)
         content_channels = frozenset(
             c for c in self.checked.content_channels if self._can_carry_text(contact, c)
         )

@@ -166,6 +166,8 @@ def message_resend(customer: Customer, *, message_id) -> Message:
         parameters=original.parameters,
         text=None if original.template_id else original.text,
         sandbox=original.sandbox,
+        media_urls=original.provider_payload.get("media_urls") or [],
+        subject=original.provider_payload.get("subject"),
     )
     [resent] = message_send(customer, request=request).messages
     return resent

@@ -1,5 +1,7 @@
 """Wire shapes of /v3/messages (docs/api/messages.md): one serializer per shape."""
 
+from urllib.parse import urlsplit
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -91,6 +93,31 @@ class SenderPinsField(serializers.DictField):
         }
 
 
+MAX_MEDIA = 10  # Twilio's MediaUrl limit per message
+SUBJECT_MAX = 60  # as a template's mms subject
+
+
+def _is_https_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme == "https" and bool(parts.hostname) and not parts.username
+
+
+class MediaUrlField(serializers.CharField):
+    """A media URL of an MMS: a public https URL (the carrier fetches it)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            valid = _is_https_url(value)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise serializers.ValidationError(
+                "Must be a public https URL (https://…): the carrier fetches it.", code="invalid"
+            )
+        return value
+
+
 class MessageSendSerializer(JsonInputSerializer):
     """POST /v3/messages: a template or a text to 1–1,000 recipients."""
 
@@ -104,7 +131,7 @@ class MessageSendSerializer(JsonInputSerializer):
         child=ChannelNameField(max_length=16),
         required=False,
         allow_null=True,
-        max_length=3,
+        max_length=len(SUPPORTED_CHANNELS),
         help_text='Omitted or ["sent"]: routed automatically. Each named channel makes its own '
         "message per recipient.",
     )
@@ -121,6 +148,23 @@ class MessageSendSerializer(JsonInputSerializer):
         help_text="Per channel, the senders of yours it may go out from "
         '(`{"sms": [{"from": ["+14155550100"]}]}`). A listed address that is not an active '
         "sender of yours makes the message BLOCKED with BUSINESS_029.",
+    )
+    media_urls = serializers.ListField(
+        child=MediaUrlField(max_length=2000),
+        required=False,
+        allow_null=True,
+        max_length=MAX_MEDIA,
+        help_text="MMS only: up to 10 public https URLs, replacing the template's mms media. "
+        'A send naming channel "mms" needs media here or on its template; on an automatic '
+        "send, media make a US/Canadian recipient's message an MMS. Ignored by other channels.",
+    )
+    subject = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=SUBJECT_MAX,
+        help_text="MMS only: replaces the template's subject. Stored with the message; Twilio "
+        "has no subject field, so it is not sent to handsets.",
     )
     sandbox = serializers.BooleanField(required=False, default=False)
     test_mode = serializers.BooleanField(
@@ -283,14 +327,19 @@ class MessageSerializer(serializers.ModelSerializer):
     @extend_schema_field(MessageBodySerializer)
     def get_message_body(self, message: Message) -> dict:
         content = message.content or {}
+        mms = message.provider_payload if message.channel == "mms" else {}
+        media = [  # the SDK's media item; we never fetch the file, so only its URL is known
+            {"url": url, "mediaType": None, "mimeType": None, "sizeBytes": None}
+            for url in mms.get("media_urls") or []
+        ]
         return {
             "content": message.body or None,
             "header": content.get("header"),
             "footer": content.get("footer"),
-            "subject": None,
+            "subject": mms.get("subject"),
             "buttons": content.get("buttons"),
             "headerMedia": content.get("headerMedia"),
-            "media": None,
+            "media": media or None,
             "encoding": content.get("encoding"),
             "segments": content.get("segments"),
         }
@@ -364,7 +413,7 @@ class MessageListQuerySerializer(serializers.Serializer):
     """GET /v3/messages filters (`page`/`page_size` are the paginator's)."""
 
     status = comma_choices(MessageStatus.values, "FAILED,BLOCKED")
-    channel = comma_choices(CHANNELS, "sms,whatsapp")
+    channel = comma_choices(CHANNELS, "sms,mms")
     contact_id = serializers.UUIDField(required=False)
     template_id = serializers.UUIDField(required=False)
     created_after = serializers.DateTimeField(required=False, help_text="Inclusive.")

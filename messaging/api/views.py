@@ -50,6 +50,8 @@ def send_request(data: dict, raw: dict) -> SendRequest:
         text=data.get("text"),
         sandbox=data["sandbox"] or data["test_mode"],
         senders=data.get("channels") or {},
+        media_urls=data.get("media_urls") or [],
+        subject=data.get("subject"),
     )
 
 

@@ -2,10 +2,9 @@
 
 from django.urls import path
 
-from messaging.callbacks import whatsapp
+from messaging.callbacks import twilio, whatsapp
 
 urlpatterns: list = [
-    # The Twilio callbacks are added by their module:
-    # path("twilio/status", twilio.status, name="twilio-status"),
+    path("twilio/status", twilio.status, name="twilio-status"),
     path("whatsapp/webhook", whatsapp.webhook, name="whatsapp-webhook"),
 ]

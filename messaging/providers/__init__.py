@@ -20,7 +20,9 @@ from messaging.providers.config import CLOUD_API, SIMULATOR, TWILIO, Credentials
 ADAPTERS = {
     ("sms", SIMULATOR): "messaging.providers.simulator.SimulatorSms",
     ("whatsapp", SIMULATOR): "messaging.providers.simulator.SimulatorWhatsApp",
+    ("mms", SIMULATOR): "messaging.providers.simulator.SimulatorMms",
     ("sms", TWILIO): "messaging.providers.twilio.TwilioSms",
+    ("mms", TWILIO): "messaging.providers.twilio.TwilioMms",
     ("whatsapp", CLOUD_API): "messaging.providers.whatsapp_cloud.CloudApiWhatsApp",
 }
 _built: dict[tuple, ChannelProvider] = {}
@@ -51,7 +53,7 @@ def adapter(channel: str, credentials: Credentials | None, provider: str) -> Cha
 
 
 def default_route(channel: str) -> Route:
-    """The install's default sender for `channel`, from the environment."""
+    """The install's default sender for `channel`, from the environment (MMS: the SMS one's)."""
     if channel == "whatsapp":
         provider = settings.WHATSAPP_PROVIDER or SIMULATOR
         return Route(

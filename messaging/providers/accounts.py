@@ -112,10 +112,12 @@ def account_problems(kind: str, account_id: str, secrets: dict) -> list[str]:
     if not account_id:
         missing.append("account_id")
     if kind == ProviderKind.TWILIO:
-        if not secrets.get("auth_token") and not (
-            secrets.get("api_key_sid") and secrets.get("api_key_secret")
-        ):
-            missing.append("auth_token (or api_key_sid + api_key_secret)")
+        # Twilio signs status callbacks with the auth token, even for an account that sends
+        # with an API key (docs/providers/twilio.md#api-keys): without it no callback verifies.
+        if not secrets.get("auth_token"):
+            missing.append("auth_token")
+        if bool(secrets.get("api_key_sid")) != bool(secrets.get("api_key_secret")):
+            missing.append("api_key_sid and api_key_secret (both, or neither)")
     elif kind == ProviderKind.CLOUD_API:
         missing += [name for name in ("access_token", "app_secret") if not secrets.get(name)]
     return missing
@@ -163,12 +165,16 @@ def environment_problems() -> list[str]:
     elif settings.SMS_PROVIDER == TWILIO:
         if not settings.TWILIO_ACCOUNT_SID:
             problems.append("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID")
-        if not settings.TWILIO_AUTH_TOKEN and not (
-            settings.TWILIO_API_KEY_SID and settings.TWILIO_API_KEY_SECRET
-        ):
+        if not settings.TWILIO_AUTH_TOKEN:
             problems.append(
-                "SMS_PROVIDER=twilio needs TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and "
-                "TWILIO_API_KEY_SECRET)"
+                "SMS_PROVIDER=twilio needs TWILIO_AUTH_TOKEN: Twilio signs its status "
+                "callbacks with it, even when messages are sent with TWILIO_API_KEY_SID and "
+                "TWILIO_API_KEY_SECRET"
+            )
+        if bool(settings.TWILIO_API_KEY_SID) != bool(settings.TWILIO_API_KEY_SECRET):
+            problems.append(
+                "SMS_PROVIDER=twilio with an API key needs both TWILIO_API_KEY_SID and "
+                "TWILIO_API_KEY_SECRET"
             )
         if not settings.TWILIO_FROM_NUMBER and not settings.TWILIO_MESSAGING_SERVICE_SID:
             problems.append(

@@ -12,7 +12,7 @@ from datetime import datetime
 @dataclass(frozen=True)
 class OutboundMessage:
     message_id: str  # our id; adapters pass it to the provider as the idempotency key
-    channel: str  # "sms" | "whatsapp"
+    channel: str  # "sms" | "mms" | "whatsapp"
     to: str  # E.164
     body: str
     from_number: str = ""  # the sender's address (E.164 or alphanumeric id)
@@ -25,6 +25,11 @@ class OutboundMessage:
     # What the provider needs beyond the body (Message.provider_payload): WhatsApp template
     # components and language, MMS media URLs and subject.
     payload: dict = field(default_factory=dict)
+    # The hand-off attempt (1 = the first) and when the message was accepted: a provider
+    # without idempotency keys (Twilio) looks for an earlier attempt's message before it
+    # sends again (docs/providers/twilio.md#retries-and-never-sending-twice).
+    attempt: int = 1
+    accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class ProviderError(Exception):
     `permanent=False` is transient (timeouts, 5xx, throttling): retried with backoff.
     `not_reachable=True` means the number can't be reached on this channel (e.g. not on
     WhatsApp): the message falls back to the next channel and the contact is updated.
+    `retry_after` (seconds) is the provider's own wait before a retry (HTTP Retry-After):
+    the retry waits at least that long. `opt_out=True` says the recipient opted out at the
+    provider (Twilio 21610): dispatch records the opt-out in the contact's consent ledger.
     """
 
     def __init__(
@@ -56,6 +64,8 @@ class ProviderError(Exception):
         not_reachable: bool = False,
         code: str = "DELIVERY_003",
         raw: dict | None = None,
+        retry_after: float | None = None,
+        opt_out: bool = False,
     ):
         super().__init__(message)
         self.message = message
@@ -63,6 +73,8 @@ class ProviderError(Exception):
         self.not_reachable = not_reachable
         self.code = code
         self.raw = raw or {}
+        self.retry_after = retry_after
+        self.opt_out = opt_out
 
 
 class ChannelProvider:

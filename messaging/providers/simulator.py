@@ -159,6 +159,12 @@ class SimulatorSms(_SimulatorBase):
         return (("DELIVERED", delay("delivered"), ""),)
 
 
+class SimulatorMms(SimulatorSms):
+    """MMS: the SMS table's outcomes (the media are not fetched)."""
+
+    channel = "mms"
+
+
 class SimulatorWhatsApp(_SimulatorBase, WhatsAppProvider):
     channel = "whatsapp"
 

@@ -154,11 +154,11 @@ def test_the_price_table_is_listed_and_editable(admin_client):
     [
         (
             {"channel": "sms", "country": "PT", "category": "MARKETING", "unit_price": "0.05"},
-            b"SMS prices have no category",
+            b"SMS and MMS prices have no category",
         ),
         (
             {"channel": "whatsapp", "country": "PT", "category": "", "unit_price": "0.05"},
-            b"SMS prices have no category",
+            b"SMS and MMS prices have no category",
         ),
         ({"channel": "sms", "country": "P1", "category": "", "unit_price": "0.05"}, b"ISO code"),
         ({"channel": "sms", "country": "PRT", "category": "", "unit_price": "0.05"}, b"at most 2"),

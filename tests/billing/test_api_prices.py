@@ -52,6 +52,7 @@ def test_my_overrides_show_in_my_prices_only(api_client, other_api_client, accou
 def test_prices_for_one_country_without_a_row_come_from_the_default_rows(api_client):
     prices = api_client.get(PRICES, {"country": "pt"}).json()["data"]["prices"]
     assert [(p["channel"], p["country"], p["category"]) for p in prices] == [
+        ("mms", "PT", None),
         ("sms", "PT", None),
         ("whatsapp", "PT", "AUTHENTICATION"),
         ("whatsapp", "PT", "MARKETING"),

@@ -207,6 +207,7 @@ def test_the_effective_price_list_for_one_country_covers_every_channel_and_categ
 ):
     rows = PriceBook.load(account).effective_prices(country="pt")
     assert [(q.channel, q.category, q.row) for q in rows] == [
+        ("mms", "", "mms:*"),
         ("sms", "", "sms:*"),
         ("whatsapp", "AUTHENTICATION", "whatsapp:*:AUTHENTICATION"),
         ("whatsapp", "MARKETING", "whatsapp:*:MARKETING"),
