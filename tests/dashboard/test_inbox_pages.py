@@ -499,3 +499,16 @@ def test_the_contact_page_links_to_its_conversation_and_shows_the_window(dashboa
     ben = make_contact(account, BEN)
     text = dashboard_client.get(reverse("contacts:contact_detail", args=[ben.pk])).text
     assert "No WhatsApp window" in text
+
+
+@pytest.mark.parametrize("messages", [2, 20])
+def test_the_thread_costs_the_same_queries_for_2_or_20_messages(
+    dashboard_client, account, messages, django_assert_max_num_queries
+):
+    first = receive(account)
+    for i in range(messages - 1):
+        receive(account, ANA, f"message {i}")
+    # session, user, membership, customer, the contact, mark read, the thread, the inbox row
+    with django_assert_max_num_queries(8):
+        response = dashboard_client.get(url("conversation", first.contact_id))
+    assert response.text.count('class="chat-item inbound"') == messages
