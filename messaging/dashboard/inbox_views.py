@@ -65,7 +65,7 @@ def _version(parts) -> str:
 
 
 def _unchanged(request, version: str) -> bool:
-    return request.htmx and request.headers.get(SEEN) == version
+    return bool(request.htmx) and request.headers.get(SEEN) == version
 
 
 # ---- the conversations
@@ -87,7 +87,6 @@ def _inbox_context(request, **extra) -> dict:
         "page": page,
         "rows": rows,
         "version": version,
-        "unread": sum(row["conversation"].unread_count for row in rows),
         "simulate_form": extra.pop("simulate_form", None) or SimulatedInboundForm(),
         **extra,
     }
