@@ -180,15 +180,27 @@ def inbound_receive(inbound: Inbound) -> InboundResult:
         if inbound.channel == "whatsapp":
             contact_whatsapp_window_open(contact, until=received_at + WHATSAPP_WINDOW)
         result = InboundResult("stored", message=message)
-        match = keyword_match(customer.pk, inbound.text)
+        match = keyword_match(customer.pk, message.text)
         if match is not None:
             result.keyword = match
             result.reply = _keyword_act(customer, contact, message, match)
     return result
 
 
+def _without_nul(value):
+    """`value` with every NUL character replaced by U+FFFD: PostgreSQL stores none in a
+    text or JSON column, and a provider may send one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _store(inbound: Inbound, customer, contact: Contact, sender, to: str, *, now) -> Message | None:
-    text = (inbound.text or "")[:TEXT_LIMIT]
+    text = _without_nul(inbound.text or "")[:TEXT_LIMIT]
     message = Message(
         customer_id=customer.pk,
         contact_id=contact.pk,
@@ -201,14 +213,14 @@ def _store(inbound: Inbound, customer, contact: Contact, sender, to: str, *, now
         text=text,
         body=text,
         content={
-            "media": [dict(item) for item in inbound.media] or None,
-            "profile_name": inbound.profile_name or None,
+            "media": _without_nul([dict(item) for item in inbound.media]) or None,
+            "profile_name": _without_nul(inbound.profile_name) or None,
         },
         sender=sender,
         from_number=to,
         provider=inbound.provider,
         provider_message_id=inbound.provider_message_id or f"sim_in_{uuid.uuid4().hex}",
-        channel_response=inbound.raw,
+        channel_response=_without_nul(inbound.raw),
         sandbox=inbound.sandbox,
         currency=customer.currency,
         created_at=now,
@@ -224,7 +236,7 @@ def _store(inbound: Inbound, customer, contact: Contact, sender, to: str, *, now
         message,
         ActivityKind.STATUS,
         f"Received on {inbound.channel} from {contact.format_e164}"
-        + (f" ({inbound.profile_name})" if inbound.profile_name else ""),
+        + (f" ({message.content['profile_name']})" if message.content["profile_name"] else ""),
         status=S.RECEIVED,
         at=now,
         from_number=contact.format_e164,
@@ -285,17 +297,33 @@ def _conversation_note(customer, contact: Contact, message: Message, now) -> Non
 
 
 def conversations_note_outbound(messages: list[Message]) -> None:
-    """Replies and sends to contacts that have a conversation move it to the top."""
+    """Replies and sends to contacts that have a conversation move it to the top (one
+    query, and one more per contact that has a conversation)."""
     latest: dict = {}
     for message in messages:
         latest[message.contact_id] = message
-    for contact_id, message in latest.items():
+    if not latest:
+        return
+    talking = set(
+        Conversation.objects.filter(contact_id__in=list(latest)).values_list(
+            "contact_id", flat=True
+        )
+    )
+    for contact_id in talking:
+        message = latest[contact_id]
         Conversation.objects.filter(contact_id=contact_id).update(
             last_message_at=message.created_at,
             last_direction=Direction.OUTBOUND,
             last_channel=message.channel or "",
             last_text=(message.body or message.text or "")[:200],
         )
+
+
+def conversation_mark_read(customer, contact: Contact) -> None:
+    """Someone opened the thread in the dashboard: nothing in it is unread any more."""
+    Conversation.objects.filter(customer=customer, contact=contact, unread_count__gt=0).update(
+        unread_count=0, read_at=timezone.now()
+    )
 
 
 # --- keywords ---------------------------------------------------------------------------

@@ -28,7 +28,9 @@ from messaging.errors import MessageNotFound
 from messaging.models import (
     HISTORY_KINDS,
     ActivityKind,
+    Conversation,
     Direction,
+    Keyword,
     Message,
     MessageActivity,
     Sender,
@@ -277,3 +279,50 @@ def customer_sender_addresses(customer) -> dict[str, dict]:
             "senders": addresses,
         }
     return channels
+
+
+# ---- the inbox (docs/api/inbound.md#conversations)
+
+
+def conversations_for(customer: Customer) -> QuerySet[Conversation]:
+    """The customer's conversations (one per contact), most recent activity first, with
+    their contacts (the index `conversation_recent`); deleted contacts' are left out."""
+    return (
+        Conversation.objects.filter(customer=customer, contact__deleted_at__isnull=True)
+        .select_related("contact")
+        .order_by("-last_message_at", "-id")
+    )
+
+
+def conversation_unread_total(customer: Customer) -> int:
+    """Inbound messages not yet seen in the dashboard, over every conversation. One query."""
+    total = (
+        conversations_for(customer)
+        .filter(unread_count__gt=0)
+        .aggregate(total=Sum("unread_count"))["total"]
+    )
+    return total or 0
+
+
+def conversation_get(customer: Customer, contact: Contact) -> Conversation | None:
+    """The contact's conversation (None until the contact has written)."""
+    return Conversation.objects.filter(customer=customer, contact=contact).first()
+
+
+def conversation_thread(
+    customer: Customer, contact: Contact, *, limit: int = 100
+) -> tuple[list[Message], bool]:
+    """The newest `limit` messages to and from the contact, both directions and every
+    channel, oldest first (as a chat reads), and whether there are older ones. One query."""
+    newest = list(messages_for(customer, contact_id=contact.pk)[: limit + 1])
+    return newest[:limit][::-1], len(newest) > limit
+
+
+def keywords_for(customer: Customer) -> QuerySet[Keyword]:
+    """The customer's own keywords (overrides of the defaults and custom ones), by word."""
+    return Keyword.objects.filter(customer=customer).order_by("word")
+
+
+def keyword_for(customer: Customer, word: str) -> Keyword | None:
+    """The customer's keyword `word` (as stored: upper case), or None."""
+    return Keyword.objects.filter(customer=customer, word=word).first()

@@ -24,6 +24,7 @@ from contacts.models import Contact, Source
 from contacts.services import contacts_get_or_create_for_numbers
 from messaging.dispatch import refund_unsent
 from messaging.errors import AllRecipientsOptedOut, MessageStateConflict
+from messaging.inbound import conversations_note_outbound
 from messaging.lifecycle import Journal, status_set
 from messaging.models import ActivityKind, Message
 from messaging.selectors import message_get
@@ -119,6 +120,7 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
         ]
         queued = [m for m in messages if m.status == S.QUEUED]
         Message.objects.bulk_create(messages, batch_size=500)
+        conversations_note_outbound(messages)
         journal = Journal(new_messages=True)
         for message in messages:
             _describe_acceptance(journal, message, now)

@@ -149,6 +149,7 @@ OUTBOX_FAN_OUT = "messaging.webhooks.outbox.webhook_fan_out"
 # left out. Project wiring: the plumbing's context processor shows it, the apps own the pages.
 DASHBOARD_NAV = [
     ("home", "Home"),
+    ("messaging:inbox", "Inbox"),
     ("contacts:contact_list", "Contacts"),
     ("templates_app:template_list", "Templates"),
     ("messaging:playground", "Playground"),

@@ -49,6 +49,12 @@ class ContactSerializer(serializers.Serializer):
         help_text="True when the customer chose default_channel; false when it was detected."
     )
     channels = serializers.SerializerMethodField()
+    whatsapp_window_expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the WhatsApp customer-service window closes (24 hours after the "
+        "contact's last WhatsApp message; null if it never wrote on WhatsApp). Free-form "
+        "WhatsApp text goes out only before then.",
+    )
     metadata = serializers.DictField()
     source = serializers.CharField(help_text="How the contact was created.")
 
@@ -102,6 +108,7 @@ class ContactSerializer(serializers.Serializer):
             "time_zones": list(contact.time_zones),
             "default_channel_is_custom": bool(contact.default_channel_is_custom),
             "channels": self.get_channels(contact),
+            "whatsapp_window_expires_at": datetime(contact.whatsapp_window_expires_at),
             "metadata": {str(key): value for key, value in contact.metadata.items()},
             "source": contact.source,
         }

@@ -4,6 +4,7 @@ contacts.services / contacts.selectors, as the API does (source: dashboard)."""
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -99,8 +100,11 @@ def contact_lookup(request) -> HttpResponse:
 
 
 def _detail_context(request, contact, **extra) -> dict:
+    expires = contact.whatsapp_window_expires_at
     return {
         "contact": contact,
+        # WhatsApp's customer-service window (docs/api/inbound.md#the-whatsapp-24-hour-window)
+        "whatsapp_window_open": expires is not None and expires > timezone.now(),
         "channel_form": ContactDefaultChannelForm(contact=contact),
         "metadata_form": ContactMetadataForm(contact=contact),
         "consent_events": list(consent_events_for(contact).order_by("-id")[:20]),

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.utils import timezone
 
-from messaging.models import WebhookEndpoint
+from messaging.models import KeywordAction, WebhookEndpoint
 from messaging.sending import SendRequest
 from messaging.webhooks.catalogue import FAMILIES
 from sent_project.dashboard import DashboardForm
@@ -277,3 +277,86 @@ class MessageFilterForm(forms.Form):
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# ---- the inbox: replies, simulated inbound messages, keywords
+
+
+class ReplyForm(DashboardForm):
+    """A reply in a thread: free text on one channel (message_send checks the rules: on
+    WhatsApp only inside the contact's customer-service window)."""
+
+    text = forms.CharField(
+        label="Reply",
+        max_length=4096,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a reply…"}),
+        error_messages={"required": "Write the reply first."},
+    )
+    channel = forms.ChoiceField(
+        label="Channel",
+        choices=[("sms", "SMS"), ("whatsapp", "WhatsApp")],
+        error_messages={"invalid_choice": "Reply on SMS or WhatsApp."},
+    )
+    sandbox = forms.BooleanField(
+        label="Sandbox: the simulator delivers it and nothing is charged", required=False
+    )
+
+    def send_request(self, contact) -> SendRequest:
+        data = self.cleaned_data
+        return SendRequest(
+            to=[str(contact.pk)],
+            channels=[data["channel"]],
+            text=data["text"],
+            sandbox=data["sandbox"],
+        )
+
+
+class SimulatedInboundForm(DashboardForm):
+    """A message as if a contact had sent it (stored as a sandbox message)."""
+
+    from_number = forms.CharField(
+        label="From",
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": "+1 415 555 0100", "autocomplete": "off"}),
+        help_text="The contact's number, in international form.",
+    )
+    channel = forms.ChoiceField(
+        label="Channel",
+        choices=[("sms", "SMS"), ("whatsapp", "WhatsApp")],
+        initial="whatsapp",
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(label="Text", max_length=4096, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class KeywordForm(DashboardForm):
+    """Add or change one of the customer's keywords (keyword_set checks the word)."""
+
+    word = forms.CharField(
+        label="Keyword",
+        max_length=32,
+        help_text="One word or a few (letters and digits), matched against the whole text, "
+        "in any case: “HOURS” matches “hours?”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "HOURS"}),
+    )
+    action = forms.ChoiceField(label="What it does", choices=())
+    reply = forms.CharField(
+        label="Reply",
+        max_length=320,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Sent back on the channel it came in on. Empty: your auto-reply template for "
+        "this action, else the default sentence (a custom keyword: no reply).",
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+
+    ACTIONS = [
+        (KeywordAction.OTHER, "Custom (contact.custom_keyword)"),
+        (KeywordAction.OPT_OUT, "Opt out (as STOP)"),
+        (KeywordAction.OPT_IN, "Opt in (as START)"),
+        (KeywordAction.HELP, "Help (as HELP)"),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = self.ACTIONS

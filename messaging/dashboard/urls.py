@@ -1,9 +1,25 @@
 from django.urls import path
 
-from messaging.dashboard import message_views, playground_views, sender_views, webhook_views
+from messaging.dashboard import (
+    inbox_views,
+    message_views,
+    playground_views,
+    sender_views,
+    webhook_views,
+)
 
 app_name = "messaging"
 urlpatterns = [
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/simulate/", inbox_views.inbox_simulate, name="inbox_simulate"),
+    path("inbox/keywords/", inbox_views.keywords, name="keywords"),
+    path("inbox/keywords/toggle/", inbox_views.keyword_toggle, name="keyword_toggle"),
+    path("inbox/<uuid:contact_id>/", inbox_views.conversation, name="conversation"),
+    path(
+        "inbox/<uuid:contact_id>/reply/",
+        inbox_views.conversation_reply,
+        name="conversation_reply",
+    ),
     path("playground/", playground_views.playground, name="playground"),
     path("playground/preview/", playground_views.playground_preview, name="playground_preview"),
     path("playground/send/", playground_views.playground_send, name="playground_send"),

@@ -83,3 +83,11 @@ def phone(e164: str | None) -> str:
     except phonenumbers.NumberParseException:
         return e164 or ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def web_url(value: str | None) -> str:
+    """`value` if it is an http(s) URL, else "": a link made from someone else's data never
+    runs a `javascript:` (or any other scheme's) URL."""
+    text = (value or "").strip()
+    return text if text.lower().startswith(("https://", "http://")) else ""

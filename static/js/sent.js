@@ -51,6 +51,22 @@
     box.closest("form").dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // A conversation reads from the bottom: keep it there as messages arrive, unless the
+  // reader scrolled up to read older ones.
+  var chatAtBottom = true;
+  function chatToBottom() {
+    var box = document.getElementById("chat-scroll");
+    if (box && chatAtBottom) box.scrollTop = box.scrollHeight;
+  }
+  document.addEventListener("scroll", function (event) {
+    var box = event.target;
+    if (box && box.id === "chat-scroll") {
+      chatAtBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    }
+  }, true);
+  document.addEventListener("DOMContentLoaded", chatToBottom);
+  document.addEventListener("htmx:load", chatToBottom);
+
   // A request htmx could not complete: say so instead of silently doing nothing.
   function toast(text) {
     var box = document.getElementById("toast");

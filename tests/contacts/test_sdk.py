@@ -1,5 +1,7 @@
 """The contacts API through the official SDK (sentdm) against a live server."""
 
+from datetime import datetime
+
 import pytest
 import sent_dm
 
@@ -86,3 +88,18 @@ def test_number_lookup_through_the_sdk(sdk, live_account):
     assert (german.carrier_name, german.line_type) == ("T-Mobile", "mobile")
     assert sdk.numbers.lookup("hello").data.is_valid is False
     assert not Contact.objects.exists()
+
+
+def test_the_whatsapp_window_is_part_of_the_contact_through_the_sdk(sdk, live_account):
+    contact = make_contact(live_account, "+14155550012")  # on WhatsApp in the simulator
+    assert sdk.contacts.retrieve(str(contact.pk)).data.whatsapp_window_expires_at is None
+    sdk.post(
+        "/v3/simulator/inbound",
+        cast_to=object,
+        body={"from": "+14155550012", "channel": "whatsapp", "text": "Hi"},
+    )
+    fetched = sdk.contacts.retrieve(str(contact.pk)).data
+    contact.refresh_from_db()
+    expires = datetime.fromisoformat(fetched.whatsapp_window_expires_at.replace("Z", "+00:00"))
+    assert expires == contact.whatsapp_window_expires_at > contact.updated_at
+    assert [c.id for c in sdk.contacts.list()][0] == str(contact.pk)  # lists parse too

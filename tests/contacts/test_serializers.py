@@ -1,5 +1,6 @@
 """The contact's wire shape: the hand-built representation is what DRF's declared fields give."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from contacts.api.serializers import ContactSerializer
@@ -23,6 +24,7 @@ def test_every_kind_of_contact_is_represented_as_its_declared_fields_give(accoun
         default_channel_is_custom=True,
         opt_out=True,
         whatsapp_checked_at=None,
+        whatsapp_window_expires_at=timezone.now(),
     )
     contact_record_delivery(plain, channel="sms", delivered=True)
     plain.refresh_from_db()
@@ -32,3 +34,5 @@ def test_every_kind_of_contact_is_represented_as_its_declared_fields_give(accoun
         assert list(shown) == list(_declared(contact))  # same order of keys
     assert ContactSerializer(custom).data["channels"]["whatsapp"]["checked_at"] is None
     assert ContactSerializer(plain).data["created_at"].endswith("Z")
+    assert ContactSerializer(plain).data["whatsapp_window_expires_at"] is None
+    assert ContactSerializer(custom).data["whatsapp_window_expires_at"].endswith("Z")

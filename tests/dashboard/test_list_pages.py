@@ -11,6 +11,7 @@ LISTS = [
     "contacts:contact_import",
     "templates_app:template_list",
     "messaging:message_list",
+    "messaging:inbox",
     "messaging:webhook_list",
     "billing:billing",
 ]
