@@ -159,7 +159,8 @@ SECRET_LABELS = {
     "verify_token": "Webhook verify token",
 }
 SECRET_HELP = {
-    "auth_token": "The account's auth token (or give an API key SID and secret instead).",
+    "auth_token": "The account's auth token: Twilio signs its callbacks with it, also when the "
+    "account sends with an API key.",
     "api_key_sid": "An API key (SK…) of the account, with its secret.",
     "api_key_secret": "The API key's secret.",
     "access_token": "A system user's permanent access token (whatsapp_business_messaging).",
@@ -171,10 +172,12 @@ PROBLEM_FIELDS = {
     "account_id": ("account_id", "Required: the Twilio account SID (AC…) or the Meta WABA id."),
     "auth_token": (
         "auth_token",
-        "A Twilio account needs an auth token, or an API key SID and its secret.",
+        "A Twilio account needs its auth token: Twilio signs the status callbacks with it, "
+        "also for an account that sends with an API key.",
     ),
     "access_token": ("access_token", "A Cloud API account needs an access token."),
     "app_secret": ("app_secret", "A Cloud API account needs the app secret (it signs webhooks)."),
+    "api_key_sid": ("api_key_secret", "Give the API key SID and its secret together, or neither."),
 }
 ALL_SECRETS = tuple(name for names in SECRET_NAMES.values() for name in names)
 

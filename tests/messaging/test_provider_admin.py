@@ -54,24 +54,40 @@ def test_an_account_added_in_the_admin_stores_its_secret_encrypted(admin_client,
     assert account.secrets_rotated_at is not None
 
 
-def test_a_twilio_account_may_use_an_api_key_instead_of_the_auth_token(admin_client, db):
-    secrets = {"api_key_sid": "SK" + "b" * 32, "api_key_secret": "api-key-secret-0123456789"}
+def test_a_twilio_account_may_send_with_an_api_key_and_keeps_its_auth_token(admin_client, db):
+    # Twilio signs callbacks with the auth token (docs/providers/twilio.md#api-keys).
+    secrets = {
+        "auth_token": AUTH_TOKEN,
+        "api_key_sid": "SK" + "b" * 32,
+        "api_key_secret": "api-key-secret-0123456789",
+    }
     response = admin_client.post(f"{ACCOUNTS}add/", account_form(**secrets))
     assert response.status_code == 302
     assert account_secrets(ProviderAccount.objects.get()) == secrets
 
 
 @pytest.mark.parametrize(
-    "secrets", [{}, {"api_key_sid": "SK" + "b" * 32}, {"api_key_secret": "only-the-secret"}]
+    "secrets",
+    [
+        {},
+        {"api_key_sid": "SK" + "b" * 32, "api_key_secret": "api-key-secret-0123456789"},
+        {"api_key_secret": "only-the-secret"},
+    ],
 )
-def test_a_twilio_account_without_a_usable_credential_is_refused_on_the_field(
+def test_a_twilio_account_without_its_auth_token_is_refused_on_the_field(
     admin_client, db, secrets
 ):
     response = admin_client.post(f"{ACCOUNTS}add/", account_form(**secrets))
     assert response.status_code == 200
-    assert "needs an auth token, or an API key SID and its secret" in field_errors(
-        response, "auth_token"
+    assert "needs its auth token" in field_errors(response, "auth_token")
+    assert not ProviderAccount.objects.exists()
+
+
+def test_an_api_key_sid_needs_its_secret(admin_client, db):
+    response = admin_client.post(
+        f"{ACCOUNTS}add/", account_form(auth_token=AUTH_TOKEN, api_key_sid="SK" + "b" * 32)
     )
+    assert "together" in field_errors(response, "api_key_secret")
     assert not ProviderAccount.objects.exists()
 
 
@@ -163,22 +179,23 @@ def test_entering_a_new_value_rotates_the_secret_and_the_history_never_holds_it(
     assert NEW_TOKEN not in history and AUTH_TOKEN not in history
 
 
-def test_a_secret_can_be_removed_but_not_the_last_usable_credential(admin_client, db):
+def test_a_secret_can_be_removed_but_not_the_auth_token(admin_client, db):
     account = make_twilio_account(
         api_key_sid="SK" + "c" * 32, api_key_secret="api-key-secret-0123456789"
     )
     response = admin_client.post(
-        f"{ACCOUNTS}{account.pk}/change/", change_form(account, auth_token_clear="on")
+        f"{ACCOUNTS}{account.pk}/change/",
+        change_form(account, api_key_sid_clear="on", api_key_secret_clear="on"),
     )
     assert response.status_code == 302
     account.refresh_from_db()
-    assert set(account_secrets(account)) == {"api_key_sid", "api_key_secret"}
+    assert set(account_secrets(account)) == {"auth_token"}
     response = admin_client.post(
-        f"{ACCOUNTS}{account.pk}/change/", change_form(account, api_key_secret_clear="on")
+        f"{ACCOUNTS}{account.pk}/change/", change_form(account, auth_token_clear="on")
     )
-    assert "needs an auth token" in field_errors(response, "auth_token")
+    assert "needs its auth token" in field_errors(response, "auth_token")
     account.refresh_from_db()
-    assert set(account_secrets(account)) == {"api_key_sid", "api_key_secret"}
+    assert set(account_secrets(account)) == {"auth_token"}
 
 
 def test_a_new_value_and_remove_together_is_refused(admin_client, db):

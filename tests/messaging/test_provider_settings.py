@@ -207,7 +207,6 @@ def test_the_same_send_outside_the_sandbox_does_go_to_the_providers_url(
     api_client, account, twilio_configured
 ):
     """The counterpart that shows the test above would see a request if one were made."""
-    pytest.importorskip("messaging.providers.twilio")
     make_approved_template(account)
     make_sender(account, make_twilio_account(), "+14155550100")
     api_client.post("/v3/messages", send_body(number(60), channel=["sms"]), format="json")
