@@ -4,7 +4,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from messaging.errors import DeliveryInProgress, WebhookDisabled
+from messaging.keywords import keyword_normalise, keyword_set
 from messaging.models import (
+    Keyword,
     ProviderAccount,
     ProviderCallback,
     ProviderKind,
@@ -423,3 +425,38 @@ class ProviderCallbackAdmin(ReadOnlyAdmin):
         "body",
     ]
     readonly_fields = fields
+
+
+class KeywordForm(forms.ModelForm):
+    class Meta:
+        model = Keyword
+        fields = ["customer", "word", "action", "reply", "is_active"]
+
+    def clean_word(self):
+        word = self.cleaned_data["word"]
+        normalised = keyword_normalise(word)
+        if not normalised or normalised != " ".join(word.split()).upper():
+            raise forms.ValidationError("Letters and digits only (at most 32), like STOP or HOURS.")
+        return normalised
+
+
+@admin.register(Keyword)
+class KeywordAdmin(admin.ModelAdmin):
+    """A customer's own inbound keywords (docs/api/inbound.md#keywords); saved through
+    `messaging.keywords.keyword_set`."""
+
+    form = KeywordForm
+    list_display = ["word", "action", "customer", "is_active", "created_at"]
+    list_filter = ["action", "is_active"]
+    search_fields = ["word", "customer__name"]
+    list_select_related = ["customer"]
+
+    def save_model(self, request, obj, form, change):
+        saved = keyword_set(
+            obj.customer,
+            word=obj.word,
+            action=obj.action,
+            reply=obj.reply,
+            is_active=obj.is_active,
+        )
+        obj.pk = saved.pk

@@ -57,7 +57,7 @@ class TemplateAdmin(ReadOnlyAdmin):
         "is_published",
         "updated_at",
     ]
-    list_filter = ["status", "category", "language"]
+    list_filter = ["status", "category", "language", "auto_reply_action"]
     search_fields = ["name", "display_name", "customer__name", "=id"]
     list_select_related = ["customer"]
     fields = [
@@ -74,6 +74,7 @@ class TemplateAdmin(ReadOnlyAdmin):
         "whatsapp_template_name",
         "whatsapp_rejection_reason",
         "creation_source",
+        "auto_reply_action",
         "created_at",
         "updated_at",
         "preview",

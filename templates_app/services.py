@@ -149,6 +149,7 @@ def template_create(
     display_name: str | None = None,
     submit_for_review: bool = False,
     creation_source: str | None = None,
+    auto_reply_action: str = "",
     sandbox: bool = False,
     source: str = Source.API,
 ) -> Template:
@@ -174,6 +175,7 @@ def template_create(
                 definition=normalized,
                 display_name=display_name or defn.derive_display_name(normalized),
                 creation_source=(creation_source or "from-api")[:50],
+                auto_reply_action=auto_reply_action or "",
             )
             _insert(
                 template, requested_name=requested_name, derived_name=defn.derive_name(normalized)
@@ -197,14 +199,20 @@ def template_update(
     language: str | None = None,
     definition=None,
     submit_for_review: bool = False,
+    auto_reply_action: str | None = None,
     sandbox: bool = False,
     source: str = Source.API,
 ) -> Template:
-    """Partial update (None = leave as is), with the state rules of the module docstring."""
+    """Partial update (None = leave as is), with the state rules of the module docstring.
+    `auto_reply_action` ("" = none) marks the template as a keyword's auto-reply
+    (docs/api/inbound.md#keywords); it changes no content, so any status allows it."""
 
     def update() -> Template:
         with transaction.atomic():
             locked = lock_template(template, customer=customer)
+            if auto_reply_action is not None and auto_reply_action != locked.auto_reply_action:
+                locked.auto_reply_action = auto_reply_action
+                locked.save(update_fields=["auto_reply_action", "updated_at"])
             _update_locked(
                 locked,
                 name=name,

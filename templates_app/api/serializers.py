@@ -11,7 +11,7 @@ from rest_framework import serializers
 from sent_project.api.query import comma_choices
 from sent_project.api.serializers import JsonInputSerializer
 from templates_app import definition as defn
-from templates_app.models import Template, TemplateCategory, TemplateStatus
+from templates_app.models import AutoReplyAction, Template, TemplateCategory, TemplateStatus
 from templates_app.services import LANGUAGE_RE
 
 STRING_OR_NULL = {"type": ["string", "null"]}
@@ -290,6 +290,14 @@ class TemplateCreateSerializer(JsonInputSerializer):
     )
     submit_for_review = serializers.BooleanField(required=False, default=False)
     creation_source = serializers.CharField(required=False, allow_null=True, max_length=50)
+    auto_reply_action = serializers.ChoiceField(
+        choices=AutoReplyAction.choices,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Our extra: makes the template the reply to an inbound keyword with this "
+        'action ("" or null: an ordinary template).',
+    )
     auto_create_for_sp = serializers.BooleanField(required=False, default=False)
     sandbox = serializers.BooleanField(required=False, default=False)
 
@@ -314,6 +322,14 @@ class TemplateUpdateSerializer(JsonInputSerializer):
     language = language_field()
     definition = DefinitionField(required=False, allow_null=True)
     submit_for_review = serializers.BooleanField(required=False, default=False)
+    auto_reply_action = serializers.ChoiceField(
+        choices=AutoReplyAction.choices,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Our extra: makes the template the reply to an inbound keyword with this "
+        'action ("" or null: an ordinary template).',
+    )
     sandbox = serializers.BooleanField(required=False, default=False)
 
 

@@ -70,6 +70,7 @@ class TemplateListCreateView(CustomerAPIView):
             display_name=data.get("display_name"),
             submit_for_review=data["submit_for_review"],
             creation_source=data.get("creation_source"),
+            auto_reply_action=data.get("auto_reply_action") or "",
             sandbox=data["sandbox"],
         )
         body = TemplateSerializer(template).data
@@ -103,6 +104,9 @@ class TemplateDetailView(CustomerAPIView):
             language=data.get("language"),
             definition=data.get("definition"),
             submit_for_review=data["submit_for_review"],
+            auto_reply_action=(
+                None if "auto_reply_action" not in data else data["auto_reply_action"] or ""
+            ),
             sandbox=data["sandbox"],
         )
         return Response(TemplateSerializer(template).data, headers=sandbox_headers(data["sandbox"]))

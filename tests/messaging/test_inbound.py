@@ -161,3 +161,40 @@ def test_a_whatsapp_message_opens_the_window_for_free_form_replies(sdk, live_acc
     # Routed automatically, free text now goes on WhatsApp too.
     auto = sdk.messages.send(to=[ANA], text="Anything else?").data.recipients[0]
     assert auto.channel == "whatsapp"
+
+
+def test_an_approved_auto_reply_template_answers_its_keyword(sdk, live_account):
+    created = sdk.post(
+        "/v3/templates",
+        cast_to=object,
+        body={
+            "name": "stop_reply",
+            "definition": {"body": {"multiChannel": {"template": "Acme: you're out. Text START."}}},
+            "auto_reply_action": "OPT_OUT",
+            "submit_for_review": True,
+        },
+    )["data"]
+    assert created["auto_reply_action"] == "OPT_OUT"
+    run_queued_tasks(include_future=True)  # the (simulated) review approves it
+    assert sdk.templates.retrieve(created["id"]).data.auto_reply_action == "OPT_OUT"
+    inbound(sdk, BEN, "STOP")
+    reply = Message.objects.get(direction="OUTBOUND", keyword_reply=True)
+    assert reply.body == "Acme: you're out. Text START."
+    [opt_out] = events(live_account, "contact.opt_out")
+    assert opt_out.payload["template_id"] == created["id"]
+    # Cleared: an ordinary template again, and the key is gone.
+    cleared = sdk.put(
+        f"/v3/templates/{created['id']}", cast_to=object, body={"auto_reply_action": ""}
+    )["data"]
+    assert "auto_reply_action" not in cleared
+
+
+def test_simulate_inbound_from_the_command_line(live_account):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("simulate_inbound", customer="Acme", from_number=BEN, text="HELP", stdout=out)
+    assert "Keyword HELP: HELP" in out.getvalue()
+    assert Message.objects.filter(direction="INBOUND", text="HELP").exists()

@@ -74,9 +74,7 @@ def test_a_twilio_account_may_send_with_an_api_key_and_keeps_its_auth_token(admi
         {"api_key_secret": "only-the-secret"},
     ],
 )
-def test_a_twilio_account_without_its_auth_token_is_refused_on_the_field(
-    admin_client, db, secrets
-):
+def test_a_twilio_account_without_its_auth_token_is_refused_on_the_field(admin_client, db, secrets):
     response = admin_client.post(f"{ACCOUNTS}add/", account_form(**secrets))
     assert response.status_code == 200
     assert "needs its auth token" in field_errors(response, "auth_token")
