@@ -52,6 +52,12 @@ REASONS: dict[str, Reason] = {
             "The recipient unsubscribed from this sender at the provider (replied STOP)",
         ),
         Reason("DELIVERY_011", "FAILED", "The number can't receive text messages (not a mobile)"),
+        Reason(
+            "DELIVERY_012",
+            "FAILED",
+            "The provider couldn't fetch or use the media (not a public https URL it can reach, "
+            "or content it doesn't accept)",
+        ),
         # Reported by the provider after it accepted the message (not refunded).
         Reason("DELIVERY_008", "FAILED", "The provider reported the message undelivered"),
     ]
@@ -70,6 +76,7 @@ FALLBACK_UNAFFORDABLE = "BUSINESS_003"
 INVALID_NUMBER = "DELIVERY_009"
 UNSUBSCRIBED = "DELIVERY_010"
 NOT_MOBILE = "DELIVERY_011"
+MEDIA_UNUSABLE = "DELIVERY_012"
 UNDELIVERED = "DELIVERY_008"
 
 

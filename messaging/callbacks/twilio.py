@@ -28,7 +28,7 @@ from messaging import reasons
 from messaging.callbacks.records import callback_apply, callback_rejected, public_url
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderKind
 from messaging.providers.accounts import account_secrets
-from messaging.providers.twilio import STATUSES, delivery_error_text
+from messaging.providers.twilio import MEDIA_ERRORS, STATUSES, delivery_error_text
 from messaging.receipts import Receipt, receipts_apply
 
 PROVIDER = ProviderKind.TWILIO
@@ -63,10 +63,19 @@ def status_receipt(fields, message_id: str) -> Receipt | None:
         status=status,
         provider_message_id=fields.get("MessageSid") or fields.get("SmsSid") or "",
         message_id=message_id,
-        reason_code=reasons.UNDELIVERED if failed else "",
+        reason_code=_reason_code(fields.get("ErrorCode")) if failed else "",
         reason=delivery_error_text(fields.get("ErrorCode")) if failed else "",
         raw={key: fields.get(key) for key in fields},
     )
+
+
+def _reason_code(error_code: str | None) -> str:
+    """DELIVERY_012 when Twilio says the media was the problem, else DELIVERY_008."""
+    try:
+        number = int(error_code or 0)
+    except ValueError:
+        number = 0
+    return reasons.MEDIA_UNUSABLE if number in MEDIA_ERRORS else reasons.UNDELIVERED
 
 
 def _our_id(value: str | None) -> str:

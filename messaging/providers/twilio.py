@@ -68,7 +68,8 @@ PERMANENT = {
     21602: (reasons.PROVIDER_ERROR, "Message body is required"),
     21617: (reasons.PROVIDER_ERROR, "The message body exceeds 1,600 characters"),
     21619: (reasons.PROVIDER_ERROR, "A text body or media URL is required"),
-    21620: (reasons.PROVIDER_ERROR, "Invalid media URL"),
+    21620: (reasons.MEDIA_UNUSABLE, "Invalid media URL"),
+    21623: (reasons.MEDIA_UNUSABLE, "Too many media URLs"),
     21703: (reasons.PROVIDER_ERROR, "The Messaging Service has no phone number to send from"),
     20003: (reasons.PROVIDER_ERROR, "Twilio refused the account's credentials"),
     20404: (reasons.PROVIDER_ERROR, "Twilio has no such account or resource"),
@@ -90,7 +91,12 @@ DELIVERY_ERRORS = {
     30019: "Content size exceeds the carrier limit",
     30032: "Toll-free number not verified",
     30034: "Message from an unregistered number (A2P 10DLC)",
+    11200: "Twilio couldn't fetch the media URL",
+    12300: "The media's content type is not accepted",
+    11751: "The media is too large",
 }
+# Delivery errors about the message's media, reported as DELIVERY_012.
+MEDIA_ERRORS = {11200, 12300, 11751, 30019}
 # How far Twilio's clock (its `date_created`) may be from ours when looking for a message.
 CLOCK_SKEW = timedelta(seconds=60)
 LIST_PAGE_SIZE = 100
