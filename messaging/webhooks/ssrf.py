@@ -115,9 +115,12 @@ def resolve(host: str, port: int) -> list[str]:
 # One pattern for the OpenAPI schema and the server: an http(s) URL whose host is a DNS name
 # (RFC 1123 labels) or an IP literal, with an optional port, path and query.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A "%" only as a percent-encoded byte (%XX): a lone one makes the URI invalid (RFC 3986).
+_PATH_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})"
+_QUERY_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
 WEBHOOK_URL_PATTERN = (
     rf"^https?://(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?"
-    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
+    rf"(?:/{_PATH_CHAR}*)?(?:\?{_QUERY_CHAR}*)?$"
 )
 
 

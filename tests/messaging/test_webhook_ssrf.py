@@ -35,6 +35,9 @@ REFUSED = [
     "gopher://example.com/_x",
     "ftp://example.com/",
     "http://user:pass@example.com/hook",
+    # Not a valid URI: a "%" that starts no percent-encoded byte (the schema's uri format).
+    "http://example.com/hook?x=4%",
+    "http://example.com/a%zz",
     "not a url",
 ]
 
