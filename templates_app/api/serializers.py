@@ -270,6 +270,17 @@ class TemplateListQuerySerializer(serializers.Serializer):
         return value.split(",")
 
 
+def auto_reply_action_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=AutoReplyAction.choices,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Our extra: makes the template the reply to an inbound keyword with this "
+        'action ("" or null: an ordinary template; docs/api/inbound.md#keywords).',
+    )
+
+
 class TemplateCreateSerializer(JsonInputSerializer):
     definition = DefinitionField()
     category = serializers.ChoiceField(
@@ -290,14 +301,7 @@ class TemplateCreateSerializer(JsonInputSerializer):
     )
     submit_for_review = serializers.BooleanField(required=False, default=False)
     creation_source = serializers.CharField(required=False, allow_null=True, max_length=50)
-    auto_reply_action = serializers.ChoiceField(
-        choices=AutoReplyAction.choices,
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text="Our extra: makes the template the reply to an inbound keyword with this "
-        'action ("" or null: an ordinary template).',
-    )
+    auto_reply_action = auto_reply_action_field()
     auto_create_for_sp = serializers.BooleanField(required=False, default=False)
     sandbox = serializers.BooleanField(required=False, default=False)
 
@@ -322,14 +326,7 @@ class TemplateUpdateSerializer(JsonInputSerializer):
     language = language_field()
     definition = DefinitionField(required=False, allow_null=True)
     submit_for_review = serializers.BooleanField(required=False, default=False)
-    auto_reply_action = serializers.ChoiceField(
-        choices=AutoReplyAction.choices,
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text="Our extra: makes the template the reply to an inbound keyword with this "
-        'action ("" or null: an ordinary template).',
-    )
+    auto_reply_action = auto_reply_action_field()
     sandbox = serializers.BooleanField(required=False, default=False)
 
 
