@@ -392,17 +392,20 @@ def _auto_reply_template(customer, action: str):
 
 
 def _reply(customer, contact: Contact, inbound: Message, text: str) -> Message | None:
-    """Send `text` back on the channel it came in on, from the number that received it."""
+    """Send `text` back on the channel it came in on, from the sender that received it (the
+    customer's own, by its address: "" for a Messaging Service without one), else from the
+    install's number that did."""
     from messaging.sending import SendRequest
     from messaging.services import message_send
 
     channel = "sms" if inbound.channel == "mms" else inbound.channel
+    pinned = inbound.sender.address if inbound.sender_id else inbound.from_number
     request = SendRequest(
         to=[str(contact.pk)],
         channels=[channel],
         text=text,
         sandbox=inbound.sandbox,
-        senders={channel: [inbound.from_number]} if inbound.from_number else {},
+        senders={channel: [pinned]} if inbound.sender_id or pinned else {},
         keyword_reply=True,
     )
     try:

@@ -15,6 +15,7 @@ from messaging.models import CallbackOutcome, Message, ProviderCallback
 from sent_project.models import Event
 from tests.fakes.twilio import new_sid
 from tests.messaging.factories import number
+from tests.messaging.provider_factories import make_sender, make_twilio_account
 from tests.messaging.providers.conftest import FROM, OURS
 from tests.tasks import run_queued_tasks
 
@@ -261,3 +262,27 @@ def test_channels_we_don_t_take_from_twilio_are_recorded_and_ignored(
 
 def test_a_get_is_not_allowed(live_server, acme_number):
     assert httpx.get(live_server.url + reverse("twilio-inbound")).status_code == 405
+
+
+def test_a_messaging_service_s_number_receives_and_the_reply_goes_out_through_the_service(
+    settings, live_server, live_account, fake_twilio
+):
+    """A sender that is a Messaging Service (no address of its own): the message is found by
+    `MessagingServiceSid`, and the auto-reply goes out through the service."""
+    service = new_sid("MG")
+    fake_twilio.messaging_services.add(service)
+    account = make_twilio_account(
+        "Acme's Twilio", account_id=fake_twilio.account_sid, auth_token=fake_twilio.auth_token
+    )
+    make_sender(live_account, account, "", provider_ref=service)
+    settings.TWILIO_API_URL, settings.SITE_URL = fake_twilio.url, live_server.url
+    fake_twilio.inbound_url = live_server.url + reverse("twilio-inbound")
+
+    fake_twilio.inbound(BEN, "+14155550123", "HELP", messaging_service_sid=service)
+    run_queued_tasks()
+
+    inbound = Message.objects.get(direction="INBOUND")
+    assert (inbound.customer, inbound.from_number) == (live_account, "+14155550123")
+    [answer] = fake_twilio.creates(BEN)
+    assert answer.form["MessagingServiceSid"] == [service] and "From" not in answer.form
+    assert "reply STOP to unsubscribe" in answer.form["Body"][0]
