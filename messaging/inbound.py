@@ -38,6 +38,7 @@ from contacts.services import (
     contact_whatsapp_window_open,
     contacts_get_or_create_for_numbers,
 )
+from messaging.dispatch import retrying
 from messaging.keywords import DEFAULT_REPLIES, EVENTS, KeywordMatch, keyword_match
 from messaging.lifecycle import Journal
 from messaging.models import (
@@ -73,8 +74,11 @@ class Inbound:
     provider_ref: str = ""  # the receiving WhatsApp phone number id / Messaging Service
     provider_message_id: str = ""
     text: str | None = None
-    # [{url, mime_type, size_bytes, hash_sha256}] (as the provider declared them)
+    # [{url, mime_type, size_bytes, hash_sha256}] (as the provider declared them; WhatsApp's
+    # are references: url None, the media `id`, its `kind`)
     media: tuple = ()
+    # The button or list row the contact picked (WhatsApp): {type, text, value, postbackData}
+    button: dict | None = None
     profile_name: str = ""  # WhatsApp's profile name of the contact
     received_at: datetime | None = None
     raw: dict = field(default_factory=dict)
@@ -143,8 +147,11 @@ def _e164(raw: str) -> str:
     return normalise("+" + raw.strip().lstrip("+"), "US").e164
 
 
+@retrying
 def inbound_receive(inbound: Inbound) -> InboundResult:
-    """Store an inbound message once and act on it (see the module doc)."""
+    """Store an inbound message once and act on it (see the module doc). A transaction the
+    database aborts (a deadlock with a worker, a lock wait past SQLite's timeout) runs again
+    when this is the outermost one; inside a provider callback's, the callback's runs again."""
     try:
         e164 = _e164(
             inbound.from_number
@@ -215,6 +222,7 @@ def _store(inbound: Inbound, customer, contact: Contact, sender, to: str, *, now
         content={
             "media": _without_nul([dict(item) for item in inbound.media]) or None,
             "profile_name": _without_nul(inbound.profile_name) or None,
+            **({"buttons": [_without_nul(dict(inbound.button))]} if inbound.button else {}),
         },
         sender=sender,
         from_number=to,
@@ -384,17 +392,20 @@ def _auto_reply_template(customer, action: str):
 
 
 def _reply(customer, contact: Contact, inbound: Message, text: str) -> Message | None:
-    """Send `text` back on the channel it came in on, from the number that received it."""
+    """Send `text` back on the channel it came in on, from the sender that received it (the
+    customer's own, by its address: "" for a Messaging Service without one), else from the
+    install's number that did."""
     from messaging.sending import SendRequest
     from messaging.services import message_send
 
     channel = "sms" if inbound.channel == "mms" else inbound.channel
+    pinned = inbound.sender.address if inbound.sender_id else inbound.from_number
     request = SendRequest(
         to=[str(contact.pk)],
         channels=[channel],
         text=text,
         sandbox=inbound.sandbox,
-        senders={channel: [inbound.from_number]} if inbound.from_number else {},
+        senders={channel: [pinned]} if inbound.sender_id or pinned else {},
         keyword_reply=True,
     )
     try:

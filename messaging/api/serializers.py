@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from contacts.phone import describe_e164
 from messaging.lifecycle import REASON_STATUSES
-from messaging.models import Message, MessageActivity
+from messaging.models import Direction, Message, MessageActivity
 from messaging.routing import CHANNELS
 from messaging.sending import MAX_RECIPIENTS, SUPPORTED_CHANNELS
 from messaging.statuses import MessageStatus
@@ -257,6 +257,21 @@ class MessagePricingSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
+def _inbound_media(item: dict) -> dict:
+    """An inbound message's media as the SDK's media item: what the provider declared
+    (docs/api/inbound.md#inbound-messages); a WhatsApp item is a reference (`id`, no URL)."""
+    media = {
+        "url": item.get("url"),
+        "mediaType": item.get("kind"),
+        "mimeType": item.get("mime_type"),
+        "sizeBytes": item.get("size_bytes"),
+        "sourceHashSha256": item.get("hash_sha256"),
+    }
+    if item.get("id"):
+        media["id"] = item["id"]
+    return media
+
+
 class MessageSerializer(serializers.ModelSerializer):
     """GET /v3/messages/{id} and the items of GET /v3/messages."""
 
@@ -332,6 +347,8 @@ class MessageSerializer(serializers.ModelSerializer):
             {"url": url, "mediaType": None, "mimeType": None, "sizeBytes": None}
             for url in mms.get("media_urls") or []
         ]
+        if message.direction == Direction.INBOUND:
+            media += [_inbound_media(item) for item in content.get("media") or []]
         return {
             "content": message.body or None,
             "header": content.get("header"),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from messaging.dispatch import retrying
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderCallback
 
 
@@ -46,6 +47,7 @@ def callback_rejected(
     )
 
 
+@retrying
 def callback_apply(
     *,
     provider: str,
@@ -58,7 +60,9 @@ def callback_apply(
 ) -> str:
     """Record a verified request and run `apply` (which returns (outcome, detail)) in the
     same transaction, once: the same URL and body again is recorded as a DUPLICATE and not
-    applied. If `apply` fails, nothing is recorded and the provider's retry is applied."""
+    applied. If `apply` fails, nothing is recorded and the provider's retry is applied; when
+    the database aborts the transaction (a deadlock, a lock wait past SQLite's timeout: many
+    callbacks at once), it runs again from the start, up to 3 times."""
     digest = hashlib.sha256(url.encode() + b"\n" + body).hexdigest()
     fields = dict(
         provider=provider, kind=kind, url=url, body=body, remote_addr=remote_addr, account=account

@@ -1,18 +1,28 @@
-"""`POST /providers/twilio/status`: Twilio's message status callbacks
-(docs/providers/twilio.md#status-callbacks).
+"""Twilio's webhooks: `POST /providers/twilio/status`, message status callbacks
+(docs/providers/twilio.md#status-callbacks), and `POST /providers/twilio/inbound`, the messages
+contacts send to our numbers (docs/providers/twilio.md#inbound-messages).
 
-Every message we send names this URL as its `StatusCallback`, with our message id in the
+Every message we send names the status URL as its `StatusCallback`, with our message id in the
 query (`?message_id=…`), so a callback that arrives before Twilio's answer to our send call
-still finds its message. A request is verified before anything else: the account is found
-by the form's `AccountSid` (a Twilio provider account with that SID, or the install's
-environment account), and `X-Twilio-Signature` is checked with that account's **auth token**
-over the URL Twilio called — SITE_URL + path + query, exactly — and the POST fields. A
-missing or wrong signature is answered 403, recorded as rejected and never applied.
+still finds its message. The inbound URL is set once on each number or Messaging Service ("A
+message comes in").
 
-A verified request is recorded and applied once (`messaging.callbacks.records`): Twilio's
-status becomes a `Receipt` applied by `messaging.receipts.receipts_apply`, the path the
-simulator's receipts take, so statuses only move forward and every callback stays in the
-message's history. The answer is an empty 204.
+A request is verified before anything else, the same way on both: the account is found by the
+form's `AccountSid` (a Twilio provider account with that SID, or the install's environment
+account), and `X-Twilio-Signature` is checked with that account's **auth token** over the URL
+Twilio called — SITE_URL + path + query, exactly — and the POST fields. A missing or wrong
+signature is answered 403, recorded as rejected and never applied.
+
+A verified request is recorded and applied once (`messaging.callbacks.records`): the same
+request again is a duplicate and changes nothing.
+
+- A status becomes a `Receipt` applied by `messaging.receipts.receipts_apply`, the path the
+  simulator's receipts take, so statuses only move forward and every callback stays in the
+  message's history. The answer is an empty 204.
+- An inbound message becomes an `Inbound` stored by `messaging.inbound.inbound_receive` (the
+  owner of the receiving number, the conversation, keywords and their auto-replies). The answer
+  is an empty TwiML `<Response/>`: our replies go out through the API like every other message
+  (priced, charged, in the history, from the sender our rules pick), never as TwiML.
 """
 
 import uuid
@@ -26,6 +36,7 @@ from django.views.decorators.http import require_POST
 
 from messaging import reasons
 from messaging.callbacks.records import callback_apply, callback_rejected, public_url
+from messaging.inbound import Inbound, inbound_receive
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderKind
 from messaging.providers.accounts import account_secrets
 from messaging.providers.twilio import MEDIA_ERRORS, STATUSES, delivery_error_text
@@ -85,12 +96,10 @@ def _our_id(value: str | None) -> str:
         return ""
 
 
-@csrf_exempt
-@require_POST
-def status(request):
-    url = public_url(request)
-    body = request.body
-    remote_addr = request.META.get("REMOTE_ADDR")
+def _verified(request, kind: str) -> tuple[bool, ProviderAccount | None]:
+    """(verified, the account whose auth token signed it); a request that isn't verified is
+    recorded as rejected."""
+    body = request.body  # first: a multipart form would consume it
     fields = request.POST
     account, token = signing_token(fields.get("AccountSid", ""))
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -101,18 +110,40 @@ def status(request):
         )
     elif not signature:
         problem = "No X-Twilio-Signature header"
-    elif not RequestValidator(token).validate(url, fields, signature):
+    elif not RequestValidator(token).validate(public_url(request), fields, signature):
         problem = "X-Twilio-Signature does not match (is SITE_URL the URL Twilio calls?)"
     if problem:
         callback_rejected(
             provider=PROVIDER,
-            kind=KIND,
-            url=url,
+            kind=kind,
+            url=public_url(request),
             body=body,
-            remote_addr=remote_addr,
+            remote_addr=request.META.get("REMOTE_ADDR"),
             detail=problem,
         )
+        return False, None
+    return True, account
+
+
+def _record_and_apply(request, kind: str, account, apply) -> str:
+    return callback_apply(
+        provider=PROVIDER,
+        kind=kind,
+        url=public_url(request),
+        body=request.body,
+        remote_addr=request.META.get("REMOTE_ADDR"),
+        account=account,
+        apply=apply,
+    )
+
+
+@csrf_exempt
+@require_POST
+def status(request):
+    verified, account = _verified(request, "status")
+    if not verified:
         return HttpResponse(status=403)
+    fields = request.POST
     receipt = status_receipt(fields, _our_id(request.GET.get("message_id")))
 
     def apply() -> tuple[str, str]:
@@ -125,13 +156,68 @@ def status(request):
             return CallbackOutcome.APPLIED, f"{receipt.status}: recorded, the status stays"
         return CallbackOutcome.APPLIED, ""
 
-    callback_apply(
-        provider=PROVIDER,
-        kind=KIND,
-        url=url,
-        body=body,
-        remote_addr=remote_addr,
-        account=account,
-        apply=apply,
-    )
+    _record_and_apply(request, "status", account, apply)
     return HttpResponse(status=204)
+
+
+# --- inbound messages (docs/providers/twilio.md#inbound-messages) ---------------------------
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+MAX_MEDIA = 10  # Twilio delivers at most 10 media per message
+
+
+def inbound_message(fields) -> Inbound:
+    """Twilio's inbound webhook fields as an `Inbound`: `MediaUrl{n}` / `MediaContentType{n}`
+    for n below `NumMedia` (an MMS when there is one), `MessagingServiceSid` when the number
+    is in a Messaging Service. The whole form is kept as the message's provider payload."""
+    try:
+        count = min(int(fields.get("NumMedia") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    media = tuple(
+        {"url": url, "mime_type": fields.get(f"MediaContentType{n}") or None}
+        for n in range(count)
+        if (url := fields.get(f"MediaUrl{n}"))
+    )
+    return Inbound(
+        provider=PROVIDER,
+        channel="mms" if media else "sms",
+        from_number=fields.get("From", ""),
+        to=fields.get("To", ""),
+        provider_ref=fields.get("MessagingServiceSid", ""),
+        provider_message_id=fields.get("MessageSid") or fields.get("SmsMessageSid") or "",
+        text=fields.get("Body") or None,
+        media=media,
+        profile_name=fields.get("ProfileName", ""),
+        raw={key: fields.get(key) for key in fields},
+    )
+
+
+def inbound_apply(fields) -> tuple[str, str]:
+    """Store the message (or say why not): (outcome, detail) for its callback record."""
+    sender = fields.get("From", "")
+    if ":" in sender:  # whatsapp:+1…, messenger:…, rcs:… — channels we don't take from Twilio
+        kind = sender.split(":", 1)[0]
+        return CallbackOutcome.IGNORED, f"A {kind} message through Twilio: not a channel we take"
+    if not fields.get("MessageSid") and not fields.get("SmsMessageSid"):
+        return CallbackOutcome.IGNORED, "No MessageSid: not an inbound message"
+    result = inbound_receive(inbound_message(fields))
+    if result.outcome == "stored":
+        keyword = f", keyword {result.keyword.word}" if result.keyword else ""
+        return CallbackOutcome.APPLIED, f"Stored as message {result.message.pk}{keyword}"
+    if result.outcome == "duplicate":
+        return CallbackOutcome.DUPLICATE, result.detail
+    return CallbackOutcome.IGNORED, result.detail
+
+
+@csrf_exempt
+@require_POST
+def inbound(request):
+    verified, account = _verified(request, "inbound")
+    if not verified:
+        return HttpResponse(status=403)
+    fields = request.POST
+    _record_and_apply(request, "inbound", account, lambda: inbound_apply(fields))
+    # 200 whatever happened to it: Twilio retrying can't change it (nobody owns the number, or
+    # it was stored before). Our replies go out through the API, not as TwiML.
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")

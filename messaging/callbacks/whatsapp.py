@@ -10,13 +10,15 @@
   name, else the environment's. A missing or wrong signature is answered 403, recorded as
   rejected and never applied. A verified request is recorded and applied once
   (`callback_apply`): `messages` statuses become receipts (`receipts_apply`),
-  `message_template_status_update` the template's verdict. Inbound messages are not
-  handled yet: recorded, ignored (`_changes` hands them to `_inbound`).
+  `messages` inbound messages become `Inbound`s stored by `messaging.inbound.inbound_receive`
+  (which opens the 24-hour window), `message_template_status_update` the template's verdict.
+  Statuses and messages in one request are all applied, in its one transaction.
 """
 
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from django.views.decorators.http import require_http_methods
 
 from messaging import reasons
 from messaging.callbacks.records import callback_apply, callback_rejected, public_url
+from messaging.inbound import Inbound, inbound_receive
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderKind
 from messaging.providers.accounts import account_secrets
 from messaging.providers.whatsapp_cloud import NOT_REACHABLE_CODES
@@ -131,9 +134,116 @@ def status_receipt(status: dict) -> Receipt | None:
     )
 
 
-def _inbound(change: Change) -> str:
-    """Messages customers sent us: not handled yet (their own feature)."""
-    return f"{len(change.value['messages'])} inbound message(s): not handled yet"
+# --- inbound messages → messaging.inbound (docs/providers/whatsapp.md#inbound-messages) -----
+
+MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
+
+
+def _timestamp(value) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _content(message: dict) -> tuple[str | None, tuple, dict | None] | None:
+    """(text, media, button) of a `messages[]` item; None for a type we don't store."""
+    kind = message.get("type")
+    body = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    if kind == "text":
+        return _text(body.get("body")) or None, (), None
+    if kind == "button":  # a template's quick-reply button
+        text = _text(body.get("text"))
+        button = {"type": "QUICK_REPLY", "text": text, "value": None}
+        return text or None, (), {**button, "postbackData": _text(body.get("payload")) or None}
+    if kind == "interactive":  # a reply button or a list row of an interactive message
+        reply_kind = _text(body.get("type"))
+        reply = body.get(reply_kind) if reply_kind in ("button_reply", "list_reply") else None
+        if not isinstance(reply, dict):
+            return None
+        title = _text(reply.get("title"))
+        button = {
+            "type": reply_kind.upper(),
+            "text": title,
+            "value": _text(reply.get("description")) or None,
+            "postbackData": _text(reply.get("id")) or None,
+        }
+        return title or None, (), button
+    if kind in MEDIA_TYPES:
+        # A reference only: Meta's file is fetched with the access token
+        # (GET /{media-id}), which Sent doesn't do; the caption is the text.
+        item = {
+            "url": None,
+            "id": _text(body.get("id")) or None,
+            "kind": kind,
+            "mime_type": _text(body.get("mime_type")) or None,
+            "hash_sha256": _text(body.get("sha256")) or None,
+        }
+        if body.get("filename"):
+            item["filename"] = _text(body.get("filename"))
+        return _text(body.get("caption")) or None, (item,), None
+    return None
+
+
+def inbound_messages(change: Change) -> list[Inbound | str]:
+    """The `messages[]` of a `messages` change: an `Inbound` each, or why it isn't stored."""
+    value = change.value
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    display = re.sub(r"\D", "", str(metadata.get("display_phone_number") or ""))
+    names = {
+        _text(contact.get("wa_id")): _text((contact.get("profile") or {}).get("name"))
+        for contact in value.get("contacts") or []
+        if isinstance(contact, dict) and isinstance(contact.get("profile") or {}, dict)
+    }
+    found: list[Inbound | str] = []
+    for message in value.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        wamid, sender = _text(message.get("id")), _text(message.get("from"))
+        content = _content(message)
+        if content is None:
+            found.append(f"{wamid or 'a message'}: type {message.get('type')!r} not stored")
+            continue
+        if not sender or not wamid:
+            found.append(f"{wamid or 'a message'}: no sender's number or no id")
+            continue
+        text, media, button = content
+        found.append(
+            Inbound(
+                provider=PROVIDER,
+                channel="whatsapp",
+                from_number=sender,
+                to=f"+{display}" if display else "",
+                provider_ref=str(metadata.get("phone_number_id") or ""),
+                provider_message_id=wamid,
+                text=text,
+                media=media,
+                button=button,
+                profile_name=names.get(sender) or "",
+                received_at=_timestamp(message.get("timestamp")),
+                raw=message,
+            )
+        )
+    return found
+
+
+def _inbound(change: Change) -> tuple[int, list[str]]:
+    """Store the change's inbound messages: (how many were stored, what happened to the rest)."""
+    stored, notes = 0, []
+    for item in inbound_messages(change):
+        if isinstance(item, str):
+            notes.append(item)
+            continue
+        result = inbound_receive(item)
+        if result.outcome == "stored":
+            stored += 1
+        else:
+            notes.append(f"{item.provider_message_id}: {result.outcome}: {result.detail}")
+    return stored, notes
 
 
 def webhook_apply(payload) -> tuple[str, str]:
@@ -146,7 +256,9 @@ def webhook_apply(payload) -> tuple[str, str]:
                 if receipt is not None:
                     receipts.append(receipt)
             if change.value.get("messages"):
-                details.append(_inbound(change))
+                stored, notes = _inbound(change)
+                changed |= bool(stored)
+                details += [f"inbound: {stored} stored", *notes]
         elif change.field == "message_template_status_update":
             did, detail = template_status_apply(change.value)
             changed |= did

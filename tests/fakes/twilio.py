@@ -18,6 +18,14 @@ Twilio computes it (the official `twilio` package's `RequestValidator.compute_si
     fake.callback(sid, "undelivered", error_code=30003)
     fake.throttle(retry_after=2)            # the next request: 429 with Retry-After
     fake.outage(503)                        # every request: 503 (Twilio's 20503 body)
+
+And it delivers what contacts send to our numbers, as Twilio's "A message comes in" webhook
+does: a form-encoded POST to `inbound_url`, signed the same way:
+
+    fake.inbound_url = live_server.url + "/providers/twilio/inbound"
+    fake.inbound("+14155550112", "+15005550006", "Is my order on its way?")
+    fake.inbound("+14155550112", "+15005550006", "", media=["image/jpeg"])   # an MMS
+    fake.opt_out_handling = True  # Twilio's own STOP handling: later sends to them → 21610
 """
 
 import base64
@@ -25,6 +33,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -37,6 +46,14 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages(?:/(?P<sid>[^/]+))?\.json$")
 DOCS = "https://www.twilio.com/docs/errors/{}"
 OUTAGES = {500: (20500, "Internal Server Error"), 503: (20503, "Service Unavailable")}
+# Twilio's default opt-out keywords (the whole body, case-insensitive) → its `OptOutType`.
+OPT_OUT_TYPES = {
+    **dict.fromkeys(
+        ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"], "STOP"
+    ),
+    **dict.fromkeys(["START", "UNSTOP", "YES", "OPTIN"], "START"),
+    **dict.fromkeys(["HELP", "INFO"], "HELP"),
+}
 
 
 def new_sid(prefix: str) -> str:
@@ -80,6 +97,12 @@ class FakeTwilio(FakeProvider):
         self.callbacks_sent: list[tuple[str, dict, int]] = []  # (url, form, our answer)
         self._dlr_done: dict[str, str] = {}  # sid → the carrier's done date (YYMMDDhhmm)
         self._store_lock = threading.Lock()
+        self.inbound_url = ""  # our inbound webhook ("A message comes in"), set by the test
+        self.inbounds_sent: list[tuple[dict, int]] = []  # (form, our answer)
+        # Twilio's own STOP handling (on for every number unless the account turned it off):
+        # STOP from a contact blocks our sends to them from that number (21610); START lifts it.
+        self.opt_out_handling = False
+        self.stopped: set[tuple[str, str]] = set()  # (our number or service, the contact)
 
     # --- what a test tells the fake --------------------------------------------------
 
@@ -166,6 +189,107 @@ class FakeTwilio(FakeProvider):
         self.callback(sid, "sent")
         self.callback(sid, "delivered")
 
+    def signature(self, url: str, form: dict, *, token: str | None = None) -> str:
+        """`X-Twilio-Signature` of a POST of `form` to `url`, as Twilio computes it."""
+        return RequestValidator(token or self.auth_token).compute_signature(url, form)
+
+    def inbound_form(
+        self,
+        from_: str,
+        to: str,
+        body: str = "",
+        *,
+        media: list | None = None,
+        messaging_service_sid: str | None = None,
+        sid: str | None = None,
+    ) -> dict:
+        """The fields of Twilio's inbound webhook for a message `from_` a contact `to` our
+        number. `media`: content types (Twilio hosts the files) or (url, content type) pairs."""
+        media = list(media or [])
+        sid = sid or new_sid("MM" if media else "SM")
+        form = {
+            "ToCountry": "US",
+            "ToState": "CA",
+            "SmsMessageSid": sid,
+            "NumMedia": str(len(media)),
+            "ToCity": "",
+            "FromZip": "",
+            "SmsSid": sid,
+            "FromState": "CA",
+            "SmsStatus": "received",
+            "FromCity": "SAN FRANCISCO",
+            "Body": body,
+            "FromCountry": "US",
+            "To": to,
+            "ToZip": "",
+            "NumSegments": "1",
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": from_,
+            "ApiVersion": "2010-04-01",
+        }
+        if messaging_service_sid:
+            form["MessagingServiceSid"] = messaging_service_sid
+        for n, item in enumerate(media):
+            url, content_type = (
+                item
+                if isinstance(item, tuple)
+                else (
+                    "https://api.twilio.com/2010-04-01/Accounts/"
+                    f"{self.account_sid}/Messages/{sid}/Media/{new_sid('ME')}",
+                    item,
+                )
+            )
+            form[f"MediaContentType{n}"] = content_type
+            form[f"MediaUrl{n}"] = url
+        word = unicodedata.normalize("NFKC", body).strip().upper()
+        if self.opt_out_handling:
+            kind = OPT_OUT_TYPES.get(word, "")
+            if kind:
+                form["OptOutType"] = kind  # as Advanced Opt-Out adds it
+            with self._store_lock:
+                if kind == "STOP":
+                    self.stopped.add((messaging_service_sid or to, from_))
+                elif kind == "START":
+                    self.stopped.discard((messaging_service_sid or to, from_))
+        return form
+
+    def post_inbound(
+        self,
+        form: dict,
+        *,
+        signature: str | None = None,
+        sign: bool = True,
+        token: str | None = None,
+        client: httpx.Client | None = None,
+    ) -> httpx.Response:
+        """POST an inbound webhook `form` to `inbound_url`, form-encoded, signed with the
+        account's auth token (or `token`); `signature=` sends that header instead, `sign=False`
+        none at all."""
+        headers = {
+            "User-Agent": "TwilioProxy/1.1",
+            "I-Twilio-Idempotency-Token": form["MessageSid"],
+        }
+        if signature is not None:
+            headers["X-Twilio-Signature"] = signature
+        elif sign:
+            headers["X-Twilio-Signature"] = self.signature(self.inbound_url, form, token=token)
+        post = client.post if client is not None else httpx.post
+        response = post(self.inbound_url, data=form, headers=headers, timeout=30)
+        with self._store_lock:
+            self.inbounds_sent.append((form, response.status_code))
+        return response
+
+    def inbound(self, from_: str, to: str, body: str = "", **options) -> httpx.Response:
+        """A contact's message `from_` their number `to` ours, delivered to `inbound_url`
+        (options: those of `inbound_form` and `post_inbound`)."""
+        form_options = {
+            key: options.pop(key)
+            for key in ("media", "messaging_service_sid", "sid")
+            if key in options
+        }
+        return self.post_inbound(self.inbound_form(from_, to, body, **form_options), **options)
+
     # --- the API ---------------------------------------------------------------------
 
     def _dispatch(self, request: FakeRequest) -> Reply:
@@ -234,7 +358,7 @@ class FakeTwilio(FakeProvider):
             return twilio_error(
                 21617, "The concatenated message body exceeds the 1600 character limit.", 400
             )
-        if to in self.unsubscribed:
+        if to in self.unsubscribed or (service or sender, to) in self.stopped:
             return twilio_error(21610, "Attempt to send to unsubscribed recipient", 400)
         if to in self.landlines:
             return twilio_error(21614, "'To' number is not a valid mobile number", 400)

@@ -8,7 +8,9 @@ list and edit, and errors as `{"error": {"message", "type", "code", "error_subco
 (name pattern, duplicate name and language: 100 / 2388024, examples for variables), and
 calls our webhook back, signed `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with
 the app secret>`, in Meta's envelope, when a test says so: statuses (`sent`, `delivered`,
-`read`, `failed`, with `pricing`, `conversation` and `errors`) and template status updates.
+`read`, `failed`, with `pricing`, `conversation` and `errors`), template status updates, and
+the messages contacts send (`inbound`, `inbound_button`, `inbound_media`; each also opens that
+contact's customer-service window at the fake, as Meta does).
 
 A test tells it which numbers are not on WhatsApp (131026 at send), which numbers have an
 open customer-service window (free text outside one: 131047), what to answer next
@@ -250,6 +252,117 @@ class FakeGraph(FakeProvider):
             "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
         }
         return self.status(wamid, "failed", errors=[error])
+
+    # --- inbound messages: what contacts send to the business number ---------------------
+
+    def inbound_item(
+        self,
+        from_: str,
+        kind: str,
+        body: dict,
+        *,
+        wamid: str | None = None,
+        timestamp: int | None = None,
+        context: dict | None = None,
+    ) -> dict:
+        """One `messages[]` item of type `kind` with its `body` (`{"body": …}` for text)."""
+        item = {
+            "from": from_.lstrip("+"),
+            "id": wamid or "wamid." + base64.b64encode(secrets.token_bytes(27)).decode(),
+            "timestamp": str(timestamp or int(time.time())),
+            "type": kind,
+            kind: body,
+        }
+        if context:
+            item = {"context": context, **item}
+        return item
+
+    def inbound_payload(
+        self, *items: dict, names: dict | None = None, statuses: list[dict] | None = None
+    ) -> dict:
+        """A `messages` webhook carrying `items` (and `statuses` items too, if given), with a
+        `contacts[]` entry per sender (`names`: E.164 or wa_id → profile name)."""
+        names = {key.lstrip("+"): name for key, name in (names or {}).items()}
+        senders = dict.fromkeys(item["from"] for item in items)
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": self.display_phone_number,
+                "phone_number_id": self.phone_number_id,
+            },
+            "contacts": [
+                {"profile": {"name": names.get(wa_id, "")}, "wa_id": wa_id} for wa_id in senders
+            ],
+            "messages": list(items),
+        }
+        if statuses:
+            value["statuses"] = statuses
+        with self.lock:
+            self.open_windows.update("+" + wa_id for wa_id in senders)
+        return self.envelope("messages", value)
+
+    def post_inbound(self, *items: dict, name: str = "", **options) -> httpx.Response:
+        names = {item["from"]: name for item in items} if name else None
+        return self.post_webhook(self.inbound_payload(*items, names=names, **options))
+
+    def inbound(self, from_: str, text: str, *, name: str = "", **options) -> httpx.Response:
+        """A text message from `from_` (E.164), with the contact's profile `name`."""
+        return self.post_inbound(
+            self.inbound_item(from_, "text", {"body": text}, **options), name=name
+        )
+
+    def inbound_button(
+        self,
+        from_: str,
+        text: str,
+        payload: str | None = None,
+        *,
+        kind: str = "button",
+        description: str | None = None,
+        name: str = "",
+        **options,
+    ) -> httpx.Response:
+        """A button pressed: a template's quick reply (`kind="button"`: text and payload), or
+        an interactive message's reply button or list row (`"button_reply"`, `"list_reply"`:
+        title and id)."""
+        if kind == "button":
+            item = self.inbound_item(
+                from_, "button", {"payload": payload or text, "text": text}, **options
+            )
+        else:
+            reply = {"id": payload or text, "title": text}
+            if description is not None:
+                reply["description"] = description
+            item = self.inbound_item(from_, "interactive", {"type": kind, kind: reply}, **options)
+        return self.post_inbound(item, name=name)
+
+    def inbound_media(
+        self,
+        from_: str,
+        kind: str = "image",
+        *,
+        mime_type: str = "image/jpeg",
+        caption: str | None = None,
+        filename: str | None = None,
+        name: str = "",
+        **options,
+    ) -> httpx.Response:
+        """An image, audio, video, document or sticker: Meta sends a media id (fetched with the
+        access token), its type and SHA-256, and the caption."""
+        media = {
+            "mime_type": mime_type,
+            "sha256": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "id": str(secrets.randbelow(9 * 10**15) + 10**15),
+        }
+        if caption is not None:
+            media["caption"] = caption
+        if filename is not None:
+            media["filename"] = filename
+        if kind == "audio":
+            media["voice"] = False
+        if kind == "sticker":
+            media["animated"] = False
+        return self.post_inbound(self.inbound_item(from_, kind, media, **options), name=name)
 
     def template_status(
         self, template: dict, event: str, *, reason: str = "NONE", **extra

@@ -1,4 +1,5 @@
-"""Fixtures of the provider adapter tests: the install set up with settings only, against local
+"""Fixtures of the provider adapter tests: the install set up with settings only (or a customer's
+own Twilio account and number), against local
 fakes — Twilio (`tests.fakes.twilio.FakeTwilio`) and Meta's Graph API
 (`tests.fakes.whatsapp.FakeGraph`) — that call the live server's callbacks back, signed."""
 
@@ -8,9 +9,11 @@ from django.urls import reverse
 
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.whatsapp import FakeGraph
+from tests.messaging.provider_factories import make_sender, make_twilio_account
 
 VERIFY_TOKEN = "verify-token-of-the-install"
 FROM = "+15005550006"
+OURS = "+14155550199"  # Acme's own Twilio number (`acme_number`)
 
 
 def configure_twilio(settings, fake: FakeTwilio, site_url: str, **extra) -> None:
@@ -26,6 +29,7 @@ def configure_twilio(settings, fake: FakeTwilio, site_url: str, **extra) -> None
     settings.SITE_URL = site_url
     settings.PROVIDER_CONNECT_TIMEOUT = 1.0
     settings.PROVIDER_TIMEOUT = 2.0
+    fake.inbound_url = site_url + reverse("twilio-inbound")  # "A message comes in" on the number
     for name, value in extra.items():
         setattr(settings, name, value)
 
@@ -42,6 +46,21 @@ def twilio(settings, fake_twilio, live_server):
     """The install sends SMS through the fake Twilio, whose callbacks reach the live server."""
     configure_twilio(settings, fake_twilio, live_server.url)
     return fake_twilio
+
+
+@pytest.fixture
+def acme_number(settings, fake_twilio, live_server, live_account):
+    """Acme's own Twilio account (the fake) and number `OURS`, as the admin sets them up; the
+    install itself sends by the simulator. The number's "A message comes in" webhook is the
+    live server's inbound URL."""
+    account = make_twilio_account(
+        "Acme's Twilio", account_id=fake_twilio.account_sid, auth_token=fake_twilio.auth_token
+    )
+    sender = make_sender(live_account, account, OURS)
+    settings.TWILIO_API_URL = fake_twilio.url
+    settings.SITE_URL = live_server.url
+    fake_twilio.inbound_url = live_server.url + reverse("twilio-inbound")
+    return sender
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secr
     assert Message.objects.get(pk=message.pk).status == "DELIVERED"
 
 
-def test_inbound_messages_other_fields_and_unknown_messages_are_recorded_and_ignored(
+def test_inbound_messages_to_nobody_s_number_other_fields_and_unknown_messages_are_ignored(
     client, db, meta
 ):
     inbound = meta.envelope(
@@ -201,7 +201,12 @@ def test_inbound_messages_other_fields_and_unknown_messages_are_recorded_and_ign
 
     records = list(ProviderCallback.objects.order_by("id").values_list("kind", "outcome", "detail"))
     assert records == [
-        ("inbound", CallbackOutcome.IGNORED, "1 inbound message(s): not handled yet"),
+        (
+            "inbound",
+            CallbackOutcome.IGNORED,
+            "inbound: 0 stored; wamid.inbound: unknown_number: No customer receives on "
+            "+15550000001 (cloud_api whatsapp): not attached to anyone",
+        ),
         ("account_update", CallbackOutcome.IGNORED, "field account_update: not handled"),
         (
             "status",
