@@ -498,19 +498,22 @@ def contacts_update(stats: list[ContactStat]) -> None:
 # --- the job ----------------------------------------------------------------------------
 
 
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[int, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
 def _provider_pool() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
+    """The hand-off threads: PROVIDER_CONCURRENCY of them, as the setting is now (a pool per
+    size, so a changed setting is what bounds the calls, never an older pool's size)."""
+    size = settings.PROVIDER_CONCURRENCY
+    pool = _pools.get(size)
+    if pool is None:
         with _pool_lock:
-            if _pool is None:
-                _pool = ThreadPoolExecutor(
-                    max_workers=settings.PROVIDER_CONCURRENCY, thread_name_prefix="hand-off"
-                )
-    return _pool
+            pool = _pools.get(size)
+            if pool is None:
+                pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="hand-off")
+                _pools[size] = pool
+    return pool
 
 
 def _concurrent(message: Message) -> bool:

@@ -2,12 +2,15 @@
 
 A fake subclasses `FakeProvider` and implements `handle(request) -> Reply`; the server
 records every request (`received`), can be told to fail (`fail_next`, `outage`) or to hang
-past the client's timeout (`hang_seconds`), and stops with the test.
+past the client's timeout (`hang_seconds`), counts the requests it answers at once
+(`max_in_flight`) and the connections it accepted (`connections`), and stops with the test. `tests/fakes/serve.py` runs one as a process of
+its own (the benchmarks).
 """
 
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +38,8 @@ class Reply:
     status: int = 200
     body: object = field(default_factory=dict)  # dict/list → JSON; bytes/str as is
     headers: dict = field(default_factory=dict)
+    # Run once the reply is written (a fake's callback that must not outrun its answer).
+    after: Callable[[], None] | None = None
 
 
 class FakeProvider:
@@ -48,6 +53,7 @@ class FakeProvider:
         self.hang_seconds = 0.0
         self.in_flight = 0  # requests being answered now, and the most there ever were
         self.max_in_flight = 0
+        self.connections = 0  # TCP connections accepted (a pooled client reuses a few)
         self.server: ThreadingHTTPServer | None = None
 
     # what a test tells the fake
@@ -68,14 +74,22 @@ class FakeProvider:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeProvider":
+    def start(self, port: int = 0) -> "FakeProvider":
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs
+            # The headers and the body go out in two writes: without TCP_NODELAY the body
+            # waits for the client's delayed ACK (40 ms a reply), which no real API costs.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
+
+            def setup(self):
+                super().setup()
+                with fake.lock:
+                    fake.connections += 1
 
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -100,10 +114,12 @@ class FakeProvider:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                if reply.after is not None:
+                    reply.after()
 
             do_GET = do_POST = do_DELETE = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -127,8 +143,12 @@ class FakeProvider:
         if failure is not None:
             return failure
         if self.outage_status is not None:
-            return Reply(self.outage_status, {"message": "Service unavailable"})
+            return self.outage_reply(self.outage_status)
         return self.handle(request)
+
+    def outage_reply(self, status: int) -> Reply:
+        """The answer to every request during an outage (a fake gives its provider's body)."""
+        return Reply(status, {"message": "Service unavailable"})
 
     def stop(self) -> None:
         if self.server is not None:

@@ -13,6 +13,7 @@ Twilio computes it (the official `twilio` package's `RequestValidator.compute_si
     fake.invalid.add("+14155550100")        # 21211
     fake.unsubscribed.add("+14155550101")   # 21610
     fake.landlines.add("+14155550102")      # 21614
+    fake.slow_numbers["+14155550103"] = 1.5  # its create answers 1.5 s late
     fake.callbacks_before_reply = ["sent"]  # post these callbacks, then answer the POST
     fake.deliver(sid)                       # sent, then delivered
     fake.callback(sid, "undelivered", error_code=30003)
@@ -89,6 +90,9 @@ class FakeTwilio(FakeProvider):
         self.invalid: set[str] = set()
         self.unsubscribed: set[str] = set()
         self.landlines: set[str] = set()
+        # To → seconds a create waits before Twilio takes the message and answers (past the
+        # client's timeout: Twilio has it, the client never heard).
+        self.slow_numbers: dict[str, float] = {}
         # Statuses to call back, in order, BEFORE answering a create (as when Twilio is quick
         # and our answer slow); [] = answer first.
         self.callbacks_before_reply: list[str] = []
@@ -96,6 +100,9 @@ class FakeTwilio(FakeProvider):
         self.callback_urls: dict[str, str] = {}  # sid → its StatusCallback
         self.callbacks_sent: list[tuple[str, dict, int]] = []  # (url, form, our answer)
         self._dlr_done: dict[str, str] = {}  # sid → the carrier's done date (YYMMDDhhmm)
+        # The client callbacks go out on (None: a connection of their own each; a process
+        # serving the fake at volume shares a pooled one: tests/fakes/serve.py).
+        self.callback_client: httpx.Client | None = None
         self._store_lock = threading.Lock()
         self.inbound_url = ""  # our inbound webhook ("A message comes in"), set by the test
         self.inbounds_sent: list[tuple[dict, int]] = []  # (form, our answer)
@@ -180,7 +187,8 @@ class FakeTwilio(FakeProvider):
         elif sign:
             validator = RequestValidator(token or self.auth_token)
             headers["X-Twilio-Signature"] = validator.compute_signature(url, form)
-        response = httpx.post(url, data=form, headers=headers, timeout=10)
+        post = self.callback_client.post if self.callback_client else httpx.post
+        response = post(url, data=form, headers=headers, timeout=10)
         self.callbacks_sent.append((url, form, response.status_code))
         return response
 
@@ -292,19 +300,9 @@ class FakeTwilio(FakeProvider):
 
     # --- the API ---------------------------------------------------------------------
 
-    def _dispatch(self, request: FakeRequest) -> Reply:
-        """As the base (hang, record, scripted failures), with Twilio's body in an outage."""
-        if self.hang_seconds:
-            time.sleep(self.hang_seconds)
-        with self.lock:
-            self.received.append(request)
-            failure = self.failures.pop(0) if self.failures else None
-        if failure is not None:
-            return failure
-        if self.outage_status is not None:
-            code, text = OUTAGES.get(self.outage_status, (20500, "Internal Server Error"))
-            return twilio_error(code, text, self.outage_status)
-        return self.handle(request)
+    def outage_reply(self, status: int) -> Reply:
+        code, text = OUTAGES.get(status, (20500, "Internal Server Error"))
+        return twilio_error(code, text, status)
 
     def _authorised(self, request: FakeRequest) -> bool:
         header = request.headers.get("authorization", "")
@@ -362,6 +360,8 @@ class FakeTwilio(FakeProvider):
             return twilio_error(21610, "Attempt to send to unsubscribed recipient", 400)
         if to in self.landlines:
             return twilio_error(21614, "'To' number is not a valid mobile number", 400)
+        if to in self.slow_numbers:
+            time.sleep(self.slow_numbers[to])
         sid = new_sid("MM" if media else "SM")
         now = rfc2822(datetime.now(UTC))
         uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"

@@ -125,6 +125,9 @@ class FakeGraph(FakeProvider):
         # Called with (wamid, request body) after a send is accepted, before it is answered.
         self.on_send: Callable[[str, dict], None] | None = None
         self.webhook_replies: list[httpx.Response] = []
+        # The client webhooks go out on (None: a connection of their own each; a process
+        # serving the fake at volume shares a pooled one: tests/fakes/serve.py).
+        self.callback_client: httpx.Client | None = None
         self._hangs: list[float] = []
 
     # --- what a test tells the fake ---------------------------------------------------------
@@ -177,7 +180,8 @@ class FakeGraph(FakeProvider):
         signature = self.sign(raw, secret) if signature is None else signature
         if signature:
             headers["x-hub-signature-256"] = signature
-        response = httpx.post(self.webhook_url, content=raw, headers=headers, timeout=10)
+        post = self.callback_client.post if self.callback_client else httpx.post
+        response = post(self.webhook_url, content=raw, headers=headers, timeout=10)
         self.webhook_replies.append(response)
         return response
 
@@ -391,7 +395,7 @@ class FakeGraph(FakeProvider):
 
     # --- the Graph API -------------------------------------------------------------------
 
-    def _dispatch(self, request: FakeRequest) -> Reply:
+    def _answer(self, request: FakeRequest) -> Reply:
         with self.lock:
             hang = self._hangs.pop(0) if self._hangs else 0
         if hang:
@@ -399,7 +403,7 @@ class FakeGraph(FakeProvider):
                 self.received.append(request)
             time.sleep(hang)
             return Reply(504, {"error": {"message": "Gateway timeout", "code": 2}})
-        return super()._dispatch(request)
+        return super()._answer(request)
 
     def handle(self, request: FakeRequest) -> Reply:
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
