@@ -68,10 +68,11 @@ def test_a_call_hung_past_the_timeout_loses_none_of_the_groups_other_outcomes(
     live_account, twilio, settings, backoff
 ):
     settings.PROVIDER_CONCURRENCY = 8
-    settings.PROVIDER_TIMEOUT = 0.5
+    # Generous against a loaded machine: only the hung call may pass the timeout.
+    settings.PROVIDER_TIMEOUT = 2.0
     messages = one_job_of(live_account, GROUP)
     hung, *others = messages
-    twilio.slow_numbers[hung.phone] = 1.5  # Twilio takes it, after we gave up
+    twilio.slow_numbers[hung.phone] = 4.0  # Twilio takes it, after we gave up
 
     run_queued_tasks()
 
@@ -83,7 +84,7 @@ def test_a_call_hung_past_the_timeout_loses_none_of_the_groups_other_outcomes(
     error = hung.activities.get(kind="provider_error")
     assert "did not answer in time" in error.description
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while not twilio.messages_to(hung.phone):  # Twilio went on after the timeout
         assert time.monotonic() < deadline, "the fake never took the hung message"
         time.sleep(0.05)
