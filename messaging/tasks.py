@@ -12,6 +12,7 @@ from messaging.dispatch import dispatch_messages, retry_delay
 from messaging.providers.whatsapp_templates import template_submit_to_meta
 from messaging.receipts import Receipt, receipts_apply
 from messaging.reconciler import reconcile, reconcile_record, reconcile_schedule_next
+from sent_project import lanes
 
 
 class TaskScheduler:
@@ -29,13 +30,13 @@ class TaskScheduler:
 SCHEDULER = TaskScheduler()
 
 
-@task()
+@task(queue_name=lanes.DISPATCH)
 def message_dispatch(message_ids: list[str]) -> dict:
     """Hand a batch of QUEUED messages to their providers (see messaging.dispatch)."""
     return dispatch_messages(message_ids, scheduler=SCHEDULER)
 
 
-@task()
+@task(queue_name=lanes.RECEIPTS)
 def message_receipts(receipts: list[dict]) -> dict:
     """A provider's scheduled status callbacks (the simulator's): apply those due, in order,
     and schedule the rest for their time."""
@@ -52,7 +53,7 @@ def message_receipts(receipts: list[dict]) -> dict:
     return {**counts, "later": len(later)}
 
 
-@task()
+@task(queue_name=lanes.DEFAULT)
 def messages_reconcile() -> dict:
     """The periodic reconciler: books its next run first (so a worker dying mid-pass doesn't
     end the chain), then runs one pass."""
@@ -64,7 +65,7 @@ def messages_reconcile() -> dict:
     return outcome
 
 
-@task()
+@task(queue_name=lanes.BULK)
 def whatsapp_template_submit(template_id: str, review_id: int, attempt: int = 1) -> str:
     """Create a template on its WhatsApp Business Account for review (enqueued by the Cloud
     API reviewer in the transaction that made it PENDING); a transient Graph error tries

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from sent_project import lanes
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -229,9 +231,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Background work: Django's django.tasks API; the database backend by default.
+# One queue per lane of work (sent_project/lanes.py, docs/architecture.md#lanes).
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": list(lanes.ALL),
     }
 }
 

@@ -8,6 +8,7 @@ from django.tasks import task
 
 from messaging.webhooks.delivery import delivery_attempt
 from messaging.webhooks.fanout import event_fan_out, webhooks_sweep
+from sent_project import lanes
 
 
 def webhook_deliveries_enqueue(delivery_ids: list[str]) -> None:
@@ -15,7 +16,7 @@ def webhook_deliveries_enqueue(delivery_ids: list[str]) -> None:
         webhook_deliver.enqueue(delivery_id=delivery_id)
 
 
-@task()
+@task(queue_name=lanes.WEBHOOKS)
 def webhook_event_fan_out(event_id: str) -> dict:
     """One delivery per subscribed endpoint, each with its delivery task."""
     delivery_ids = event_fan_out(event_id)
@@ -23,7 +24,7 @@ def webhook_event_fan_out(event_id: str) -> dict:
     return {"deliveries": len(delivery_ids)}
 
 
-@task()
+@task(queue_name=lanes.WEBHOOKS)
 def webhook_events_fan_out(event_ids: list[str]) -> dict:
     """`webhook_event_fan_out` for many events at once (a bulk emission: one job, not one each)."""
     delivery_ids = [d for event_id in event_ids for d in event_fan_out(event_id)]
@@ -31,7 +32,7 @@ def webhook_events_fan_out(event_ids: list[str]) -> dict:
     return {"events": len(event_ids), "deliveries": len(delivery_ids)}
 
 
-@task()
+@task(queue_name=lanes.WEBHOOKS)
 def webhook_deliver(delivery_id: str) -> str:
     """One attempt; a failure that will be retried enqueues the next attempt for later."""
     result = delivery_attempt(delivery_id)
@@ -40,7 +41,7 @@ def webhook_deliver(delivery_id: str) -> str:
     return result.outcome
 
 
-@task()
+@task(queue_name=lanes.WEBHOOKS)
 def webhook_sweep() -> dict:
     """Periodic (`manage.py webhooks_sweep`): re-drive fan-outs and deliveries whose task
     was lost (a crash between commit and enqueue, a killed worker)."""
