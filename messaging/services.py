@@ -26,7 +26,7 @@ from messaging.dispatch import refund_unsent
 from messaging.errors import AllRecipientsOptedOut, MessageStateConflict
 from messaging.inbound import conversations_note_outbound
 from messaging.lifecycle import Journal, status_set
-from messaging.models import ActivityKind, Message
+from messaging.models import ActivityKind, Message, MessageBatch
 from messaging.selectors import message_get
 from messaging.sending import CheckedSend, Planner, SendRequest, send_check
 from messaging.statuses import MessageStatus
@@ -39,6 +39,9 @@ S = MessageStatus
 class SendResult:
     template: object | None
     messages: list[Message]  # one per (recipient, channel), in the order of `to`
+    # The send they share: its progress at GET /v3/messages/queue?batch= (None for an
+    # old result).
+    batch: MessageBatch | None = None
 
 
 def _recipients(customer: Customer, checked: CheckedSend) -> list[Contact]:
@@ -119,6 +122,15 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
             for channel in checked.request.channels
         ]
         queued = [m for m in messages if m.status == S.QUEUED]
+        batch = MessageBatch.objects.create(
+            customer=customer,
+            total=len(messages),
+            template_name=checked.template.name if checked.template is not None else "",
+            sandbox=request.sandbox,
+            created_at=now,
+        )
+        for message in messages:
+            message.batch = batch
         Message.objects.bulk_create(messages, batch_size=500)
         conversations_note_outbound(messages)
         journal = Journal(new_messages=True)
@@ -139,7 +151,7 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
                     if m.original_price > 0
                 ],
             )
-    return SendResult(template=checked.template, messages=messages)
+    return SendResult(template=checked.template, messages=messages, batch=batch)
 
 
 RESENDABLE = frozenset({S.FAILED, S.BLOCKED})
