@@ -29,8 +29,6 @@ S = MessageStatus
 SCHEDULED = "SCHEDULED"
 # The drain rate is what was handed off (SENT) during this many seconds before now.
 DRAIN_WINDOW_SECONDS = 60
-# A send is followed until none of its messages is waiting any more.
-FINISHED_STATUSES = tuple(s for s in S.values if s not in WAITING_STATUSES)
 
 
 @dataclass
@@ -254,7 +252,8 @@ class BatchProgress:
 
 
 def _ordered(counts: dict[str, int]) -> dict[str, int]:
-    order = [S.QUEUED, SCHEDULED, S.PROCESSED, *(s for s in S.values if s not in WAITING_STATUSES)]
+    # The waiting ones first, then the lifecycle's order.
+    order = ["QUEUED", SCHEDULED, "PROCESSED", *(s for s in S.values if s not in WAITING_STATUSES)]
     known = {status: counts[status] for status in order if status in counts}
     return {**known, **{s: n for s, n in counts.items() if s not in known}}
 

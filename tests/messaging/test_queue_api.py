@@ -1,18 +1,21 @@
 """GET /v3/messages/queue (docs/api/messages.md#queue) and one send's progress
 (docs/api/messages.md#send-progress)."""
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from messaging.models import Message
 from messaging.providers import default_route
 from messaging.queue import batch_progress, queue_snapshot
 from messaging.statuses import MessageStatus
+from tests.factories import make_customer
 from tests.messaging.factories import make_approved_template, number, send
 from tests.messaging.provider_factories import make_sender, make_twilio_account
 from tests.tasks import run_queued_tasks
@@ -204,3 +207,33 @@ def test_a_sends_progress_takes_two_queries(account, django_assert_num_queries):
 
 def test_the_queue_needs_an_api_key(client):
     assert client.get("/v3/messages/queue").status_code == 401
+
+
+def _drain(results: list) -> None:
+    try:
+        results.append(run_queued_tasks(include_future=True))
+    finally:
+        connection.close()
+
+
+def test_two_workers_drain_a_send_and_the_queue_follows(transactional_db, settings):
+    settings.MESSAGE_DISPATCH_BATCH_SIZE = 5
+    settings.SIMULATOR_DELAY_SCALE = 0
+    customer = make_customer(balance="10")
+    make_approved_template(customer)
+    messages = send(customer, [number(n, series=5) for n in range(10, 50)], channels=["sms"])
+    assert queue_snapshot(customer).totals.waiting == 40
+
+    results: list = []
+    workers = [threading.Thread(target=_drain, args=(results,)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert len(results) == 2
+
+    totals = queue_snapshot(customer).totals
+    assert (totals.waiting, totals.stuck_queued, totals.stuck_processed) == (0, 0, 0)
+    assert totals.sent_last_window == 40  # all 40 handed off within the last minute
+    progress = batch_progress(customer, batch_id=messages[0].batch_id)
+    assert (progress.done, progress.finished, progress.percent) == (True, 40, 100)
