@@ -170,6 +170,13 @@ class MessageSendSerializer(JsonInputSerializer):
     test_mode = serializers.BooleanField(
         required=False, default=False, help_text="The seeds' name for `sandbox`."
     )
+    batch_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Our addition: the `batch_id` of an earlier send of yours, to follow a campaign "
+        "of many requests as one send (GET /v3/messages/queue?batch=). Another account's or "
+        "an unknown one: 404 RESOURCE_012, nothing sent.",
+    )
 
     def validate(self, attrs):
         if (attrs.get("template") is None) == (attrs.get("text") is None):

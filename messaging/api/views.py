@@ -56,6 +56,7 @@ def send_request(data: dict, raw: dict) -> SendRequest:
         senders=data.get("channels") or {},
         media_urls=data.get("media_urls") or [],
         subject=data.get("subject"),
+        batch_id=data.get("batch_id"),
     )
 
 

@@ -237,3 +237,38 @@ def test_two_workers_drain_a_send_and_the_queue_follows(transactional_db, settin
     assert totals.sent_last_window == 40  # all 40 handed off within the last minute
     progress = batch_progress(customer, batch_id=messages[0].batch_id)
     assert (progress.done, progress.finished, progress.percent) == (True, 40, 100)
+
+
+def _post(api_client, to: list[str], **extra):
+    body = {
+        "to": to,
+        "template": {"name": "order_shipped", "parameters": {"name": "A", "order_id": "1"}},
+        **extra,
+    }
+    return api_client.post("/v3/messages", body, format="json")
+
+
+def test_a_campaign_of_several_requests_is_followed_as_one_send(api_client, account):
+    first = _post(api_client, [number(n) for n in range(10, 13)]).json()["data"]
+    batch_id = first["batch_id"]
+    for start in (20, 30):
+        joined = _post(api_client, [number(start), number(start + 1)], batch_id=batch_id)
+        assert joined.status_code == 202
+        assert joined.json()["data"]["batch_id"] == batch_id
+
+    progress = api_client.get(f"/v3/messages/queue?batch={batch_id}").json()["data"]
+    assert (progress["total"], progress["waiting"], progress["percent"]) == (7, 7, 0)
+    run_queued_tasks(include_future=True)
+    progress = api_client.get(f"/v3/messages/queue?batch={batch_id}").json()["data"]
+    assert (progress["total"], progress["done"], progress["percent"]) == (7, True, 100)
+
+
+@pytest.mark.parametrize("whose", ["theirs", "missing"])
+def test_joining_a_wrong_batch_is_404_and_sends_nothing(api_client, account, other_account, whose):
+    batch_id = send(other_account, [number(40)])[0].batch_id if whose == "theirs" else uuid.uuid4()
+    before = (Message.objects.count(), account.balance)
+    response = _post(api_client, [number(41), number(42)], batch_id=str(batch_id))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "RESOURCE_012"
+    account.refresh_from_db()
+    assert (Message.objects.count(), account.balance) == before
