@@ -134,15 +134,17 @@ def _earliest(*moments: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
-def queue_snapshot(customer: Customer, *, now: datetime | None = None) -> QueueSnapshot:
+def queue_snapshot(customer: Customer | None, *, now: datetime | None = None) -> QueueSnapshot:
     """The customer's queue (see the module doc). Two queries, three when a sender of the
-    customer's own has something waiting or sent."""
+    customer's own has something waiting or sent. `customer=None`: the whole install's, per
+    sender (for an operator's metrics; never for an API caller)."""
     now = now or timezone.now()
+    scope = {"customer": customer} if customer is not None else {}
     stuck_queued_before = now - timedelta(seconds=settings.MESSAGE_STUCK_QUEUED_SECONDS)
     stuck_processed_before = now - timedelta(seconds=settings.MESSAGE_STUCK_PROCESSED_SECONDS)
     due = Q(next_attempt_at__lte=now)
     waiting = (
-        Message.objects.filter(customer=customer, status__in=WAITING_STATUSES)
+        Message.objects.filter(status__in=WAITING_STATUSES, **scope)
         .values("sender_id", "channel", "status")
         .annotate(
             count=Count("status"),
@@ -159,9 +161,7 @@ def queue_snapshot(customer: Customer, *, now: datetime | None = None) -> QueueS
         .order_by()
     )
     sent = (
-        Message.objects.filter(
-            customer=customer, sent_at__gte=now - timedelta(seconds=DRAIN_WINDOW_SECONDS)
-        )
+        Message.objects.filter(sent_at__gte=now - timedelta(seconds=DRAIN_WINDOW_SECONDS), **scope)
         .values("sender_id", "channel")
         .annotate(count=Count("sent_at"))
         .order_by()

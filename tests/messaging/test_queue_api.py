@@ -272,3 +272,10 @@ def test_joining_a_wrong_batch_is_404_and_sends_nothing(api_client, account, oth
     assert response.json()["error"]["code"] == "RESOURCE_012"
     account.refresh_from_db()
     assert (Message.objects.count(), account.balance) == before
+
+
+def test_the_whole_installs_queue_for_an_operator(account, other_account, backlog):
+    everyone = queue_snapshot(None).totals
+    ours, theirs = queue_snapshot(account).totals, queue_snapshot(other_account).totals
+    assert everyone.waiting == ours.waiting + theirs.waiting == 12
+    assert everyone.sent_last_window == ours.sent_last_window + theirs.sent_last_window == 4
