@@ -38,6 +38,9 @@ class WebhookDisabled(
 class MessageNotFound(NotFound, code="RESOURCE_003", status=404, message="Message not found"): ...
 
 
+class BatchNotFound(NotFound, code="RESOURCE_012", status=404, message="Send not found"): ...
+
+
 class UnknownTemplate(
     SentError,
     code="MESSAGE_001",

@@ -302,6 +302,36 @@ class Direction(models.TextChoices):
 # `channel: ["sent"]` (or no channel) in a send: the routing engine picks the channel.
 AUTO_CHANNEL = "sent"
 
+# Statuses of a message that has not reached a provider yet: the queue
+# (docs/api/messages.md#queue). "SCHEDULED" by its wire value: held for a later time.
+WAITING_STATUSES = ("QUEUED", "PROCESSED", "SCHEDULED")
+
+
+class MessageBatch(models.Model):
+    """One accepted send (`POST /v3/messages`, a dashboard send, a resend): the messages it
+    made share it, so its progress can be followed (docs/api/messages.md#send-progress)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # How many messages it made (one per recipient and requested channel).
+    total = models.PositiveIntegerField(default=0)
+    template_name = models.CharField(max_length=100, blank=True)
+    sandbox = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "message batches"
+        indexes = [
+            # The queue page's recent sends, newest first.
+            models.Index(fields=["customer", "-created_at"], name="batch_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"send of {self.total} ({self.template_name or 'text'})"
+
 
 class Message(models.Model):
     """One message to one contact on one channel, from acceptance to its final status.
@@ -377,6 +407,15 @@ class Message(models.Model):
         Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     from_number = models.CharField(max_length=20, blank=True)
+    # The send it was part of (null: inbound, or accepted before sends were recorded).
+    batch = models.ForeignKey(
+        MessageBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     # The answer to an inbound keyword (STOP's confirmation): sent even to an opted-out contact.
     keyword_reply = models.BooleanField(default=False)
     # What a provider needs beyond the body: WhatsApp template components and language, MMS
@@ -472,6 +511,29 @@ class Message(models.Model):
             ),
             # Inbound to the install's shared number: whose contact last heard from it.
             models.Index(fields=["phone", "-created_at"], name="message_phone_created"),
+            # The queue (messaging.queue): the waiting messages only, grouped by sender and
+            # status, with what the ages, the due split and the stuck counts read (an
+            # index-only scan on PostgreSQL).
+            models.Index(
+                fields=[
+                    *("customer", "status", "sender", "channel"),
+                    *("created_at", "next_attempt_at", "claimed_at"),
+                ],
+                name="message_waiting",
+                condition=Q(status__in=WAITING_STATUSES),
+            ),
+            # The queue's drain rate: what was handed off in the last minute.
+            models.Index(
+                fields=["customer", "sent_at", "sender", "channel"],
+                name="message_customer_sent",
+                condition=Q(sent_at__isnull=False),
+            ),
+            # One send's progress: its messages counted by status.
+            models.Index(
+                fields=["customer", "batch", "status"],
+                name="message_batch_status",
+                condition=Q(batch__isnull=False),
+            ),
         ]
         constraints += [
             # A provider delivering the same inbound message twice stores it once.

@@ -156,6 +156,7 @@ DASHBOARD_NAV = [
     ("templates_app:template_list", "Templates"),
     ("messaging:playground", "Playground"),
     ("messaging:message_list", "Messages"),
+    ("messaging:queue", "Queue"),
     ("billing:billing", "Billing"),
     ("messaging:webhook_list", "Webhooks"),
     ("messaging:sender_list", "Senders"),

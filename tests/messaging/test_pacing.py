@@ -138,8 +138,8 @@ def test_sms_pays_its_segments(acme, settings):
 
 
 def test_a_slow_sender_does_not_hold_up_the_others(acme, globex, settings):
-    settings.PACING_DEFAULT_ROUTE_RATES = {"sms": 1.0}
-    send(acme, numbers(20, series=5))  # default SMS route: 1 per second
+    slow_bucket(settings, holds=1)
+    send(acme, numbers(20, series=5))  # the default SMS route: one token
     send(globex, numbers(20, series=6), sandbox=True)  # the simulator's own pace
 
     run_queued_tasks()
