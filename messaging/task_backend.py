@@ -1,4 +1,4 @@
-"""The message reconciler's view of the `django-tasks-db` backend.
+"""The message reconciler's and the webhook sweep's view of the `django-tasks-db` backend.
 
 The one module of the messaging app that knows the database backend exists (everything else
 uses `django.tasks` only). That backend never retries and leaves a job RUNNING forever when
@@ -48,3 +48,11 @@ def oldest_waiting_job(task_path: str) -> datetime | None:
         return None
     waiting = DBTaskResult.objects.ready().filter(task_path=task_path)
     return waiting.aggregate(oldest=Min("enqueued_at"))["oldest"]
+
+
+def job_waiting(task_path: str) -> bool:
+    """Whether a job of `task_path` is queued and not yet started (due or not). With another
+    backend: False (the caller enqueues; a spare job is harmless)."""
+    if not uses_database_backend():
+        return False
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task_path).exists()
