@@ -37,6 +37,7 @@ from messaging.models import (
     WebhookLaneWakeup,
     WebhookTenantLane,
 )
+from messaging.webhooks.fanout import events_fan_out_pending
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ POLL_SECONDS = 0.1
 def circuit_pause(trips: int) -> timedelta:
     """The pause after the circuit opened `trips` times in a row: doubling, capped."""
     base = settings.WEBHOOK_CIRCUIT_PAUSE_SECONDS
-    return timedelta(seconds=min(base * 2 ** max(trips - 1, 0), settings.WEBHOOK_CIRCUIT_PAUSE_MAX_SECONDS))
+    return timedelta(
+        seconds=min(base * 2 ** max(trips - 1, 0), settings.WEBHOOK_CIRCUIT_PAUSE_MAX_SECONDS)
+    )
 
 
 def probe_allowance(endpoint: WebhookEndpoint) -> timedelta:
@@ -106,7 +109,11 @@ class _Tenant:
         return waited_this_window(self.lane, now) + waiting >= budget
 
     def budget_resumes_at(self) -> datetime | None:
-        return self.lane.window_started_at + WINDOW if self.lane and self.lane.window_started_at else None
+        return (
+            self.lane.window_started_at + WINDOW
+            if self.lane and self.lane.window_started_at
+            else None
+        )
 
 
 def _due(now: datetime, since: datetime | None) -> Q:
@@ -147,7 +154,8 @@ def lane_plan(now: datetime, *, since: datetime | None = None) -> Plan:
     customer_ids = {e.customer_id for e in endpoints}
     lanes = {lane.pk: lane for lane in WebhookTenantLane.objects.filter(pk__in=customer_ids)}
     tenants = {
-        c: _Tenant(c, lanes[c].picked_at if c in lanes else None, lanes.get(c)) for c in customer_ids
+        c: _Tenant(c, lanes[c].picked_at if c in lanes else None, lanes.get(c))
+        for c in customer_ids
     }
     endpoint_flight: dict = {}
     for endpoint_id, customer_id, claimed_at in WebhookDelivery.objects.filter(
@@ -211,7 +219,10 @@ def lane_claim(endpoint_id, customer_id, now: datetime, *, since: datetime | Non
         tenant = _Tenant(customer_id, lane.picked_at, lane, [at or now for _, at in in_flight])
         if len(in_flight) >= settings.WEBHOOK_TENANT_CONCURRENCY or tenant.over_budget(now):
             return None
-        if sum(1 for e, _ in in_flight if e == endpoint.pk) >= settings.WEBHOOK_ENDPOINT_CONCURRENCY:
+        if (
+            sum(1 for e, _ in in_flight if e == endpoint.pk)
+            >= settings.WEBHOOK_ENDPOINT_CONCURRENCY
+        ):
             return None
         if _circuit_waits(endpoint, now):
             return None
@@ -267,6 +278,9 @@ def lane_drain(*, attempt, on_busy=None, seconds: float | None = None, threads: 
     one claimed attempt; `on_busy()` is called once if there is more due work than threads
     (the caller asks another worker to help).
 
+    Events waiting for their fan-out are fanned out here too, so a new event doesn't wait for
+    the workers to finish their drains before its fan-out job runs.
+
     Inside a transaction (the tests) the attempts run one by one on this connection: threads'
     own connections couldn't see the uncommitted rows.
     """
@@ -276,6 +290,7 @@ def lane_drain(*, attempt, on_busy=None, seconds: float | None = None, threads: 
     deadline = time.monotonic() + seconds
     if threads <= 1 or connection.in_atomic_block:
         while time.monotonic() < deadline:
+            events_fan_out_pending()
             claimed, _ = lane_pick(1, since=since)
             if not claimed:
                 break
@@ -296,6 +311,7 @@ def lane_drain(*, attempt, on_busy=None, seconds: float | None = None, threads: 
         while True:
             free = threads - len(running)
             if free and time.monotonic() < deadline:
+                events_fan_out_pending()
                 claimed, _ = lane_pick(free, since=since)
                 running |= {pool.submit(run, d) for d in claimed}
                 if claimed and len(claimed) == free and on_busy and not asked:
