@@ -160,8 +160,13 @@ def scenario(name: str, extra: dict) -> dict:
     now = timezone.now()
     for start in range(0, BACKLOG, 1000):
         events = Event.objects.bulk_create(
-            Event(customer=a, field="message", event="message.sent", payload={"n": n},
-                  fanned_out_at=now)
+            Event(
+                customer=a,
+                field="message",
+                event="message.sent",
+                payload={"n": n},
+                fanned_out_at=now,
+            )
             for n in range(start, min(BACKLOG, start + 1000))
         )
         WebhookDelivery.objects.bulk_create(
@@ -173,8 +178,18 @@ def scenario(name: str, extra: dict) -> dict:
     logs.mkdir(parents=True, exist_ok=True)
     workers = [
         subprocess.Popen(
-            [harness.PYTHON, "manage.py", "db_worker", "--queue-name", "webhooks",
-             "--interval", "0.05", "--no-reload", "--worker-id", f"bench-{n}"],
+            [
+                harness.PYTHON,
+                "manage.py",
+                "db_worker",
+                "--queue-name",
+                "webhooks",
+                "--interval",
+                "0.05",
+                "--no-reload",
+                "--worker-id",
+                f"bench-{n}",
+            ],
             cwd=ROOT,
             env=env(extra),
             stdout=(logs / f"{name.replace(' ', '_')}-worker-{n}.log").open("w"),
@@ -204,7 +219,9 @@ def scenario(name: str, extra: dict) -> dict:
             worker.kill()
             worker.wait(timeout=30)
         receivers.server.shutdown()
-    latencies = [(receivers.arrived[k] - t) * 1000 for k, t in sent.items() if k in receivers.arrived]
+    latencies = [
+        (receivers.arrived[k] - t) * 1000 for k, t in sent.items() if k in receivers.arrived
+    ]
     result = {
         "scenario": f"webhooks: tenant B beside A's {BACKLOG} hanging deliveries ({name})",
         "b_events": EVENTS,
@@ -231,7 +248,7 @@ def main() -> int:
         return 0
     only = os.environ.get("BENCH_WEBHOOK_SCENARIO")
     results = []
-    for name, extra in SCENARIOS.items():
+    for name in SCENARIOS:
         if only and only != name:
             continue
         # Each scenario in its own process: settings are read once, at start-up.
