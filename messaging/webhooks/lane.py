@@ -125,6 +125,13 @@ def _due(now: datetime, since: datetime | None) -> Q:
     return due
 
 
+def _in_flight(now: datetime) -> Q:
+    """Attempts under way: claimed, and not for longer than any attempt can take (one whose
+    worker died stops counting then; the sweep puts its delivery back)."""
+    longest = timedelta(seconds=settings.WEBHOOK_TIMEOUT_MAX_SECONDS + 60)
+    return Q(status=DeliveryStatus.SENDING, claimed_at__gt=now - longest)
+
+
 def _circuit_waits(endpoint: WebhookEndpoint, now: datetime) -> bool:
     return endpoint.circuit_state != CircuitState.CLOSED and (
         endpoint.circuit_probe_at is None or endpoint.circuit_probe_at > now
@@ -159,7 +166,7 @@ def lane_plan(now: datetime, *, since: datetime | None = None) -> Plan:
     }
     endpoint_flight: dict = {}
     for endpoint_id, customer_id, claimed_at in WebhookDelivery.objects.filter(
-        status=DeliveryStatus.SENDING, endpoint__customer_id__in=customer_ids
+        _in_flight(now), endpoint__customer_id__in=customer_ids
     ).values_list("endpoint_id", "endpoint__customer_id", "claimed_at"):
         tenants[customer_id].in_flight.append(claimed_at or now)
         endpoint_flight[endpoint_id] = endpoint_flight.get(endpoint_id, 0) + 1
@@ -213,7 +220,7 @@ def lane_claim(endpoint_id, customer_id, now: datetime, *, since: datetime | Non
             return None
         in_flight = list(
             WebhookDelivery.objects.filter(
-                status=DeliveryStatus.SENDING, endpoint__customer_id=customer_id
+                _in_flight(now), endpoint__customer_id=customer_id
             ).values_list("endpoint_id", "claimed_at")
         )
         tenant = _Tenant(customer_id, lane.picked_at, lane, [at or now for _, at in in_flight])
