@@ -255,7 +255,7 @@ LANE_ENV = {
 }
 
 
-def start_webhook_worker(name: str) -> subprocess.Popen:
+def start_webhook_worker(name: str, **extra) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -271,7 +271,7 @@ def start_webhook_worker(name: str) -> subprocess.Popen:
             name,
         ],
         cwd=ROOT,
-        env=worker_env(**LANE_ENV),
+        env=worker_env(**{**LANE_ENV, **extra}),
     )
 
 
@@ -316,3 +316,26 @@ def test_a_hanging_tenants_backlog_does_not_hold_up_another_tenants_delivery(
     # Limits held across both workers: 2 per endpoint, 4 for the customer.
     assert max(hanging.most.values()) <= 2
     assert hanging.most_total <= 4
+
+
+@pytest.mark.slow
+def test_two_workers_never_send_more_than_the_endpoint_limit_at_once(live_account, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    hanging = HangingReceiver(delay=3.0)
+    workers = []
+    try:
+        endpoint, _ = make_webhook(live_account, hanging.url("one"))
+        backlog(endpoint, 12)
+        webhook_drain_request()
+        # The customer's own cap out of the way: 2 workers × 4 threads could send 8 at once.
+        workers = [
+            start_webhook_worker(f"limit-{n}", WEBHOOK_TENANT_CONCURRENCY="16") for n in (1, 2)
+        ]
+        wait_for(lambda: hanging.received >= 12, timeout=120)
+    finally:
+        for worker in workers:
+            worker.kill()
+        for worker in workers:
+            worker.wait(timeout=30)
+        hanging.stop()
+    assert hanging.most["/one"] == 2  # reached, never passed
