@@ -24,7 +24,7 @@ from messaging.models import (
     WebhookEndpoint,
     WebhookTenantLane,
 )
-from messaging.webhooks.tasks import webhook_drain_request
+from messaging.webhooks.tasks import webhook_drain, webhook_drain_request
 from sent_project.models import Event
 from sent_project.outbox import event_emit
 from tests.messaging.test_killed_worker import ROOT, wait_for, worker_env
@@ -287,7 +287,8 @@ def test_a_hanging_tenants_backlog_does_not_hold_up_another_tenants_delivery(
         for endpoint in endpoints:
             backlog(endpoint, 30)
         make_webhook(live_other_account, receiver.url)
-        webhook_drain_request()
+        webhook_drain.enqueue()  # one drain per worker
+        webhook_drain.enqueue()
         workers = [start_webhook_worker("lane-1"), start_webhook_worker("lane-2")]
         wait_for(lambda: hanging.most_total >= 4, timeout=120)  # tenant A saturates its share
 
@@ -325,13 +326,14 @@ def test_two_workers_never_send_more_than_the_endpoint_limit_at_once(live_accoun
     workers = []
     try:
         endpoint, _ = make_webhook(live_account, hanging.url("one"))
-        backlog(endpoint, 12)
-        webhook_drain_request()
+        backlog(endpoint, 8)
+        webhook_drain.enqueue()  # two drains, one per worker, competing for the endpoint
+        webhook_drain.enqueue()
         # The customer's own cap out of the way: 2 workers × 4 threads could send 8 at once.
         workers = [
             start_webhook_worker(f"limit-{n}", WEBHOOK_TENANT_CONCURRENCY="16") for n in (1, 2)
         ]
-        wait_for(lambda: hanging.received >= 12, timeout=120)
+        wait_for(lambda: hanging.received >= 8, timeout=120)
     finally:
         for worker in workers:
             worker.kill()
