@@ -1,4 +1,4 @@
-"""The webhooks lane under a noisy neighbour (docs/architecture.md#fairness).
+"""The webhooks lane under a noisy neighbour (docs/architecture.md#fairness-in-the-webhooks-lane).
 
     python bench/webhooks_bench.py          (also run by `make bench`, after bench/run.py)
 

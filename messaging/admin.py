@@ -11,6 +11,7 @@ from messaging.models import (
     ProviderCallback,
     ProviderKind,
     Sender,
+    SenderPace,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -353,6 +354,7 @@ class SenderForm(forms.ModelForm):
             "provider_ref",
             "display_name",
             "is_active",
+            "max_rate",
         ]
 
     def clean(self):
@@ -376,7 +378,15 @@ class SenderAdmin(admin.ModelAdmin):
     not deleted: messages keep pointing at it (docs/providers/README.md#senders)."""
 
     form = SenderForm
-    list_display = ["__str__", "channel", "customer", "account", "display_name", "is_active"]
+    list_display = [
+        "__str__",
+        "channel",
+        "customer",
+        "account",
+        "display_name",
+        "max_rate",
+        "is_active",
+    ]
     list_filter = [
         "channel",
         "is_active",
@@ -460,3 +470,19 @@ class KeywordAdmin(admin.ModelAdmin):
             is_active=obj.is_active,
         )
         obj.pk = saved.pk
+
+
+@admin.register(SenderPace)
+class SenderPaceAdmin(admin.ModelAdmin):
+    """Each sender's token bucket, as dispatch left it (docs/providers/README.md#pacing):
+    read-only, for an operator wondering why a sender is slow."""
+
+    list_display = ["key", "tokens", "factor", "throttled_until", "throttles", "refilled_at"]
+    search_fields = ["key"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

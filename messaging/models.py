@@ -3,6 +3,7 @@ deliveries of the outbox's events (`sent_project.models.Event`)."""
 
 import uuid
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -166,6 +167,15 @@ class Sender(models.Model):
     )
     display_name = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # How fast dispatch may hand messages to the provider from this sender (SMS: segments per
+    # second; WhatsApp: messages per second). Empty: the provider's documented default for
+    # this kind of sender (messaging.pacing, docs/providers/README.md#pacing).
+    max_rate = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+        help_text="Per second (SMS: segments; WhatsApp: messages). Empty: the provider's default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -312,7 +322,7 @@ class WebhookAttempt(models.Model):
 
 
 class WebhookTenantLane(models.Model):
-    """A customer's place in the webhooks lane (docs/architecture.md#fairness): when the lane
+    """A customer's place in the webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane): when the lane
     last picked one of its deliveries (round-robin between customers) and how long its attempts
     have waited in the current one-minute window (WEBHOOK_TENANT_WAIT_BUDGET_SECONDS).
     Lane transactions lock this row first, so a customer's claims are counted exactly."""
@@ -331,7 +341,7 @@ class WebhookTenantLane(models.Model):
 
 class WebhookLaneWakeup(models.Model):
     """One row: the time the next `webhook_drain` job is enqueued for, so requests to drain
-    coalesce into one job (docs/architecture.md#fairness)."""
+    coalesce into one job (docs/architecture.md#fairness-in-the-webhooks-lane)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     wake_at = models.DateTimeField(null=True, blank=True)
@@ -411,6 +421,9 @@ class Message(models.Model):
     # Hand-off attempts so far (a claim counts one) and, while QUEUED, when the next is due.
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Where it waits for dispatch: its sender's pace key and its customer
+    # (messaging.pacing.dispatch_lane); the dispatcher claims round-robin over lanes.
+    lane = models.CharField(max_length=80, blank=True)
     # The worker claim that moved it to PROCESSED (the reconciler's clock for dead workers).
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
@@ -439,6 +452,26 @@ class Message(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    def pace_key(self) -> str:
+        """The sender bucket its hand-off counts against (messaging.pacing): the simulator's
+        for a sandbox message, its sender's, or the install's default route's. An MMS goes
+        out from the SMS number."""
+        channel = "sms" if self.channel == "mms" else self.channel
+        if self.sandbox:
+            return f"simulator:{channel}"
+        if self.sender_id:
+            return f"sender:{self.sender_id}"
+        return f"default:{channel}"
+
+    def dispatch_lane(self) -> str:
+        """Where it waits for dispatch: its pace key, then its customer."""
+        return f"{self.pace_key()}|{self.customer_id}"
+
+    def save(self, *args, **kwargs):
+        if not self.lane and self.direction == Direction.OUTBOUND:
+            self.lane = self.dispatch_lane()
+        super().save(*args, **kwargs)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -473,6 +506,13 @@ class Message(models.Model):
             # The reconciler: QUEUED messages whose job is overdue.
             models.Index(
                 fields=["next_attempt_at"], name="message_queued_due", condition=Q(status="QUEUED")
+            ),
+            # Dispatch: the lanes with waiting messages, and each lane's due ones in order
+            # (messaging.dispatch.claim_due).
+            models.Index(
+                fields=["lane", "next_attempt_at"],
+                name="message_lane_due",
+                condition=Q(status__in=["QUEUED", "SCHEDULED"]),
             ),
             # The reconciler: PROCESSED messages whose worker may have died.
             models.Index(
@@ -626,3 +666,22 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SenderPace(models.Model):
+    """The token bucket of one sender (its pace key: messaging.pacing.pace_key), shared by
+    every worker on every machine: dispatch takes tokens in the transaction that claims the
+    messages, so the sender's rate holds however many workers run. `factor` (0–1] is the
+    adaptive part: a provider's 429 halves it, and it recovers over PACING_RECOVERY_SECONDS."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    tokens = models.FloatField(default=0.0)
+    factor = models.FloatField(default=1.0)
+    refilled_at = models.DateTimeField(default=timezone.now)
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    throttles = models.PositiveIntegerField(
+        default=0, help_text="Rate limits the provider signalled."
+    )
+
+    def __str__(self) -> str:
+        return self.key

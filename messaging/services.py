@@ -11,7 +11,6 @@ rolled-back send leaves no job behind — and last charges the whole request wit
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -119,15 +118,16 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
             for channel in checked.request.channels
         ]
         queued = [m for m in messages if m.status == S.QUEUED]
+        for message in messages:
+            message.lane = message.dispatch_lane()
         Message.objects.bulk_create(messages, batch_size=500)
         conversations_note_outbound(messages)
         journal = Journal(new_messages=True)
         for message in messages:
             _describe_acceptance(journal, message, now)
         journal.flush()
-        size = settings.MESSAGE_DISPATCH_BATCH_SIZE
-        for start in range(0, len(queued), size):
-            SCHEDULER.dispatch([str(m.pk) for m in queued[start : start + size]])
+        if queued:  # one wake-up: the dispatcher claims due messages from their lanes
+            SCHEDULER.dispatch([])
         # Last: the charge locks the customer's balance row until commit, so concurrent sends
         # of one customer wait for each other only that long. A refusal rolls back the lot.
         if not request.sandbox:

@@ -9,10 +9,11 @@ are no-ops.
 
 from datetime import datetime
 
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from django.conf import settings
-from django.db.models import Min
+from django.db import transaction
+from django.db.models import Q
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 
@@ -42,12 +43,49 @@ def fail_orphaned_jobs(*, task_prefix: str, started_before: datetime) -> int:
     )
 
 
-def oldest_waiting_job(task_path: str) -> datetime | None:
-    """When the oldest due, not yet started job of `task_path` was enqueued (None: none waits)."""
+def coalesce_ready_jobs(task_path: str) -> int:
+    """Mark the due, not yet started jobs of `task_path` done, without running them: the
+    caller is about to do their work (the dispatch job drains every due message, whichever
+    job announced it). Jobs another worker is claiming right now are skipped. Returns how
+    many."""
     if not uses_database_backend():
-        return None
-    waiting = DBTaskResult.objects.ready().filter(task_path=task_path)
-    return waiting.aggregate(oldest=Min("enqueued_at"))["oldest"]
+        return 0
+    with transaction.atomic():
+        ids = list(
+            DBTaskResult.objects.ready()
+            .filter(task_path=task_path)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:1000]
+        )
+        if not ids:
+            return 0
+        now = timezone.now()
+        return DBTaskResult.objects.filter(pk__in=ids, status=TaskResultStatus.READY).update(
+            status=TaskResultStatus.SUCCESSFUL,
+            started_at=now,
+            finished_at=now,
+            return_value={"coalesced": True},
+        )
+
+
+def job_waiting_by(task_path: str, at: datetime) -> bool:
+    """Whether a job of `task_path` waits to run by `at` (an immediate one, or one due then)."""
+    if not uses_database_backend():
+        return False
+    return (
+        DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task_path)
+        .filter(Q(run_after=get_date_max()) | Q(run_after__lte=at))
+        .exists()
+    )
+
+
+def job_running_since(task_path: str, since: datetime) -> bool:
+    """Whether a job of `task_path` started after `since` is still running."""
+    if not uses_database_backend():
+        return False
+    return DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, task_path=task_path, started_at__gte=since
+    ).exists()
 
 
 def job_waiting(task_path: str) -> bool:

@@ -8,6 +8,7 @@ from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from messaging import task_backend
 from messaging.dispatch import dispatch_messages, retry_delay
 from messaging.providers.whatsapp_templates import template_submit_to_meta
 from messaging.receipts import Receipt, receipts_apply
@@ -22,11 +23,19 @@ class TaskScheduler:
     def dispatch(self, message_ids: list[str], *, run_after: datetime | None = None) -> None:
         message_dispatch.using(run_after=run_after).enqueue(message_ids=message_ids)
 
+    def wake(self, run_after: datetime) -> None:
+        if not task_backend.job_waiting_by(DISPATCH_TASK, run_after):
+            message_dispatch.using(run_after=run_after).enqueue(message_ids=[])
+
+    def coalesce(self) -> int:
+        return task_backend.coalesce_ready_jobs(DISPATCH_TASK)
+
     def receipts(self, receipts: list[dict]) -> None:
         run_after = min(parse_datetime(item["due_at"]) for item in receipts)
         message_receipts.using(run_after=run_after).enqueue(receipts=receipts)
 
 
+DISPATCH_TASK = "messaging.tasks.message_dispatch"
 SCHEDULER = TaskScheduler()
 
 

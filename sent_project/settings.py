@@ -451,7 +451,7 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048
-# The webhooks lane (docs/architecture.md#fairness, docs/api/webhooks.md#slow-and-dead-endpoints).
+# The webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane, docs/api/webhooks.md#slow-and-dead-endpoints).
 # Attempts in flight at once to one endpoint, across every worker.
 WEBHOOK_ENDPOINT_CONCURRENCY = env_int("WEBHOOK_ENDPOINT_CONCURRENCY", 2)
 # Attempts in flight at once for one customer (all its endpoints), across every worker.
@@ -494,8 +494,23 @@ ROUTING_REGIONAL_PREFERENCE = env_json("ROUTING_REGIONAL_PREFERENCE", {})
 # ROUTING_MIN_HISTORY of them) is below this is demoted behind the others.
 ROUTING_MIN_SUCCESS_RATE = env_float("ROUTING_MIN_SUCCESS_RATE", 0.5)
 ROUTING_MIN_HISTORY = env_int("ROUTING_MIN_HISTORY", 5)
-# Messages per dispatch job: a 1,000-recipient send becomes 1,000 / this many jobs.
-MESSAGE_DISPATCH_BATCH_SIZE = env_int("MESSAGE_DISPATCH_BATCH_SIZE", 50)
+# Messages one dispatch claim takes, shared round-robin between the lanes (sender × customer)
+# that have messages due (docs/architecture.md#fairness-between-tenants).
+MESSAGE_DISPATCH_BATCH_SIZE = env_int("MESSAGE_DISPATCH_BATCH_SIZE", 100)
+# Lanes one claim visits (the next claim goes on from where this one stopped).
+MESSAGE_DISPATCH_LANES_PER_CLAIM = env_int("MESSAGE_DISPATCH_LANES_PER_CLAIM", 64)
+# A dispatch job drains what is due for at most this long, then hands over to a new job.
+MESSAGE_DISPATCH_JOB_SECONDS = env_float("MESSAGE_DISPATCH_JOB_SECONDS", 10.0)
+# Sender pacing (messaging.pacing, docs/providers/README.md#pacing): the simulator's rate,
+# the install's default routes' rates by channel ({"sms": 1.0}; unset: the provider's
+# default for the route's number), how many seconds of its rate a bucket holds, and how a
+# provider's rate limit slows a sender down (halved, at least this share of its rate) and
+# recovers (back to the full rate over this many seconds).
+PACING_SIMULATOR_RATE = env_float("PACING_SIMULATOR_RATE", 5000.0)
+PACING_DEFAULT_ROUTE_RATES = env_json("PACING_DEFAULT_ROUTE_RATES", {})
+PACING_BURST_SECONDS = env_float("PACING_BURST_SECONDS", 1.0)
+PACING_MIN_FACTOR = env_float("PACING_MIN_FACTOR", 0.1)
+PACING_RECOVERY_SECONDS = env_float("PACING_RECOVERY_SECONDS", 60.0)
 # Transient provider errors: up to this many hand-off attempts in all, the n-th retry
 # after min(BASE × 2^(n-1), MAX) seconds × a random 50–100 % (jitter), times the scale.
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5)

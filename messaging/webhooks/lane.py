@@ -1,5 +1,5 @@
 """The webhooks lane: which due delivery goes next, fairly between customers, and only within
-each endpoint's and each customer's limits (docs/architecture.md#fairness,
+each endpoint's and each customer's limits (docs/architecture.md#fairness-in-the-webhooks-lane,
 docs/api/webhooks.md#slow-and-dead-endpoints).
 
 Deliveries wait in the WebhookDelivery table, not as one job each. A `webhook_drain` job

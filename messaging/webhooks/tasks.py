@@ -4,7 +4,7 @@ Kept apart from `messaging.tasks` (the message jobs): `sent_project.outbox` enqu
 and the message code that emits events is itself run by message jobs.
 
 Deliveries are not one job each: they wait in the WebhookDelivery table and `webhook_drain`
-jobs take them in a fair order (docs/architecture.md#fairness). Requests for a drain coalesce
+jobs take them in a fair order (docs/architecture.md#fairness-in-the-webhooks-lane). Requests for a drain coalesce
 (`webhook_drain_request`): at most one drain job waits at a time, plus one per busy worker.
 """
 

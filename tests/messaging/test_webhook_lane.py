@@ -1,4 +1,4 @@
-"""The webhooks lane (docs/architecture.md#fairness, docs/api/webhooks.md#slow-and-dead-endpoints):
+"""The webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane, docs/api/webhooks.md#slow-and-dead-endpoints):
 the circuit breaker, the wait budget per customer, the cap on endpoints, and — with two real
 `db_worker` processes against a receiver that hangs until the attempt timeout — a second
 customer's delivery going out while the first one's backlog waits, with no endpoint ever
