@@ -30,6 +30,12 @@ class SimulatorSend(models.Model):
         ]
 
 
+class CircuitState(models.TextChoices):
+    CLOSED = "closed"  # attempts go out
+    OPEN = "open"  # paused until circuit_probe_at
+    PROBING = "probing"  # one probe attempt in flight
+
+
 class WebhookEndpoint(models.Model):
     """A customer's URL that receives signed event deliveries.
 
@@ -65,6 +71,18 @@ class WebhookEndpoint(models.Model):
     # customer did it or it is active. Shown by the API and the dashboard.
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # The circuit breaker (docs/api/webhooks.md#slow-and-dead-endpoints): open after
+    # WEBHOOK_CIRCUIT_FAILURES failures in a row; no attempt until `circuit_probe_at`, then one
+    # probe (state "probing", `circuit_probe_at` = when an unanswered probe counts as lost).
+    circuit_state = models.CharField(
+        max_length=8, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    circuit_opened_at = models.DateTimeField(null=True, blank=True)
+    circuit_probe_at = models.DateTimeField(null=True, blank=True)
+    # Times the circuit opened without a success in between: the exponent of the pause.
+    circuit_trips = models.PositiveIntegerField(default=0)
+    # The lane's round-robin between a tenant's endpoints: when one was last picked.
+    lane_picked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -261,6 +279,12 @@ class WebhookDelivery(models.Model):
                 name="delivery_unfinished",
                 condition=Q(status__in=["pending", "sending", "retrying"]),
             ),
+            # The lane: an endpoint's due deliveries, oldest first, and its attempts in flight.
+            models.Index(
+                fields=["endpoint", "status", "next_attempt_at"],
+                name="delivery_endpoint_due",
+                condition=Q(status__in=["pending", "sending", "retrying"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -283,6 +307,9 @@ class WebhookAttempt(models.Model):
     # At most WEBHOOK_RESPONSE_BODY_LIMIT bytes of what the endpoint answered.
     response_body = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # What this attempt did to the endpoint's circuit: "" (nothing), "opened", "probe" (it was
+    # the probe and closed it), "reopened" (it was the probe and failed).
+    circuit = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]
@@ -292,6 +319,35 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.outcome}"
+
+
+class WebhookTenantLane(models.Model):
+    """A customer's place in the webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane): when the lane
+    last picked one of its deliveries (round-robin between customers) and how long its attempts
+    have waited in the current one-minute window (WEBHOOK_TENANT_WAIT_BUDGET_SECONDS).
+    Lane transactions lock this row first, so a customer's claims are counted exactly."""
+
+    customer = models.OneToOneField(
+        "billing.Customer", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    picked_at = models.DateTimeField(null=True, blank=True)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    waited_ms = models.PositiveBigIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lane of {self.customer_id}"
+
+
+class WebhookLaneWakeup(models.Model):
+    """One row: the time the next `webhook_drain` job is enqueued for, so requests to drain
+    coalesce into one job (docs/architecture.md#fairness-in-the-webhooks-lane)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    wake_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"next drain at {self.wake_at}"
 
 
 class Direction(models.TextChoices):

@@ -1,4 +1,4 @@
-"""The message reconciler's view of the `django-tasks-db` backend.
+"""The message reconciler's and the webhook sweep's view of the `django-tasks-db` backend.
 
 The one module of the messaging app that knows the database backend exists (everything else
 uses `django.tasks` only). That backend never retries and leaves a job RUNNING forever when
@@ -86,3 +86,11 @@ def job_running_since(task_path: str, since: datetime) -> bool:
     return DBTaskResult.objects.filter(
         status=TaskResultStatus.RUNNING, task_path=task_path, started_at__gte=since
     ).exists()
+
+
+def job_waiting(task_path: str) -> bool:
+    """Whether a job of `task_path` is queued and not yet started (due or not). With another
+    backend: False (the caller enqueues; a spare job is harmless)."""
+    if not uses_database_backend():
+        return False
+    return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task_path).exists()

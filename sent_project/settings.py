@@ -452,6 +452,25 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048
+# The webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane, docs/api/webhooks.md#slow-and-dead-endpoints).
+# Attempts in flight at once to one endpoint, across every worker.
+WEBHOOK_ENDPOINT_CONCURRENCY = env_int("WEBHOOK_ENDPOINT_CONCURRENCY", 2)
+# Attempts in flight at once for one customer (all its endpoints), across every worker.
+WEBHOOK_TENANT_CONCURRENCY = env_int("WEBHOOK_TENANT_CONCURRENCY", 4)
+# Seconds a customer's attempts may wait for answers, together, per minute; over it, its
+# deliveries wait for the next minute while other customers' go.
+WEBHOOK_TENANT_WAIT_BUDGET_SECONDS = env_float("WEBHOOK_TENANT_WAIT_BUDGET_SECONDS", 120.0)
+# Endpoints a customer may register.
+WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER = env_int("WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER", 10)
+# The circuit breaker: open after this many failed attempts in a row, pause
+# WEBHOOK_CIRCUIT_PAUSE_SECONDS (doubling at each failed probe, up to ..._MAX_SECONDS).
+WEBHOOK_CIRCUIT_FAILURES = env_int("WEBHOOK_CIRCUIT_FAILURES", 5)
+WEBHOOK_CIRCUIT_PAUSE_SECONDS = env_float("WEBHOOK_CIRCUIT_PAUSE_SECONDS", 30.0)
+WEBHOOK_CIRCUIT_PAUSE_MAX_SECONDS = env_float("WEBHOOK_CIRCUIT_PAUSE_MAX_SECONDS", 3600.0)
+# Attempts one `webhook_drain` job makes at once (threads), and how long it drains before
+# handing over to a fresh job.
+WEBHOOK_DRAIN_THREADS = env_int("WEBHOOK_DRAIN_THREADS", 8)
+WEBHOOK_DRAIN_SECONDS = env_float("WEBHOOK_DRAIN_SECONDS", 60.0)
 
 # --- Templates ------------------------------------------------------------------
 # The simulated WhatsApp review rejects templates whose text contains one of these words.
