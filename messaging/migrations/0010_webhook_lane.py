@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0005_mms_prices'),
-        ('messaging', '0008_pacing_and_lanes'),
+        ('messaging', '0009_queue_and_batches'),
         ('sent_project', '0002_event_outbox'),
     ]
 
