@@ -398,6 +398,53 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
+# --- Retention (docs/operations.md#retention) -------------------------------------
+# Days each kind of bookkeeping row is kept (0 = forever). Ledger entries and messages are
+# never deleted; RETENTION_MESSAGE_BODY_DAYS (0 = off) blanks finished messages' text.
+RETENTION_TASK_RESULTS_DAYS = env_float("RETENTION_TASK_RESULTS_DAYS", 7)
+RETENTION_WEBHOOK_DELIVERIES_DAYS = env_float("RETENTION_WEBHOOK_DELIVERIES_DAYS", 30)
+RETENTION_EVENTS_DAYS = env_float("RETENTION_EVENTS_DAYS", 30)
+RETENTION_SIMULATOR_DAYS = env_float("RETENTION_SIMULATOR_DAYS", 7)
+RETENTION_IMPORT_ROWS_DAYS = env_float("RETENTION_IMPORT_ROWS_DAYS", 30)
+RETENTION_PROVIDER_CALLBACKS_DAYS = env_float("RETENTION_PROVIDER_CALLBACKS_DAYS", 30)
+RETENTION_MESSAGE_BODY_DAYS = env_float("RETENTION_MESSAGE_BODY_DAYS", 0)
+# Rows per DELETE (each in its own transaction), a pause between batches, and how often the
+# periodic prune job runs.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5_000)
+RETENTION_BATCH_PAUSE_SECONDS = env_float("RETENTION_BATCH_PAUSE_SECONDS", 0.0)
+RETENTION_EVERY_SECONDS = env_float("RETENTION_EVERY_SECONDS", 3600.0)
+# The pruners, in the order they run: each app prunes its own tables. Webhook deliveries go
+# before the outbox events they point at.
+RETENTION_PRUNERS = [
+    "sent_project.retention.prune_idempotency",
+    "messaging.retention.prune_webhook_deliveries",
+    "sent_project.retention.prune_events",
+    "messaging.task_backend.prune_task_results",
+    "messaging.retention.prune_simulator",
+    "messaging.retention.prune_provider_callbacks",
+    "contacts.retention.prune_import_rows",
+    "messaging.retention.prune_message_bodies",
+]
+
+# --- Health (docs/operations.md#health) --------------------------------------------
+# /readyz is red when a lane's workers weren't seen for HEALTH_WORKER_SEEN_SECONDS (each lane
+# runs a heartbeat job every HEALTH_HEARTBEAT_SECONDS), when a due job has waited longer than
+# HEALTH_OLDEST_TASK_SECONDS, or when the reconciler's last run is older than
+# HEALTH_RECONCILER_SECONDS. HEALTH_LANES: the lanes that must have a worker.
+HEALTH_HEARTBEAT_SECONDS = env_float("HEALTH_HEARTBEAT_SECONDS", 20.0)
+HEALTH_WORKER_SEEN_SECONDS = env_float("HEALTH_WORKER_SEEN_SECONDS", 60.0)
+HEALTH_OLDEST_TASK_SECONDS = env_float("HEALTH_OLDEST_TASK_SECONDS", 300.0)
+HEALTH_RECONCILER_SECONDS = env_float("HEALTH_RECONCILER_SECONDS", 300.0)
+HEALTH_LANES = env_list("HEALTH_LANES", ",".join(lanes.ALL))
+# The checks /readyz and `manage.py doctor` run, in order: each app checks its own part.
+HEALTH_CHECKS = [
+    "sent_project.health.check_database",
+    "sent_project.health.check_migrations",
+    "messaging.health.check_workers",
+    "messaging.health.check_task_queue",
+    "messaging.health.check_reconciler",
+]
+
 # --- Logging: one line per record, with the request id ----------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -29,6 +29,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("providers/", include("messaging.callbacks.urls")),
     path("", home.home, name="home"),
     path("", include("billing.dashboard.urls")),
