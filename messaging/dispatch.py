@@ -53,6 +53,7 @@ from messaging.providers.base import OutboundMessage, ProviderError, ProviderRes
 from messaging.routing import line
 from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
+from sent_project.metrics import PROVIDER_ERRORS
 
 logger = logging.getLogger(__name__)
 S = MessageStatus
@@ -298,6 +299,7 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
         # The reconciler (or another run) took the message over meanwhile: not ours to move.
         return False
     error = outcome.error
+    PROVIDER_ERRORS.labels(outcome.provider, error.code).inc()
     batch.journal.note(
         message,
         ActivityKind.PROVIDER_ERROR,

@@ -27,9 +27,13 @@ def check_workers() -> list[Check]:
     for lane in lanes:
         age = _age(beats[heartbeat_job(lane)])
         if lane in running:
-            checks.append(Check(f"worker:{lane}", True, "a worker is running a job", {"seen_seconds_ago": 0}))
+            checks.append(
+                Check(f"worker:{lane}", True, "a worker is running a job", {"seen_seconds_ago": 0})
+            )
         elif age is not None and age <= limit:
-            checks.append(Check(f"worker:{lane}", True, f"seen {age:g} s ago", {"seen_seconds_ago": age}))
+            checks.append(
+                Check(f"worker:{lane}", True, f"seen {age:g} s ago", {"seen_seconds_ago": age})
+            )
         else:
             seen = "never seen" if age is None else f"last seen {age:g} s ago"
             checks.append(

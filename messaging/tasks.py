@@ -9,6 +9,7 @@ from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from messaging.dispatch import dispatch_messages, retry_delay
 from messaging.periodic import (
     PRUNE_JOB,
     heartbeat_job,
@@ -16,7 +17,6 @@ from messaging.periodic import (
     periodic_schedule_ensure,
     periodic_schedule_next,
 )
-from messaging.dispatch import dispatch_messages, retry_delay
 from messaging.providers.whatsapp_templates import template_submit_to_meta
 from messaging.receipts import Receipt, receipts_apply
 from messaging.reconciler import reconcile, reconcile_record, reconcile_schedule_next
@@ -121,9 +121,9 @@ def worker_heartbeat(lane: str) -> str:
 
 
 def heartbeat_enqueue(lane: str, run_at: datetime | None) -> None:
-    worker_heartbeat.using(
-        queue_name=lane, run_after=run_at, priority=HEARTBEAT_PRIORITY
-    ).enqueue(lane=lane)
+    worker_heartbeat.using(queue_name=lane, run_after=run_at, priority=HEARTBEAT_PRIORITY).enqueue(
+        lane=lane
+    )
 
 
 def periodic_jobs_ensure() -> dict[str, bool]:

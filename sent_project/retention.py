@@ -92,9 +92,7 @@ def pruners() -> list[tuple[str, Callable[..., int]]]:
     return found
 
 
-def prune_all(
-    *, now: datetime | None = None, only: Iterable[str] | None = None
-) -> dict[str, int]:
+def prune_all(*, now: datetime | None = None, only: Iterable[str] | None = None) -> dict[str, int]:
     """Run every pruner (or those named in `only`); returns rows handled per pruner. One
     failing pruner is logged and the others still run."""
     now = now or timezone.now()

@@ -164,6 +164,7 @@ DASHBOARD_NAV = [
 
 MIDDLEWARE = [
     "sent_project.api.middleware.RequestIdMiddleware",
+    "sent_project.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -444,6 +445,15 @@ HEALTH_CHECKS = [
     "messaging.health.check_task_queue",
     "messaging.health.check_reconciler",
 ]
+
+# --- Metrics (docs/operations.md#metrics) ------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN or an address of METRICS_ALLOWED_IPS (neither: 404).
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself): one directory shared by the
+# gunicorn workers and the task workers of a host, emptied at start.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+METRICS_DB_CACHE_SECONDS = env_int("METRICS_DB_CACHE_SECONDS", 15)
+METRICS_COLLECTORS = ["messaging.metrics.collect"]
 
 # --- Logging: one line per record, with the request id ----------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

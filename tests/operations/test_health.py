@@ -52,7 +52,9 @@ def test_readyz_goes_red_when_workers_stop_and_green_when_one_runs_again():
     run_queued_tasks()
     status, body = readyz()
     assert (status, body["failing"]) == (200, [])
-    assert set(body["checks"]) >= {f"worker:{lane}" for lane in ("dispatch", "receipts", "webhooks", "bulk", "default")}
+    assert set(body["checks"]) >= {
+        f"worker:{lane}" for lane in ("dispatch", "receipts", "webhooks", "bulk", "default")
+    }
 
     let_time_pass(90)  # no worker ran for a minute and a half
     status, body = readyz()

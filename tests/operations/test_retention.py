@@ -55,7 +55,8 @@ def history(account, api_client, settings, instant_lifecycle):
     run_queued_tasks()
     for key in ("old-key", "new-key"):
         response = api_client.post(
-            "/v3/contacts", {"phone_number": number(12, series=4 if key == "old-key" else 5)},
+            "/v3/contacts",
+            {"phone_number": number(12, series=4 if key == "old-key" else 5)},
             HTTP_IDEMPOTENCY_KEY=key,
         )
         assert response.status_code in (200, 201), response.content
@@ -100,9 +101,11 @@ def test_prune_deletes_what_retention_no_longer_keeps_and_keeps_the_rest(history
     assert not ContactImportRow.objects.filter(contact_import=history["import"]).exists()
     old_ids = [message.pk for message in history["old_messages"]]
     assert not SimulatorSend.objects.filter(message_id__in=old_ids).exists()
-    assert not DBTaskResult.objects.finished().filter(
-        finished_at__lt=timezone.now() - timedelta(days=300)
-    ).exists()
+    assert (
+        not DBTaskResult.objects.finished()
+        .filter(finished_at__lt=timezone.now() - timedelta(days=300))
+        .exists()
+    )
     # Kept: recent rows, unfinished deliveries (and their events), the import's summary,
     # every message (with its text: redaction is off by default) and the whole ledger.
     assert WebhookDelivery.objects.filter(pk=history["retrying"].pk).exists()

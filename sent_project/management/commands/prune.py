@@ -23,7 +23,9 @@ class Command(BaseCommand):
         known = {name for name, _ in pruners()}
         unknown = sorted(set(only) - known)
         if unknown:
-            raise CommandError(f"Unknown pruner(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise CommandError(
+                f"Unknown pruner(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
         outcome = prune_all(only=only or None)
         for name, count in outcome.items():
             self.stdout.write(f"{name}: {'failed (see the log)' if count < 0 else count}")
