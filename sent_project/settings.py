@@ -455,19 +455,27 @@ METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 METRICS_DB_CACHE_SECONDS = env_int("METRICS_DB_CACHE_SECONDS", 15)
 METRICS_COLLECTORS = ["messaging.metrics.collect"]
 
-# --- Logging: one line per record, with the request id ----------------------
+# --- Logging: one line per record, with the request id (docs/operations.md#logs) -----
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# "plain" (default) or "json": one JSON object per line.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "sent_project.request_context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {
+            "()": "sent_project.log_format.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        },
+        "json": {"()": "sent_project.log_format.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
@@ -477,6 +485,21 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# Error reporting to Sentry when SENTRY_DSN is set (nothing is sent, nothing loaded, when not):
+# no personal data, request bodies or cookies; SENTRY_TRACES_SAMPLE_RATE 0 = no tracing.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+    )
 
 # --- Simulator provider -------------------------------------------------------
 # Seconds between lifecycle steps, multiplied by SIMULATOR_DELAY_SCALE (0 = instant).
