@@ -38,7 +38,9 @@ def request_finished(token: contextvars.Token) -> None:
 # Ids that log lines carry while they are known (docs/operations.md#logs): the customer once
 # a request authenticated, the message a job is working on. Ids only: never a key or a body.
 LOG_FIELDS = ("customer_id", "message_id")
-_log_fields: contextvars.ContextVar[dict] = contextvars.ContextVar("log_fields", default={})
+_log_fields: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "log_fields", default=None
+)
 
 
 def log_context_set(**fields) -> None:
@@ -46,13 +48,13 @@ def log_context_set(**fields) -> None:
     unknown = set(fields) - set(LOG_FIELDS)
     if unknown:
         raise ValueError(f"not a log field: {', '.join(sorted(unknown))}")
-    _log_fields.set({**_log_fields.get(), **{k: str(v) for k, v in fields.items()}})
+    _log_fields.set({**(_log_fields.get() or {}), **{k: str(v) for k, v in fields.items()}})
 
 
 @contextlib.contextmanager
 def log_context(**fields):
     """`with log_context(message_id=…):` the lines logged inside carry it."""
-    token = _log_fields.set(dict(_log_fields.get()))
+    token = _log_fields.set(dict(_log_fields.get() or {}))
     log_context_set(**fields)
     try:
         yield
@@ -66,6 +68,6 @@ class RequestIdLogFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
-        for name, value in _log_fields.get().items():
+        for name, value in (_log_fields.get() or {}).items():
             setattr(record, name, value)
         return True

@@ -18,7 +18,6 @@ from billing.models import ApiKey
 from sent_project.log_format import JsonFormatter, PlainFormatter, scrub
 from sent_project.request_context import RequestIdLogFilter
 from tests.messaging.factories import PARAMETERS, make_approved_template, number
-from tests.messaging.webhook_helpers import receiver, webhook_settings  # noqa: F401
 from tests.tasks import run_queued_tasks
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -49,7 +48,7 @@ def test_a_full_send_logs_json_lines_without_a_key_or_secret(
     live_account,
     receiver,
     webhook_settings,
-    captured_json_logs,  # noqa: F811
+    captured_json_logs,
 ):
     make_approved_template(live_account)
     webhook = sdk.webhooks.create(
