@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -68,22 +67,38 @@ def env_json(name: str, default):
         raise ImproperlyConfigured(f"{name} must be JSON, not {raw!r}") from None
 
 
+# SQLite, tuned for a web process and workers writing side by side.
+SQLITE_OPTIONS = {
+    # Writers take the lock when their transaction starts and wait (up to `timeout` seconds)
+    # instead of failing with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_from_url(url: str) -> dict:
-    """Turn DATABASE_URL (postgres://user:pass@host:port/name?opt=v) into a DATABASES entry."""
-    parsed = urlparse(url)
-    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL, not {parsed.scheme!r}")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parsed.path.lstrip("/")) or "sent",
-        "USER": unquote(parsed.username or ""),
-        "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "",
-        "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": dict(parse_qsl(parsed.query)),
-    }
+    """DATABASE_URL (postgres://user:pass@host:port/name?opt=v, or sqlite:///path/to/file)
+    as a DATABASES entry, parsed by dj-database-url."""
+    import dj_database_url
+
+    try:
+        config = dj_database_url.parse(
+            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
+    engine = config["ENGINE"]
+    if engine.endswith("postgresql"):
+        config["NAME"] = config.get("NAME") or "sent"
+    elif engine.endswith("sqlite3"):
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        config["CONN_MAX_AGE"] = 0
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// or sqlite:/// URL, not {engine!r}"
+        )
+    return config
 
 
 VAR_DIR = Path(env_str("SENT_VAR_DIR", str(BASE_DIR / "var")))
@@ -197,7 +212,7 @@ TEMPLATES = [
     },
 ]
 
-# Database: a SQLite file under var/ unless DATABASE_URL points at PostgreSQL.
+# Database: a SQLite file under var/ unless DATABASE_URL names another (PostgreSQL or SQLite).
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
@@ -207,13 +222,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             # SQLITE_PATH: another file (tests point a worker subprocess at the test database).
             "NAME": Path(env_str("SQLITE_PATH", str(VAR_DIR / "sent.sqlite3"))),
-            "OPTIONS": {
-                # Writers take the lock when their transaction starts and wait
-                # (up to `timeout` seconds) instead of failing with "database is locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             # A file (not :memory:) so live-server and multi-threaded tests share it.
             "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
@@ -264,9 +273,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "sent_project.storage.StaticFilesStorage"
     },
 }
+# Serve static files from the apps' directories too, so pages work before collectstatic ran.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 
 # Security: production-safe when DEBUG is off. HTTPS redirect and HSTS are the
 # reverse proxy's job (docs/operations.md#deploy-checks); they can be switched on here too.
