@@ -16,7 +16,13 @@ from django.conf import settings as django_settings
 
 from billing.models import ApiKey
 from sent_project.log_format import JsonFormatter, PlainFormatter, scrub
-from sent_project.request_context import RequestIdLogFilter
+from sent_project.request_context import (
+    RequestIdLogFilter,
+    log_context,
+    log_context_set,
+    request_finished,
+    request_started,
+)
 from tests.messaging.factories import PARAMETERS, make_approved_template, number
 from tests.tasks import run_queued_tasks
 
@@ -76,11 +82,37 @@ def test_a_full_send_logs_json_lines_without_a_key_or_secret(
     assert all({"time", "level", "logger", "message", "request_id"} <= set(r) for r in records)
     assert any(r.get("message_id") == str(message_id) for r in records)
     assert any(r.get("customer_id") == str(live_account.pk) for r in records)
-    assert any(r["request_id"].startswith("req_") for r in records)
     text = captured_json_logs.getvalue()
     for secret_value in (live_account.raw_api_key, wrong_key, secret):
         assert secret_value not in text
     assert ApiKey.objects.filter(customer=live_account).exists()
+
+
+def test_a_line_logged_in_a_request_carries_its_ids():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdLogFilter())
+    probe = logging.getLogger("probe.request")
+    probe.addHandler(handler)
+    try:
+        token = request_started("req_abc")
+        log_context_set(customer_id="cus-1")
+        with log_context(message_id="msg-1"):
+            probe.warning("inside")
+        probe.warning("after the message")
+        request_finished(token)
+        probe.warning("outside")
+    finally:
+        probe.removeHandler(handler)
+    inside, after, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (inside["request_id"], inside["customer_id"], inside["message_id"]) == (
+        "req_abc",
+        "cus-1",
+        "msg-1",
+    )
+    assert after["customer_id"] == "cus-1" and "message_id" not in after
+    assert outside["request_id"] == "-" and "customer_id" not in outside
 
 
 def test_scrub_masks_the_shapes_of_secrets():
