@@ -65,6 +65,8 @@ from messaging.providers.base import OutboundMessage, ProviderError, ProviderRes
 from messaging.routing import line
 from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
+from sent_project.metrics import PROVIDER_ERRORS
+from sent_project.request_context import log_context
 
 logger = logging.getLogger(__name__)
 S = MessageStatus
@@ -333,11 +335,14 @@ def hand_off(message: Message) -> Outcome:
         accepted_at=message.created_at,
     )
     try:
-        result = provider.send(outbound)
+        with log_context(customer_id=message.customer_id, message_id=message.pk):
+            result = provider.send(outbound)
+            logger.debug("%s accepted the %s message", provider.name, message.channel)
     except ProviderError as error:
         return Outcome(message, error=error, provider=provider.name)
     except Exception as error:  # a bug or an unmapped network error: transient, retried
-        logger.exception("provider %s failed on message %s", provider.name, message.pk)
+        with log_context(customer_id=message.customer_id, message_id=message.pk):
+            logger.exception("provider %s failed on message %s", provider.name, message.pk)
         return Outcome(
             message, error=ProviderError(f"Provider error: {error}"), provider=provider.name
         )
@@ -440,6 +445,7 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
         # The reconciler (or another run) took the message over meanwhile: not ours to move.
         return False
     error = outcome.error
+    PROVIDER_ERRORS.labels(outcome.provider, error.code).inc()
     batch.journal.note(
         message,
         ActivityKind.PROVIDER_ERROR,

@@ -266,6 +266,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             # The fan-out may run twice; an event reaches an endpoint once.
             models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_event_endpoint"),

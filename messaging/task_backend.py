@@ -7,15 +7,17 @@ lost dispatch job from one that is merely waiting behind others. With another ba
 are no-ops.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.tasks import TaskResultStatus
 from django.utils import timezone
+
+from sent_project.retention import cutoff_days, delete_in_batches
 
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 WORKER_LOST = "messaging.reconciler.WorkerLost"
@@ -94,3 +96,55 @@ def job_waiting(task_path: str) -> bool:
     if not uses_database_backend():
         return False
     return DBTaskResult.objects.filter(status=TaskResultStatus.READY, task_path=task_path).exists()
+
+
+def prune_task_results(*, now: datetime, batch_size: int) -> int:
+    """Finished jobs (successful or failed) that finished more than RETENTION_TASK_RESULTS_DAYS
+    ago (docs/operations.md#retention). The backend's own `prune_db_task_results` deletes in
+    one statement; this deletes `batch_size` rows per transaction."""
+    if not uses_database_backend():
+        return 0
+    cutoff = cutoff_days(settings.RETENTION_TASK_RESULTS_DAYS, now)
+    if cutoff is None:
+        return 0
+    return delete_in_batches(
+        DBTaskResult.objects.finished().filter(finished_at__lt=cutoff), batch_size=batch_size
+    )
+
+
+def lanes_running(*, since_seconds: float | None = None) -> set[str]:
+    """The queues with a job RUNNING that started within MESSAGE_ORPHANED_TASK_SECONDS (older
+    ones belong to dead workers)."""
+    if not uses_database_backend():
+        return set()
+    seconds = since_seconds or settings.MESSAGE_ORPHANED_TASK_SECONDS
+    since = timezone.now() - timedelta(seconds=seconds)
+    return set(
+        DBTaskResult.objects.running()
+        .filter(started_at__gte=since)
+        .values_list("queue_name", flat=True)
+        .distinct()
+    )
+
+
+def lane_queue_stats() -> dict[str, tuple[int, float | None]]:
+    """Per queue: (jobs due and not started, seconds the oldest of them has been due)."""
+    if not uses_database_backend():
+        return {}
+    now = timezone.now()
+    never = get_date_max()
+    rows = (
+        DBTaskResult.objects.ready()
+        .values("queue_name")
+        .annotate(
+            depth=Count("id"),
+            # Due since it was enqueued (no run_after), or since its run_after.
+            plain=Min("enqueued_at", filter=Q(run_after=never)),
+            later=Min("run_after", filter=~Q(run_after=never)),
+        )
+    )
+    stats: dict[str, tuple[int, float | None]] = {}
+    for row in rows:
+        due_since = min(moment for moment in (row["plain"], row["later"]) if moment is not None)
+        stats[row["queue_name"]] = (row["depth"], round((now - due_since).total_seconds(), 1))
+    return stats

@@ -1,12 +1,12 @@
-"""The plumbing's own pages: the API's 404, the error reference and the health check."""
+"""The plumbing's own pages: the API's 404, the error reference and the health checks."""
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from sent_project.api.envelope import error_response
 from sent_project.errors import CATALOGUE, NoSuchEndpoint
+from sent_project.health import readiness_report
 
 
 @csrf_exempt
@@ -20,6 +20,12 @@ def error_reference(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. Touches nothing else (a load balancer restarting web
+    processes because the database is slow would make things worse); readiness is /readyz."""
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness (docs/operations.md#health): every check's state; 503 naming the failing ones."""
+    ready, report = readiness_report()
+    return JsonResponse(report, status=200 if ready else 503)

@@ -59,6 +59,8 @@ class Command(BaseCommand):
         # Books the self-rescheduling message reconciler; the workers keep it running
         # (docs/api/messages.md#the-reconciler).
         call_command("reconcile_messages", "--schedule", verbosity=0)
+        # And the retention prune and each lane's heartbeat (docs/operations.md#health).
+        call_command("schedule_jobs", verbosity=0)
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
         self.stdout.write(
