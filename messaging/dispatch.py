@@ -37,7 +37,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.errors import InsufficientBalance
@@ -129,7 +129,9 @@ def _pause(seconds: float) -> None:
 
 
 def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
-    """QUEUED → PROCESSED for the batch's messages no one else has claimed; those, as claimed.
+    """QUEUED (or SCHEDULED and due) → PROCESSED for the batch's messages no one else has
+    claimed; those, as claimed. A SCHEDULED message whose `next_attempt_at` is still ahead
+    is not claimed (its job ran early): it waits for its time.
 
     With `fill_to`, also other due QUEUED messages, oldest first, up to that many in all:
     a stream of one-recipient sends is then dispatched in batches (their own jobs find
@@ -139,9 +141,9 @@ def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
     now = timezone.now()
     wanted = list(message_ids)
     if fill_to > len(wanted):
-        due = Message.objects.filter(status=S.QUEUED, next_attempt_at__lte=now).exclude(
-            pk__in=message_ids
-        )
+        due = Message.objects.filter(
+            status__in=(S.QUEUED, S.SCHEDULED), next_attempt_at__lte=now
+        ).exclude(pk__in=message_ids)
         wanted += [
             str(pk)
             for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[
@@ -149,7 +151,8 @@ def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
             ]
         ]
     with transaction.atomic():
-        count = Message.objects.filter(pk__in=wanted, status=S.QUEUED).update(
+        claimable = Q(status=S.QUEUED) | Q(status=S.SCHEDULED, next_attempt_at__lte=now)
+        count = Message.objects.filter(claimable, pk__in=wanted).update(
             status=S.PROCESSED,
             claimed_at=now,
             claim_token=token,

@@ -3,8 +3,9 @@
 Runs every MESSAGE_RECONCILE_EVERY_SECONDS as a self-rescheduling job
 (`messaging.tasks.messages_reconcile`) and on demand (`manage.py reconcile_messages`):
 
-- **QUEUED past its due time by MESSAGE_STUCK_QUEUED_SECONDS** while no older dispatch job
-  is still waiting: its job was lost → a new dispatch job.
+- **QUEUED or SCHEDULED past its due time by MESSAGE_STUCK_QUEUED_SECONDS** while no older
+  dispatch job is still waiting: its job was lost → a new dispatch job (a SCHEDULED message
+  stays SCHEDULED: the claim takes it as it is due).
 - **PROCESSED since longer than MESSAGE_STUCK_PROCESSED_SECONDS**: the worker that claimed
   it died. The provider is asked first (`fetch` by our message id, never a re-send): if it
   has the message → recorded SENT (its receipts follow as usual); if not → back to QUEUED
@@ -59,14 +60,14 @@ def reconcile(*, scheduler: Scheduler, now: datetime | None = None) -> dict:
 
 
 def requeue_lost_jobs(*, scheduler: Scheduler, now: datetime) -> int:
-    """QUEUED messages whose dispatch job is gone get a new one."""
+    """QUEUED and due SCHEDULED messages whose dispatch job is gone get a new one."""
     overdue = now - timedelta(seconds=settings.MESSAGE_STUCK_QUEUED_SECONDS)
     oldest_waiting = task_backend.oldest_waiting_job(DISPATCH_TASK)
     if oldest_waiting is not None:
         # Workers are behind: a message due about when the oldest waiting job was enqueued
         # (or later) has its job still waiting in the queue, not lost.
         overdue = min(overdue, oldest_waiting - QUEUE_SLACK)
-    stuck = Message.objects.filter(status=S.QUEUED, next_attempt_at__lt=overdue)
+    stuck = Message.objects.filter(status__in=(S.QUEUED, S.SCHEDULED), next_attempt_at__lt=overdue)
     ids = list(stuck.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH])
     if not ids:
         return 0

@@ -69,6 +69,11 @@ class SendRequest:
     # media, and a subject, replacing its subject. Ignored by every other channel.
     media_urls: list[str] = field(default_factory=list)
     subject: str | None = None
+    # Send later (docs/api/messages.md#scheduling): an aware datetime, checked by the API.
+    scheduled_at: datetime | None = None
+    # The send's override of the customer's quiet hours: "respect", "skip" or None (the
+    # setting decides) (docs/api/messages.md#quiet-hours).
+    quiet_hours: str | None = None
 
 
 @dataclass
