@@ -92,7 +92,7 @@ def next_allowed(
     The answer is always the end of some zone's window, so only those instants are tried.
     When the zones' windows together cover the whole day (a toll-free number spanning Guam
     to Hawaii), no instant is allowed everywhere: the message is then held until every zone
-    has reached the end of its window once (the latest of the zones' next ends).
+    quiet at `at` has reached the end of its window (the latest of those zones' next ends).
     """
     if not zones or not is_quiet(at, zones, start, end):
         return None
@@ -107,7 +107,10 @@ def next_allowed(
     for moment in candidates:
         if not is_quiet(moment, zones, start, end):
             return moment
-    return max(min(m for m in _window_ends(at, zone, end) if m > at) for zone in zones)
+    quiet_zones = [z for z in zones if is_quiet_local(at.astimezone(z).time(), start, end)]
+    return max(
+        _ceil_minute(min(m for m in _window_ends(at, zone, end) if m > at)) for zone in quiet_zones
+    )
 
 
 def applies(category: str, *, enabled: bool, override: str | None) -> bool:
