@@ -89,3 +89,36 @@ def test_the_sdk_idempotency_key_sends_once(sdk, template):
     again = sdk.messages.send(to=[number(60)], template=TEMPLATE, idempotency_key="order-42")
     assert again.data.recipients[0].message_id == first.data.recipients[0].message_id
     assert Message.objects.count() == 1
+
+
+def test_the_sdk_schedules_and_cancels(sdk, live_account, template):
+    """docs/api/messages.md#scheduling through the official client: `scheduled_at` → 202 with
+    the messages SCHEDULED; sent when due; cancel (an extra endpoint) refunds before then."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import timezone
+
+    from tests.tasks import queued_tasks
+
+    when = datetime.now(UTC) + timedelta(hours=2)
+    response = sdk.messages.send(to=[number(65)], template=TEMPLATE, scheduled_at=when)
+    recipient = response.data.recipients[0]
+    assert response.success is True
+    message = sdk.messages.retrieve_status(recipient.message_id).data
+    assert message.status == "SCHEDULED"
+    assert message.to_dict()["scheduled_at"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    past = timezone.now() - timedelta(seconds=1)  # its time comes
+    Message.objects.filter(pk=recipient.message_id).update(next_attempt_at=past)
+    queued_tasks("messaging.tasks.message_dispatch").update(run_after=past)
+    run_queued_tasks()
+    assert sdk.messages.retrieve_status(recipient.message_id).data.status == "DELIVERED"
+
+    later = sdk.messages.send(to=[number(60)], template=TEMPLATE, scheduled_at=when)
+    cancelled = sdk.post(
+        f"/v3/messages/{later.data.recipients[0].message_id}/cancel", cast_to=object
+    )
+    assert cancelled["data"]["status"] == "CANCELLED"
+    assert LedgerEntry.objects.filter(
+        message_id=later.data.recipients[0].message_id, kind="refund"
+    ).exists()
