@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
-# Which template categories quiet hours hold (docs/api/decisions.md#quiet-hours): marketing
+# Which template categories quiet hours hold (docs/api/decisions.md#messages): marketing
 # only. AUTHENTICATION (one-time codes) and UTILITY (order, delivery, account notices) are
 # expected when they happen; free-form text (no template) is a reply in a conversation.
 HELD_CATEGORIES = frozenset({"MARKETING"})

@@ -146,7 +146,7 @@ def test_a_worker_killed_between_the_provider_and_the_sent_write(queued):
 
 
 def test_a_scheduled_message_survives_a_worker_killed_at_its_due_time(queued):
-    """docs/reliability.md#13-scheduled-messages: the worker claims it at its time and dies;
+    """docs/reliability.md#25-scheduled-messages-go-out-at-their-time-once: the worker claims it at its time and dies;
     the reconciler hands it off once."""
     due = timezone.now() + timedelta(seconds=2)
     [message] = send(queued, number(60), scheduled_at=due)
