@@ -1,10 +1,8 @@
 """The messages API: POST/GET /v3/messages, GET /v3/messages/{id}[/activities]. Thin views:
 parse, call one service or selector, render."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
@@ -17,10 +15,10 @@ from messaging.api.serializers import (
     MessageSerializer,
     send_response,
 )
-from messaging.errors import ScheduledAtInPast, ScheduledAtInvalid, ScheduledAtTooFar
+from messaging.errors import ScheduledAtInvalid
 from messaging.models import AUTO_CHANNEL
 from messaging.selectors import message_activities, message_get, messages_for, with_history
-from messaging.sending import SendRequest
+from messaging.sending import SendRequest, schedule_check
 from messaging.services import message_cancel, message_resend, message_send
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.validation import PageQuerySerializer, validated, validated_query
@@ -50,17 +48,7 @@ def scheduled_at(raw) -> datetime | None:
         value = None
     if value is None or value.tzinfo is None or value.utcoffset() is None:
         raise ScheduledAtInvalid(details=details)
-    now = timezone.now()
-    if value < now - timedelta(seconds=settings.MESSAGE_SCHEDULE_GRACE_SECONDS):
-        raise ScheduledAtInPast(
-            details={"scheduled_at": [f"{raw} has passed: give a future time, or omit it."]}
-        )
-    horizon = settings.MESSAGE_SCHEDULE_HORIZON_DAYS
-    if value > now + timedelta(days=horizon):
-        raise ScheduledAtTooFar(
-            details={"scheduled_at": [f"At most {horizon} days ahead: {raw} is later."]}
-        )
-    return max(value, now)
+    return schedule_check(value)
 
 
 def send_request(data: dict, raw: dict) -> SendRequest:
