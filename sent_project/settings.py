@@ -219,7 +219,8 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches: local memory by default; REDIS_URL shares throttling counters between processes.
+# Caches: local memory by default, Redis with REDIS_URL. REDIS_URL also holds the rate-limit
+# counters (RATE_LIMIT_STORE); without it they are rows in the database.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -278,6 +279,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 *
 
 # --- The v3 API -------------------------------------------------------------
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
+# Requests with an unknown or revoked x-api-key, per client address (then 429 instead of 401).
+API_INVALID_KEY_RATE_LIMIT = env_str("API_INVALID_KEY_RATE_LIMIT", "60/min")
+# Where rate-limit counters live: "auto" (Redis when REDIS_URL is set, else the database),
+# "redis" or "database" (sent_project/ratelimit.py).
+RATE_LIMIT_STORE = env_str("RATE_LIMIT_STORE", "auto")
+# The request header the reverse proxy puts the client's address in (e.g. X-Forwarded-For,
+# whose last entry is taken, or X-Real-IP); empty: the connection's own address (REMOTE_ADDR).
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 # Up to this many rows a list's total_count is exact; beyond it, an estimate.
