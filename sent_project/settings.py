@@ -383,6 +383,8 @@ TEMPLATES_WHATSAPP_REVIEWER = "messaging.providers.whatsapp_templates.reviewer_f
 CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS = env_int("CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS", 30)
 # Size cap of a contact's `metadata` (bytes of compact JSON).
 CONTACTS_METADATA_MAX_BYTES = env_int("CONTACTS_METADATA_MAX_BYTES", 8192)
+# How deep objects and arrays may nest in `metadata` (the metadata object is level 1).
+CONTACTS_METADATA_MAX_DEPTH = env_int("CONTACTS_METADATA_MAX_DEPTH", 32)
 # Recent outcomes kept per channel in `delivery_stats.recent` (what routing's success rate reads).
 CONTACTS_DELIVERY_WINDOW = env_int("CONTACTS_DELIVERY_WINDOW", 50)
 CONTACTS_IMPORT_MAX_ROWS = env_int("CONTACTS_IMPORT_MAX_ROWS", 100_000)
