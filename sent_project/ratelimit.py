@@ -78,7 +78,7 @@ def client_address(request) -> str:
 def rate_hit(key: str, rate: str) -> RateLimit:
     """Count one request against `key` under `rate` ("200/min")."""
     limit, seconds = parse_rate(rate)
-    if _use_redis():
+    if counters_in_redis():
         try:
             return _redis_hit(key, limit, seconds)
         except Exception as exc:  # noqa: BLE001 - Redis down: the database keeps the limit
@@ -86,7 +86,7 @@ def rate_hit(key: str, rate: str) -> RateLimit:
     return _database_hit(key, limit, seconds)
 
 
-def _use_redis() -> bool:
+def counters_in_redis() -> bool:
     store = settings.RATE_LIMIT_STORE
     return bool(settings.REDIS_URL) and store in {"auto", "redis"}
 

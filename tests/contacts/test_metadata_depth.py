@@ -91,9 +91,7 @@ def test_an_import_marks_the_deep_row_invalid_and_imports_the_rest(
     ]
 
 
-def test_rows_too_deep_to_encode_are_invalid_rows_too(
-    account, django_capture_on_commit_callbacks
-):
+def test_rows_too_deep_to_encode_are_invalid_rows_too(account, django_capture_on_commit_callbacks):
     deep: dict = {}
     for _ in range(5000):  # deeper than any recursive encoder goes
         deep = {"a": deep}
