@@ -63,7 +63,7 @@ def storable(text: str) -> bool:
 
 
 def json_problem(value, max_depth: int) -> str | None:
-    """"unstorable" if a key or string can't be stored or a number isn't finite (JSON has no
+    """ "unstorable" if a key or string can't be stored or a number isn't finite (JSON has no
     infinity, but 1e400 parses as one), "too_deep" if objects and arrays nest deeper than
     `max_depth` (the value itself is level 1), else None. Iterative: any depth is safe."""
     stack = [(value, 1)]

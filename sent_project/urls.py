@@ -37,5 +37,7 @@ urlpatterns = [
     path("", include("messaging.dashboard.urls")),
 ]
 
+handler400 = "sent_project.api.exception_handler.handler400"
+handler403 = "sent_project.api.exception_handler.handler403"
 handler404 = "sent_project.api.exception_handler.handler404"
 handler500 = "sent_project.api.exception_handler.handler500"

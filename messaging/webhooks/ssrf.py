@@ -64,7 +64,7 @@ class Target:
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address carries (docs/api/webhooks.md#ssrf), to be judged in
+    """The IPv4 addresses an IPv6 address carries (docs/api/webhooks.md#url-safety-ssrf), to be judged in
     its place: IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d (deprecated; `::` and
     `::1` excepted), IPv4-translated ::ffff:0:a.b.c.d, 6to4 2002:AABB:CCDD::/48, NAT64
     64:ff9b::a.b.c.d and Teredo 2001:0::/32 (its server and its client)."""
