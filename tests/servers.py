@@ -47,9 +47,23 @@ def answers(host: str, port: int) -> bool:
         return False
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 4, threads: int = 4, **env):
-    """gunicorn with deploy/gunicorn.conf.py; yields its base URL, stops it afterwards."""
+def gunicorn(*, workers: int = 4, **env):
+    """gunicorn with deploy/gunicorn.conf.py (and `env`: GUNICORN_THREADS=…); yields its base
+    URL once its `workers` processes are running, stops it afterwards."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), "sent_project.wsgi"],
@@ -57,7 +71,6 @@ def gunicorn(*, workers: int = 4, threads: int = 4, **env):
         env=subprocess_env(
             GUNICORN_BIND=f"127.0.0.1:{port}",
             GUNICORN_WORKERS=workers,
-            GUNICORN_THREADS=threads,
             GUNICORN_LOG_LEVEL="warning",
             DEBUG="true",
             **env,
@@ -65,7 +78,7 @@ def gunicorn(*, workers: int = 4, threads: int = 4, **env):
     )
     try:
         deadline = time.monotonic() + 60
-        while not answers("127.0.0.1", port):
+        while not answers("127.0.0.1", port) or len(children(process.pid)) < workers:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.1)
