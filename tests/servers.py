@@ -3,6 +3,7 @@ configuration (deploy/gunicorn.conf.py) on the test database."""
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -84,7 +85,7 @@ def gunicorn(*, workers: int = 4, **env):
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # quick shutdown: the test is over
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
