@@ -9,7 +9,7 @@ PYTEST_ARGS ?= -n 2
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-.PHONY: run test test-pg test-all bench install lint migration-check clean
+.PHONY: run serve-prod test test-pg test-all bench install lint migration-check clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is required (python3.12 not found on PATH)"; exit 1; }
@@ -23,6 +23,11 @@ install: $(VENV)/.installed
 ## make run: set up everything, then run web + worker (Ctrl-C stops both).
 run: install
 	$(PY) manage.py serve
+
+## make serve-prod: gunicorn + a worker per lane + the webhook sweep on DATABASE_URL, as
+## production runs them (docs/operations.md#deploy).
+serve-prod: install
+	$(PY) manage.py serve_prod
 
 ## make test: the whole suite on SQLite.
 test: install

@@ -17,6 +17,7 @@ from billing.models import ApiKey
 from billing.services import api_key_authenticate
 from sent_project.errors import InvalidApiKey, MissingApiKey, RateLimited
 from sent_project.ratelimit import client_address, rate_hit
+from sent_project.request_context import log_context_set
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
 _UNRESOLVED = object()
@@ -78,6 +79,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if profile_id and profile_id != str(api_key.customer_id):
             # We have no sender profiles: only the key's own account can be named.
             raise AccountNotFound()
+        log_context_set(customer_id=api_key.customer_id)  # on this request's log lines
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):

@@ -31,6 +31,7 @@ from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
 from sent_project.db import update_returning
 from sent_project.errors import RequiredFieldMissing, ValidationFailed, ValueOutOfRange
+from sent_project.metrics import BALANCE_LOW
 from sent_project.outbox import event_emit
 
 API_KEY_PREFIX = "sent_"
@@ -192,6 +193,7 @@ def _low_balance_check(now: Customer, debit: Decimal) -> None:
     """
     before = now.balance + debit
     if before >= now.low_balance_threshold > now.balance:
+        BALANCE_LOW.inc()
         event_emit(
             now,
             field="balance",

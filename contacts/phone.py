@@ -26,16 +26,25 @@ from phonenumbers import (
 from phonenumbers import ValidationResult as Possible
 from phonenumbers import carrier as pn_carrier
 from phonenumbers import timezone as pn_timezone
-from phonenumbers.phonenumberutil import (
-    COUNTRY_CODE_TO_REGION_CODE,
-    _extract_country_code,
-    _match_national_number,
-    _maybe_strip_national_prefix_carrier_code,
-    _set_italian_leading_zeros_for_phone_number,
-    _test_number_length,
-    region_code_for_country_code,
-)
-from phonenumbers.re_util import re_compile
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, region_code_for_country_code
+
+# The fast path of plain digits uses private helpers of phonenumbers (the version is pinned
+# exactly in pyproject.toml). If a release renames one, `FAST_PATH` is off and every number
+# goes through the public `phonenumbers.parse`: slower, same answers.
+try:
+    from phonenumbers.phonenumberutil import (
+        _extract_country_code,
+        _match_national_number,
+        _maybe_strip_national_prefix_carrier_code,
+        _set_italian_leading_zeros_for_phone_number,
+        _test_number_length,
+    )
+    from phonenumbers.re_util import re_compile
+
+    FAST_PATH = True
+except ImportError:  # pragma: no cover - exercised by hiding a name (tests/contacts)
+    FAST_PATH = False
+    re_compile = re.compile
 
 from contacts.errors import InvalidPhoneNumber
 
@@ -300,8 +309,11 @@ def _parse(
     """(number, type, region). The type is UNKNOWN when the number is not valid."""
     region = (default_region or "").upper() or None
     number = failure = None
-    if compact.isascii():
-        number = _parse_plain_digits(compact, region)
+    if FAST_PATH and compact.isascii():
+        try:
+            number = _parse_plain_digits(compact, region)
+        except (AttributeError, TypeError):  # a private helper changed shape: the public way
+            number = None
     if number is None:
         try:
             number = phonenumbers.parse(compact, region)

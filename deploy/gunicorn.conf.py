@@ -4,6 +4,7 @@ Threaded workers (gthread): a client that sends its request slowly holds one thr
 worker, not a whole worker, so a handful of slow or idle connections can't stop the site from
 answering (/healthz included). Put a buffering reverse proxy in front all the same
 (docs/operations.md#web-server): it reads each request whole before gunicorn sees it.
+Deploying: docs/operations.md#deploy.
 Every value can be changed from the environment (the names below, documented in the
 settings table of docs/operations.md#configuration).
 """
@@ -15,9 +16,9 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
-bind = os.environ.get("GUNICORN_BIND") or "0.0.0.0:8000"
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
 worker_class = "gthread"
-workers = _int("GUNICORN_WORKERS", 4)
+workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 4))
 # Threads per worker: requests served side by side (and slow clients held) per worker. Each
 # thread that has served a request keeps a database connection: PostgreSQL's max_connections
 # must cover workers × threads plus the task workers.
@@ -38,11 +39,17 @@ limit_request_field_size = _int("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", 8190)
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = max_requests // 10
 # The proxy's X-Forwarded-* headers are trusted from these addresses only.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
+forwarded_allow_ips = (
+    os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS")
+    or os.environ.get("FORWARDED_ALLOW_IPS")
+    or "127.0.0.1,::1"
+)
 # Load the app once in the arbiter, then fork: workers start at once and share its memory.
 # (A code change then needs a restart, not a HUP.)
 preload_app = (os.environ.get("GUNICORN_PRELOAD") or "true").lower() in {"1", "true", "yes", "on"}
+# Requests are counted by the app's metrics; gunicorn's own access log is off unless asked for.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL") or "info"
 
 
@@ -53,3 +60,12 @@ def when_ready(server):
         from django.urls import get_resolver
 
         get_resolver().url_patterns  # noqa: B018 - the lazy import is the point
+
+
+def child_exit(server, worker):
+    """prometheus-client's multiprocess mode: a dead worker's live gauges are dropped (its
+    counters stay summed)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

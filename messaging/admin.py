@@ -1,16 +1,25 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from messaging.errors import DeliveryInProgress, WebhookDisabled
 from messaging.keywords import keyword_normalise, keyword_set
 from messaging.models import (
+    Conversation,
     Keyword,
+    Message,
+    MessageActivity,
+    PeriodicJob,
     ProviderAccount,
     ProviderCallback,
     ProviderKind,
     Sender,
+    SenderPace,
+    SimulatorSend,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -25,9 +34,11 @@ from messaging.providers.accounts import (
     account_update,
 )
 from messaging.senders import sender_problems
+from messaging.services import message_cancel, message_resend
 from messaging.webhooks.services import webhook_delivery_redeliver, webhook_endpoint_set_active
 from sent_project.admin import ReadOnlyAdmin
-from sent_project.models import Event
+from sent_project.errors import SentError
+from sent_project.models import Event, IdempotencyRecord
 
 
 @admin.register(Event)
@@ -353,6 +364,7 @@ class SenderForm(forms.ModelForm):
             "provider_ref",
             "display_name",
             "is_active",
+            "max_rate",
         ]
 
     def clean(self):
@@ -376,7 +388,15 @@ class SenderAdmin(admin.ModelAdmin):
     not deleted: messages keep pointing at it (docs/providers/README.md#senders)."""
 
     form = SenderForm
-    list_display = ["__str__", "channel", "customer", "account", "display_name", "is_active"]
+    list_display = [
+        "__str__",
+        "channel",
+        "customer",
+        "account",
+        "display_name",
+        "max_rate",
+        "is_active",
+    ]
     list_filter = [
         "channel",
         "is_active",
@@ -460,3 +480,127 @@ class KeywordAdmin(admin.ModelAdmin):
             is_active=obj.is_active,
         )
         obj.pk = saved.pk
+
+
+@admin.register(SenderPace)
+class SenderPaceAdmin(admin.ModelAdmin):
+    """Each sender's token bucket, as dispatch left it (docs/providers/README.md#pacing):
+    read-only, for an operator wondering why a sender is slow."""
+
+    list_display = ["key", "tokens", "factor", "throttled_until", "throttles", "refilled_at"]
+    search_fields = ["key"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Messages and the other records only the services write --------------------------------
+
+
+class MessageActivityInline(admin.TabularInline):
+    model = MessageActivity
+    fields = ["created_at", "kind", "status", "description", "reason_code", "price", "channel"]
+    readonly_fields = fields
+    ordering = ["id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    """Read-only: a message changes through the services only — the actions below cancel a
+    QUEUED one (refunded) or resend a FAILED/BLOCKED one as a new message, as the API does."""
+
+    list_display = [
+        "id",
+        "customer",
+        "direction",
+        "phone",
+        "channel",
+        "status",
+        "reason_code",
+        "price",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "direction", "sandbox", "customer"]
+    search_fields = ["=id", "=phone", "=provider_message_id", "=from_number"]
+    list_select_related = ["customer"]
+    show_full_result_count = False  # no COUNT(*) over millions of rows on every page
+    date_hierarchy = None
+    readonly_fields = [f.name for f in Message._meta.fields]
+    inlines = [MessageActivityInline]
+    actions = ["cancel", "resend"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """An id or a number (E.164): exact matches only, so each search uses an index."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(pk=uuid.UUID(term)), False
+        except ValueError:
+            pass
+        return queryset.filter(
+            Q(phone=term) | Q(provider_message_id=term) | Q(from_number=term)
+        ), False
+
+    def _each(self, request, queryset, service, verb: str) -> None:
+        done, refused = 0, []
+        for message in queryset.select_related("customer")[:100]:
+            try:
+                service(message.customer, message_id=message.pk)
+                done += 1
+            except SentError as error:
+                refused.append(f"{message.pk}: {error.message}")
+        if done:
+            self.message_user(request, f"{verb} {done} message(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description="Cancel (QUEUED only; refunded)")
+    def cancel(self, request, queryset):
+        self._each(request, queryset, message_cancel, "Cancelled")
+
+    @admin.action(description="Resend as a new message (FAILED or BLOCKED only)")
+    def resend(self, request, queryset):
+        self._each(request, queryset, message_resend, "Resent")
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ["contact", "customer", "last_message_at", "last_channel", "unread_count"]
+    list_select_related = ["contact", "customer"]
+    search_fields = ["=contact__phone_number"]
+    show_full_result_count = False
+
+
+@admin.register(SimulatorSend)
+class SimulatorSendAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "channel", "to", "attempts", "provider_message_id", "created_at"]
+    search_fields = ["=message_id", "=to"]
+    show_full_result_count = False
+
+
+@admin.register(PeriodicJob)
+class PeriodicJobAdmin(ReadOnlyAdmin):
+    """The self-rescheduling jobs: the reconciler, the prune, each lane's heartbeat."""
+
+    list_display = ["name", "last_run_at", "next_run_at", "last_outcome"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["key", "customer", "state", "response_status", "created_at"]
+    list_filter = ["state"]
+    search_fields = ["=key", "=request_id"]
+    list_select_related = ["customer"]
+    exclude = ["response_body"]
+    show_full_result_count = False

@@ -1,12 +1,15 @@
 """Handing messages to providers: claim, send, record — at most once per message.
 
-A dispatch job carries a batch of message ids (one send request makes a job per
-MESSAGE_DISPATCH_BATCH_SIZE messages). For each batch:
+Messages wait for dispatch in the message table itself, each in its *lane* (its sender's
+pace key and its customer: `Message.dispatch_lane`). A dispatch job is a wake-up: a send
+enqueues one, a retry one at its time, a paced sender one for when it has tokens again. The
+job drains what is due, round after round (docs/architecture.md#fairness-between-tenants):
 
-1. **Claim** by compare-and-set: one UPDATE moves the batch's QUEUED messages to PROCESSED
-   with a fresh claim token (and counts the attempt). A message another run claimed, or
-   that is no longer QUEUED, is simply not in this run: a job that runs twice, or two
-   workers on the same job, hand each message to a provider once.
+1. **Claim** by compare-and-set: one UPDATE moves a fair, paced share of the due messages
+   (`claim_due`: round-robin over lanes, within each sender's token bucket,
+   messaging.pacing) to PROCESSED with a fresh claim token (and counts the attempt). A
+   message another run claimed, or that is no longer waiting, is simply not in this run: a
+   job that runs twice, or two workers at once, hand each message to a provider once.
 2. **Send**, outside any transaction, each message with its id as the provider's
    idempotency key, in groups of FLUSH_EVERY_MESSAGES; an HTTP adapter's calls of a group run
    side by side (PROVIDER_CONCURRENCY threads), the simulator's one after the other.
@@ -23,6 +26,7 @@ jobs go through the `Scheduler` the task passes in.
 """
 
 import functools
+import json
 import logging
 import random
 import threading
@@ -36,7 +40,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -48,11 +52,21 @@ from contacts.services import contact_set_opt_out, contacts_record_deliveries
 from messaging import reasons
 from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import AUTO_CHANNEL, ActivityKind, Message
+from messaging.pacing import (
+    SEGMENTS,
+    buckets_lock,
+    buckets_save,
+    lane_pace_key,
+    message_cost,
+    pace_throttled,
+)
 from messaging.providers import get_provider
 from messaging.providers.base import OutboundMessage, ProviderError, ProviderResult
 from messaging.routing import line
 from messaging.senders import sender_route
 from messaging.statuses import MessageStatus
+from sent_project.metrics import PROVIDER_ERRORS
+from sent_project.request_context import log_context
 
 logger = logging.getLogger(__name__)
 S = MessageStatus
@@ -67,6 +81,12 @@ class Scheduler(Protocol):
     def dispatch(self, message_ids: list[str], *, run_after: datetime | None = None) -> None: ...
 
     def receipts(self, receipts: list[dict]) -> None: ...
+
+    def wake(self, run_after: datetime) -> None:
+        """A dispatch job at `run_after`, unless one already waits to run by then."""
+
+    def coalesce(self) -> int:
+        """Mark the due dispatch jobs that wait done: the running job does their work."""
 
 
 @dataclass
@@ -127,42 +147,159 @@ def _pause(seconds: float) -> None:
 
 # --- 1. claim ---------------------------------------------------------------------------
 
+# Statuses a claim takes when due: QUEUED (new, or a retry), SCHEDULED (its time has come).
+CLAIMABLE = ("QUEUED", "SCHEDULED")
+_WAITING_SQL = "{alias}status IN ('QUEUED', 'SCHEDULED')"  # the message_lane_due index's
+_lane_cursor = {"after": ""}  # this process's place in the round-robin over lanes
 
-def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
-    """QUEUED → PROCESSED for the batch's messages no one else has claimed; those, as claimed.
 
-    With `fill_to`, also other due QUEUED messages, oldest first, up to that many in all:
-    a stream of one-recipient sends is then dispatched in batches (their own jobs find
-    nothing left to do).
+@dataclass
+class Claim:
+    messages: list[Message]
+    # When a lane that has messages due but no tokens left can next be served (None: none).
+    paced_until: datetime | None = None
+
+
+def _due_lanes(after: str, limit: int) -> list[str]:
+    """Up to `limit` lanes with waiting messages, in order after `after` (an index skip-scan:
+    one index probe per lane, however many messages wait)."""
+    table = Message._meta.db_table
+    sql = f"""
+        WITH RECURSIVE lanes(lane, n) AS (
+            SELECT (SELECT lane FROM {table} WHERE {_WAITING_SQL.format(alias="")}
+                    AND lane > %s ORDER BY lane LIMIT 1), 1
+            UNION ALL
+            SELECT (SELECT m.lane FROM {table} m WHERE {_WAITING_SQL.format(alias="m.")}
+                    AND m.lane > lanes.lane ORDER BY m.lane LIMIT 1), n + 1
+            FROM lanes WHERE lanes.lane IS NOT NULL AND n < %s
+        )
+        SELECT lane FROM lanes WHERE lane IS NOT NULL
     """
-    token = uuid.uuid4().hex
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _lanes_round_robin(limit: int) -> list[str]:
+    """The next `limit` lanes with waiting messages, going on from this process's last claim
+    and wrapping around."""
+    after = _lane_cursor["after"]
+    lanes = _due_lanes(after, limit)
+    if len(lanes) < limit and after:
+        lanes += [lane for lane in _due_lanes("", limit - len(lanes)) if lane not in lanes]
+    return lanes
+
+
+def _segments(content) -> int:
+    if isinstance(content, str):
+        content = json.loads(content or "{}")
+    return max(1, int((content or {}).get("segments") or 1))
+
+
+def _due_ids(wanted: dict[str, int], now: datetime) -> dict[str, list]:
+    """Per lane, (id, segments) of up to `wanted[lane]` of its due messages, oldest due
+    first, in one statement (a range scan of the lane's index entries each)."""
+    table = Message._meta.db_table
+    parts, params = [], []
+    at = connection.ops.adapt_datetimefield_value(now)
+    for index, (lane, count) in enumerate(wanted.items()):
+        parts.append(
+            f"SELECT * FROM (SELECT id, lane, content FROM {table} WHERE "
+            f"{_WAITING_SQL.format(alias='')} AND lane = %s AND next_attempt_at <= %s "
+            f"ORDER BY next_attempt_at, id LIMIT %s) AS due_{index}"
+        )
+        params += [lane, at, count]
+    found: dict[str, list] = {lane: [] for lane in wanted}
+    if not parts:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for pk, lane, content in cursor.fetchall():
+            found[lane].append((pk, _segments(content)))
+    return found
+
+
+def claim(message_ids: list[str]) -> list[Message]:
+    """Waiting → PROCESSED for these messages only, those no one else has claimed; those, as
+    claimed (their tokens are spent: see `claim_due`)."""
+    return claim_due(message_ids, fill=False).messages
+
+
+def claim_due(message_ids=(), *, fill: bool = True, budget: int | None = None) -> Claim:
+    """Claim a fair share of what is due, by compare-and-set.
+
+    Fair between lanes (a sender × a customer, messaging.pacing.dispatch_lane): the budget
+    (MESSAGE_DISPATCH_BATCH_SIZE) is shared equally between the lanes that have messages
+    due, visited round-robin, so a customer with 100,000 waiting messages takes one share of
+    a claim and another customer's first message is in the next claim. Paced: no sender's
+    lanes together take more than its bucket holds (messaging.pacing), in the same
+    transaction that moves the messages, so the rate holds across all workers.
+    """
+    budget = budget or settings.MESSAGE_DISPATCH_BATCH_SIZE
     now = timezone.now()
-    wanted = list(message_ids)
-    if fill_to > len(wanted):
-        due = Message.objects.filter(status=S.QUEUED, next_attempt_at__lte=now).exclude(
-            pk__in=message_ids
-        )
-        wanted += [
-            str(pk)
-            for pk in due.order_by("next_attempt_at").values_list("pk", flat=True)[
-                : fill_to - len(wanted)
-            ]
-        ]
+    lanes = _lanes_round_robin(settings.MESSAGE_DISPATCH_LANES_PER_CLAIM) if fill else []
+    own = list(message_ids)
+    if not lanes and not own:
+        return Claim([])
+    token = uuid.uuid4().hex
     with transaction.atomic():
-        count = Message.objects.filter(pk__in=wanted, status=S.QUEUED).update(
-            status=S.PROCESSED,
-            claimed_at=now,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            updated_at=now,
+        own_lanes = dict(
+            Message.objects.filter(pk__in=own, status__in=CLAIMABLE).values_list("pk", "lane")
         )
+        keys = {lane_pace_key(lane) for lane in [*lanes, *own_lanes.values()]}
+        buckets = buckets_lock(keys, now=now)
+        allowed = {key: bucket.available() for key, bucket in buckets.items()}
+        # The job's own messages (a retry's, due at the job's time) first, whatever the
+        # bucket holds: their cost is a debt the next claims pay, so the rate still holds.
+        chosen = list(own_lanes)
+        for lane in own_lanes.values():
+            allowed[lane_pace_key(lane)] -= 1
+        tokens = {key: bucket.pace.tokens for key, bucket in buckets.items()}
+        share = max(1, -(-(budget - len(chosen)) // max(len(lanes), 1)))
+        wanted, starved = {}, []
+        for lane in lanes:
+            key = lane_pace_key(lane)
+            take = min(share, max(allowed[key], 0))
+            if take > 0:
+                allowed[key] -= take
+                wanted[lane] = take
+            else:
+                starved.append(lane)
+        # Lanes without tokens: only whether they have anything due (to book a wake-up).
+        found = _due_ids({**wanted, **{lane: 1 for lane in starved}}, now)
+        for lane in wanted:  # within the bucket: an SMS pays its segments
+            key = lane_pace_key(lane)
+            segments = buckets[key].rate.unit == SEGMENTS
+            for pk, cost in found[lane]:
+                if tokens[key] < 1:
+                    break
+                chosen.append(pk)
+                tokens[key] -= cost if segments else 1
+        paced = [buckets[lane_pace_key(lane)] for lane in starved if found[lane]]
+        paced_until = min((bucket.ready_at() for bucket in paced), default=None)
+        if lanes:
+            _lane_cursor["after"] = lanes[-1]
+        count = 0
+        if chosen:
+            count = Message.objects.filter(pk__in=chosen, status__in=CLAIMABLE).update(
+                status=S.PROCESSED,
+                claimed_at=now,
+                claim_token=token,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
         if not count:
-            return []
+            return Claim([], paced_until)
         claimed = list(
-            Message.objects.filter(pk__in=wanted, claim_token=token)
+            Message.objects.filter(pk__in=chosen, claim_token=token)
             .select_related("sender__account")
             .order_by("pk")
         )
+        for message in claimed:
+            bucket = buckets[lane_pace_key(message.lane)]
+            # Paid in full: tokens counted one per message, SMS pays its segments.
+            bucket.spend(message_cost(message, bucket.rate))
+        buckets_save(buckets)
         journal = Journal()
         for message in claimed:
             journal.note(
@@ -174,7 +311,7 @@ def claim(message_ids: list[str], *, fill_to: int = 0) -> list[Message]:
                 attempt=message.attempts,
             )
         journal.flush()
-    return claimed
+    return Claim(claimed, paced_until)
 
 
 # --- 2. send ----------------------------------------------------------------------------
@@ -198,11 +335,14 @@ def hand_off(message: Message) -> Outcome:
         accepted_at=message.created_at,
     )
     try:
-        result = provider.send(outbound)
+        with log_context(customer_id=message.customer_id, message_id=message.pk):
+            result = provider.send(outbound)
+            logger.debug("%s accepted the %s message", provider.name, message.channel)
     except ProviderError as error:
         return Outcome(message, error=error, provider=provider.name)
     except Exception as error:  # a bug or an unmapped network error: transient, retried
-        logger.exception("provider %s failed on message %s", provider.name, message.pk)
+        with log_context(customer_id=message.customer_id, message_id=message.pk):
+            logger.exception("provider %s failed on message %s", provider.name, message.pk)
         return Outcome(
             message, error=ProviderError(f"Provider error: {error}"), provider=provider.name
         )
@@ -253,6 +393,13 @@ def record(outcomes: list[Outcome], *, scheduler: Scheduler) -> list[Message]:
     with transaction.atomic():
         held = {m.pk: m for m in hold(Message.objects.filter(pk__in=ids))}
         batch = _Batch(Journal(), timezone.now(), [], [], [], [])
+        throttled = {
+            outcome.message.pace_key(): outcome.error.retry_after
+            for outcome in outcomes
+            if outcome.error is not None and outcome.error.rate_limited
+        }
+        if throttled:
+            pace_throttled(throttled, now=batch.now)
         changed = []
         for outcome in outcomes:
             message = held[outcome.message.pk]
@@ -298,6 +445,7 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
         # The reconciler (or another run) took the message over meanwhile: not ours to move.
         return False
     error = outcome.error
+    PROVIDER_ERRORS.labels(outcome.provider, error.code).inc()
     batch.journal.note(
         message,
         ActivityKind.PROVIDER_ERROR,
@@ -459,6 +607,7 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
             return True
     message.channel = new_channel
     message.sender_id = alternative.get("sender_id")
+    message.lane = message.dispatch_lane()
     message.from_number = alternative.get("from_number", "")
     message.provider_payload = alternative.get("payload", {})
     message.fallbacks = message.fallbacks[1:]
@@ -559,11 +708,37 @@ def hand_off_all(messages: list[Message]) -> list[Outcome]:
 
 
 def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
-    """Claim, send and record a batch; returns counts by outcome. Messages are handed off
-    FLUSH_EVERY_MESSAGES at a time and each group's outcomes recorded before the next."""
-    messages = deque(claim(message_ids, fill_to=settings.MESSAGE_DISPATCH_BATCH_SIZE))
-    _pause(settings.MESSAGE_TEST_PAUSE_AFTER_CLAIM)
-    counts = {"claimed": len(messages), "accepted": 0, "refused": 0, "fallbacks": 0}
+    """The dispatch job: drain what is due, claim after claim, for up to
+    MESSAGE_DISPATCH_JOB_SECONDS; returns counts by outcome.
+
+    Each round first marks the other waiting dispatch jobs done (this job does their work:
+    the messages wait in their lanes, not in the jobs), then claims a fair, paced share
+    (`claim_due`), hands it off FLUSH_EVERY_MESSAGES at a time and records each group
+    before the next. It stops when nothing due is left, booking a wake-up for when a paced
+    sender has tokens again, or at its time limit, handing over to a new job.
+    """
+    started = time.monotonic()
+    counts = {"claimed": 0, "accepted": 0, "refused": 0, "fallbacks": 0, "rounds": 0}
+    own = list(message_ids)
+    while True:
+        scheduler.coalesce()
+        claimed = claim_due(own)
+        own = []
+        _pause(settings.MESSAGE_TEST_PAUSE_AFTER_CLAIM)
+        if not claimed.messages:
+            if claimed.paced_until is not None:
+                scheduler.wake(claimed.paced_until)
+            break
+        counts["rounds"] += 1
+        counts["claimed"] += len(claimed.messages)
+        _hand_off_and_record(deque(claimed.messages), counts, scheduler=scheduler)
+        if time.monotonic() - started > settings.MESSAGE_DISPATCH_JOB_SECONDS:
+            scheduler.wake(timezone.now())  # the next job goes on
+            break
+    return counts
+
+
+def _hand_off_and_record(messages: deque, counts: dict, *, scheduler: Scheduler) -> None:
     while messages:
         group = [messages.popleft() for _ in range(min(FLUSH_EVERY_MESSAGES, len(messages)))]
         opted_out = _opted_out_since(group)
@@ -575,4 +750,3 @@ def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
         resend = record(outcomes, scheduler=scheduler)
         counts["fallbacks"] += len(resend)
         messages.extend(resend)
-    return counts

@@ -34,8 +34,26 @@ class WebhookDisabled(
 ): ...
 
 
+class WebhookLimitReached(
+    SentError,
+    code="WEBHOOK_004",
+    status=422,
+    message="This account has as many webhooks as it may have",
+):
+    """WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER endpoints exist already."""
+
+    def __init__(self, limit: int):
+        super().__init__(
+            f"This account has {limit} webhooks, the most it may have: delete one first",
+            details={"endpoint_url": [f"At most {limit} webhooks per account"]},
+        )
+
+
 # --- messages ---------------------------------------------------------------------------
 class MessageNotFound(NotFound, code="RESOURCE_003", status=404, message="Message not found"): ...
+
+
+class BatchNotFound(NotFound, code="RESOURCE_012", status=404, message="Send not found"): ...
 
 
 class UnknownTemplate(

@@ -3,6 +3,7 @@ deliveries of the outbox's events (`sent_project.models.Event`)."""
 
 import uuid
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +28,12 @@ class SimulatorSend(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message_id", "channel"], name="simulator_send_unique"),
         ]
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed"  # attempts go out
+    OPEN = "open"  # paused until circuit_probe_at
+    PROBING = "probing"  # one probe attempt in flight
 
 
 class WebhookEndpoint(models.Model):
@@ -64,6 +71,18 @@ class WebhookEndpoint(models.Model):
     # customer did it or it is active. Shown by the API and the dashboard.
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # The circuit breaker (docs/api/webhooks.md#slow-and-dead-endpoints): open after
+    # WEBHOOK_CIRCUIT_FAILURES failures in a row; no attempt until `circuit_probe_at`, then one
+    # probe (state "probing", `circuit_probe_at` = when an unanswered probe counts as lost).
+    circuit_state = models.CharField(
+        max_length=8, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    circuit_opened_at = models.DateTimeField(null=True, blank=True)
+    circuit_probe_at = models.DateTimeField(null=True, blank=True)
+    # Times the circuit opened without a success in between: the exponent of the pause.
+    circuit_trips = models.PositiveIntegerField(default=0)
+    # The lane's round-robin between a tenant's endpoints: when one was last picked.
+    lane_picked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,6 +167,15 @@ class Sender(models.Model):
     )
     display_name = models.CharField(max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
+    # How fast dispatch may hand messages to the provider from this sender (SMS: segments per
+    # second; WhatsApp: messages per second). Empty: the provider's documented default for
+    # this kind of sender (messaging.pacing, docs/providers/README.md#pacing).
+    max_rate = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+        help_text="Per second (SMS: segments; WhatsApp: messages). Empty: the provider's default.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -238,6 +266,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             # The fan-out may run twice; an event reaches an endpoint once.
             models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_event_endpoint"),
@@ -249,6 +278,12 @@ class WebhookDelivery(models.Model):
             models.Index(
                 fields=["status", "next_attempt_at"],
                 name="delivery_unfinished",
+                condition=Q(status__in=["pending", "sending", "retrying"]),
+            ),
+            # The lane: an endpoint's due deliveries, oldest first, and its attempts in flight.
+            models.Index(
+                fields=["endpoint", "status", "next_attempt_at"],
+                name="delivery_endpoint_due",
                 condition=Q(status__in=["pending", "sending", "retrying"]),
             ),
         ]
@@ -273,6 +308,9 @@ class WebhookAttempt(models.Model):
     # At most WEBHOOK_RESPONSE_BODY_LIMIT bytes of what the endpoint answered.
     response_body = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # What this attempt did to the endpoint's circuit: "" (nothing), "opened", "probe" (it was
+    # the probe and closed it), "reopened" (it was the probe and failed).
+    circuit = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]
@@ -284,6 +322,35 @@ class WebhookAttempt(models.Model):
         return f"attempt {self.number}: {self.outcome}"
 
 
+class WebhookTenantLane(models.Model):
+    """A customer's place in the webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane): when the lane
+    last picked one of its deliveries (round-robin between customers) and how long its attempts
+    have waited in the current one-minute window (WEBHOOK_TENANT_WAIT_BUDGET_SECONDS).
+    Lane transactions lock this row first, so a customer's claims are counted exactly."""
+
+    customer = models.OneToOneField(
+        "billing.Customer", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    picked_at = models.DateTimeField(null=True, blank=True)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    waited_ms = models.PositiveBigIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"lane of {self.customer_id}"
+
+
+class WebhookLaneWakeup(models.Model):
+    """One row: the time the next `webhook_drain` job is enqueued for, so requests to drain
+    coalesce into one job (docs/architecture.md#fairness-in-the-webhooks-lane)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    wake_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"next drain at {self.wake_at}"
+
+
 class Direction(models.TextChoices):
     OUTBOUND = "OUTBOUND"
     INBOUND = "INBOUND"
@@ -291,6 +358,36 @@ class Direction(models.TextChoices):
 
 # `channel: ["sent"]` (or no channel) in a send: the routing engine picks the channel.
 AUTO_CHANNEL = "sent"
+
+# Statuses of a message that has not reached a provider yet: the queue
+# (docs/api/messages.md#queue). "SCHEDULED" by its wire value: held for a later time.
+WAITING_STATUSES = ("QUEUED", "PROCESSED", "SCHEDULED")
+
+
+class MessageBatch(models.Model):
+    """One accepted send (`POST /v3/messages`, a dashboard send, a resend): the messages it
+    made share it, so its progress can be followed (docs/api/messages.md#send-progress)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    customer = models.ForeignKey(
+        "billing.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # How many messages it made (one per recipient and requested channel).
+    total = models.PositiveIntegerField(default=0)
+    template_name = models.CharField(max_length=100, blank=True)
+    sandbox = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "message batches"
+        indexes = [
+            # The queue page's recent sends, newest first.
+            models.Index(fields=["customer", "-created_at"], name="batch_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"send of {self.total} ({self.template_name or 'text'})"
 
 
 class Message(models.Model):
@@ -355,6 +452,9 @@ class Message(models.Model):
     # Hand-off attempts so far (a claim counts one) and, while QUEUED, when the next is due.
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Where it waits for dispatch: its sender's pace key and its customer
+    # (messaging.pacing.dispatch_lane); the dispatcher claims round-robin over lanes.
+    lane = models.CharField(max_length=80, blank=True)
     # The worker claim that moved it to PROCESSED (the reconciler's clock for dead workers).
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
@@ -364,6 +464,15 @@ class Message(models.Model):
         Sender, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     from_number = models.CharField(max_length=20, blank=True)
+    # The send it was part of (null: inbound, or accepted before sends were recorded).
+    batch = models.ForeignKey(
+        MessageBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     # The answer to an inbound keyword (STOP's confirmation): sent even to an opted-out contact.
     keyword_reply = models.BooleanField(default=False)
     # What a provider needs beyond the body: WhatsApp template components and language, MMS
@@ -383,6 +492,26 @@ class Message(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    def pace_key(self) -> str:
+        """The sender bucket its hand-off counts against (messaging.pacing): the simulator's
+        for a sandbox message, its sender's, or the install's default route's. An MMS goes
+        out from the SMS number."""
+        channel = "sms" if self.channel == "mms" else self.channel
+        if self.sandbox:
+            return f"simulator:{channel}"
+        if self.sender_id:
+            return f"sender:{self.sender_id}"
+        return f"default:{channel}"
+
+    def dispatch_lane(self) -> str:
+        """Where it waits for dispatch: its pace key, then its customer."""
+        return f"{self.pace_key()}|{self.customer_id}"
+
+    def save(self, *args, **kwargs):
+        if not self.lane and self.direction == Direction.OUTBOUND:
+            self.lane = self.dispatch_lane()
+        super().save(*args, **kwargs)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -418,6 +547,13 @@ class Message(models.Model):
             models.Index(
                 fields=["next_attempt_at"], name="message_queued_due", condition=Q(status="QUEUED")
             ),
+            # Dispatch: the lanes with waiting messages, and each lane's due ones in order
+            # (messaging.dispatch.claim_due).
+            models.Index(
+                fields=["lane", "next_attempt_at"],
+                name="message_lane_due",
+                condition=Q(status__in=["QUEUED", "SCHEDULED"]),
+            ),
             # The reconciler: PROCESSED messages whose worker may have died.
             models.Index(
                 fields=["claimed_at"],
@@ -432,6 +568,29 @@ class Message(models.Model):
             ),
             # Inbound to the install's shared number: whose contact last heard from it.
             models.Index(fields=["phone", "-created_at"], name="message_phone_created"),
+            # The queue (messaging.queue): the waiting messages only, grouped by sender and
+            # status, with what the ages, the due split and the stuck counts read (an
+            # index-only scan on PostgreSQL).
+            models.Index(
+                fields=[
+                    *("customer", "status", "sender", "channel"),
+                    *("created_at", "next_attempt_at", "claimed_at"),
+                ],
+                name="message_waiting",
+                condition=Q(status__in=WAITING_STATUSES),
+            ),
+            # The queue's drain rate: what was handed off in the last minute.
+            models.Index(
+                fields=["customer", "sent_at", "sender", "channel"],
+                name="message_customer_sent",
+                condition=Q(sent_at__isnull=False),
+            ),
+            # One send's progress: its messages counted by status.
+            models.Index(
+                fields=["customer", "batch", "status"],
+                name="message_batch_status",
+                condition=Q(batch__isnull=False),
+            ),
         ]
         constraints += [
             # A provider delivering the same inbound message twice stores it once.
@@ -570,3 +729,22 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SenderPace(models.Model):
+    """The token bucket of one sender (its pace key: messaging.pacing.pace_key), shared by
+    every worker on every machine: dispatch takes tokens in the transaction that claims the
+    messages, so the sender's rate holds however many workers run. `factor` (0–1] is the
+    adaptive part: a provider's 429 halves it, and it recovers over PACING_RECOVERY_SECONDS."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    tokens = models.FloatField(default=0.0)
+    factor = models.FloatField(default=1.0)
+    refilled_at = models.DateTimeField(default=timezone.now)
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    throttles = models.PositiveIntegerField(
+        default=0, help_text="Rate limits the provider signalled."
+    )
+
+    def __str__(self) -> str:
+        return self.key

@@ -3,8 +3,9 @@
 Runs every MESSAGE_RECONCILE_EVERY_SECONDS as a self-rescheduling job
 (`messaging.tasks.messages_reconcile`) and on demand (`manage.py reconcile_messages`):
 
-- **QUEUED past its due time by MESSAGE_STUCK_QUEUED_SECONDS** while no older dispatch job
-  is still waiting: its job was lost → a new dispatch job.
+- **QUEUED (or SCHEDULED) past its due time by MESSAGE_STUCK_QUEUED_SECONDS** while no
+  dispatch job waits or runs: the wake-up was lost → a new dispatch job (messages wait in
+  their lanes, messaging.dispatch; the job drains them).
 - **PROCESSED since longer than MESSAGE_STUCK_PROCESSED_SECONDS**: the worker that claimed
   it died. The provider is asked first (`fetch` by our message id, never a re-send): if it
   has the message → recorded SENT (its receipts follow as usual); if not → back to QUEUED
@@ -26,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging import reasons, task_backend
-from messaging.dispatch import Scheduler, fail_unsent, record_sent
+from messaging.dispatch import CLAIMABLE, Scheduler, fail_unsent, record_sent
 from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import ActivityKind, Message, PeriodicJob
 from messaging.providers import get_provider
@@ -39,9 +40,6 @@ S = MessageStatus
 RECONCILE_JOB = "messages_reconcile"
 DISPATCH_TASK = "messaging.tasks.message_dispatch"
 BATCH = 1000
-# A message's dispatch job is enqueued in the transaction that makes it due, so within
-# seconds of its `next_attempt_at`.
-QUEUE_SLACK = timedelta(seconds=60)
 
 
 def reconcile(*, scheduler: Scheduler, now: datetime | None = None) -> dict:
@@ -59,33 +57,33 @@ def reconcile(*, scheduler: Scheduler, now: datetime | None = None) -> dict:
 
 
 def requeue_lost_jobs(*, scheduler: Scheduler, now: datetime) -> int:
-    """QUEUED messages whose dispatch job is gone get a new one."""
+    """Messages due for longer than MESSAGE_STUCK_QUEUED_SECONDS while no dispatch job waits
+    or runs: their wake-up was lost (a job a dead worker held, a backend purged) → a new
+    dispatch job, which drains their lanes. Returns how many were waiting (up to BATCH).
+    Messages of a paced sender wait with a wake-up booked: not lost."""
     overdue = now - timedelta(seconds=settings.MESSAGE_STUCK_QUEUED_SECONDS)
-    oldest_waiting = task_backend.oldest_waiting_job(DISPATCH_TASK)
-    if oldest_waiting is not None:
-        # Workers are behind: a message due about when the oldest waiting job was enqueued
-        # (or later) has its job still waiting in the queue, not lost.
-        overdue = min(overdue, oldest_waiting - QUEUE_SLACK)
-    stuck = Message.objects.filter(status=S.QUEUED, next_attempt_at__lt=overdue)
+    stuck = Message.objects.filter(status__in=CLAIMABLE, next_attempt_at__lt=overdue)
     ids = list(stuck.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH])
     if not ids:
         return 0
+    running_since = now - timedelta(seconds=3 * settings.MESSAGE_DISPATCH_JOB_SECONDS + 60)
+    if task_backend.job_waiting_by(DISPATCH_TASK, now) or task_backend.job_running_since(
+        DISPATCH_TASK, running_since
+    ):
+        return 0
     with transaction.atomic():
-        held = hold(stuck.filter(pk__in=ids))
         journal = Journal()
-        for message in held:
-            message.next_attempt_at = now
-            message.updated_at = now
+        for message in Message.objects.filter(pk__in=ids, status__in=CLAIMABLE):
             journal.note(
                 message,
                 ActivityKind.RECONCILED,
-                "Its dispatch job was lost: dispatched again",
+                "Its dispatch wake-up was lost: dispatch woken again",
                 at=now,
             )
-        save_held(held)
         journal.flush()
-        _dispatch_in_batches(scheduler, [str(m.pk) for m in held])
-    return len(held)
+        scheduler.dispatch([])
+    logger.warning("%s messages waited without a dispatch job: one enqueued", len(ids))
+    return len(ids)
 
 
 def resolve_dead_claims(*, scheduler: Scheduler, now: datetime) -> dict:

@@ -69,6 +69,9 @@ class SendRequest:
     # media, and a subject, replacing its subject. Ignored by every other channel.
     media_urls: list[str] = field(default_factory=list)
     subject: str | None = None
+    # An earlier send of the customer's this one joins (a campaign of many requests followed
+    # as one, docs/api/messages.md#send-progress); None: a send of its own.
+    batch_id: uuid.UUID | None = None
 
 
 @dataclass

@@ -11,8 +11,8 @@ rolled-back send leaves no job behind — and last charges the whole request wit
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Customer
@@ -23,10 +23,10 @@ from contacts.channels import whatsapp_check_is_stale
 from contacts.models import Contact, Source
 from contacts.services import contacts_get_or_create_for_numbers
 from messaging.dispatch import refund_unsent
-from messaging.errors import AllRecipientsOptedOut, MessageStateConflict
+from messaging.errors import AllRecipientsOptedOut, BatchNotFound, MessageStateConflict
 from messaging.inbound import conversations_note_outbound
 from messaging.lifecycle import Journal, status_set
-from messaging.models import ActivityKind, Message
+from messaging.models import ActivityKind, Message, MessageBatch
 from messaging.selectors import message_get
 from messaging.sending import CheckedSend, Planner, SendRequest, send_check
 from messaging.statuses import MessageStatus
@@ -39,6 +39,9 @@ S = MessageStatus
 class SendResult:
     template: object | None
     messages: list[Message]  # one per (recipient, channel), in the order of `to`
+    # The send they share: its progress at GET /v3/messages/queue?batch= (None for an
+    # old result).
+    batch: MessageBatch | None = None
 
 
 def _recipients(customer: Customer, checked: CheckedSend) -> list[Contact]:
@@ -119,15 +122,18 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
             for channel in checked.request.channels
         ]
         queued = [m for m in messages if m.status == S.QUEUED]
+        batch = _batch(customer, checked, size=len(messages), now=now)
+        for message in messages:
+            message.batch = batch
+            message.lane = message.dispatch_lane()
         Message.objects.bulk_create(messages, batch_size=500)
         conversations_note_outbound(messages)
         journal = Journal(new_messages=True)
         for message in messages:
             _describe_acceptance(journal, message, now)
         journal.flush()
-        size = settings.MESSAGE_DISPATCH_BATCH_SIZE
-        for start in range(0, len(queued), size):
-            SCHEDULER.dispatch([str(m.pk) for m in queued[start : start + size]])
+        if queued:  # one wake-up: the dispatcher claims due messages from their lanes
+            SCHEDULER.dispatch([])
         # Last: the charge locks the customer's balance row until commit, so concurrent sends
         # of one customer wait for each other only that long. A refusal rolls back the lot.
         if not request.sandbox:
@@ -139,7 +145,26 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
                     if m.original_price > 0
                 ],
             )
-    return SendResult(template=checked.template, messages=messages)
+    return SendResult(template=checked.template, messages=messages, batch=batch)
+
+
+def _batch(customer: Customer, checked: CheckedSend, *, size: int, now) -> MessageBatch:
+    """The send's batch: a new one, or the earlier send it joins (its total grown), locked
+    until commit. Another customer's or a missing one → 404 RESOURCE_012 (the caller's
+    transaction rolls back: nothing written)."""
+    request = checked.request
+    if request.batch_id is None:
+        return MessageBatch.objects.create(
+            customer=customer,
+            total=size,
+            template_name=checked.template.name if checked.template is not None else "",
+            sandbox=request.sandbox,
+            created_at=now,
+        )
+    joined = MessageBatch.objects.filter(customer=customer, pk=request.batch_id)
+    if not joined.update(total=F("total") + size):
+        raise BatchNotFound()
+    return joined.get()
 
 
 RESENDABLE = frozenset({S.FAILED, S.BLOCKED})

@@ -4,14 +4,25 @@ transactions. (Webhook jobs: `messaging.webhooks.tasks`.)"""
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from messaging import task_backend
 from messaging.dispatch import dispatch_messages, retry_delay
+from messaging.periodic import (
+    PRUNE_JOB,
+    heartbeat_job,
+    periodic_record,
+    periodic_schedule_ensure,
+    periodic_schedule_next,
+)
 from messaging.providers.whatsapp_templates import template_submit_to_meta
 from messaging.receipts import Receipt, receipts_apply
 from messaging.reconciler import reconcile, reconcile_record, reconcile_schedule_next
+from sent_project import lanes
+from sent_project.retention import prune_all
 
 
 class TaskScheduler:
@@ -21,21 +32,29 @@ class TaskScheduler:
     def dispatch(self, message_ids: list[str], *, run_after: datetime | None = None) -> None:
         message_dispatch.using(run_after=run_after).enqueue(message_ids=message_ids)
 
+    def wake(self, run_after: datetime) -> None:
+        if not task_backend.job_waiting_by(DISPATCH_TASK, run_after):
+            message_dispatch.using(run_after=run_after).enqueue(message_ids=[])
+
+    def coalesce(self) -> int:
+        return task_backend.coalesce_ready_jobs(DISPATCH_TASK)
+
     def receipts(self, receipts: list[dict]) -> None:
         run_after = min(parse_datetime(item["due_at"]) for item in receipts)
         message_receipts.using(run_after=run_after).enqueue(receipts=receipts)
 
 
+DISPATCH_TASK = "messaging.tasks.message_dispatch"
 SCHEDULER = TaskScheduler()
 
 
-@task()
+@task(queue_name=lanes.DISPATCH)
 def message_dispatch(message_ids: list[str]) -> dict:
     """Hand a batch of QUEUED messages to their providers (see messaging.dispatch)."""
     return dispatch_messages(message_ids, scheduler=SCHEDULER)
 
 
-@task()
+@task(queue_name=lanes.RECEIPTS)
 def message_receipts(receipts: list[dict]) -> dict:
     """A provider's scheduled status callbacks (the simulator's): apply those due, in order,
     and schedule the rest for their time."""
@@ -52,7 +71,7 @@ def message_receipts(receipts: list[dict]) -> dict:
     return {**counts, "later": len(later)}
 
 
-@task()
+@task(queue_name=lanes.DEFAULT)
 def messages_reconcile() -> dict:
     """The periodic reconciler: books its next run first (so a worker dying mid-pass doesn't
     end the chain), then runs one pass."""
@@ -64,7 +83,7 @@ def messages_reconcile() -> dict:
     return outcome
 
 
-@task()
+@task(queue_name=lanes.BULK)
 def whatsapp_template_submit(template_id: str, review_id: int, attempt: int = 1) -> str:
     """Create a template on its WhatsApp Business Account for review (enqueued by the Cloud
     API reviewer in the transaction that made it PENDING); a transient Graph error tries
@@ -76,3 +95,60 @@ def whatsapp_template_submit(template_id: str, review_id: int, attempt: int = 1)
             template_id=template_id, review_id=review_id, attempt=attempt + 1
         )
     return outcome
+
+
+@task(queue_name=lanes.BULK)
+def retention_prune() -> dict:
+    """The periodic prune (docs/operations.md#retention): books its next run, then deletes
+    what the retention settings no longer keep, in bounded batches."""
+    periodic_schedule_next(
+        PRUNE_JOB,
+        every=settings.RETENTION_EVERY_SECONDS,
+        enqueue=lambda run_at: retention_prune.using(run_after=run_at).enqueue(),
+    )
+    outcome = prune_all()
+    periodic_record(PRUNE_JOB, outcome)
+    return outcome
+
+
+# Heartbeats jump the queue of their lane: a backlog doesn't make its workers look dead.
+HEARTBEAT_PRIORITY = 50
+
+
+@task(queue_name=lanes.DEFAULT)
+def worker_heartbeat(lane: str) -> str:
+    """Proof that a worker of `lane` runs (docs/operations.md#health): enqueued on that lane
+    every HEALTH_HEARTBEAT_SECONDS, it books its next run and records this one."""
+    name = heartbeat_job(lane)
+    periodic_schedule_next(
+        name,
+        every=settings.HEALTH_HEARTBEAT_SECONDS,
+        enqueue=lambda run_at: heartbeat_enqueue(lane, run_at),
+    )
+    periodic_record(name, {"lane": lane})
+    return lane
+
+
+def heartbeat_enqueue(lane: str, run_at: datetime | None) -> None:
+    worker_heartbeat.using(queue_name=lane, run_after=run_at, priority=HEARTBEAT_PRIORITY).enqueue(
+        lane=lane
+    )
+
+
+def periodic_jobs_ensure() -> dict[str, bool]:
+    """Start the prune and heartbeat chains where none is booked (`manage.py schedule_jobs`,
+    `manage.py serve`); True where a chain was started."""
+    started = {
+        PRUNE_JOB: periodic_schedule_ensure(
+            PRUNE_JOB,
+            every=settings.RETENTION_EVERY_SECONDS,
+            enqueue=lambda run_at: retention_prune.using(run_after=run_at).enqueue(),
+        )
+    }
+    for lane in lanes.ALL:
+        started[heartbeat_job(lane)] = periodic_schedule_ensure(
+            heartbeat_job(lane),
+            every=settings.HEALTH_HEARTBEAT_SECONDS,
+            enqueue=lambda run_at, lane=lane: heartbeat_enqueue(lane, run_at),
+        )
+    return started

@@ -6,6 +6,7 @@ Domain code (services, tasks) stamps what it writes with the id of the request t
 outside a request, e.g. in a task, each call gives a fresh id.
 """
 
+import contextlib
 import contextvars
 import logging
 import uuid
@@ -25,16 +26,48 @@ def current_request_id() -> str:
 
 def request_started(request_id: str) -> contextvars.Token:
     """Make `request_id` current; give the token back to `request_finished`."""
+    _log_fields.set({})
     return _request_id.set(request_id)
 
 
 def request_finished(token: contextvars.Token) -> None:
     _request_id.reset(token)
+    _log_fields.set({})
+
+
+# Ids that log lines carry while they are known (docs/operations.md#logs): the customer once
+# a request authenticated, the message a job is working on. Ids only: never a key or a body.
+LOG_FIELDS = ("customer_id", "message_id")
+_log_fields: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "log_fields", default=None
+)
+
+
+def log_context_set(**fields) -> None:
+    """Add ids (`customer_id`, `message_id`) to every log line of this request or job."""
+    unknown = set(fields) - set(LOG_FIELDS)
+    if unknown:
+        raise ValueError(f"not a log field: {', '.join(sorted(unknown))}")
+    _log_fields.set({**(_log_fields.get() or {}), **{k: str(v) for k, v in fields.items()}})
+
+
+@contextlib.contextmanager
+def log_context(**fields):
+    """`with log_context(message_id=…):` the lines logged inside carry it."""
+    token = _log_fields.set(dict(_log_fields.get() or {}))
+    log_context_set(**fields)
+    try:
+        yield
+    finally:
+        _log_fields.reset(token)
 
 
 class RequestIdLogFilter(logging.Filter):
-    """Adds `request_id` to every log record ("-" outside a request)."""
+    """Adds `request_id` to every log record ("-" outside a request), and the known ids of
+    `log_context`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
+        for name, value in (_log_fields.get() or {}).items():
+            setattr(record, name, value)
         return True

@@ -10,9 +10,10 @@ import json
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+
+from sent_project import lanes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,22 +67,38 @@ def env_json(name: str, default):
         raise ImproperlyConfigured(f"{name} must be JSON, not {raw!r}") from None
 
 
+# SQLite, tuned for a web process and workers writing side by side.
+SQLITE_OPTIONS = {
+    # Writers take the lock when their transaction starts and wait (up to `timeout` seconds)
+    # instead of failing with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def database_from_url(url: str) -> dict:
-    """Turn DATABASE_URL (postgres://user:pass@host:port/name?opt=v) into a DATABASES entry."""
-    parsed = urlparse(url)
-    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL, not {parsed.scheme!r}")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parsed.path.lstrip("/")) or "sent",
-        "USER": unquote(parsed.username or ""),
-        "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "",
-        "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": dict(parse_qsl(parsed.query)),
-    }
+    """DATABASE_URL (postgres://user:pass@host:port/name?opt=v, or sqlite:///path/to/file)
+    as a DATABASES entry, parsed by dj-database-url."""
+    import dj_database_url
+
+    try:
+        config = dj_database_url.parse(
+            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
+    engine = config["ENGINE"]
+    if engine.endswith("postgresql"):
+        config["NAME"] = config.get("NAME") or "sent"
+    elif engine.endswith("sqlite3"):
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
+        config["CONN_MAX_AGE"] = 0
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// or sqlite:/// URL, not {engine!r}"
+        )
+    return config
 
 
 VAR_DIR = Path(env_str("SENT_VAR_DIR", str(BASE_DIR / "var")))
@@ -155,6 +172,7 @@ DASHBOARD_NAV = [
     ("templates_app:template_list", "Templates"),
     ("messaging:playground", "Playground"),
     ("messaging:message_list", "Messages"),
+    ("messaging:queue", "Queue"),
     ("billing:billing", "Billing"),
     ("messaging:webhook_list", "Webhooks"),
     ("messaging:sender_list", "Senders"),
@@ -163,6 +181,7 @@ DASHBOARD_NAV = [
 
 MIDDLEWARE = [
     "sent_project.api.middleware.RequestIdMiddleware",
+    "sent_project.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,7 +215,7 @@ TEMPLATES = [
     },
 ]
 
-# Database: a SQLite file under var/ unless DATABASE_URL points at PostgreSQL.
+# Database: a SQLite file under var/ unless DATABASE_URL names another (PostgreSQL or SQLite).
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
@@ -206,13 +225,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             # SQLITE_PATH: another file (tests point a worker subprocess at the test database).
             "NAME": Path(env_str("SQLITE_PATH", str(VAR_DIR / "sent.sqlite3"))),
-            "OPTIONS": {
-                # Writers take the lock when their transaction starts and wait
-                # (up to `timeout` seconds) instead of failing with "database is locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
             # A file (not :memory:) so live-server and multi-threaded tests share it.
             "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
@@ -232,9 +245,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Background work: Django's django.tasks API; the database backend by default.
+# One queue per lane of work (sent_project/lanes.py, docs/architecture.md#lanes).
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": list(lanes.ALL),
     }
 }
 
@@ -262,9 +277,11 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "sent_project.storage.StaticFilesStorage"
     },
 }
+# Serve static files from the apps' directories too, so pages work before collectstatic ran.
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
 
 # Security: production-safe when DEBUG is off. HTTPS redirect and HSTS are the
 # reverse proxy's job (docs/operations.md#deploy-checks); they can be switched on here too.
@@ -427,19 +444,83 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     }
 )
 
-# --- Logging: one line per record, with the request id ----------------------
+# --- Retention (docs/operations.md#retention) -------------------------------------
+# Days each kind of bookkeeping row is kept (0 = forever). Ledger entries and messages are
+# never deleted; RETENTION_MESSAGE_BODY_DAYS (0 = off) blanks finished messages' text.
+RETENTION_TASK_RESULTS_DAYS = env_float("RETENTION_TASK_RESULTS_DAYS", 7)
+RETENTION_WEBHOOK_DELIVERIES_DAYS = env_float("RETENTION_WEBHOOK_DELIVERIES_DAYS", 30)
+RETENTION_EVENTS_DAYS = env_float("RETENTION_EVENTS_DAYS", 30)
+RETENTION_SIMULATOR_DAYS = env_float("RETENTION_SIMULATOR_DAYS", 7)
+RETENTION_IMPORT_ROWS_DAYS = env_float("RETENTION_IMPORT_ROWS_DAYS", 30)
+RETENTION_PROVIDER_CALLBACKS_DAYS = env_float("RETENTION_PROVIDER_CALLBACKS_DAYS", 30)
+RETENTION_MESSAGE_BODY_DAYS = env_float("RETENTION_MESSAGE_BODY_DAYS", 0)
+# Rows per DELETE (each in its own transaction), a pause between batches, and how often the
+# periodic prune job runs.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5_000)
+RETENTION_BATCH_PAUSE_SECONDS = env_float("RETENTION_BATCH_PAUSE_SECONDS", 0.0)
+RETENTION_EVERY_SECONDS = env_float("RETENTION_EVERY_SECONDS", 3600.0)
+# The pruners, in the order they run: each app prunes its own tables. Webhook deliveries go
+# before the outbox events they point at.
+RETENTION_PRUNERS = [
+    "sent_project.retention.prune_idempotency",
+    "messaging.retention.prune_webhook_deliveries",
+    "sent_project.retention.prune_events",
+    "messaging.task_backend.prune_task_results",
+    "messaging.retention.prune_simulator",
+    "messaging.retention.prune_provider_callbacks",
+    "contacts.retention.prune_import_rows",
+    "messaging.retention.prune_message_bodies",
+]
+
+# --- Health (docs/operations.md#health) --------------------------------------------
+# /readyz is red when a lane's workers weren't seen for HEALTH_WORKER_SEEN_SECONDS (each lane
+# runs a heartbeat job every HEALTH_HEARTBEAT_SECONDS), when a due job has waited longer than
+# HEALTH_OLDEST_TASK_SECONDS, or when the reconciler's last run is older than
+# HEALTH_RECONCILER_SECONDS. HEALTH_LANES: the lanes that must have a worker.
+HEALTH_HEARTBEAT_SECONDS = env_float("HEALTH_HEARTBEAT_SECONDS", 20.0)
+HEALTH_WORKER_SEEN_SECONDS = env_float("HEALTH_WORKER_SEEN_SECONDS", 60.0)
+HEALTH_OLDEST_TASK_SECONDS = env_float("HEALTH_OLDEST_TASK_SECONDS", 300.0)
+HEALTH_RECONCILER_SECONDS = env_float("HEALTH_RECONCILER_SECONDS", 300.0)
+HEALTH_LANES = env_list("HEALTH_LANES", ",".join(lanes.ALL))
+# The checks /readyz and `manage.py doctor` run, in order: each app checks its own part.
+HEALTH_CHECKS = [
+    "sent_project.health.check_database",
+    "sent_project.health.check_migrations",
+    "messaging.health.check_workers",
+    "messaging.health.check_task_queue",
+    "messaging.health.check_reconciler",
+]
+
+# --- Metrics (docs/operations.md#metrics) ------------------------------------------
+# /metrics answers a bearer METRICS_TOKEN or an address of METRICS_ALLOWED_IPS (neither: 404).
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself): one directory shared by the
+# gunicorn workers and the task workers of a host, emptied at start.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+METRICS_DB_CACHE_SECONDS = env_int("METRICS_DB_CACHE_SECONDS", 15)
+METRICS_COLLECTORS = ["messaging.metrics.collect"]
+
+# --- Logging: one line per record, with the request id (docs/operations.md#logs) -----
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# "plain" (default) or "json": one JSON object per line.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "sent_project.request_context.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+        "plain": {
+            "()": "sent_project.log_format.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        },
+        "json": {"()": "sent_project.log_format.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
@@ -449,6 +530,21 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# Error reporting to Sentry when SENTRY_DSN is set (nothing is sent, nothing loaded, when not):
+# no personal data, request bodies or cookies; SENTRY_TRACES_SAMPLE_RATE 0 = no tracing.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+    )
 
 # --- Simulator provider -------------------------------------------------------
 # Seconds between lifecycle steps, multiplied by SIMULATOR_DELAY_SCALE (0 = instant).
@@ -480,6 +576,25 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048
+# The webhooks lane (docs/architecture.md#fairness-in-the-webhooks-lane, docs/api/webhooks.md#slow-and-dead-endpoints).
+# Attempts in flight at once to one endpoint, across every worker.
+WEBHOOK_ENDPOINT_CONCURRENCY = env_int("WEBHOOK_ENDPOINT_CONCURRENCY", 2)
+# Attempts in flight at once for one customer (all its endpoints), across every worker.
+WEBHOOK_TENANT_CONCURRENCY = env_int("WEBHOOK_TENANT_CONCURRENCY", 4)
+# Seconds a customer's attempts may wait for answers, together, per minute; over it, its
+# deliveries wait for the next minute while other customers' go.
+WEBHOOK_TENANT_WAIT_BUDGET_SECONDS = env_float("WEBHOOK_TENANT_WAIT_BUDGET_SECONDS", 120.0)
+# Endpoints a customer may register.
+WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER = env_int("WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER", 10)
+# The circuit breaker: open after this many failed attempts in a row, pause
+# WEBHOOK_CIRCUIT_PAUSE_SECONDS (doubling at each failed probe, up to ..._MAX_SECONDS).
+WEBHOOK_CIRCUIT_FAILURES = env_int("WEBHOOK_CIRCUIT_FAILURES", 5)
+WEBHOOK_CIRCUIT_PAUSE_SECONDS = env_float("WEBHOOK_CIRCUIT_PAUSE_SECONDS", 30.0)
+WEBHOOK_CIRCUIT_PAUSE_MAX_SECONDS = env_float("WEBHOOK_CIRCUIT_PAUSE_MAX_SECONDS", 3600.0)
+# Attempts one `webhook_drain` job makes at once (threads), and how long it drains before
+# handing over to a fresh job.
+WEBHOOK_DRAIN_THREADS = env_int("WEBHOOK_DRAIN_THREADS", 8)
+WEBHOOK_DRAIN_SECONDS = env_float("WEBHOOK_DRAIN_SECONDS", 60.0)
 
 # --- Templates ------------------------------------------------------------------
 # The simulated WhatsApp review rejects templates whose text contains one of these words.
@@ -504,8 +619,23 @@ ROUTING_REGIONAL_PREFERENCE = env_json("ROUTING_REGIONAL_PREFERENCE", {})
 # ROUTING_MIN_HISTORY of them) is below this is demoted behind the others.
 ROUTING_MIN_SUCCESS_RATE = env_float("ROUTING_MIN_SUCCESS_RATE", 0.5)
 ROUTING_MIN_HISTORY = env_int("ROUTING_MIN_HISTORY", 5)
-# Messages per dispatch job: a 1,000-recipient send becomes 1,000 / this many jobs.
-MESSAGE_DISPATCH_BATCH_SIZE = env_int("MESSAGE_DISPATCH_BATCH_SIZE", 50)
+# Messages one dispatch claim takes, shared round-robin between the lanes (sender × customer)
+# that have messages due (docs/architecture.md#fairness-between-tenants).
+MESSAGE_DISPATCH_BATCH_SIZE = env_int("MESSAGE_DISPATCH_BATCH_SIZE", 100)
+# Lanes one claim visits (the next claim goes on from where this one stopped).
+MESSAGE_DISPATCH_LANES_PER_CLAIM = env_int("MESSAGE_DISPATCH_LANES_PER_CLAIM", 64)
+# A dispatch job drains what is due for at most this long, then hands over to a new job.
+MESSAGE_DISPATCH_JOB_SECONDS = env_float("MESSAGE_DISPATCH_JOB_SECONDS", 10.0)
+# Sender pacing (messaging.pacing, docs/providers/README.md#pacing): the simulator's rate,
+# the install's default routes' rates by channel ({"sms": 1.0}; unset: the provider's
+# default for the route's number), how many seconds of its rate a bucket holds, and how a
+# provider's rate limit slows a sender down (halved, at least this share of its rate) and
+# recovers (back to the full rate over this many seconds).
+PACING_SIMULATOR_RATE = env_float("PACING_SIMULATOR_RATE", 5000.0)
+PACING_DEFAULT_ROUTE_RATES = env_json("PACING_DEFAULT_ROUTE_RATES", {})
+PACING_BURST_SECONDS = env_float("PACING_BURST_SECONDS", 1.0)
+PACING_MIN_FACTOR = env_float("PACING_MIN_FACTOR", 0.1)
+PACING_RECOVERY_SECONDS = env_float("PACING_RECOVERY_SECONDS", 60.0)
 # Transient provider errors: up to this many hand-off attempts in all, the n-th retry
 # after min(BASE × 2^(n-1), MAX) seconds × a random 50–100 % (jitter), times the scale.
 MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5)

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from sent_project import home, views
+from sent_project.metrics import metrics_view
 
 v3_patterns = [
     path("", include("billing.api.urls")),
@@ -29,6 +30,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("providers/", include("messaging.callbacks.urls")),
     path("", home.home, name="home"),
     path("", include("billing.dashboard.urls")),

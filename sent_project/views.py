@@ -1,9 +1,8 @@
-"""The plumbing's own pages: the API's 404, the API docs, the error reference and the health
-check."""
+"""The plumbing's own pages: the API's 404, the API docs, the error reference and the
+health checks."""
 
 from csp.decorators import csp_update
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -12,6 +11,7 @@ from drf_spectacular.views import SpectacularRedocView
 
 from sent_project.api.envelope import error_response
 from sent_project.errors import CATALOGUE, NoSuchEndpoint
+from sent_project.health import readiness_report
 
 
 @csrf_exempt
@@ -25,9 +25,15 @@ def error_reference(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. Touches nothing else (a load balancer restarting web
+    processes because the database is slow would make things worse); readiness is /readyz."""
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness (docs/operations.md#health): every check's state; 503 naming the failing ones."""
+    ready, report = readiness_report()
+    return JsonResponse(report, status=200 if ready else 503)
 
 
 @method_decorator(

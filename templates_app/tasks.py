@@ -2,10 +2,11 @@
 
 from django.tasks import task
 
+from sent_project import lanes
 from templates_app.lifecycle import template_review_verdict
 
 
-@task()
+@task(queue_name=lanes.BULK)
 def apply_template_verdict(
     template_id: str, review_id: int, approved: bool, reason: str = ""
 ) -> str:

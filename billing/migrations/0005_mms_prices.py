@@ -11,6 +11,12 @@ def seed_mms(apps, schema_editor):
     Price.objects.using(schema_editor.connection.alias).bulk_create(rows, ignore_conflicts=True)
 
 
+def unseed_mms(apps, schema_editor):
+    """Back to a release without MMS: its prices go (the channel's constraint comes back)."""
+    Price = apps.get_model("billing", "Price")
+    Price.objects.using(schema_editor.connection.alias).filter(channel="mms").delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0004_customer_routing_strategy"),
@@ -113,5 +119,5 @@ class Migration(migrations.Migration):
                 violation_error_message="An SMS or MMS override has no category.",
             ),
         ),
-        migrations.RunPython(seed_mms, migrations.RunPython.noop),
+        migrations.RunPython(seed_mms, unseed_mms),
     ]

@@ -170,6 +170,13 @@ class MessageSendSerializer(JsonInputSerializer):
     test_mode = serializers.BooleanField(
         required=False, default=False, help_text="The seeds' name for `sandbox`."
     )
+    batch_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="Our addition: the `batch_id` of an earlier send of yours, to follow a campaign "
+        "of many requests as one send (GET /v3/messages/queue?batch=). Another account's or "
+        "an unknown one: 404 RESOURCE_012, nothing sent.",
+    )
 
     def validate(self, attrs):
         if (attrs.get("template") is None) == (attrs.get("text") is None):
@@ -195,6 +202,10 @@ class MessageSendResponseSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="Always QUEUED: the request was accepted.")
     template_id = serializers.UUIDField(allow_null=True)
     template_name = serializers.CharField(allow_null=True)
+    batch_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="Our addition: the send's id; its progress is GET /v3/messages/queue?batch=.",
+    )
     recipients = MessageRecipientSerializer(many=True)
 
 
@@ -204,6 +215,8 @@ def send_response(result) -> dict:
         "status": "QUEUED",
         "template_id": str(template.pk) if template is not None else None,
         "template_name": template.name if template is not None else None,
+        # Our addition: the send's id, for its progress (GET /v3/messages/queue?batch=).
+        "batch_id": str(result.batch.pk) if result.batch is not None else None,
         "recipients": [
             {
                 "message_id": str(m.pk),
@@ -441,3 +454,55 @@ class MessageListQuerySerializer(serializers.Serializer):
 
     def validate_channel(self, value: str) -> list[str]:
         return value.split(",")
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+class QueueQuerySerializer(serializers.Serializer):
+    """GET /v3/messages/queue: the whole queue, or with `batch` one send's progress."""
+
+    batch = serializers.CharField(
+        required=False, help_text="A send's `batch_id` (from POST /v3/messages): its progress."
+    )
+
+
+class QueueFiguresSerializer(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="QUEUED + PROCESSED + SCHEDULED due now.")
+    queued = serializers.IntegerField()
+    processed = serializers.IntegerField()
+    scheduled_due = serializers.IntegerField()
+    scheduled_later = serializers.IntegerField()
+    oldest_waiting_seconds = serializers.FloatField(allow_null=True)
+    sent_last_minute = serializers.IntegerField()
+    drain_per_second = serializers.FloatField()
+    eta_seconds = serializers.FloatField(allow_null=True)
+    stuck_queued = serializers.IntegerField()
+    stuck_processed = serializers.IntegerField()
+
+
+class QueueSenderSerializer(QueueFiguresSerializer):
+    sender_id = serializers.UUIDField(allow_null=True)
+    default_route = serializers.BooleanField()
+    address = serializers.CharField()
+    channel = serializers.CharField()
+
+
+class QueueSerializer(QueueFiguresSerializer):
+    as_of = serializers.DateTimeField()
+    window_seconds = serializers.IntegerField()
+    stuck_after_seconds = serializers.DictField(child=serializers.FloatField())
+    senders = QueueSenderSerializer(many=True)
+
+
+class BatchProgressSerializer(serializers.Serializer):
+    batch_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    template_name = serializers.CharField(allow_null=True)
+    sandbox = serializers.BooleanField()
+    total = serializers.IntegerField()
+    waiting = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    done = serializers.BooleanField()
+    counts = serializers.DictField(child=serializers.IntegerField())

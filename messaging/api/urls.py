@@ -7,6 +7,7 @@ from messaging.webhooks.api import views as webhooks
 app_name = "messaging_api"
 urlpatterns: list = [
     path("messages", messages.MessageListSendView.as_view(), name="messages"),
+    path("messages/queue", messages.MessageQueueView.as_view(), name="messages-queue"),
     path("messages/<uuid:message_id>", messages.MessageDetailView.as_view(), name="message"),
     path(
         "messages/<uuid:message_id>/activities",

@@ -5,15 +5,19 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from messaging.api.serializers import (
+    BatchProgressSerializer,
     MessageActivitiesSerializer,
     MessageActivitySerializer,
     MessageListQuerySerializer,
     MessageSendResponseSerializer,
     MessageSendSerializer,
     MessageSerializer,
+    QueueQuerySerializer,
+    QueueSerializer,
     send_response,
 )
 from messaging.models import AUTO_CHANNEL
+from messaging.queue import batch_progress, queue_snapshot
 from messaging.selectors import message_activities, message_get, messages_for, with_history
 from messaging.sending import SendRequest
 from messaging.services import message_cancel, message_resend, message_send
@@ -52,6 +56,7 @@ def send_request(data: dict, raw: dict) -> SendRequest:
         senders=data.get("channels") or {},
         media_urls=data.get("media_urls") or [],
         subject=data.get("subject"),
+        batch_id=data.get("batch_id"),
     )
 
 
@@ -167,3 +172,26 @@ class MessageCancelView(CustomerAPIView):
         message_cancel(self.customer, message_id=message_id)
         message = message_get(self.customer, message_id=message_id)
         return Response(MessageSerializer(message).data)
+
+
+class MessageQueueView(CustomerAPIView):
+    @extend_schema(
+        operation_id="messages_queue",
+        tags=TAGS,
+        parameters=[QueueQuerySerializer],
+        responses={
+            200: OpenApiResponse(
+                QueueSerializer, description="The queue (with `batch`: BatchProgress)"
+            ),
+            404: OpenApiResponse(description="`batch` is not one of your sends (RESOURCE_012)"),
+        },
+        description="Our addition: what waits to be handed off, per sender and status, the "
+        "oldest waiting, the drain rate over the last minute, the backlog's ETA and the stuck "
+        "counts; with `batch`, one send's messages counted by status.",
+    )
+    def get(self, request):
+        query = validated_query(QueueQuerySerializer, request.query_params)
+        if "batch" in query:
+            progress = batch_progress(self.customer, batch_id=query["batch"])
+            return Response(BatchProgressSerializer(progress.as_dict()).data)
+        return Response(queue_snapshot(self.customer).as_dict())

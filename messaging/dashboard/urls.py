@@ -4,6 +4,7 @@ from messaging.dashboard import (
     inbox_views,
     message_views,
     playground_views,
+    queue_views,
     sender_views,
     webhook_views,
 )
@@ -41,6 +42,8 @@ urlpatterns = [
         message_views.message_cancel_view,
         name="message_cancel",
     ),
+    path("queue/", queue_views.queue, name="queue"),
+    path("queue/sends/<uuid:batch_id>/", queue_views.send_progress, name="send_progress"),
     path("senders/", sender_views.sender_list, name="sender_list"),
     path("senders/<uuid:sender_id>/", sender_views.sender_detail, name="sender_detail"),
     path("webhooks/", webhook_views.webhook_list, name="webhook_list"),

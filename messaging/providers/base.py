@@ -54,6 +54,8 @@ class ProviderError(Exception):
     `retry_after` (seconds) is the provider's own wait before a retry (HTTP Retry-After):
     the retry waits at least that long. `opt_out=True` says the recipient opted out at the
     provider (Twilio 21610): dispatch records the opt-out in the contact's consent ledger.
+    `rate_limited=True` says the sender went faster than the provider allows (HTTP 429 and
+    the providers' throughput codes): dispatch slows the sender down (messaging.pacing).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class ProviderError(Exception):
         raw: dict | None = None,
         retry_after: float | None = None,
         opt_out: bool = False,
+        rate_limited: bool = False,
     ):
         super().__init__(message)
         self.message = message
@@ -75,6 +78,7 @@ class ProviderError(Exception):
         self.raw = raw or {}
         self.retry_after = retry_after
         self.opt_out = opt_out
+        self.rate_limited = rate_limited
 
 
 class ChannelProvider:

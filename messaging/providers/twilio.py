@@ -242,6 +242,7 @@ class TwilioSms(ChannelProvider):
                 code=reasons.RETRIES_EXHAUSTED,
                 raw=raw,
                 retry_after=_retry_after(response),
+                rate_limited=response.status_code == 429 or code == 20429,
             )
         reason, meaning = PERMANENT.get(code, (reasons.PROVIDER_ERROR, text))
         return ProviderError(

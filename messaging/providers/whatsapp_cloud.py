@@ -52,6 +52,8 @@ TRANSIENT_CODES = frozenset(
         131057,  # business account in maintenance mode
     }
 )
+# Of those, the ones that say this sender goes faster than Meta allows: dispatch slows it.
+THROUGHPUT_CODES = frozenset({4, 80007, 130429})
 # A bad or expired token, a missing permission: an operator has to act, but messages must not
 # be lost meanwhile, so they are retried (and logged loudly) until MESSAGE_MAX_ATTEMPTS.
 AUTH_CODES = frozenset({0, 3, 10, 190, *range(200, 300)})
@@ -213,7 +215,11 @@ def send_error(error: GraphError) -> ProviderError:
             raw=raw,
         )
     if error.retryable:
-        return ProviderError(f"WhatsApp Cloud API: {error.describe()}", raw=raw)
+        return ProviderError(
+            f"WhatsApp Cloud API: {error.describe()}",
+            raw=raw,
+            rate_limited=error.http_status == 429 or error.code in THROUGHPUT_CODES,
+        )
     return ProviderError(error.describe(), permanent=True, code=reasons.PROVIDER_ERROR, raw=raw)
 
 

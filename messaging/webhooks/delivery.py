@@ -25,8 +25,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from messaging.http import http_client
-from messaging.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from messaging.webhooks import ssrf
+from messaging.models import (
+    CircuitState,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from messaging.webhooks import lane, ssrf
 from messaging.webhooks.signing import delivery_headers, envelope_body, secret_decrypt
 
 # A Retry-After longer than a day is read as a day.
@@ -210,6 +216,19 @@ def delivery_attempt(delivery_id) -> DeliveryResult:
     return _record(delivery, endpoint, result, started_at=now)
 
 
+def claimed_attempt(delivery_id) -> DeliveryResult:
+    """Make the attempt of a delivery the lane has claimed (SENDING: messaging.webhooks.lane)."""
+    delivery = (
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .filter(pk=delivery_id, status=DeliveryStatus.SENDING)
+        .first()
+    )
+    if delivery is None:
+        return DeliveryResult("skipped")
+    result = post_signed(delivery.endpoint, delivery)
+    return _record(delivery, delivery.endpoint, result, started_at=delivery.claimed_at)
+
+
 def _record(
     delivery: WebhookDelivery,
     endpoint: WebhookEndpoint,
@@ -243,6 +262,12 @@ def _record(
             retry_at = now + timedelta(seconds=delay)
             changes.update(status=DeliveryStatus.RETRYING, next_attempt_at=retry_at)
     with transaction.atomic():
+        circuit = ""
+        if not delivery.is_test:
+            # Lane transactions lock the customer's lane row first (messaging.webhooks.lane).
+            tenant = lane.tenant_lock(endpoint.customer_id, now)
+            lane.tenant_account_wait(tenant, result.latency_ms, now)
+            circuit = _circuit_move(endpoint.pk, result, now)
         WebhookAttempt.objects.create(
             delivery=delivery,
             number=delivery.attempts,
@@ -252,6 +277,7 @@ def _record(
             outcome=result.outcome,
             response_body=result.response_body,
             error=result.error,
+            circuit=circuit,
         )
         WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
             **changes
@@ -259,6 +285,45 @@ def _record(
         if not delivery.is_test:
             _endpoint_count(endpoint, result, now)
     return DeliveryResult(result.outcome, retry_at)
+
+
+def _circuit_move(endpoint_id, result: AttemptResult, now: datetime) -> str:
+    """Open, reopen or close the endpoint's circuit after an attempt; returns what happened
+    ("opened", "reopened", "closed" or "") for the delivery log."""
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        return ""
+    rows = WebhookEndpoint.objects.filter(pk=endpoint_id)
+    state = endpoint.circuit_state
+    if result.outcome == "delivered":
+        if state == CircuitState.CLOSED:
+            return ""
+        rows.update(
+            circuit_state=CircuitState.CLOSED,
+            circuit_opened_at=None,
+            circuit_probe_at=None,
+            circuit_trips=0,
+        )
+        return "closed"
+    if state == CircuitState.PROBING:
+        trips = endpoint.circuit_trips + 1
+        rows.update(
+            circuit_state=CircuitState.OPEN,
+            circuit_probe_at=now + lane.circuit_pause(trips),
+            circuit_trips=trips,
+        )
+        return "reopened"
+    if state == CircuitState.CLOSED and (
+        endpoint.consecutive_failures + 1 >= settings.WEBHOOK_CIRCUIT_FAILURES
+    ):
+        rows.update(
+            circuit_state=CircuitState.OPEN,
+            circuit_opened_at=now,
+            circuit_probe_at=now + lane.circuit_pause(1),
+            circuit_trips=1,
+        )
+        return "opened"
+    return ""
 
 
 def _endpoint_count(endpoint: WebhookEndpoint, result: AttemptResult, now: datetime) -> None:

@@ -62,6 +62,13 @@ def event_fan_out(event_id) -> list[str]:
     return [str(delivery.pk) for delivery in deliveries]
 
 
+def events_fan_out_pending(*, batch: int = 100) -> int:
+    """Fan out events still waiting for it, oldest first (their own job may be queued behind
+    busy workers); returns how many deliveries that made."""
+    waiting = Event.objects.filter(fanned_out_at__isnull=True).order_by("created_at")
+    return sum(len(event_fan_out(pk)) for pk in waiting.values_list("pk", flat=True)[:batch])
+
+
 def webhooks_sweep(*, batch: int = 500) -> list[str]:
     """Recover work lost between a commit and its enqueue, or with a killed worker.
 

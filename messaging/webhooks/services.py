@@ -7,13 +7,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Customer
-from messaging.errors import DeliveryInProgress, WebhookDisabled, WebhookUrlRefused
-from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from messaging.errors import (
+    DeliveryInProgress,
+    WebhookDisabled,
+    WebhookLimitReached,
+    WebhookUrlRefused,
+)
+from messaging.models import CircuitState, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks import ssrf
 from messaging.webhooks.catalogue import resolve_test_event, specimen_payload
 from messaging.webhooks.delivery import delivery_attempt
 from messaging.webhooks.signing import secret_encrypt, secret_generate, webhook_time
-from messaging.webhooks.tasks import webhook_deliver
+from messaging.webhooks.tasks import webhook_drain_request
 from sent_project.errors import InvalidChoice
 from sent_project.models import Event
 from sent_project.request_context import current_request_id
@@ -47,6 +52,7 @@ def webhook_endpoint_build(
 ) -> tuple[WebhookEndpoint, str]:
     """A checked, unsaved endpoint and its new secret (a sandbox create stops here)."""
     _check_url(endpoint_url)
+    _check_endpoint_cap(customer)
     secret = secret_generate()
     now = timezone.now()
     endpoint = WebhookEndpoint(
@@ -64,10 +70,20 @@ def webhook_endpoint_build(
     return endpoint, secret
 
 
+def _check_endpoint_cap(customer: Customer) -> None:
+    limit = settings.WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER
+    if WebhookEndpoint.objects.filter(customer=customer).count() >= limit:
+        raise WebhookLimitReached(limit)
+
+
 def webhook_endpoint_create(customer: Customer, **fields) -> tuple[WebhookEndpoint, str]:
-    """Register an endpoint; returns it and its signing secret (shown this once)."""
-    endpoint, secret = webhook_endpoint_build(customer, **fields)
-    endpoint.save()
+    """Register an endpoint; returns it and its signing secret (shown this once). WEBHOOK_004
+    past WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER: the customer's row is locked while counting, so
+    concurrent creates can't pass the cap together."""
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        endpoint, secret = webhook_endpoint_build(customer, **fields)
+        endpoint.save()
     return endpoint, secret
 
 
@@ -110,6 +126,9 @@ def webhook_endpoint_set_active(
     if is_active:
         endpoint.consecutive_failures = 0
         endpoint.failing_since = None
+        endpoint.circuit_state = CircuitState.CLOSED
+        endpoint.circuit_opened_at = endpoint.circuit_probe_at = None
+        endpoint.circuit_trips = 0
     endpoint.updated_at = now
     if save:
         endpoint.save(
@@ -119,6 +138,10 @@ def webhook_endpoint_set_active(
                 "disabled_at",
                 "consecutive_failures",
                 "failing_since",
+                "circuit_state",
+                "circuit_opened_at",
+                "circuit_probe_at",
+                "circuit_trips",
                 "updated_at",
             ]
         )
@@ -219,6 +242,6 @@ def webhook_delivery_redeliver(
         )
         if not reset:
             raise DeliveryInProgress()
-        transaction.on_commit(lambda: webhook_deliver.enqueue(delivery_id=str(delivery.pk)))
+        webhook_drain_request()
     delivery.refresh_from_db()
     return delivery

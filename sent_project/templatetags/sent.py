@@ -91,3 +91,18 @@ def web_url(value: str | None) -> str:
     runs a `javascript:` (or any other scheme's) URL."""
     text = (value or "").strip()
     return text if text.lower().startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def seconds(value: float | None) -> str:
+    """A duration in seconds, at a glance: "45 s", "3 min 20 s", "2 h 5 min"; "—" for none."""
+    if value is None:
+        return "—"
+    total = int(round(value))
+    if total < 60:
+        return f"{total} s"
+    if total < 3600:
+        minutes, rest = divmod(total, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, rest = divmod(total, 3600)
+    return f"{hours} h {rest // 60} min" if rest // 60 else f"{hours} h"

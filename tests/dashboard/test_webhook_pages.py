@@ -77,8 +77,9 @@ def test_the_list_has_an_empty_state(dashboard_client):
 
 
 def test_the_list_is_paginated_with_a_pinned_query_count(
-    dashboard_client, account, django_assert_max_num_queries
+    dashboard_client, account, django_assert_max_num_queries, settings
 ):
+    settings.WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER = 30
     for n in range(30):
         make_webhook(account, display_name=f"hook {n:02}")
     # session, user, customer, the page of endpoints (+1 row), the flash messages
@@ -399,7 +400,7 @@ def test_redelivering_queues_the_delivery_again(
         response = dashboard_client.post(url("webhook_redeliver", endpoint.pk, delivery.pk), **HTMX)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
-    assert queued_tasks("messaging.webhooks.tasks.webhook_deliver").count() == 1
+    assert queued_tasks("messaging.webhooks.tasks.webhook_drain").count() == 1
     assert 'hx-trigger="every 2s"' in response.text  # the row follows it
 
 

@@ -25,6 +25,9 @@ def make_sender(customer, account, address: str, *, channel: str = "", **fields)
     channel = channel or ("sms" if account.kind == ProviderKind.TWILIO else "whatsapp")
     if channel == "whatsapp":
         fields.setdefault("provider_ref", "10" + address.lstrip("+"))
+    # Unpaced unless a test says so (tests/messaging/test_pacing.py): a US long code's
+    # default is 1 segment/s.
+    fields.setdefault("max_rate", 1000.0)
     return Sender.objects.create(
         customer=customer, account=account, channel=channel, address=address, **fields
     )

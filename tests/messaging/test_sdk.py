@@ -89,3 +89,24 @@ def test_the_sdk_idempotency_key_sends_once(sdk, template):
     again = sdk.messages.send(to=[number(60)], template=TEMPLATE, idempotency_key="order-42")
     assert again.data.recipients[0].message_id == first.data.recipients[0].message_id
     assert Message.objects.count() == 1
+
+
+def test_a_campaign_of_two_sends_and_its_progress_through_the_sdk(sdk, template):
+    first = sdk.messages.send(to=[number(65), number(85)], template=TEMPLATE)
+    batch_id = first.data.batch_id  # our addition, kept by the SDK's models
+    second = sdk.messages.send(
+        to=[number(65, series=1)], template=TEMPLATE, extra_body={"batch_id": batch_id}
+    )
+    assert second.data.batch_id == batch_id
+
+    def progress() -> dict:
+        answer = sdk.get(
+            "/v3/messages/queue", cast_to=object, options={"params": {"batch": batch_id}}
+        )
+        return answer["data"]
+
+    assert (progress()["total"], progress()["waiting"]) == (3, 3)
+    queue = sdk.get("/v3/messages/queue", cast_to=object)["data"]
+    assert queue["waiting"] == 3 and queue["senders"][0]["default_route"] is True
+    run_queued_tasks(include_future=True)
+    assert (progress()["done"], progress()["counts"]) == (True, {"DELIVERED": 3})

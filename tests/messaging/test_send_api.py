@@ -22,7 +22,7 @@ from tests.messaging.factories import (
     number,
     send_body,
 )
-from tests.tasks import queued_tasks
+from tests.tasks import queued_tasks, run_queued_tasks
 from tests.templates_app.factories import make_template, sms_only_definition
 
 DISPATCH = "messaging.tasks.message_dispatch"
@@ -78,8 +78,13 @@ def test_it_charges_the_request_and_enqueues_the_dispatch_in_one_go(api_client, 
     assert sorted(m.original_price for m in messages) == [Decimal("0.0083"), Decimal("0.0084")]
     account.refresh_from_db()
     assert account.balance == before - Decimal("0.0167")
+    # One wake-up for the send: the messages wait in their lane (docs/architecture.md#lanes).
     [job] = queued_tasks(DISPATCH)
-    assert sorted(job.args_kwargs["kwargs"]["message_ids"]) == sorted(str(m.pk) for m in messages)
+    assert job.queue_name == "dispatch"
+    assert sorted(m.lane for m in messages) == [
+        f"default:sms|{account.pk}",
+        f"default:whatsapp|{account.pk}",
+    ]
     assert sorted(Event.objects.filter(field="message").values_list("event", flat=True)) == [
         "message.queued",
         "message.queued",
@@ -179,10 +184,11 @@ def test_opted_out_contacts_are_filtered_never_charged(api_client, account, temp
     assert not LedgerEntry.objects.filter(message_id=filtered.pk).exists()
     account.refresh_from_db()
     assert account.balance == before - Decimal("0.0083")
-    [job] = queued_tasks(DISPATCH)
-    assert job.args_kwargs["kwargs"]["message_ids"] == [
-        str(Message.objects.get(phone=number(61)).pk)
-    ]
+    assert queued_tasks(DISPATCH).count() == 1
+    run_queued_tasks()
+    assert Message.objects.get(phone=number(61)).status == "DELIVERED"
+    filtered.refresh_from_db()
+    assert (filtered.status, filtered.attempts) == ("FILTERED", 0)
 
 
 def test_all_recipients_opted_out_is_422_with_nothing_written(api_client, account, template):
@@ -389,7 +395,7 @@ def test_a_1000_recipient_send_is_a_handful_of_queries(
         response = api_client.post("/v3/messages", send_body(to), format="json")
     assert response.status_code == 202
     assert Message.objects.count() == 1000
-    assert queued_tasks(DISPATCH).count() == 20
+    assert queued_tasks(DISPATCH).count() == 1  # one wake-up, not one job per 50
 
 
 def test_a_known_contact_with_a_stale_channel_check_is_checked_again(api_client, account, template):

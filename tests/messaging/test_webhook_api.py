@@ -54,6 +54,9 @@ def test_create_returns_the_webhook_with_its_secret_once(api_client, account):
         "last_successful_delivery_at": None,
         "disabled_reason": "",
         "disabled_at": None,
+        "circuit_state": "closed",
+        "circuit_opened_at": None,
+        "circuit_probe_at": None,
         "created_at": None,
         "updated_at": None,
     }

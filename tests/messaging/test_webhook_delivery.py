@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks.delivery import delivery_attempt
-from messaging.webhooks.tasks import webhook_deliver
+from messaging.webhooks.tasks import webhook_deliver, webhook_drain
 from sent_project.models import Event
 from sent_project.outbox import event_emit
 from tests.messaging.webhook_helpers import Reply, emit, make_webhook
@@ -187,7 +187,7 @@ def test_429_retry_after_is_honoured(account, receiver, django_capture_on_commit
     delivery = WebhookDelivery.objects.get(event=event)
     assert delivery.status == "retrying" and len(receiver.received) == 1
     assert delivery.next_attempt_at >= before + timedelta(seconds=120)
-    [retry] = queued_tasks("messaging.webhooks.tasks.webhook_deliver")
+    [retry] = queued_tasks("messaging.webhooks.tasks.webhook_drain")  # the lane's next drain
     assert retry.run_after >= before + timedelta(seconds=120)
     run_queued_tasks(include_future=True)  # a worker running it early sends nothing
     assert len(receiver.received) == 1
@@ -294,9 +294,10 @@ def test_a_delivery_task_running_twice_sends_once(
     make_webhook(account, receiver.url)
     event = emit(account, capture=django_capture_on_commit_callbacks, run=False)
     run_queued_tasks(max_jobs=1)  # the fan-out only
-    [job] = queued_tasks("messaging.webhooks.tasks.webhook_deliver")
-    delivery_id = job.args_kwargs["kwargs"]["delivery_id"]
-    webhook_deliver.enqueue(delivery_id=delivery_id)  # a duplicate job
+    assert queued_tasks("messaging.webhooks.tasks.webhook_drain").count() == 1
+    delivery_id = str(WebhookDelivery.objects.get(event=event).pk)
+    webhook_drain.enqueue()  # a duplicate drain
+    webhook_deliver.enqueue(delivery_id=delivery_id)  # and a job of the delivery itself
     run_queued_tasks()
     assert delivery_attempt(delivery_id).outcome == "skipped"
     assert len(receiver.received) == 1

@@ -105,6 +105,6 @@ def test_the_sweep_re_enqueues_an_overdue_delivery_once(
     WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
     call_command("webhooks_sweep", verbosity=0)
     call_command("webhooks_sweep", verbosity=0)  # not overdue any more: nothing new
-    assert queued_tasks("messaging.webhooks.tasks.webhook_deliver").count() == 1
+    assert queued_tasks("messaging.webhooks.tasks.webhook_drain").count() == 1
     run_queued_tasks()
     assert len(receiver.received) == 1

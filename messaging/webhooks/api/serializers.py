@@ -92,6 +92,9 @@ class WebhookSerializer(serializers.ModelSerializer):
             "last_successful_delivery_at",
             "disabled_reason",
             "disabled_at",
+            "circuit_state",
+            "circuit_opened_at",
+            "circuit_probe_at",
             "created_at",
             "updated_at",
         ]
@@ -207,6 +210,7 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
             "outcome",
             "response_body",
             "error",
+            "circuit",
         ]
 
 

@@ -1,4 +1,5 @@
-"""`make run`: migrate, create the demo account, then run the web server and a task worker together.
+"""`make run`: migrate, create the demo account, then run the web server and the task workers
+(one per lane of work, sent_project/lanes.py) together.
 
 Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
 """
@@ -13,16 +14,19 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from sent_project import lanes
 from sent_project.management.commands.bootstrap_demo import bootstrap_demo
 
 
 class Command(BaseCommand):
-    help = "Run Sent for local use: web server + one db_worker, with the demo account."
+    help = "Run Sent for local use: web server + a db_worker per lane, with the demo account."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=1, help="How many db_worker processes")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="How many db_worker processes dispatch messages"
+        )
 
     def handle(self, *args, host, port, workers, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -34,14 +38,15 @@ class Command(BaseCommand):
                 [*manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"]
             )
         ]
-        for _ in range(workers):
+        # One worker per lane (sent_project/lanes.py): a flood in one can't starve another.
+        for queues in lanes.worker_queues(dispatch_workers=workers):
             processes.append(
                 subprocess.Popen(
                     [
                         *manage,
                         "db_worker",
                         "--queue-name",
-                        "*",
+                        queues,
                         "--interval",
                         "0.2",
                         "--no-reload",
@@ -54,6 +59,8 @@ class Command(BaseCommand):
         # Books the self-rescheduling message reconciler; the workers keep it running
         # (docs/api/messages.md#the-reconciler).
         call_command("reconcile_messages", "--schedule", verbosity=0)
+        # And the retention prune and each lane's heartbeat (docs/operations.md#health).
+        call_command("schedule_jobs", verbosity=0)
         time.sleep(1.0)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
         self.stdout.write(

@@ -29,6 +29,9 @@ def configure_twilio(settings, fake: FakeTwilio, site_url: str, **extra) -> None
     settings.SITE_URL = site_url
     settings.PROVIDER_CONNECT_TIMEOUT = 1.0
     settings.PROVIDER_TIMEOUT = 2.0
+    # A US long code is paced at 1 segment/s: not what these tests are about
+    # (tests/messaging/test_pacing.py is).
+    settings.PACING_DEFAULT_ROUTE_RATES = {"sms": 1000.0}
     fake.inbound_url = site_url + reverse("twilio-inbound")  # "A message comes in" on the number
     for name, value in extra.items():
         setattr(settings, name, value)

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from messaging.dispatch import claim, hand_off
-from messaging.models import Message
+from messaging.models import Message, SenderPace
 from messaging.reconciler import reconcile
 from messaging.tasks import SCHEDULER
 from tests.messaging.factories import number, send
@@ -127,6 +127,10 @@ def test_throttling_waits_at_least_what_retry_after_asks(live_account, twilio, b
     assert retry.run_after >= before + timedelta(seconds=30)
     error = message.activities.get(kind="provider_error")
     assert error.data["provider_response"]["code"] == 20429
+    # The sender slows down: half its pace, paused for Twilio's wait (docs/providers/README.md#pacing).
+    pace = SenderPace.objects.get(key="default:sms")
+    assert (pace.factor, pace.throttles) == (0.5, 1)
+    assert pace.throttled_until >= before + timedelta(seconds=30)
 
     run_queued_tasks(include_future=True)
     message.refresh_from_db()
