@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission
 
 from billing.errors import AccountNotFound
 from billing.models import ApiKey
+from billing.roles import act_as_key
 from billing.services import api_key_authenticate
 from sent_project.errors import InvalidApiKey, MissingApiKey
 
@@ -64,6 +65,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if profile_id and profile_id != str(api_key.customer_id):
             # We have no sender profiles: only the key's own account can be named.
             raise AccountNotFound()
+        act_as_key(api_key)  # the actor of this request (the audit log's "who")
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):

@@ -24,7 +24,9 @@ def current_request_id() -> str:
 
 
 def request_started(request_id: str) -> contextvars.Token:
-    """Make `request_id` current; give the token back to `request_finished`."""
+    """Make `request_id` current (and nobody the actor yet); give the token back to
+    `request_finished`."""
+    _actor.set(None)
     return _request_id.set(request_id)
 
 
@@ -38,3 +40,17 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
         return True
+
+
+# Who is acting in the request being served: a dashboard user or an API key (set by the
+# billing app, which owns both; read by the audit log). None outside a request or before
+# authentication. Reset at the start of every request.
+_actor: contextvars.ContextVar[object | None] = contextvars.ContextVar("actor", default=None)
+
+
+def set_current_actor(actor) -> None:
+    _actor.set(actor)
+
+
+def current_actor():
+    return _actor.get()

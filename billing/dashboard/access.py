@@ -1,4 +1,7 @@
-"""Who may see an account's dashboard pages: a signed-in user with a membership of a customer."""
+"""Who may see an account's dashboard pages: a signed-in user with a membership of a customer,
+whose role may use the page's area (docs/dashboard.md#roles): another role gets the 403 page.
+Pages answer GET, HEAD and OPTIONS to a role that may read the area; anything else is a change
+and needs full use of it."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -8,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
+from billing.models import Membership
+from billing.roles import act_as_user, area_of, may
 from billing.selectors import customer_for_user
 from sent_project.errors import SentError
 
@@ -24,7 +29,16 @@ def customer_required(view: Callable) -> Callable:
         customer = customer_for_user(request.user)
         if customer is None:
             return render(request, "no_account.html", status=403)
+        membership = request.user.membership
+        if membership.status != Membership.Status.ACTIVE:
+            return render(request, "no_account.html", status=403)
+        area = area_of(request.resolver_match.view_name) if request.resolver_match else ""
+        write = request.method not in ("GET", "HEAD", "OPTIONS")
+        if not may(membership.role, area, write=write):
+            return render(request, "403.html", {"role": membership.role}, status=403)
         request.customer = customer
+        request.membership = membership
+        act_as_user(membership)
         try:
             response = view(request, *args, **kwargs)
         except SentError as error:
