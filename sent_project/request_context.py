@@ -31,6 +31,7 @@ def request_started(request_id: str) -> contextvars.Token:
 
 
 def request_finished(token: contextvars.Token) -> None:
+    _actor.set(None)
     _request_id.reset(token)
 
 
