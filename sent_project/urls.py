@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -32,12 +31,7 @@ urlpatterns = [
     # Password reset by email: Django's own views (docs/dashboard.md#passwords).
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="auth/password_reset_form.html",
-            email_template_name="auth/password_reset_email.txt",
-            subject_template_name="auth/password_reset_subject.txt",
-            extra_email_context={"site_url": settings.SITE_URL},
-        ),
+        views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(
