@@ -34,6 +34,8 @@ class Customer(models.Model):
         ],
         default="prefer_whatsapp",
     )
+    # Every user must sign in with a second factor (set by the account's admins).
+    require_two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,6 +103,8 @@ class Membership(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Has a confirmed second factor (kept by billing.two_factor, read on every page).
+    two_factor = models.BooleanField(default=False)
     invited_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

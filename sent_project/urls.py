@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
 
 from sent_project import home, views
-from sent_project.signin import ThrottledAuthenticationForm
+from sent_project.signin import SignInView, sign_in_verify
 
 v3_patterns = [
     path("", include("billing.api.urls")),
@@ -27,13 +27,8 @@ urlpatterns = [
     path("docs/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("docs/errors/", views.error_reference, name="error-reference"),
     path("admin/", admin.site.urls),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="auth/login.html", authentication_form=ThrottledAuthenticationForm
-        ),
-        name="login",
-    ),
+    path("login/", SignInView.as_view(), name="login"),
+    path("login/code/", sign_in_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password reset by email: Django's own views (docs/dashboard.md#passwords).
     path(

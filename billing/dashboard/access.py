@@ -6,9 +6,11 @@ and needs full use of it."""
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 
 from billing.models import Membership
@@ -39,6 +41,14 @@ def customer_required(view: Callable) -> Callable:
         request.customer = customer
         request.membership = membership
         act_as_user(membership)
+        # Two-factor sign-in: a session of a user who has it must have proved it; an account
+        # that requires it sends a user without it to set it up (docs/dashboard.md#two-factor-sign-in).
+        has_device = membership.two_factor
+        if has_device and not request.user.is_verified():
+            logout(request)
+            return redirect_to_login(request.get_full_path())
+        if customer.require_two_factor and not has_device and area != "security":
+            return redirect("billing:security")
         try:
             response = view(request, *args, **kwargs)
         except SentError as error:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.dashboard import users, views
+from billing.dashboard import security, users, views
 
 app_name = "billing"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("users/<uuid:user_id>/remove/", users.user_remove_view, name="user_remove"),
     path("users/<uuid:user_id>/reinvite/", users.user_reinvite_view, name="user_reinvite"),
     path("users/<uuid:user_id>/revoke/", users.user_revoke_view, name="user_revoke"),
+    path("account/security/", security.security, name="security"),
     path("audit-log/", users.audit_log, name="audit_log"),
     path("audit-log.csv", users.audit_log_csv, name="audit_log_csv"),
     path("invitations/<str:token>/", users.invitation, name="invitation"),
