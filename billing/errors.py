@@ -49,11 +49,3 @@ class InvitationNotPending(
     retryable=False,
 ): ...
 
-
-class TwoFactorRequired(
-    SentError,
-    code="AUTH_008",
-    status=403,
-    message="This account requires two-factor sign-in: set it up first",
-    retryable=False,
-): ...

@@ -18,6 +18,7 @@ CODES = [
     *(f"BUSINESS_00{n}" for n in range(2, 7)),
     *("TEMPLATE_001", "TEMPLATE_002", "TEMPLATE_003", "MESSAGE_001"),
     *("WEBHOOK_001", "WEBHOOK_002", "WEBHOOK_003", "INTERNAL_001", "SERVICE_001"),
+    *("USER_001", "USER_002", "USER_003", "USER_004"),
 ]
 
 
