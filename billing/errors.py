@@ -48,4 +48,3 @@ class InvitationNotPending(
     message="This user has no pending invitation",
     retryable=False,
 ): ...
-

@@ -124,9 +124,7 @@ class Invitation(models.Model):
     stored; the link is in the email. Valid until `expires_at`, used once."""
 
     id = models.BigAutoField(primary_key=True)
-    membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="invitations"
-    )
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="invitations")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -26,8 +26,8 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from billing.errors import InsufficientBalance
 from billing import audit
+from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
 from sent_project.db import update_returning
@@ -102,9 +102,7 @@ def api_key_revoke(customer: Customer, *, api_key_id) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit.record(
-            customer, audit.API_KEY_REVOKED, target=f"{api_key.name} ({api_key.prefix}…)"
-        )
+        audit.record(customer, audit.API_KEY_REVOKED, target=f"{api_key.name} ({api_key.prefix}…)")
     return api_key
 
 

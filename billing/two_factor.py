@@ -5,10 +5,11 @@ for every user of an account when its admins say so (`Customer.require_two_facto
 import secrets
 from base64 import b32encode
 
-from django.db import transaction
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from django.db import transaction
 
 from billing import audit
 from billing.models import Customer
@@ -95,4 +96,6 @@ def two_factor_require(customer: Customer, actor: Actor | None, *, required: boo
     with transaction.atomic():
         Customer.objects.filter(pk=customer.pk).update(require_two_factor=required)
         customer.require_two_factor = required
-        audit.record(customer, audit.TWO_FACTOR_ENFORCED, detail={"required": required}, actor=actor)
+        audit.record(
+            customer, audit.TWO_FACTOR_ENFORCED, detail={"required": required}, actor=actor
+        )

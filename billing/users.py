@@ -52,7 +52,9 @@ def user_get(customer: Customer, *, user_id) -> Membership:
 
 def _check_role(role: str) -> None:
     if role not in Membership.Role.values:
-        raise InvalidChoice(details={"role": [f"Must be one of {', '.join(Membership.Role.values)}"]})
+        raise InvalidChoice(
+            details={"role": [f"Must be one of {', '.join(Membership.Role.values)}"]}
+        )
 
 
 def _send_invitation(membership: Membership, actor: Actor | None) -> str:
@@ -80,9 +82,7 @@ def _send_invitation(membership: Membership, actor: Actor | None) -> str:
     email = membership.user.email
     subject = f"You're invited to {membership.customer.name} on Sent"
     body = render_to_string("billing/email/invitation.txt", context)
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-    )
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email]))
     return token
 
 
@@ -94,9 +94,10 @@ def user_invite(customer: Customer, actor: Actor | None, *, email: str, name: st
     email = email.strip().lower()
     User = get_user_model()
     with transaction.atomic():
-        if User.objects.filter(username__iexact=email).exists() or User.objects.filter(
-            email__iexact=email
-        ).exists():
+        if (
+            User.objects.filter(username__iexact=email).exists()
+            or User.objects.filter(email__iexact=email).exists()
+        ):
             raise AlreadyMember()
         user = User(username=email, email=email, first_name=name.strip()[:150], is_active=False)
         user.set_unusable_password()
@@ -109,9 +110,7 @@ def user_invite(customer: Customer, actor: Actor | None, *, email: str, name: st
             invited_at=timezone.now(),
         )
         _send_invitation(membership, actor)
-        audit.record(
-            customer, audit.USER_INVITED, target=email, detail={"role": role}, actor=actor
-        )
+        audit.record(customer, audit.USER_INVITED, target=email, detail={"role": role}, actor=actor)
     return membership
 
 
@@ -170,7 +169,11 @@ def user_update_role(customer: Customer, actor: Actor | None, *, user_id, role: 
     with transaction.atomic():
         _lock_account(customer)
         membership = user_get(customer, user_id=user_id)
-        if actor is not None and actor.membership is not None and actor.membership.pk == membership.pk:
+        if (
+            actor is not None
+            and actor.membership is not None
+            and actor.membership.pk == membership.pk
+        ):
             raise OwnAccess()
         if membership.role == role:
             return membership
@@ -195,7 +198,11 @@ def user_remove(customer: Customer, actor: Actor | None, *, user_id) -> None:
     with transaction.atomic():
         _lock_account(customer)
         membership = user_get(customer, user_id=user_id)
-        if actor is not None and actor.membership is not None and actor.membership.pk == membership.pk:
+        if (
+            actor is not None
+            and actor.membership is not None
+            and actor.membership.pk == membership.pk
+        ):
             raise OwnAccess()
         if _is_last_admin(customer, membership):
             raise LastAdmin()

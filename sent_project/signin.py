@@ -7,6 +7,9 @@ are in the cache and are kept for a username whether or not it exists, and the r
 the same for both, so the form tells nobody which usernames are real.
 """
 
+from django_otp import login as otp_login
+from django_otp import match_token, user_has_device
+
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.forms import AuthenticationForm
@@ -16,8 +19,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
-from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
 
 LOCKED_MESSAGE = "Too many failed sign-ins. Wait {minutes} minutes, then try again."
 

@@ -1,11 +1,12 @@
 """Your own sign-in security (every role): set up or turn off two-factor sign-in, new recovery
 codes; admins also require it for the whole account (docs/dashboard.md#two-factor-sign-in)."""
 
+from django_otp import login as otp_login
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
-from django_otp import login as otp_login
 
 from billing import two_factor
 from billing.dashboard.access import customer_required

@@ -2,6 +2,7 @@
 user without it to set it up (docs/dashboard.md#two-factor-sign-in)."""
 
 import pytest
+
 from django.contrib.auth import get_user_model
 
 from billing.services import membership_create
@@ -17,7 +18,11 @@ def test_staff_without_superuser_can_not_open_the_admin(client, account):
     assert client.get("/admin/billing/membership/").status_code == 302  # to the admin login
     root = get_user_model().objects.create_superuser("root", "root@x.test", "x")
     client.force_login(root)
-    for path in ("/admin/billing/membership/", "/admin/billing/invitation/", "/admin/billing/auditentry/"):
+    for path in (
+        "/admin/billing/membership/",
+        "/admin/billing/invitation/",
+        "/admin/billing/auditentry/",
+    ):
         assert client.get(path).status_code == 200
 
 

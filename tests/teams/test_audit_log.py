@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+
 from django.urls import reverse
 
 from billing.models import AuditEntry, Membership
@@ -56,7 +57,11 @@ def test_dashboard_actions_are_logged_with_the_user(dashboard_client, account, t
 def test_api_actions_name_the_key(api_client, account):
     response = api_client.post(
         "/v3/webhooks",
-        {"display_name": "Orders", "endpoint_url": "https://93.184.216.34/h", "event_types": ["message"]},
+        {
+            "display_name": "Orders",
+            "endpoint_url": "https://93.184.216.34/h",
+            "event_types": ["message"],
+        },
     )
     webhook_id = response.json()["data"]["id"]
     body = {"display_name": "Orders 2", "endpoint_url": "https://93.184.216.34/h"}

@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+
 from django.core import mail
 
 from tests.browser import screenshot

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+
 from django.core import mail
 from django.urls import reverse
 
@@ -83,7 +84,9 @@ def test_the_dashboard_refuses_own_changes_and_the_last_admin(dashboard_client, 
         reverse("billing:user_role", args=[me.public_id]), {"role": "developer"}, follow=True
     )
     assert "You can&#x27;t change your own role" in response.text
-    response = dashboard_client.post(reverse("billing:user_remove", args=[me.public_id]), follow=True)
+    response = dashboard_client.post(
+        reverse("billing:user_remove", args=[me.public_id]), follow=True
+    )
     assert "You can&#x27;t change your own role or remove yourself" in response.text
     me.refresh_from_db()
     assert me.role == "admin"
@@ -95,7 +98,9 @@ def test_the_services_refuse_whoever_is_not_an_admin(account):
     from sent_project.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        user_invite(account, Actor(account.pk, membership=dev), email="a@b.test", name="A", role="admin")
+        user_invite(
+            account, Actor(account.pk, membership=dev), email="a@b.test", name="A", role="admin"
+        )
     from billing.errors import LastAdmin
     from billing.users import user_remove
 

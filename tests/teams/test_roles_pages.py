@@ -6,6 +6,7 @@ out here on its own (by path), not read from the code."""
 import uuid
 
 import pytest
+
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from billing.services import membership_create
@@ -92,7 +93,20 @@ def test_each_role_may_open_exactly_its_pages_and_actions(as_role, role):
 @pytest.mark.parametrize(
     "role,labels",
     [
-        (DEV, ["Home", "Inbox", "Contacts", "Templates", "Playground", "Messages", "Webhooks", "Senders", "API keys"]),
+        (
+            DEV,
+            [
+                "Home",
+                "Inbox",
+                "Contacts",
+                "Templates",
+                "Playground",
+                "Messages",
+                "Webhooks",
+                "Senders",
+                "API keys",
+            ],
+        ),
         (BILLING, ["Home", "Inbox", "Messages", "Billing"]),
     ],
 )

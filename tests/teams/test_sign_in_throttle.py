@@ -2,6 +2,7 @@
 form refuses even the right password, for a real username and an unknown one alike."""
 
 import pytest
+
 from django.core.cache import cache
 
 from billing.services import membership_create
@@ -19,9 +20,7 @@ def few_attempts(settings):
 
 
 def _sign_in(client, username, password, address="10.0.0.1"):
-    return client.post(
-        "/login/", {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def test_an_account_is_locked_after_failures_and_says_so_like_an_unknown_one(client, account):

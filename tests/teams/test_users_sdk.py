@@ -5,6 +5,7 @@ import re
 
 import pytest
 import sent_dm
+
 from django.core import mail
 
 from billing.models import AuditEntry, Membership
