@@ -41,6 +41,11 @@ class UserRoleSerializer(serializers.Serializer):
     sandbox = serializers.BooleanField(required=False)
 
 
+class UserRemovedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    removed = serializers.BooleanField()
+
+
 class UserListSerializer(serializers.Serializer):
     users = UserSerializer(many=True)
 
@@ -95,6 +100,7 @@ class UserDetailView(CustomerAPIView):
         responses=UserSerializer,
     )
     def patch(self, request, user_id):
+        user_get(self.customer, user_id=user_id)  # another account's user: 404 before a 400
         data, sandbox = validated(UserRoleSerializer, request.data), self.sandbox
         membership = in_sandbox(
             sandbox,
@@ -102,8 +108,10 @@ class UserDetailView(CustomerAPIView):
         )
         return Response(UserSerializer(membership).data, headers=sandbox_headers(sandbox))
 
-    @extend_schema(operation_id="users_remove", tags=TAGS, request=None, responses={204: None})
+    @extend_schema(
+        operation_id="users_remove", tags=TAGS, request=None, responses={200: UserRemovedSerializer}
+    )
     def delete(self, request, user_id):
         sandbox = self.sandbox
         in_sandbox(sandbox, lambda: user_remove(self.customer, acting(), user_id=user_id))
-        return Response(status=204, headers=sandbox_headers(sandbox))
+        return Response({"id": str(user_id), "removed": True}, headers=sandbox_headers(sandbox))
