@@ -4,7 +4,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price, PriceOverride
+from billing.models import (
+    ApiKey,
+    AuditEntry,
+    Customer,
+    Invitation,
+    LedgerEntry,
+    Membership,
+    Price,
+    PriceOverride,
+)
 from billing.services import api_key_create, api_key_revoke, balance_top_up, customer_create
 from sent_project.admin import ReadOnlyAdmin
 from sent_project.errors import SentError
@@ -179,10 +188,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "customer", "role", "created_at"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "customer__name"]
+    list_display = ["user", "customer", "role", "status", "two_factor", "created_at"]
+    list_filter = ["role", "status"]
+    search_fields = ["user__username", "user__email", "customer__name"]
     autocomplete_fields = ["user", "customer"]
+    readonly_fields = ["public_id", "two_factor", "invited_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations (their tokens are hashes: the link is only in the email). An operator may
+    withdraw one by deleting it; new ones come from the users page or the API."""
+
+    list_display = ["membership", "created_at", "expires_at", "used_at", "revoked_at"]
+    list_select_related = ["membership__user", "membership__customer"]
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["created_at", "customer", "action", "actor", "target"]
+    list_filter = ["action"]
+    list_select_related = ["customer"]
+    search_fields = ["actor", "target", "customer__name"]
 
 
 @admin.register(LedgerEntry)

@@ -14,6 +14,7 @@ from rest_framework.permissions import BasePermission
 
 from billing.errors import AccountNotFound
 from billing.models import ApiKey
+from billing.roles import act_as_key
 from billing.services import api_key_authenticate
 from sent_project.errors import InvalidApiKey, MissingApiKey, RateLimited
 from sent_project.ratelimit import client_address, rate_hit
@@ -80,6 +81,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             # We have no sender profiles: only the key's own account can be named.
             raise AccountNotFound()
         log_context_set(customer_id=api_key.customer_id)  # on this request's log lines
+        act_as_key(api_key)  # the actor of this request (the audit log's "who")
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request):

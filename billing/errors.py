@@ -12,3 +12,39 @@ class AccountNotFound(NotFound, code="RESOURCE_004", status=404, message="Accoun
 
 
 class UserNotFound(NotFound, code="RESOURCE_006", status=404, message="User not found"): ...
+
+
+class LastAdmin(
+    SentError,
+    code="USER_001",
+    status=409,
+    message="The account's last admin can't be demoted or removed",
+    retryable=False,
+): ...
+
+
+class OwnAccess(
+    SentError,
+    code="USER_002",
+    status=403,
+    message="You can't change your own role or remove yourself",
+    retryable=False,
+): ...
+
+
+class AlreadyMember(
+    SentError,
+    code="USER_003",
+    status=409,
+    message="A user with this email already exists",
+    retryable=False,
+): ...
+
+
+class InvitationNotPending(
+    SentError,
+    code="USER_004",
+    status=409,
+    message="This user has no pending invitation",
+    retryable=False,
+): ...

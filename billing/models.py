@@ -41,6 +41,8 @@ class Customer(models.Model):
     quiet_hours_enabled = models.BooleanField(default=False)
     quiet_hours_start = models.TimeField(default=time(21, 0))
     quiet_hours_end = models.TimeField(default=time(8, 0))
+    # Every user must sign in with a second factor (set by the account's admins).
+    require_two_factor = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,22 +87,112 @@ class ApiKey(models.Model):
 
 
 class Membership(models.Model):
-    """A dashboard user belongs to exactly one customer."""
+    """A dashboard user belongs to exactly one customer, with one role (docs/dashboard.md#roles).
+
+    `public_id` is the user's id in the API (`/v3/users/{id}`). An invited user has a Django
+    user that cannot sign in (no usable password, inactive) until the invitation is accepted.
+    """
 
     class Role(models.TextChoices):
         ADMIN = "admin"
         BILLING = "billing"
         DEVELOPER = "developer"
 
+    class Status(models.TextChoices):
+        INVITED = "invited"
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.ADMIN)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Has a confirmed second factor (kept by billing.two_factor, read on every page).
+    two_factor = models.BooleanField(default=False)
+    invited_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The users list: one customer's members, oldest first.
+            models.Index(fields=["customer", "created_at"], name="membership_customer_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer}"
+
+
+class Invitation(models.Model):
+    """A one-time link that lets an invited user set a password. Only a hash of the token is
+    stored; the link is in the email. Valid until `expires_at`, used once."""
+
+    id = models.BigAutoField(primary_key=True)
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.membership.user}"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionError("Audit entries are append-only")
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit entries are append-only")
+
+
+class AuditEntry(models.Model):
+    """Who did what and when, in one customer's account (docs/dashboard.md#audit-log).
+    Append-only. The actor is a dashboard user or an API key; `actor` keeps its name for
+    when the user or key is gone."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="audit_log")
+    action = models.CharField(max_length=64)
+    actor = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["customer", "-id"], name="audit_customer_id")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries are append-only")
 
 
 class LedgerEntryQuerySet(models.QuerySet):

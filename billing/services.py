@@ -26,6 +26,7 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from billing import audit
 from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
@@ -93,6 +94,7 @@ def api_key_create(customer: Customer, *, name: str = "Default") -> CreatedApiKe
         prefix=raw[:12],
         key_hash=hash_api_key(raw),
     )
+    audit.record(customer, audit.API_KEY_CREATED, target=f"{api_key.name} ({api_key.prefix}…)")
     return CreatedApiKey(api_key=api_key, raw_key=raw)
 
 
@@ -101,6 +103,7 @@ def api_key_revoke(customer: Customer, *, api_key_id) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit.record(customer, audit.API_KEY_REVOKED, target=f"{api_key.name} ({api_key.prefix}…)")
     return api_key
 
 
@@ -249,9 +252,11 @@ def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> Le
     if amount <= 0:
         raise ValueOutOfRange(details={"amount": ["Must be more than 0."]})
     with transaction.atomic():
-        return _ledger_apply(
+        entry = _ledger_apply(
             customer, amount=amount, kind=LedgerEntry.Kind.TOP_UP, description=note or "Top-up"
         )
+        audit.record(customer, audit.TOP_UP, target=f"{amount} USD", detail={"note": note})
+    return entry
 
 
 def balance_charge(

@@ -16,3 +16,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _superusers_only(request) -> bool:
+    """The admin site is the operators': superusers only. A staff flag alone (say, on an
+    account's user) opens nothing (docs/api/account.md#accounts-users-and-the-admin)."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only

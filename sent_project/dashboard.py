@@ -12,6 +12,7 @@ from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 from django_htmx.http import HttpResponseClientRedirect
 
 from sent_project.api.pagination import MAX_PAGE
@@ -64,11 +65,15 @@ def list_page(request: HttpRequest, queryset, *, size: int = 25) -> ListPage:
 
 def navigation(request: HttpRequest) -> dict:
     """Context processor: the main navigation of `DASHBOARD_NAV` (project wiring: the pages of
-    every app), only pages that exist, the current one marked."""
+    every app), only pages that exist and the user's role may open (`DASHBOARD_NAV_FILTER`, the
+    billing app's, which owns roles), the current one marked."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
+    allowed = import_string(settings.DASHBOARD_NAV_FILTER)
     items = []
     for name, label in settings.DASHBOARD_NAV:
+        if not allowed(request.user, name):
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:

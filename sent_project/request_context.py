@@ -25,12 +25,15 @@ def current_request_id() -> str:
 
 
 def request_started(request_id: str) -> contextvars.Token:
-    """Make `request_id` current; give the token back to `request_finished`."""
+    """Make `request_id` current (and nobody the actor yet); give the token back to
+    `request_finished`."""
     _log_fields.set({})
+    _actor.set(None)
     return _request_id.set(request_id)
 
 
 def request_finished(token: contextvars.Token) -> None:
+    _actor.set(None)
     _request_id.reset(token)
     _log_fields.set({})
 
@@ -71,3 +74,17 @@ class RequestIdLogFilter(logging.Filter):
         for name, value in (_log_fields.get() or {}).items():
             setattr(record, name, value)
         return True
+
+
+# Who is acting in the request being served: a dashboard user or an API key (set by the
+# billing app, which owns both; read by the audit log). None outside a request or before
+# authentication. Reset at the start of every request.
+_actor: contextvars.ContextVar[object | None] = contextvars.ContextVar("actor", default=None)
+
+
+def set_current_actor(actor) -> None:
+    _actor.set(actor)
+
+
+def current_actor():
+    return _actor.get()

@@ -131,6 +131,43 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The public base URL of this install, used in links we send out (doc_url, webhooks).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+
+def _mailer(url: str, timeout: int) -> dict:
+    """EMAIL_URL → the default mailer (Django's MAILERS setting): `smtp://user:password@host:587`
+    (STARTTLS with `?tls=1`), `smtps://…:465` (implicit TLS), `console://` (the default: emails
+    are written to the log) or `locmem://` (kept in memory)."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if not url or url.startswith("console:"):
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if url.startswith("locmem:"):
+        return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"EMAIL_URL: unknown scheme {parts.scheme!r} (smtp, smtps, console)")
+    query = parse_qs(parts.query)
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_ssl": parts.scheme == "smtps",
+            "use_tls": query.get("tls", ["0"])[0] in ("1", "true"),
+            "timeout": timeout,
+        },
+    }
+
+
+MAILERS = {"default": _mailer(env_str("EMAIL_URL"), env_int("EMAIL_TIMEOUT", 10))}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sent <no-reply@localhost>")
+# Failed sign-ins before an account (or an address) must wait LOGIN_LOCKOUT_SECONDS.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+# The issuer name authenticator apps show next to a two-factor code.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Sent")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -147,6 +184,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "sent_project",
     "billing",
     "contacts",
@@ -177,7 +217,31 @@ DASHBOARD_NAV = [
     ("messaging:webhook_list", "Webhooks"),
     ("messaging:sender_list", "Senders"),
     ("billing:api_key_list", "API keys"),
+    ("billing:user_list", "Users"),
+    ("billing:audit_log", "Audit log"),
 ]
+
+DASHBOARD_NAV_FILTER = "billing.roles.user_may_open"
+
+# The area (docs/dashboard.md#roles) of each dashboard URL name, by longest prefix; a page in
+# no area is for admins only. Project wiring, like DASHBOARD_NAV.
+DASHBOARD_AREAS = {
+    "home": "home",
+    "billing:api_key": "api_keys",
+    "billing:billing": "billing",
+    "billing:user": "users",
+    "billing:audit": "audit",
+    "billing:security": "security",
+    "contacts:": "contacts",
+    "templates_app:": "templates",
+    "messaging:inbox": "messages",
+    "messaging:conversation": "messages",
+    "messaging:keyword": "messages",
+    "messaging:message": "messages",
+    "messaging:playground": "playground",
+    "messaging:sender": "senders",
+    "messaging:webhook": "webhooks",
+}
 
 MIDDLEWARE = [
     "sent_project.api.middleware.RequestIdMiddleware",
@@ -188,6 +252,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

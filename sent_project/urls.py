@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularJSONAPIView
 
 from sent_project import home, views
 from sent_project.metrics import metrics_view
+from sent_project.signin import SignInView, sign_in_verify
 
 v3_patterns = [
     path("", include("billing.api.urls")),
@@ -27,8 +28,34 @@ urlpatterns = [
     path("docs/", views.ApiDocsView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("docs/errors/", views.error_reference, name="error-reference"),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("login/code/", sign_in_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by email: Django's own views (docs/dashboard.md#passwords).
+    path(
+        "password-reset/",
+        views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="auth/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="auth/password_reset_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="auth/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

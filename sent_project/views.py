@@ -3,6 +3,8 @@ health checks."""
 
 from csp.decorators import csp_update
 
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -45,3 +47,15 @@ class ApiDocsView(SpectacularRedocView):
     """/docs/: the API reference (Redoc) from this server's own files, no CDN, no remote fonts."""
 
     template_name = "docs/redoc.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, its emailed link on SITE_URL (read when the email is sent)."""
+
+    template_name = "auth/password_reset_form.html"
+    email_template_name = "auth/password_reset_email.txt"
+    subject_template_name = "auth/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": settings.SITE_URL}
+        return super().form_valid(form)

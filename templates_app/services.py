@@ -22,6 +22,7 @@ import re
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
+from billing import audit
 from sent_project.errors import ValidationFailed
 from sent_project.sandbox import in_sandbox
 from templates_app import definition as defn
@@ -316,6 +317,7 @@ def _submit(template: Template, *, source: str) -> None:
         raise TemplateInReview(details={"submit_for_review": [IN_REVIEW_MESSAGE]})
     if template.status in FROZEN:
         return
+    audit.record(template.customer_id, audit.TEMPLATE_SUBMITTED, target=template.name)
     if not review.needs_whatsapp_review(template):
         apply_status(
             template,

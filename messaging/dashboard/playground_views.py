@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from billing import audit
 from billing.dashboard.access import customer_required
 from contacts.models import Contact
 from contacts.selectors import contacts_for
@@ -164,6 +165,12 @@ def playground_send(request) -> HttpResponse:
         except SentError as error:
             _add_send_errors(form, error, send.to)
         else:
+            audit.record(
+                request.customer,
+                audit.DASHBOARD_SEND,
+                target=", ".join(str(to) for to in send.to),
+                detail={"messages": len(result.messages), "sandbox": bool(send.sandbox)},
+            )
             if not request.htmx:  # without JavaScript: to the list (a reload can't resend)
                 flash.success(request, f"Sent {len(result.messages)} message(s).")
                 return redirect("messaging:message_list")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing import audit
 from billing.models import Customer
 from messaging.errors import (
     DeliveryInProgress,
@@ -84,6 +85,7 @@ def webhook_endpoint_create(customer: Customer, **fields) -> tuple[WebhookEndpoi
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
         endpoint, secret = webhook_endpoint_build(customer, **fields)
         endpoint.save()
+        audit.record(customer, audit.WEBHOOK_CREATED, target=endpoint.endpoint_url)
     return endpoint, secret
 
 
@@ -104,13 +106,21 @@ def webhook_endpoint_update(
     endpoint.updated_at = timezone.now()
     if save and changes:
         endpoint.save(update_fields=[*changes, "updated_at"])
+        audit.record(
+            customer,
+            audit.WEBHOOK_CHANGED,
+            target=endpoint.endpoint_url,
+            detail={"changed": sorted(changes)},
+        )
     return endpoint
 
 
 def webhook_endpoint_delete(customer: Customer, endpoint: WebhookEndpoint) -> None:
     """Delete an endpoint with its delivery log; queued attempts find nothing and stop."""
     assert endpoint.customer_id == customer.pk
+    url = endpoint.endpoint_url
     endpoint.delete()
+    audit.record(customer, audit.WEBHOOK_DELETED, target=url)
 
 
 def webhook_endpoint_set_active(
@@ -145,6 +155,12 @@ def webhook_endpoint_set_active(
                 "updated_at",
             ]
         )
+        audit.record(
+            customer,
+            audit.WEBHOOK_CHANGED,
+            target=endpoint.endpoint_url,
+            detail={"is_active": is_active},
+        )
     return endpoint
 
 
@@ -167,6 +183,9 @@ def webhook_secret_rotate(customer: Customer, endpoint: WebhookEndpoint) -> str:
             "signing_secret_encrypted",
             "updated_at",
         ]
+    )
+    audit.record(
+        customer, audit.WEBHOOK_CHANGED, target=endpoint.endpoint_url, detail={"secret": "rotated"}
     )
     return secret
 

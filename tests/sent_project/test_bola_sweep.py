@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from billing.services import membership_create
 from tests.contacts.factories import make_contact, make_import
 from tests.messaging.factories import message_path_ids
 from tests.messaging.webhook_helpers import webhook_path_ids
@@ -45,6 +46,11 @@ ID_MAKERS.update(
             "contact_id": make_contact(owner).pk
         },
         "/v3/contacts/import/{import_id}": lambda owner: {"import_id": make_import(owner).pk},
+        "/v3/users/{user_id}": lambda owner: {
+            "user_id": membership_create(
+                owner, username=f"u{uuid.uuid4().hex[:8]}", password="x", role="developer"
+            ).public_id
+        },
         # A conversation's id is its contact's.
         "/v3/conversations/{contact_id}": lambda owner: {"contact_id": make_contact(owner).pk},
     }

@@ -19,6 +19,7 @@ CODES = [
     *("TEMPLATE_001", "TEMPLATE_002", "TEMPLATE_003", "MESSAGE_001"),
     *(f"MESSAGE_00{n}" for n in range(2, 6)),
     *("WEBHOOK_001", "WEBHOOK_002", "WEBHOOK_003", "WEBHOOK_004", "INTERNAL_001", "SERVICE_001"),
+    *("USER_001", "USER_002", "USER_003", "USER_004"),
 ]
 
 

@@ -1,0 +1,117 @@
+"""/v3/users: the account's users as the SDK reads them (docs/api/users.md)."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from billing.models import Membership
+from billing.roles import acting
+from billing.users import user_get, user_invite, user_remove, user_update_role, users_for
+from sent_project.api.validation import validated
+from sent_project.api.views import CustomerAPIView
+from sent_project.sandbox import in_sandbox, sandbox_headers
+
+TAGS = ["Users"]
+MAX_USERS = 1000  # the SDK reads one page; an account has far fewer people than this
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    customer_id = serializers.UUIDField()
+    email = serializers.CharField(source="user.email")
+    name = serializers.CharField(source="user.first_name")
+    role = serializers.CharField(help_text="admin, billing or developer")
+    status = serializers.CharField(help_text="invited, active or suspended")
+    invited_at = serializers.DateTimeField(allow_null=True)
+    last_login_at = serializers.DateTimeField(source="user.last_login", allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class UserInviteSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=get_user_model()._meta.get_field("email").max_length)
+    name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Membership.Role.values)
+    sandbox = serializers.BooleanField(required=False)
+
+
+class UserRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.values)
+    sandbox = serializers.BooleanField(required=False)
+
+
+class UserRemovedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    removed = serializers.BooleanField()
+
+
+class UserListSerializer(serializers.Serializer):
+    users = UserSerializer(many=True)
+
+
+def _pagination(count: int) -> dict:
+    return {
+        "page": 1,
+        "page_size": max(count, 1),
+        "total_count": count,
+        "total_pages": 1,
+        "has_more": False,
+        "cursors": None,
+    }
+
+
+class UserListInviteView(CustomerAPIView):
+    @extend_schema(operation_id="users_list", tags=TAGS, responses=UserListSerializer)
+    def get(self, request):
+        users = list(users_for(self.customer)[:MAX_USERS])
+        return Response(
+            {"users": UserSerializer(users, many=True).data, "pagination": _pagination(len(users))}
+        )
+
+    @extend_schema(
+        operation_id="users_invite",
+        tags=TAGS,
+        request=UserInviteSerializer,
+        responses={201: OpenApiResponse(UserSerializer, description="Invited")},
+    )
+    def post(self, request):
+        data, sandbox = validated(UserInviteSerializer, request.data), self.sandbox
+        membership = in_sandbox(
+            sandbox,
+            lambda: user_invite(
+                self.customer, acting(), email=data["email"], name=data["name"], role=data["role"]
+            ),
+        )
+        return Response(
+            UserSerializer(membership).data, status=201, headers=sandbox_headers(sandbox)
+        )
+
+
+class UserDetailView(CustomerAPIView):
+    @extend_schema(operation_id="users_retrieve", tags=TAGS, responses=UserSerializer)
+    def get(self, request, user_id):
+        return Response(UserSerializer(user_get(self.customer, user_id=user_id)).data)
+
+    @extend_schema(
+        operation_id="users_update_role",
+        tags=TAGS,
+        request=UserRoleSerializer,
+        responses=UserSerializer,
+    )
+    def patch(self, request, user_id):
+        user_get(self.customer, user_id=user_id)  # another account's user: 404 before a 400
+        data, sandbox = validated(UserRoleSerializer, request.data), self.sandbox
+        membership = in_sandbox(
+            sandbox,
+            lambda: user_update_role(self.customer, acting(), user_id=user_id, role=data["role"]),
+        )
+        return Response(UserSerializer(membership).data, headers=sandbox_headers(sandbox))
+
+    @extend_schema(
+        operation_id="users_remove", tags=TAGS, request=None, responses={200: UserRemovedSerializer}
+    )
+    def delete(self, request, user_id):
+        sandbox = self.sandbox
+        in_sandbox(sandbox, lambda: user_remove(self.customer, acting(), user_id=user_id))
+        return Response({"id": str(user_id), "removed": True}, headers=sandbox_headers(sandbox))
