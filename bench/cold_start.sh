@@ -9,7 +9,8 @@ for i in $(seq "$runs"); do
   tmp=$(mktemp -d)
   git clone --quiet "$repo" "$tmp/sent"
   start=$(date +%s.%N)
-  ( cd "$tmp/sent" && PORT=$port exec make run >"$tmp/log" 2>&1 ) &
+  # Its own process group (setsid), so the whole of `make run` is stopped by that group's id.
+  ( cd "$tmp/sent" && PORT=$port exec setsid make run >"$tmp/log" 2>&1 ) &
   pid=$!
   until grep -q "Sent is running" "$tmp/log" 2>/dev/null; do
     kill -0 $pid 2>/dev/null || { cat "$tmp/log"; exit 1; }
@@ -18,8 +19,8 @@ for i in $(seq "$runs"); do
   t=$(echo "$(date +%s.%N) - $start" | bc)
   times+=("$t")
   printf 'run %d: %.1f s\n' "$i" "$t"
-  kill -INT -- -$pid 2>/dev/null || kill -INT $pid; wait $pid 2>/dev/null || true
-  pkill -INT -f "$tmp/sent" 2>/dev/null || true
-  sleep 1; rm -rf "$tmp"
+  kill -INT -- -$pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+  rm -rf "$tmp"
 done
 printf 'median: %.1f s\n' "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")"
