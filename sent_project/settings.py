@@ -111,8 +111,11 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# The public base URL of this install, used in links we send out (doc_url, webhooks).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public base URL of this install, used in links we send out (doc_url, webhooks). Unset, it
+# follows HOST and PORT, the address `make run` listens on (docs/operations.md#configuration).
+SITE_URL = env_str(
+    "SITE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
