@@ -171,7 +171,7 @@ class PlaygroundForm(DashboardForm):
     numbers = forms.CharField(
         label="Phone numbers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "+1 415 555 0100, 07911 123456"}),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "+1 415 555 0100, +44 7911 123456"}),
         help_text="Any format, one per line or separated by commas. New numbers become contacts.",
     )
     channel = forms.ChoiceField(
