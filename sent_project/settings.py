@@ -447,6 +447,8 @@ WEBHOOK_TIMEOUT_MAX_SECONDS = env_float("WEBHOOK_TIMEOUT_MAX_SECONDS", 15.0)
 WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600)
 # Self-hosted installs and tests may deliver to loopback and private networks.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# With DEBUG on (development) a receiver on this machine (loopback) is allowed; never with DEBUG off.
+WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG = env_bool("WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG", True)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048
