@@ -17,7 +17,9 @@ PAGES = ["/contacts/", "/contacts/import/", "/playground/"]
 
 
 @pytest.mark.parametrize("region", ["US", "GB"])
-def test_example_numbers_are_valid_for_the_account_that_sees_them(dashboard_client, account, region):
+def test_example_numbers_are_valid_for_the_account_that_sees_them(
+    dashboard_client, account, region
+):
     Customer.objects.filter(pk=account.pk).update(default_region=region)
     refused = []
     for url in PAGES:

@@ -23,7 +23,9 @@ def test_other_private_addresses_stay_refused_in_development(api_client, setting
 
 
 @pytest.mark.parametrize("debug, in_debug", [(False, True), (True, False)])
-def test_loopback_is_refused_in_production_or_when_turned_off(api_client, settings, debug, in_debug):
+def test_loopback_is_refused_in_production_or_when_turned_off(
+    api_client, settings, debug, in_debug
+):
     settings.DEBUG, settings.WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG = debug, in_debug
     body = {**HOOK, "endpoint_url": "http://127.0.0.1:8765/hook"}
     response = api_client.post("/v3/webhooks", body, format="json")

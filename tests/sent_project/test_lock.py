@@ -28,7 +28,9 @@ def locked() -> dict[str, list[Version]]:
 
 def declared() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    return [
+        Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]
+    ]
 
 
 def test_every_declared_dependency_is_pinned_in_the_lock_at_an_accepted_version():
@@ -43,8 +45,9 @@ def test_every_declared_dependency_is_pinned_in_the_lock_at_an_accepted_version(
             problems.append(f"{requirement} is not in requirements.lock")
         elif not any(requirement.specifier.contains(v, prereleases=True) for v in versions):
             problems.append(f"{requirement}: the lock pins {', '.join(map(str, versions))}")
-    assert not problems, "run `make lock` (docs/operations.md#dependencies-and-the-lock-file):\n" + "\n".join(
-        problems
+    assert not problems, (
+        "run `make lock` (docs/operations.md#dependencies-and-the-lock-file):\n"
+        + "\n".join(problems)
     )
 
 

@@ -56,7 +56,7 @@ def served(tmp_path_factory):
     }
     env.pop("SITE_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = open(var / "serve.log", "w+")
+    log = open(var / "serve.log", "w+")  # noqa: SIM115  (closed in the finally below)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve"],
         cwd=ROOT,
