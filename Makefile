@@ -9,16 +9,40 @@ PYTEST_ARGS ?= -n 2
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 	if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; break; fi; done)
 
-.PHONY: run serve-prod test test-pg test-all bench install lint migration-check clean
+.PHONY: run serve-prod test test-pg test-all bench install lock upgrade lint migration-check clean
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies are pinned in requirements.lock (every package, exact versions), made from
+# pyproject.toml by `uv pip compile` (docs/operations.md#dependencies-and-the-lock-file).
+# `make install` installs exactly the lock with uv (the one on PATH, else uv installed into the
+# venv by pip), or with pip from the same lock when uv cannot be had.
+UV_VERSION := 0.13.9
+UV_COMPILE := pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+	-o requirements.lock --quiet
+export UV_PYTHON_DOWNLOADS := never
+
+$(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is required (python3.12 not found on PATH)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@uv=$$(command -v uv || true); \
+	if [ -z "$$uv" ]; then \
+		$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) && uv=$(VENV)/bin/uv; \
+	fi; \
+	if [ -n "$$uv" ] && $$uv pip install --quiet --python $(PY) -r requirements.lock; then :; else \
+		echo "uv is not available: installing from requirements.lock with pip"; \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock; \
+	fi
 	@touch $@
 
 install: $(VENV)/.installed
+
+## make lock: after editing pyproject.toml's dependencies, bring requirements.lock in line with
+## it (the pins already in the lock are kept where they still fit).
+## make upgrade: the same, moving every package to its newest version that fits.
+lock upgrade: install
+	@uv=$$(command -v uv || echo $(VENV)/bin/uv); \
+	test -x "$$uv" || $(PY) -m pip install --quiet uv==$(UV_VERSION); \
+	$$uv $(UV_COMPILE) $(if $(filter upgrade,$@),--upgrade,)
+	@$(MAKE) --no-print-directory install
 
 ## make run: set up everything, then run web + worker (Ctrl-C stops both).
 run: install

@@ -128,8 +128,11 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# The public base URL of this install, used in links we send out (doc_url, webhooks).
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public base URL of this install, used in links we send out (doc_url, webhooks). Unset, it
+# follows HOST and PORT, the address `make run` listens on (docs/operations.md#configuration).
+SITE_URL = env_str(
+    "SITE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}"
+).rstrip("/")
 
 
 def _mailer(url: str, timeout: int) -> dict:
@@ -638,6 +641,8 @@ WEBHOOK_TIMEOUT_MAX_SECONDS = env_float("WEBHOOK_TIMEOUT_MAX_SECONDS", 15.0)
 WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600)
 # Self-hosted installs and tests may deliver to loopback and private networks.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# With DEBUG on (development) a receiver on this machine (loopback) is allowed; never with DEBUG off.
+WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG = env_bool("WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG", True)
 # Work the sweep picks up: events not fanned out, and deliveries whose task is this overdue.
 WEBHOOK_SWEEP_GRACE_SECONDS = env_int("WEBHOOK_SWEEP_GRACE_SECONDS", 300)
 WEBHOOK_RESPONSE_BODY_LIMIT = 2048

@@ -14,7 +14,7 @@ CHANNEL_FILTERS = [
     ("whatsapp", "WhatsApp"),
     ("opted_out", "Opted out"),
 ]
-NUMBER_HELP = "Any format: +44 7911 123456, (415) 555-0100, 07911 123456, 0044 7911 123456…"
+NUMBER_HELP = "Any format: +44 7911 123456, +1 (415) 555-0100, +33 6 12 34 56 78…"
 
 
 class ContactCreateForm(DashboardForm):

@@ -4,11 +4,13 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from messaging.models import KeywordAction, WebhookEndpoint
 from messaging.sending import SendRequest, schedule_check
 from messaging.webhooks.catalogue import FAMILIES
+from messaging.webhooks.ssrf import loopback_allowed
 from sent_project.dashboard import DashboardForm
 from sent_project.errors import SentError
 
@@ -48,6 +50,30 @@ class WebhookForm(DashboardForm):
         if endpoint is not None:
             kwargs.setdefault("initial", self.initial_for(endpoint))
         super().__init__(*args, **kwargs)
+        # What the page says is what happens: the URL rule of this install (a receiver on this
+        # machine is allowed in development) and the timeout it really waits at most
+        # (docs/api/webhooks.md#receivers-on-this-machine).
+        if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+            url_rule = "Private and loopback addresses are allowed (WEBHOOK_ALLOW_PRIVATE_TARGETS)."
+        elif loopback_allowed():
+            url_rule = (
+                "Development (DEBUG on): a receiver on this machine (http://127.0.0.1:…, "
+                "localhost) is allowed; other private addresses are refused, and with DEBUG off "
+                "loopback is too unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set."
+            )
+        else:
+            url_rule = (
+                "Private and loopback addresses are refused (WEBHOOK_ALLOW_PRIVATE_TARGETS "
+                "allows them)."
+            )
+        self.fields["endpoint_url"].help_text = f"Sent POSTs signed JSON here. {url_rule}"
+        cap = int(settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
+        timeout = self.fields["timeout_seconds"]
+        timeout.initial = min(timeout.initial, cap)
+        timeout.help_text = (
+            f"How long Sent waits for your answer (5–120); this install waits at most {cap} s "
+            "(WEBHOOK_TIMEOUT_MAX_SECONDS)."
+        )
         for family in FAMILIES.values():
             self.fields[_filter_field(family.name)] = forms.MultipleChoiceField(
                 label=f"Only these {family.display_name.lower()} events",
@@ -172,7 +198,7 @@ class PlaygroundForm(DashboardForm):
     numbers = forms.CharField(
         label="Phone numbers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "+1 415 555 0100, 07911 123456"}),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "+1 415 555 0100, +44 7911 123456"}),
         help_text="Any format, one per line or separated by commas. New numbers become contacts.",
     )
     channel = forms.ChoiceField(

@@ -105,6 +105,8 @@ def address_problem(ip: IPAddress) -> str | None:
     ):
         return None
     if ip.is_loopback:
+        if loopback_allowed():
+            return None
         return f"{ip} is a loopback address"
     if not ip.is_global:
         return f"{ip} is a private or reserved address"
@@ -162,8 +164,17 @@ def _split(url: str) -> tuple[str, str, int]:
     return scheme, host, port or (443 if scheme == "https" else 80)
 
 
+def loopback_allowed() -> bool:
+    """In development (`DEBUG` on) a receiver on this machine is allowed by default
+    (WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG); with `DEBUG` off, only WEBHOOK_ALLOW_PRIVATE_TARGETS
+    allows it (docs/api/webhooks.md#receivers-on-this-machine)."""
+    return bool(settings.DEBUG and settings.WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG)
+
+
 def _name_problem(host: str) -> str | None:
     if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return None
+    if host == "localhost" and loopback_allowed():
         return None
     if host in BLOCKED_NAMES or host.endswith(BLOCKED_SUFFIXES):
         return f"{host} is an internal host name"

@@ -6,6 +6,7 @@ Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, workers, **options):
+        # The web server and the workers build links (doc_url, webhook URLs) from SITE_URL,
+        # which follows HOST and PORT when it is not set (docs/operations.md#configuration).
+        os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
         call_command("migrate", interactive=False, verbosity=0)
         demo = bootstrap_demo()
         url = f"http://{host}:{port}"
@@ -61,7 +65,15 @@ class Command(BaseCommand):
         call_command("reconcile_messages", "--schedule", verbosity=0)
         # And the retention prune and each lane's heartbeat (docs/operations.md#health).
         call_command("schedule_jobs", verbosity=0)
-        time.sleep(1.0)
+        # "Sent is running" only once the web server answers: the first request a reader makes
+        # after reading it must not be refused.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and processes[0].poll() is None:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
         self.stdout.write(
             f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "
