@@ -16,7 +16,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 # `make install` installs exactly the lock with uv (the one on PATH, else uv installed into the
 # venv by pip), or with pip from the same lock when uv cannot be had.
 UV_VERSION := 0.13.9
-UV_COMPILE := pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+UV_COMPILE := pip compile pyproject.toml --extra dev --extra redis --universal --python-version 3.12 \
 	-o requirements.lock --quiet
 export UV_PYTHON_DOWNLOADS := never
 
