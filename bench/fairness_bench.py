@@ -7,7 +7,8 @@ scenario A also holds FAIRNESS_BACKLOG (100,000) queued messages of its own. Ten
 sends 100 single-recipient messages, one every 50 ms. Reported: B's accepted → SENT latency
 (p50, p99, max) with 2 dispatch workers (plus one worker each for receipts, webhooks and
 bulk/default, as `make run` starts them), and pacing accuracy: a sender limited to 10 msg/s
-hands off how many in 60 s while another sender runs unthrottled.
+hands off how many in 60 s while another sender runs unthrottled; and FAIRNESS_SCHEDULED
+(100,000) messages due at the same minute against the same number sent at once.
 
 Needs PostgreSQL (BENCH_DATABASE_URL); without it, says so and exits 0.
 """
@@ -290,6 +291,74 @@ def pacing(hang_url: str) -> dict:
     }
 
 
+def _drain_seconds(conn, customer_id: str, since_sql: str) -> tuple[float, int]:
+    """Seconds from `since_sql` to the last hand-off of the customer's messages, and how many."""
+    while True:
+        left = conn.execute(
+            "SELECT count(*) FROM messaging_message WHERE customer_id = %s AND sent_at IS NULL",
+            [customer_id],
+        ).fetchone()[0]
+        if not left:
+            break
+        time.sleep(0.5)
+    row = conn.execute(
+        f"SELECT EXTRACT(EPOCH FROM (max(sent_at) - {since_sql})), count(*) "
+        "FROM messaging_message WHERE customer_id = %s",
+        [customer_id],
+    ).fetchone()
+    return float(row[0]), int(row[1])
+
+
+def scheduled(backlog: int) -> dict:
+    """`backlog` messages due at the same minute, against the same number sent at once, both
+    drained by 2 dispatch workers: msg/s from due (or from the workers' start) to the last
+    hand-off."""
+    from datetime import UTC, datetime, timedelta
+
+    result = {"scenario": f"{backlog:,} scheduled for the same minute vs sent at once"}
+    for kind in ("unscheduled", "scheduled"):
+        harness.DB_URL = DB_URL
+        harness.recreate_database()
+        port = free_port()
+        environment = env(port)
+        manage(environment, "migrate", "--noinput")
+        account = customer(environment, "Campaign")
+        base = f"http://127.0.0.1:{port}"
+        # Accept everything first (the web server alone), then start the workers.
+        web = subprocess.Popen(
+            [harness.PYTHON, "-m", "gunicorn", "sent_project.wsgi", "--workers", "4"]
+            + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=harness.ROOT,
+            env=environment,
+        )
+        try:
+            time.sleep(3)
+            due = datetime.now(UTC) + timedelta(seconds=backlog / 400 + 30)
+            with httpx.Client(
+                base_url=base, timeout=120, headers={"x-api-key": account["api_key"]}
+            ) as client:
+                for block in range(0, backlog, 1000):
+                    to = numbers(block, min(1000, backlog - block), endings=range(50, 80))
+                    extra = {"scheduled_at": due.isoformat()} if kind == "scheduled" else {}
+                    response = client.post("/v3/messages", json={**body(to), **extra})
+                    assert response.status_code == 202, response.text[:300]
+        finally:
+            web.terminate()
+            web.wait(timeout=20)
+        with Stack(environment, port), psycopg.connect(DB_URL, autocommit=True) as conn:
+            if kind == "scheduled":
+                assert datetime.now(UTC) < due, "accepting took longer than the lead time"
+                seconds, count = _drain_seconds(conn, account["customer_id"], "min(scheduled_at)")
+            else:
+                started = conn.execute("SELECT now()").fetchone()[0]
+                seconds, count = _drain_seconds(
+                    conn, account["customer_id"], f"'{started.isoformat()}'::timestamptz"
+                )
+        result[f"{kind}_msg_per_s"] = round(count / seconds, 1)
+    result["ratio"] = round(result["scheduled_msg_per_s"] / result["unscheduled_msg_per_s"], 2)
+    return result
+
+
 def main() -> int:
     if not harness.reachable(DB_URL):
         print(f"the fairness benchmark needs PostgreSQL at {DB_URL}: skipped")
@@ -306,6 +375,9 @@ def main() -> int:
         print(json.dumps(results[-1]), flush=True)
     if only in ("", "backlog"):
         results.append(scenario(f"A: the same and {BACKLOG:,} queued messages", BACKLOG, hang_url))
+        print(json.dumps(results[-1]), flush=True)
+    if only in ("", "scheduled"):
+        results.append(scheduled(int(os.environ.get("FAIRNESS_SCHEDULED", "100000"))))
         print(json.dumps(results[-1]), flush=True)
     if only in ("", "pacing"):
         results.append(pacing(hang_url))

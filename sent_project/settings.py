@@ -232,6 +232,7 @@ DASHBOARD_AREAS = {
     "home": "home",
     "billing:api_key": "api_keys",
     "billing:billing": "billing",
+    "billing:quiet_hours": "billing",  # on the billing page
     "billing:user": "users",
     "billing:audit": "audit",
     "billing:security": "security",
@@ -242,6 +243,8 @@ DASHBOARD_AREAS = {
     "messaging:keyword": "messages",
     "messaging:message": "messages",
     "messaging:playground": "playground",
+    "messaging:queue": "messages",
+    "messaging:send_progress": "messages",
     "messaging:sender": "senders",
     "messaging:webhook": "webhooks",
 }

@@ -46,6 +46,8 @@ def test_the_billing_page_shows_balance_and_ledger(signed_in_page):
     assert "100.0000 USD" in page.locator("#balance").inner_text()
     assert "Opening balance" in page.locator("#ledger").inner_text()
     page.get_by_label("Warn me when the balance falls below (USD)").fill("12.50")
-    page.get_by_role("button", name="Save").click()
+    page.locator("form").filter(has_text="Warn me when the balance").get_by_role(
+        "button", name="Save"
+    ).click()
     page.get_by_text("Low-balance threshold saved.").wait_for()
     screenshot(page, "billing")

@@ -35,6 +35,7 @@ def _drain_step_by_step(customer, batch_id, observed: threading.Event, stop: thr
 def test_the_progress_bar_moves_while_the_send_drains(signed_in_page, live_account, settings):
     settings.SIMULATOR_DELAY_SCALE = 0
     settings.MESSAGE_DISPATCH_BATCH_SIZE = 4
+    settings.MESSAGE_DISPATCH_JOB_SECONDS = 0  # one claim per job, then its successor
     make_approved_template(live_account)
     messages = send(live_account, [number(n, series=4) for n in range(10, 22)], channels=["sms"])
     batch_id = messages[0].batch_id

@@ -91,10 +91,11 @@ def test_a_subscriber_receives_a_sends_events_through_one_fan_out_job(
     assert queued_tasks("messaging.webhooks.tasks.webhook_events_fan_out").count() == 1
     run_queued_tasks()
 
+    # (The dispatch that ran meanwhile sent their later events too.)
     bodies = [json.loads(r.body) for r in receiver.received]
-    assert sorted(b["payload"]["message_id"] for b in bodies) == sorted(str(m.pk) for m in messages)
-    assert {b["event"] for b in bodies} == {"message.queued"}
-    assert WebhookDelivery.objects.filter(status="delivered").count() == 3
+    queued = [b for b in bodies if b["event"] == "message.queued"]
+    assert sorted(b["payload"]["message_id"] for b in queued) == sorted(str(m.pk) for m in messages)
+    assert WebhookDelivery.objects.filter(status="delivered").count() == len(bodies)
 
 
 def test_the_docs_list_every_reason_code():

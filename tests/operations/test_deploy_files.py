@@ -26,7 +26,7 @@ OTHER_VARIABLES = {"PROMETHEUS_MULTIPROC_DIR", "PORT", "WEB_CONCURRENCY"}
 
 
 def is_setting(name: str) -> bool:
-    return bool(re.search(rf'env_\w+\("{name}"', SETTINGS_SOURCE)) or name in OTHER_VARIABLES
+    return bool(re.search(rf'env_\w+\(\s*"{name}"', SETTINGS_SOURCE)) or name in OTHER_VARIABLES
 
 
 def sent_services() -> dict:

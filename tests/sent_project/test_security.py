@@ -32,6 +32,8 @@ def test_check_deploy_on_production_settings_has_only_the_https_at_proxy_warning
         "SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
         "ALLOWED_HOSTS": "sent.example.com",
         "SENT_VAR_DIR": str(tmp_path),
+        # Production sends its invitations by SMTP (console mail is refused: mail.E001).
+        "EMAIL_URL": "smtp://mailer.example.com:587",
     }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' fixture

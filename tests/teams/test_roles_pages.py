@@ -22,6 +22,7 @@ TABLE = {
     "/senders/": ({DEV, ADMIN}, {DEV, ADMIN}),
     "/messages/": ({DEV, BILLING, ADMIN}, {DEV, ADMIN}),
     "/inbox/": ({DEV, BILLING, ADMIN}, {DEV, ADMIN}),
+    "/queue/": ({DEV, BILLING, ADMIN}, {DEV, ADMIN}),
     "/billing/": ({BILLING, ADMIN}, {BILLING, ADMIN}),
     "/users/": ({ADMIN}, {ADMIN}),
     "/audit-log": ({ADMIN}, {ADMIN}),
@@ -102,12 +103,13 @@ def test_each_role_may_open_exactly_its_pages_and_actions(as_role, role):
                 "Templates",
                 "Playground",
                 "Messages",
+                "Queue",
                 "Webhooks",
                 "Senders",
                 "API keys",
             ],
         ),
-        (BILLING, ["Home", "Inbox", "Messages", "Billing"]),
+        (BILLING, ["Home", "Inbox", "Messages", "Queue", "Billing"]),
     ],
 )
 def test_the_navigation_shows_only_what_the_role_may_use(as_role, role, labels):
