@@ -22,6 +22,8 @@ from sent_project.api.validation import validated_query
 class QueryFilterSet(django_filters.FilterSet):
     # The serializer that validates the query string (and documents it in the schema).
     query_serializer: type[serializers.Serializer]
+    # Parameters the serializer accepts (and validates) that filter nothing.
+    accepted_unused: frozenset[str] = frozenset()
 
     def __init__(self, data, queryset, *, request=None, **context):
         super().__init__(data=data, queryset=queryset, request=request)

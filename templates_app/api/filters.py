@@ -15,7 +15,7 @@ class TemplateFilterSet(QueryFilterSet):
     category = django_filters.Filter(field_name="category", lookup_expr="in")
     language = django_filters.Filter(field_name="language")
     search = django_filters.Filter(method="filter_search")
-    # `is_welcome_playground` is accepted (validated) and filters nothing.
+    accepted_unused = frozenset({"is_welcome_playground"})  # the SDK sends it; validated only
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(selectors.search_filter(value)) if value.strip() else queryset
