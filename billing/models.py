@@ -2,6 +2,7 @@
 and the price table (with per-customer overrides) that messages are charged from."""
 
 import uuid
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,6 +35,12 @@ class Customer(models.Model):
         ],
         default="prefer_whatsapp",
     )
+    # Quiet hours (docs/api/messages.md#quiet-hours): marketing messages that would reach a
+    # recipient between start and end, in the recipient's local time, are held until the
+    # end. Off by default; start > end spans midnight (21:00 → 08:00).
+    quiet_hours_enabled = models.BooleanField(default=False)
+    quiet_hours_start = models.TimeField(default=time(21, 0))
+    quiet_hours_end = models.TimeField(default=time(8, 0))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -444,3 +444,17 @@ def customer_set_low_balance_threshold(customer: Customer, *, threshold: Decimal
     customer.low_balance_threshold = threshold
     customer.save(update_fields=["low_balance_threshold", "updated_at"])
     return customer
+
+
+def customer_set_quiet_hours(customer: Customer, *, enabled: bool, start, end) -> Customer:
+    """The account's quiet hours (docs/api/messages.md#quiet-hours): marketing messages that
+    would reach a recipient between `start` and `end` (their local time) are held until `end`.
+    Applied to sends from now on; messages already held keep their time."""
+    if enabled and start == end:
+        raise ValueOutOfRange(details={"quiet_hours_end": ["Give a window: start and end differ."]})
+    customer.quiet_hours_enabled = enabled
+    customer.quiet_hours_start, customer.quiet_hours_end = start, end
+    customer.save(
+        update_fields=["quiet_hours_enabled", "quiet_hours_start", "quiet_hours_end", "updated_at"]
+    )
+    return customer

@@ -41,7 +41,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.errors import InsufficientBalance
@@ -243,9 +243,9 @@ def claim_due(message_ids=(), *, fill: bool = True, budget: int | None = None) -
         return Claim([])
     token = uuid.uuid4().hex
     with transaction.atomic():
-        own_lanes = dict(
-            Message.objects.filter(pk__in=own, status__in=CLAIMABLE).values_list("pk", "lane")
-        )
+        # A SCHEDULED message is never taken before its time (its job may run early).
+        claimable = Q(status=S.QUEUED) | Q(status=S.SCHEDULED, next_attempt_at__lte=now)
+        own_lanes = dict(Message.objects.filter(claimable, pk__in=own).values_list("pk", "lane"))
         keys = {lane_pace_key(lane) for lane in [*lanes, *own_lanes.values()]}
         buckets = buckets_lock(keys, now=now)
         allowed = {key: bucket.available() for key, bucket in buckets.items()}
@@ -281,7 +281,7 @@ def claim_due(message_ids=(), *, fill: bool = True, budget: int | None = None) -
             _lane_cursor["after"] = lanes[-1]
         count = 0
         if chosen:
-            count = Message.objects.filter(pk__in=chosen, status__in=CLAIMABLE).update(
+            count = Message.objects.filter(claimable, pk__in=chosen).update(
                 status=S.PROCESSED,
                 claimed_at=now,
                 claim_token=token,

@@ -79,3 +79,30 @@ class MessageStateConflict(
     status=422,
     message="This can't be done in the message's current status",
 ): ...
+
+
+class ScheduledAtInvalid(
+    SentError,
+    code="MESSAGE_002",
+    status=400,
+    message="scheduled_at must be an ISO 8601 date and time with a UTC offset",
+): ...
+
+
+class ScheduledAtInPast(
+    SentError, code="MESSAGE_003", status=400, message="scheduled_at is in the past"
+): ...
+
+
+class ScheduledAtTooFar(
+    SentError, code="MESSAGE_004", status=400, message="scheduled_at is too far ahead"
+): ...
+
+
+class MessageAlreadyHandedOff(
+    SentError,
+    code="MESSAGE_005",
+    status=409,
+    message="Too late: the message has been handed to its provider",
+    retryable=False,  # the SDK retries 409s; this one never changes
+): ...

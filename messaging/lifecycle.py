@@ -46,6 +46,7 @@ MESSAGE_FIELDS = (
     "content",
     "price",
     "next_attempt_at",
+    "scheduled_at",
     "provider",
     "provider_message_id",
     "channel_response",
@@ -162,6 +163,7 @@ class Journal:
 
     def created(self, message: Message, description: str, *, at: datetime) -> None:
         """A new message's first history entry (its status as created) and its event."""
+        held = {"scheduled_at": message.scheduled_at.isoformat()} if message.scheduled_at else {}
         activity = self.note(
             message,
             ActivityKind.STATUS,
@@ -169,6 +171,7 @@ class Journal:
             at=at,
             reason_code=message.reason_code,
             reason=message.reason,
+            **held,
         )
         self.changes.append(_Change(message, activity, message_event_payload(message)))
 
@@ -331,6 +334,11 @@ def message_event_payload(message: Message) -> dict:
     if status in REASON_STATUSES:
         payload["reason_code"] = message.reason_code
         payload["reason"] = message.reason
+    if status in (S.SCHEDULED, S.CANCELLED) and message.scheduled_at is not None:
+        # the release time; on message.cancelled, the one called off
+        payload["scheduled_at"] = webhook_time(message.scheduled_at)
+        if status == S.SCHEDULED:
+            payload["schedule_reason"] = message.schedule_reason
     payload["updated_at"] = webhook_time(message.updated_at)
     payload["message"] = message_object(message)
     return payload

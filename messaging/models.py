@@ -455,6 +455,11 @@ class Message(models.Model):
     # Where it waits for dispatch: its sender's pace key and its customer
     # (messaging.pacing.dispatch_lane); the dispatcher claims round-robin over lanes.
     lane = models.CharField(max_length=80, blank=True)
+    # A held message (docs/api/messages.md#scheduling): the time it is due as held — the
+    # caller's `scheduled_at`, or later when the recipient's quiet hours moved it — and why
+    # it is held (SCHEDULE_REASONS). Null/"" for a message sent right away.
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    schedule_reason = models.CharField(max_length=16, blank=True)
     # The worker claim that moved it to PROCESSED (the reconciler's clock for dead workers).
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
@@ -553,6 +558,12 @@ class Message(models.Model):
                 fields=["lane", "next_attempt_at"],
                 name="message_lane_due",
                 condition=Q(status__in=["QUEUED", "SCHEDULED"]),
+            ),
+            # The reconciler: SCHEDULED messages that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="message_scheduled_due",
+                condition=Q(status="SCHEDULED"),
             ),
             # The reconciler: PROCESSED messages whose worker may have died.
             models.Index(
@@ -667,6 +678,10 @@ class Keyword(models.Model):
         return f"{self.word} → {self.action}"
 
 
+# Why a message is SCHEDULED: the caller's `scheduled_at`, or the recipient's quiet hours.
+SCHEDULE_REASONS = ("scheduled", "quiet_hours")
+
+
 class ActivityKind(models.TextChoices):
     STATUS = "status"  # the status changed (its history)
     RECEIPT = "receipt"  # a provider update that didn't change the status (late, duplicate)
@@ -680,6 +695,7 @@ class ActivityKind(models.TextChoices):
     RECONCILED = "reconciled"
     RECEIVED = "received"  # an inbound message arrived
     KEYWORD = "keyword"  # an inbound keyword was acted on (opt-out, opt-in, help, custom)
+    QUIET_HOURS = "quiet_hours"  # held for the recipient's quiet hours
 
 
 # Kinds that make up the status history (`events[]` of GET /v3/messages/{id}).

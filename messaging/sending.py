@@ -10,10 +10,11 @@ code. `messaging.services.message_send` writes what these return.
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from billing.models import Customer
 from billing.pricing import PriceBook
@@ -21,7 +22,7 @@ from contacts.errors import InvalidPhoneNumber
 from contacts.models import Contact
 from contacts.phone import normalise
 from messaging import reasons
-from messaging.errors import UnknownTemplate
+from messaging.errors import ScheduledAtInPast, ScheduledAtTooFar, UnknownTemplate
 from messaging.models import AUTO_CHANNEL, Message
 from messaging.providers.whatsapp_components import template_payload
 from messaging.routing import (
@@ -72,6 +73,29 @@ class SendRequest:
     # An earlier send of the customer's this one joins (a campaign of many requests followed
     # as one, docs/api/messages.md#send-progress); None: a send of its own.
     batch_id: uuid.UUID | None = None
+    # Send later (docs/api/messages.md#scheduling): an aware datetime, checked by the API.
+    scheduled_at: datetime | None = None
+    # The send's override of the customer's quiet hours: "respect", "skip" or None (the
+    # setting decides) (docs/api/messages.md#quiet-hours).
+    quiet_hours: str | None = None
+
+
+def schedule_check(value: datetime) -> datetime:
+    """A send's `scheduled_at` (aware) as accepted: not more than MESSAGE_SCHEDULE_GRACE_SECONDS
+    in the past (then: now), not more than MESSAGE_SCHEDULE_HORIZON_DAYS ahead
+    (docs/api/messages.md#scheduling). Raises MESSAGE_003 / MESSAGE_004."""
+    now = timezone.now()
+    shown = value.isoformat(timespec="seconds")
+    if value < now - timedelta(seconds=settings.MESSAGE_SCHEDULE_GRACE_SECONDS):
+        raise ScheduledAtInPast(
+            details={"scheduled_at": [f"{shown} has passed: give a future time, or omit it."]}
+        )
+    horizon = settings.MESSAGE_SCHEDULE_HORIZON_DAYS
+    if value > now + timedelta(days=horizon):
+        raise ScheduledAtTooFar(
+            details={"scheduled_at": [f"At most {horizon} days ahead: {shown} is later."]}
+        )
+    return max(value, now)
 
 
 @dataclass

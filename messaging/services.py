@@ -22,8 +22,14 @@ from contacts.bulk import existing_by_e164
 from contacts.channels import whatsapp_check_is_stale
 from contacts.models import Contact, Source
 from contacts.services import contacts_get_or_create_for_numbers
+from messaging import quiet_hours
 from messaging.dispatch import refund_unsent
-from messaging.errors import AllRecipientsOptedOut, BatchNotFound, MessageStateConflict
+from messaging.errors import (
+    AllRecipientsOptedOut,
+    BatchNotFound,
+    MessageAlreadyHandedOff,
+    MessageStateConflict,
+)
 from messaging.inbound import conversations_note_outbound
 from messaging.lifecycle import Journal, status_set
 from messaging.models import ActivityKind, Message, MessageBatch
@@ -33,6 +39,8 @@ from messaging.statuses import MessageStatus
 from messaging.tasks import SCHEDULER
 
 S = MessageStatus
+# What acceptance charges and dispatches: sent now, or held for later.
+ACCEPTED = frozenset({S.QUEUED, S.SCHEDULED})
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,45 @@ def _recipients(customer: Customer, checked: CheckedSend) -> list[Contact]:
     return list(contacts.values())
 
 
+def _hold(customer: Customer, checked: CheckedSend, messages: list[Message], now) -> None:
+    """SCHEDULED, with its due time, for each QUEUED message of the send that waits: for the
+    request's `scheduled_at`, or (marketing) until the recipient's quiet hours end."""
+    request = checked.request
+    category = checked.template.category if checked.template is not None else ""
+    quiet = quiet_hours.applies(
+        category, enabled=customer.quiet_hours_enabled, override=request.quiet_hours
+    )
+    for message in messages:
+        if message.status != S.QUEUED:
+            continue
+        due, reason = request.scheduled_at, "scheduled"
+        if quiet:
+            later = quiet_hours.next_allowed(
+                max(due or now, now),
+                quiet_hours.zones_for_number(message.phone),
+                customer.quiet_hours_start,
+                customer.quiet_hours_end,
+            )
+            if later is not None:
+                due, reason = later, "quiet_hours"
+        if due is None:
+            continue
+        message.status = S.SCHEDULED
+        message.scheduled_at = message.next_attempt_at = due
+        message.schedule_reason = reason
+
+
 def _describe_acceptance(journal: Journal, message: Message, now) -> None:
     if message.status == S.QUEUED:
         journal.created(message, "Accepted" + (" (sandbox)" if message.sandbox else ""), at=now)
+    elif message.status == S.SCHEDULED:
+        when = message.scheduled_at.isoformat(timespec="seconds")
+        description = (
+            f"Accepted: scheduled for {when}"
+            if message.schedule_reason == "scheduled"
+            else f"Accepted: held for the recipient's quiet hours until {when}"
+        )
+        journal.created(message, description, at=now)
     else:
         journal.created(message, f"Not sent: {message.reason}", at=now)
     if message.routing_reason:
@@ -82,7 +126,16 @@ def _describe_acceptance(journal: Journal, message: Message, now) -> None:
             price=message.original_price,
             at=now,
         )
-    if message.status == S.QUEUED and message.original_price > 0:
+    if message.schedule_reason == "quiet_hours":
+        journal.note(
+            message,
+            ActivityKind.QUIET_HOURS,
+            "Held: it would reach the recipient in their quiet hours (marketing); released "
+            f"at {message.scheduled_at.isoformat(timespec='seconds')}",
+            at=now,
+            scheduled_at=message.scheduled_at.isoformat(),
+        )
+    if message.status in ACCEPTED and message.original_price > 0:
         if message.sandbox:
             journal.note(
                 message,
@@ -121,7 +174,8 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
             for contact in contacts
             for channel in checked.request.channels
         ]
-        queued = [m for m in messages if m.status == S.QUEUED]
+        _hold(customer, checked, messages, now)
+        queued = [m for m in messages if m.status in ACCEPTED]
         batch = _batch(customer, checked, size=len(messages), now=now)
         for message in messages:
             message.batch = batch
@@ -132,8 +186,11 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
         for message in messages:
             _describe_acceptance(journal, message, now)
         journal.flush()
-        if queued:  # one wake-up: the dispatcher claims due messages from their lanes
-            SCHEDULER.dispatch([])
+        # One wake-up now and one per due time: the dispatcher claims the messages from
+        # their lanes when they are due (docs/architecture.md#fairness-between-tenants).
+        due_times = {m.next_attempt_at if m.status == S.SCHEDULED else None for m in queued}
+        for due in due_times:
+            SCHEDULER.dispatch([], run_after=due)
         # Last: the charge locks the customer's balance row until commit, so concurrent sends
         # of one customer wait for each other only that long. A refusal rolls back the lot.
         if not request.sandbox:
@@ -168,8 +225,10 @@ def _batch(customer: Customer, checked: CheckedSend, *, size: int, now) -> Messa
 
 
 RESENDABLE = frozenset({S.FAILED, S.BLOCKED})
-# What `message_cancel` takes: a message no worker has claimed yet.
-CANCELLABLE = frozenset({S.QUEUED})
+# What `message_cancel` takes: a message no worker has claimed yet (held or waiting);
+# past it (HANDED_OFF), too late: 409 MESSAGE_005.
+CANCELLABLE = frozenset({S.SCHEDULED, S.QUEUED})
+HANDED_OFF = frozenset({S.PROCESSED, S.SENT, S.DELIVERED, S.READ})
 
 
 def message_resend(customer: Customer, *, message_id) -> Message:
@@ -201,19 +260,29 @@ def message_resend(customer: Customer, *, message_id) -> Message:
 
 
 def message_cancel(customer: Customer, *, message_id) -> Message:
-    """Call off a message no worker has claimed yet: CANCELLED, refunded in full (it never
-    left). Anything past QUEUED → 422 BUSINESS_006."""
+    """Call off a message no worker has claimed yet (SCHEDULED or QUEUED): CANCELLED,
+    refunded in full with a ledger entry (it never left). Claimed or handed off already →
+    409 MESSAGE_005; already final (FAILED, CANCELLED…) → 422 BUSINESS_006."""
     message = message_get(customer, message_id=message_id)  # 404 for others' and missing ones
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.select_for_update().get(customer=customer, pk=message.pk)
+        if message.status in HANDED_OFF:
+            raise MessageAlreadyHandedOff(
+                f"A {message.status} message can't be cancelled: it is with its provider.",
+                details={"status": [message.status]},
+            )
         if message.status not in CANCELLABLE:
             raise MessageStateConflict(
-                f"A {message.status} message can't be cancelled: only QUEUED ones can.",
+                f"A {message.status} message can't be cancelled: only SCHEDULED or QUEUED "
+                "ones can.",
                 details={"status": [message.status]},
             )
         journal = Journal()
-        status_set(message, S.CANCELLED, journal, at=now, description="Cancelled by the sender")
+        held = {"scheduled_at": message.scheduled_at.isoformat()} if message.scheduled_at else {}
+        status_set(
+            message, S.CANCELLED, journal, at=now, description="Cancelled by the sender", **held
+        )
         message.next_attempt_at = None
         message.save(update_fields=["status", "next_attempt_at", "updated_at"])
         refund_unsent(message, journal, now=now, reason="cancelled")

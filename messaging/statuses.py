@@ -1,7 +1,9 @@
 """Message statuses (the wire values, UPPERCASE) and the one state machine that moves them.
 
 Outbound lifecycle:  QUEUED → PROCESSED (claimed by a worker) → SENT (provider accepted)
-→ DELIVERED → READ (WhatsApp).  Terminal: FAILED, FILTERED (policy, e.g. opted out),
+→ DELIVERED → READ (WhatsApp). A message held for later — a `scheduled_at` or the
+recipient's quiet hours — starts SCHEDULED instead, and goes SCHEDULED → PROCESSED when a
+worker claims it at its due time (`next_attempt_at`); until then it may be CANCELLED.  Terminal: FAILED, FILTERED (policy, e.g. opted out),
 BLOCKED (account precondition), CANCELLED. An inbound message is RECEIVED, and stays so.
 
 Rules:
@@ -11,12 +13,15 @@ Rules:
   success status (SENT/DELIVERED/READ) can't become FAILED… except SENT → FAILED, which is
   how carriers report an undeliverable message after accepting it.
 - PROCESSED → QUEUED is allowed only to requeue a transient failure for a retry.
+- SCHEDULED is only ever a message's first status: nothing moves back to it. It goes to
+  PROCESSED (claimed when due), CANCELLED, or a final outcome decided before the hand-off.
 """
 
 from django.db import models
 
 
 class MessageStatus(models.TextChoices):
+    SCHEDULED = "SCHEDULED"  # held until `next_attempt_at` (docs/api/messages.md#scheduling)
     QUEUED = "QUEUED"
     PROCESSED = "PROCESSED"
     SENT = "SENT"
@@ -32,13 +37,16 @@ class MessageStatus(models.TextChoices):
 S = MessageStatus
 
 # Position in the forward order; statuses with the same rank can't follow each other.
-RANK = {S.QUEUED: 0, S.PROCESSED: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4}
+RANK = {S.SCHEDULED: -1, S.QUEUED: 0, S.PROCESSED: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4}
 TERMINAL = frozenset({S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED})
 SUCCESS = frozenset({S.SENT, S.DELIVERED, S.READ})
 # Not yet with a provider: the reconciler watches these.
-IN_FLIGHT = frozenset({S.QUEUED, S.PROCESSED})
+IN_FLIGHT = frozenset({S.SCHEDULED, S.QUEUED, S.PROCESSED})
 
 ALLOWED: dict[str, frozenset[str]] = {
+    # Claimed when due (PROCESSED), called off (CANCELLED), or stopped before its hand-off:
+    # opted out (FILTERED), no sender any more (BLOCKED), FAILED.
+    S.SCHEDULED: frozenset({S.PROCESSED, S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED}),
     S.QUEUED: frozenset(
         {S.PROCESSED, S.SENT, S.DELIVERED, S.READ, S.FAILED, S.FILTERED, S.BLOCKED, S.CANCELLED}
     ),

@@ -614,6 +614,10 @@ MESSAGE_RETRY_DELAY_SCALE = env_float("MESSAGE_RETRY_DELAY_SCALE", 1.0)
 # worker died). Keep the second above the longest provider call.
 MESSAGE_RECONCILE_EVERY_SECONDS = env_float("MESSAGE_RECONCILE_EVERY_SECONDS", 30.0)
 MESSAGE_STUCK_QUEUED_SECONDS = env_float("MESSAGE_STUCK_QUEUED_SECONDS", 300.0)
+# Scheduled sends (docs/api/messages.md#scheduling): how far ahead `scheduled_at` may be, and
+# how far in the past it may be (clock skew; such a send goes out right away).
+MESSAGE_SCHEDULE_HORIZON_DAYS = env_int("MESSAGE_SCHEDULE_HORIZON_DAYS", 30)
+MESSAGE_SCHEDULE_GRACE_SECONDS = env_int("MESSAGE_SCHEDULE_GRACE_SECONDS", 60)
 MESSAGE_STUCK_PROCESSED_SECONDS = env_float("MESSAGE_STUCK_PROCESSED_SECONDS", 120.0)
 # A messaging job left RUNNING this long belongs to a dead worker: marked FAILED.
 MESSAGE_ORPHANED_TASK_SECONDS = env_float("MESSAGE_ORPHANED_TASK_SECONDS", 900.0)

@@ -14,3 +14,15 @@ class LowBalanceThresholdForm(forms.Form):
         max_digits=18,
         decimal_places=4,
     )
+
+
+class QuietHoursForm(forms.Form):
+    quiet_hours_enabled = forms.BooleanField(
+        label="Hold marketing messages in quiet hours", required=False
+    )
+    quiet_hours_start = forms.TimeField(
+        label="Quiet from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    quiet_hours_end = forms.TimeField(
+        label="Until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )

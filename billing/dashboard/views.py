@@ -4,11 +4,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.dashboard.access import customer_required
-from billing.dashboard.forms import ApiKeyCreateForm, LowBalanceThresholdForm
+from billing.dashboard.forms import ApiKeyCreateForm, LowBalanceThresholdForm, QuietHoursForm
 from billing.models import ApiKey
 from billing.selectors import api_keys_for, ledger_for
-from billing.services import api_key_create, api_key_revoke, customer_set_low_balance_threshold
+from billing.services import (
+    api_key_create,
+    api_key_revoke,
+    customer_set_low_balance_threshold,
+    customer_set_quiet_hours,
+)
 from sent_project.dashboard import list_page
+from sent_project.errors import SentError
 
 
 @customer_required
@@ -51,7 +57,45 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Low-balance threshold saved.")
         return redirect("billing:billing")
     page = list_page(request, ledger_for(customer))
-    context = {"customer": customer, "form": form, "page": page}
+    context = {
+        "customer": customer,
+        "form": form,
+        "page": page,
+        "quiet_form": _quiet_form(customer),
+    }
     if request.htmx.target == "ledger":
         return render(request, "billing/billing.html#ledger", context)
     return render(request, "billing/billing.html", context)
+
+
+def _quiet_form(customer, data=None) -> QuietHoursForm:
+    return QuietHoursForm(
+        data,
+        initial={
+            "quiet_hours_enabled": customer.quiet_hours_enabled,
+            "quiet_hours_start": customer.quiet_hours_start,
+            "quiet_hours_end": customer.quiet_hours_end,
+        },
+    )
+
+
+@customer_required
+@require_POST
+def quiet_hours_view(request: HttpRequest) -> HttpResponse:
+    """The quiet-hours setting (docs/api/messages.md#quiet-hours), on the billing page."""
+    form = _quiet_form(request.customer, request.POST)
+    if form.is_valid():
+        try:
+            customer_set_quiet_hours(
+                request.customer,
+                enabled=form.cleaned_data["quiet_hours_enabled"],
+                start=form.cleaned_data["quiet_hours_start"],
+                end=form.cleaned_data["quiet_hours_end"],
+            )
+        except SentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Quiet hours saved.")
+    else:
+        messages.error(request, "Give both times as HH:MM.")
+    return redirect("billing:billing")

@@ -1,5 +1,6 @@
 """Wire shapes of /v3/messages (docs/api/messages.md): one serializer per shape."""
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from drf_spectacular.utils import extend_schema_field
@@ -11,6 +12,7 @@ from messaging.models import Direction, Message, MessageActivity
 from messaging.routing import CHANNELS
 from messaging.sending import MAX_RECIPIENTS, SUPPORTED_CHANNELS
 from messaging.statuses import MessageStatus
+from messaging.webhooks.signing import webhook_time
 from sent_project.api.query import comma_choices
 from sent_project.api.serializers import JsonInputSerializer
 
@@ -166,6 +168,20 @@ class MessageSendSerializer(JsonInputSerializer):
         help_text="MMS only: replaces the template's subject. Stored with the message; Twilio "
         "has no subject field, so it is not sent to handsets.",
     )
+    scheduled_at = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="Send later: ISO 8601 with its offset, at most MESSAGE_SCHEDULE_HORIZON_DAYS "
+        "(30) ahead; the messages are SCHEDULED until then (docs/api/messages.md#scheduling).",
+    )
+    quiet_hours = serializers.ChoiceField(
+        choices=["respect", "skip"],
+        required=False,
+        allow_null=True,
+        help_text="Our addition: override your quiet-hours setting for this send (marketing "
+        "templates only; see docs/api/messages.md#quiet-hours).",
+    )
     sandbox = serializers.BooleanField(required=False, default=False)
     test_mode = serializers.BooleanField(
         required=False, default=False, help_text="The seeds' name for `sandbox`."
@@ -193,7 +209,7 @@ class MessageRecipientSerializer(serializers.Serializer):
     body = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(
         choices=MessageStatus.choices,
-        help_text="QUEUED, or FILTERED/BLOCKED when it won't be sent.",
+        help_text="QUEUED, SCHEDULED (held for later), or FILTERED/BLOCKED when it won't be sent.",
     )
     reason_code = serializers.CharField(allow_null=True)
 
@@ -209,10 +225,14 @@ class MessageSendResponseSerializer(serializers.Serializer):
     recipients = MessageRecipientSerializer(many=True)
 
 
-def send_response(result) -> dict:
+def send_response(result, scheduled_at=None) -> dict:
+    """The SDK's send result; with `scheduled_at` (the request carried one) that instant in
+    UTC, as the SDK's scheduled send response has it."""
     template = result.template
+    extra = {"scheduled_at": webhook_time(scheduled_at)} if scheduled_at is not None else {}
     return {
         "status": "QUEUED",
+        **extra,
         "template_id": str(template.pk) if template is not None else None,
         "template_name": template.name if template is not None else None,
         # Our addition: the send's id, for its progress (GET /v3/messages/queue?batch=).
@@ -225,6 +245,11 @@ def send_response(result) -> dict:
                 "body": m.body or None,
                 "status": m.status,
                 "reason_code": m.reason_code or None,
+                **(
+                    {"scheduled_at": webhook_time(m.scheduled_at)}
+                    if m.status == MessageStatus.SCHEDULED
+                    else {}
+                ),
             }
             for m in result.messages
         ],
@@ -390,6 +415,10 @@ class MessageSerializer(serializers.ModelSerializer):
         data = super().to_representation(message)
         if message.status not in REASON_STATUSES:
             data.pop("reason_code"), data.pop("reason")
+        if message.scheduled_at is not None:
+            # a message that is or was held: when it is (was) due, and why it was held
+            data["scheduled_at"] = webhook_time(message.scheduled_at)
+            data["schedule_reason"] = message.schedule_reason or None
         return data
 
 
@@ -430,6 +459,9 @@ class MessageActivitySerializer(serializers.Serializer):
         data = super().to_representation(activity)
         if activity.status not in REASON_STATUSES or not activity.reason_code:
             data.pop("reason_code"), data.pop("reason")
+        held = (activity.data or {}).get("scheduled_at")
+        if held and activity.status in (MessageStatus.SCHEDULED, MessageStatus.CANCELLED):
+            data["scheduled_at"] = webhook_time(datetime.fromisoformat(held))
         return data
 
 

@@ -1,6 +1,8 @@
 """The messages API: POST/GET /v3/messages, GET /v3/messages/{id}[/activities]. Thin views:
 parse, call one service or selector, render."""
 
+from datetime import datetime
+
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
@@ -17,15 +19,15 @@ from messaging.api.serializers import (
     QueueSerializer,
     send_response,
 )
+from messaging.errors import ScheduledAtInvalid
 from messaging.models import AUTO_CHANNEL
 from messaging.queue import batch_progress, queue_snapshot
 from messaging.selectors import message_activities, message_get, messages_for, with_history
-from messaging.sending import SendRequest
+from messaging.sending import SendRequest, schedule_check
 from messaging.services import message_cancel, message_resend, message_send
 from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.validation import PageQuerySerializer, validated, validated_query
 from sent_project.api.views import CustomerAPIView
-from sent_project.errors import ValidationFailed
 from sent_project.sandbox import sandbox_headers
 
 TAGS = ["Messages"]
@@ -35,16 +37,27 @@ SEND_EXAMPLE = {
 }
 
 
+def scheduled_at(raw) -> datetime | None:
+    """The body's `scheduled_at` as an aware datetime (docs/api/messages.md#scheduling):
+    ISO 8601 with an offset, not more than MESSAGE_SCHEDULE_GRACE_SECONDS in the past (such a
+    time means "now"), not more than MESSAGE_SCHEDULE_HORIZON_DAYS ahead."""
+    if raw is None:
+        return None
+    details = {"scheduled_at": ["Give an ISO 8601 time with its offset: 2026-10-01T09:00:00Z."]}
+    if isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            value = None
+    else:
+        value = None
+    if value is None or value.tzinfo is None or value.utcoffset() is None:
+        raise ScheduledAtInvalid(details=details)
+    return schedule_check(value)
+
+
 def send_request(data: dict, raw: dict) -> SendRequest:
-    """The validated body as a SendRequest (`scheduled_at` is refused: not supported)."""
-    if isinstance(raw, dict) and raw.get("scheduled_at") is not None:
-        raise ValidationFailed(
-            details={
-                "scheduled_at": [
-                    "Scheduled sends are not supported by this install: send when it should go out."
-                ]
-            }
-        )
+    """The validated body as a SendRequest."""
     template = data.get("template") or {}
     return SendRequest(
         to=data["to"],
@@ -58,6 +71,8 @@ def send_request(data: dict, raw: dict) -> SendRequest:
         media_urls=data.get("media_urls") or [],
         subject=data.get("subject"),
         batch_id=data.get("batch_id"),
+        scheduled_at=scheduled_at(raw.get("scheduled_at") if isinstance(raw, dict) else None),
+        quiet_hours=data.get("quiet_hours"),
     )
 
 
@@ -82,7 +97,11 @@ class MessageListSendView(CustomerAPIView):
     def post(self, request):
         send = send_request(validated(MessageSendSerializer, request.data), request.data)
         result = message_send(self.customer, request=send)
-        return Response(send_response(result), status=202, headers=sandbox_headers(send.sandbox))
+        return Response(
+            send_response(result, send.scheduled_at),
+            status=202,
+            headers=sandbox_headers(send.sandbox),
+        )
 
     @extend_schema(
         operation_id="messages_list",
@@ -155,10 +174,12 @@ class MessageCancelView(CustomerAPIView):
         request=None,
         responses={
             200: MessageSerializer,
-            422: OpenApiResponse(description="Not QUEUED any more (BUSINESS_006)"),
+            409: OpenApiResponse(description="Handed to its provider already (MESSAGE_005)"),
+            422: OpenApiResponse(description="Already final (BUSINESS_006)"),
         },
-        description="Call off a message no worker has picked up yet (QUEUED): CANCELLED and "
-        "refunded. Other statuses: 422 BUSINESS_006.",
+        description="Our addition: call off a message no worker has picked up yet (SCHEDULED "
+        "or QUEUED): CANCELLED and refunded. Handed off already: 409 MESSAGE_005; already "
+        "final: 422 BUSINESS_006.",
     )
     def post(self, request, message_id):
         message_cancel(self.customer, message_id=message_id)

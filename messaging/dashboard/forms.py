@@ -7,9 +7,10 @@ from django import forms
 from django.utils import timezone
 
 from messaging.models import KeywordAction, WebhookEndpoint
-from messaging.sending import SendRequest
+from messaging.sending import SendRequest, schedule_check
 from messaging.webhooks.catalogue import FAMILIES
 from sent_project.dashboard import DashboardForm
+from sent_project.errors import SentError
 
 
 def _filter_field(name: str) -> str:
@@ -177,6 +178,12 @@ class PlaygroundForm(DashboardForm):
     channel = forms.ChoiceField(
         label="Channel", choices=CHANNEL_CHOICES, initial="sent", widget=forms.RadioSelect
     )
+    send_at = forms.DateTimeField(
+        label="Send at (optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Your time zone's time; empty: now. Held as SCHEDULED until then, cancellable.",
+    )
     sandbox = forms.BooleanField(
         label="Sandbox: run everything on the simulator and charge nothing",
         required=False,
@@ -204,6 +211,11 @@ class PlaygroundForm(DashboardForm):
             )
         if data.get("mode") == "text" and not data.get("text", "").strip():
             self.add_error("text", forms.ValidationError("Write the text to send.", code="missing"))
+        if data.get("send_at") is not None:
+            try:
+                data["send_at"] = schedule_check(data["send_at"])
+            except SentError as error:
+                self.add_error("send_at", error.details["scheduled_at"][0])
         return data
 
     def is_incomplete(self) -> bool:
@@ -239,6 +251,7 @@ class PlaygroundForm(DashboardForm):
             else {},
             text=None if template else data["text"],
             sandbox=data["sandbox"],
+            scheduled_at=data.get("send_at"),
         )
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from django.conf import settings as django_settings
 from django.db import connection
 from django.tasks import TaskResultStatus
+from django.utils import timezone
 
 from messaging.models import Message, SimulatorSend
 from messaging.reconciler import reconcile
@@ -140,4 +142,25 @@ def test_a_worker_killed_between_the_provider_and_the_sent_write(queued):
     assert outcome["found_at_provider"] == 1 and outcome["orphaned_jobs"] == 1
     message.refresh_from_db()
     assert message.status == "SENT"
+    finish_and_check(message)
+
+
+def test_a_scheduled_message_survives_a_worker_killed_at_its_due_time(queued):
+    """docs/reliability.md#25-scheduled-messages-go-out-at-their-time-once: the worker claims it at its time and dies;
+    the reconciler hands it off once."""
+    due = timezone.now() + timedelta(seconds=2)
+    [message] = send(queued, number(60), scheduled_at=due)
+    assert message.status == "SCHEDULED"
+    worker = start_worker(MESSAGE_TEST_PAUSE_AFTER_CLAIM=60)
+    try:
+        wait_for(lambda: Message.objects.filter(pk=message.pk, status="PROCESSED").exists())
+    finally:
+        kill(worker)
+    message.refresh_from_db()
+    assert message.claimed_at >= due  # not a moment before its time
+    assert provider_calls(message) == 0
+
+    outcome = reconcile(scheduler=SCHEDULER)
+
+    assert outcome["redispatched"] == 1 and outcome["orphaned_jobs"] == 1
     finish_and_check(message)

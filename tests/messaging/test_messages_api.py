@@ -192,8 +192,8 @@ def test_a_queued_message_is_cancelled_and_refunded(api_client, account, templat
 
 def test_a_message_on_its_way_cant_be_cancelled(api_client, delivered):
     response = api_client.post(f"/v3/messages/{delivered.pk}/cancel")
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "BUSINESS_006"
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "MESSAGE_005"
 
 
 @pytest.mark.parametrize(

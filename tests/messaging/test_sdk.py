@@ -110,3 +110,36 @@ def test_a_campaign_of_two_sends_and_its_progress_through_the_sdk(sdk, template)
     assert queue["waiting"] == 3 and queue["senders"][0]["default_route"] is True
     run_queued_tasks(include_future=True)
     assert (progress()["done"], progress()["counts"]) == (True, {"DELIVERED": 3})
+
+
+def test_the_sdk_schedules_and_cancels(sdk, live_account, template):
+    """docs/api/messages.md#scheduling through the official client: `scheduled_at` → 202 with
+    the messages SCHEDULED; sent when due; cancel (an extra endpoint) refunds before then."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import timezone
+
+    from tests.tasks import queued_tasks
+
+    when = datetime.now(UTC) + timedelta(hours=2)
+    response = sdk.messages.send(to=[number(65)], template=TEMPLATE, scheduled_at=when)
+    recipient = response.data.recipients[0]
+    assert response.success is True
+    message = sdk.messages.retrieve_status(recipient.message_id).data
+    assert message.status == "SCHEDULED"
+    assert message.to_dict()["scheduled_at"] == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    past = timezone.now() - timedelta(seconds=1)  # its time comes
+    Message.objects.filter(pk=recipient.message_id).update(next_attempt_at=past)
+    queued_tasks("messaging.tasks.message_dispatch").update(run_after=past)
+    run_queued_tasks()
+    assert sdk.messages.retrieve_status(recipient.message_id).data.status == "DELIVERED"
+
+    later = sdk.messages.send(to=[number(60)], template=TEMPLATE, scheduled_at=when)
+    cancelled = sdk.post(
+        f"/v3/messages/{later.data.recipients[0].message_id}/cancel", cast_to=object
+    )
+    assert cancelled["data"]["status"] == "CANCELLED"
+    assert LedgerEntry.objects.filter(
+        message_id=later.data.recipients[0].message_id, kind="refund"
+    ).exists()

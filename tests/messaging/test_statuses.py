@@ -14,6 +14,8 @@ from messaging.statuses import can_transition, is_terminal, predecessors
         [S.QUEUED, S.PROCESSED, S.SENT, S.FAILED],  # carrier reports failure after accepting
         [S.QUEUED, S.FILTERED],
         [S.QUEUED, S.PROCESSED, S.SENT, S.READ],  # a read receipt may arrive before delivered
+        [S.SCHEDULED, S.PROCESSED, S.SENT, S.DELIVERED],  # held, claimed when due
+        [S.SCHEDULED, S.CANCELLED],
     ],
 )
 def test_the_lifecycle_moves_forward(path):
@@ -32,6 +34,9 @@ def test_the_lifecycle_moves_forward(path):
         (S.SENT, S.QUEUED),
         (S.SENT, S.PROCESSED),
         (S.CANCELLED, S.SENT),
+        (S.QUEUED, S.SCHEDULED),  # SCHEDULED is only ever a first status
+        (S.PROCESSED, S.SCHEDULED),
+        (S.SCHEDULED, S.SENT),  # never handed off without a claim
     ],
 )
 def test_it_never_goes_backwards_or_leaves_a_terminal_state(current, new):
@@ -40,7 +45,7 @@ def test_it_never_goes_backwards_or_leaves_a_terminal_state(current, new):
 
 def test_predecessors_are_exactly_the_statuses_allowed_to_move_there():
     assert set(predecessors(S.READ)) == {S.QUEUED, S.PROCESSED, S.SENT, S.DELIVERED}
-    assert set(predecessors(S.PROCESSED)) == {S.QUEUED}
+    assert set(predecessors(S.PROCESSED)) == {S.QUEUED, S.SCHEDULED}
     assert predecessors(S.QUEUED) == [S.PROCESSED]
 
 

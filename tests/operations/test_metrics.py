@@ -145,6 +145,10 @@ def test_gunicorn_with_four_workers_exposes_every_series(gunicorn, account, inst
     depth = {s.labels["lane"]: s.value for s in found["sent_queue_depth"]}
     assert depth["dispatch"] == 1
     assert "sent_queue_oldest_seconds" in found
+    # The dispatch queue per sender, as GET /v3/messages/queue reports it.
+    queued = [s for s in found["sent_dispatch_waiting"] if s.labels["status"] == "QUEUED"]
+    assert sum(s.value for s in queued) == 1
+    assert {"sent_dispatch_oldest_waiting_seconds", "sent_dispatch_drain_per_second"} <= set(found)
     assert "sent_webhook_deliveries" in {
         f.name for f in text_string_to_metric_families(response.text)
     }

@@ -17,6 +17,7 @@ CODES = [
     *("CONFLICT_001", "CONFLICT_006", "CONFLICT_007", "IDEMPOTENCY_001"),
     *(f"BUSINESS_00{n}" for n in range(2, 7)),
     *("TEMPLATE_001", "TEMPLATE_002", "TEMPLATE_003", "MESSAGE_001"),
+    *(f"MESSAGE_00{n}" for n in range(2, 6)),
     *("WEBHOOK_001", "WEBHOOK_002", "WEBHOOK_003", "WEBHOOK_004", "INTERNAL_001", "SERVICE_001"),
 ]
 
