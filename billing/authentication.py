@@ -6,6 +6,7 @@ never imports them: the idempotency middleware asks the configured authenticatio
 (`sent_project.api.idempotency.request_customer`).
 """
 
+from django.conf import settings
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
@@ -14,7 +15,8 @@ from rest_framework.permissions import BasePermission
 from billing.errors import AccountNotFound
 from billing.models import ApiKey
 from billing.services import api_key_authenticate
-from sent_project.errors import InvalidApiKey, MissingApiKey
+from sent_project.errors import InvalidApiKey, MissingApiKey, RateLimited
+from sent_project.ratelimit import client_address, rate_hit
 from sent_project.request_context import log_context_set
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
@@ -53,6 +55,18 @@ def resolve_api_key(request: HttpRequest) -> ApiKey | None:
     return api_key
 
 
+def invalid_key_error(request: HttpRequest):
+    """401 AUTH_002 for a key we don't know, or 429 once the client's address has sent more
+    than API_INVALID_KEY_RATE_LIMIT of them (counted once per request)."""
+    limit = getattr(request, "_sent_invalid_key_limit", None)
+    if limit is None:
+        limit = rate_hit(f"addr:{client_address(request)}", settings.API_INVALID_KEY_RATE_LIMIT)
+        request._sent_invalid_key_limit = limit
+    if limit.allowed:
+        return InvalidApiKey()
+    return RateLimited(headers={"Retry-After": str(limit.retry_after()), **limit.headers()})
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request):
         django_request = request._request
@@ -60,7 +74,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None  # → 401 AUTH_001 through HasCustomer
         api_key = resolve_api_key(django_request)
         if api_key is None:
-            raise InvalidApiKey()
+            raise invalid_key_error(django_request)
         profile_id = django_request.META.get("HTTP_X_PROFILE_ID", "").strip()
         if profile_id and profile_id != str(api_key.customer_id):
             # We have no sender profiles: only the key's own account can be named.

@@ -62,24 +62,28 @@ def storable(text: str) -> bool:
     return True
 
 
-def _storable_json(value) -> bool:
-    """Every key and string storable, every number finite (JSON has no infinity, but 1e400
-    parses as one). Without recursion: metadata may nest deeply."""
-    stack = [value]
+def json_problem(value, max_depth: int) -> str | None:
+    """ "unstorable" if a key or string can't be stored or a number isn't finite (JSON has no
+    infinity, but 1e400 parses as one), "too_deep" if objects and arrays nest deeper than
+    `max_depth` (the value itself is level 1), else None. Iterative: any depth is safe."""
+    stack = [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if isinstance(item, str):
             if not storable(item):
-                return False
+                return "unstorable"
         elif isinstance(item, float):
             if not math.isfinite(item):
-                return False
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
+                return "unstorable"
+        elif isinstance(item, dict | list):
+            if depth > max_depth:
+                return "too_deep"
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+    return None
 
 
 METADATA_UNSTORABLE = (
@@ -90,7 +94,8 @@ METADATA_UNSTORABLE = (
 
 def metadata_error(metadata) -> ValidationFailed | None:
     """Why this metadata can't be stored, as the API answers it, or None.
-    (A JSON object of storable text and finite numbers, CONTACTS_METADATA_MAX_BYTES at most.)"""
+    (A JSON object of storable text and finite numbers, CONTACTS_METADATA_MAX_BYTES at most,
+    nested CONTACTS_METADATA_MAX_DEPTH levels at most: docs/api/contacts.md#metadata.)"""
     if not isinstance(metadata, dict):
         return _metadata_failure("Metadata must be a JSON object.")
     limit = settings.CONTACTS_METADATA_MAX_BYTES
@@ -106,8 +111,13 @@ def metadata_error(metadata) -> ValidationFailed | None:
     else:
         if budget >= 0:
             return None
-    if not _storable_json(metadata):
+    max_depth = settings.CONTACTS_METADATA_MAX_DEPTH
+    problem = json_problem(metadata, max_depth)
+    if problem == "unstorable":
         return _metadata_failure(METADATA_UNSTORABLE)
+    if problem == "too_deep":
+        message = f"Metadata may nest objects and arrays at most {max_depth} levels deep."
+        return _metadata_failure(message, ValueOutOfRange)
     size = len(_compact_json(metadata).encode())
     if size > limit:
         message = f"Metadata is {size:,} bytes of JSON; at most {limit:,} are allowed."
@@ -122,14 +132,16 @@ def _metadata_failure(
 
 
 def _scalar_values(value) -> Iterable[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _scalar_values(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _scalar_values(item)
-    elif value is not None and not isinstance(value, bool):
-        yield str(value)
+    """The scalars of a JSON value, in document order, without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(reversed(item.values()))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif item is not None and not isinstance(item, bool):
+            yield str(item)
 
 
 def search_text_for(e164: str, metadata: dict | None) -> str:

@@ -145,12 +145,29 @@ def import_payload_from_json(rows: list) -> tuple[str, int]:
         raise _no_rows("contacts")
     if len(rows) > settings.CONTACTS_IMPORT_MAX_ROWS:
         raise _too_many(len(rows))
-    payload = json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+    try:
+        payload = json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:
+        rows = [_too_deep_stand_in(row) for row in rows]
+        payload = json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
     if not storable(payload):
         # Unpaired surrogates ("\ud800" escapes) can't be stored as text: keep them escaped.
         # (NUL is always escaped.) The rows that hold them are reported invalid.
         payload = json.dumps(rows, separators=(",", ":"))
     return payload, len(rows)
+
+
+def _too_deep_stand_in(row):
+    """A row nested too deeply to encode keeps, in the stored payload, metadata just one level
+    too deep: the row is reported invalid for it, as any too deep metadata is."""
+    try:
+        json.dumps(row)
+    except RecursionError:
+        stand_in: dict = {}
+        for _ in range(settings.CONTACTS_METADATA_MAX_DEPTH):
+            stand_in = {"…": stand_in}
+        return {**row, "metadata": stand_in} if isinstance(row, dict) else stand_in
+    return row
 
 
 # --- Reading stored payloads -----------------------------------------------------------------

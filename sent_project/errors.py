@@ -194,6 +194,14 @@ class RequestTooLarge(
 ): ...
 
 
+class BadRequest(
+    SentError,
+    code="REQUEST_006",
+    status=400,
+    message="Bad request: refused before it reached the API",
+): ...
+
+
 # --- not found -------------------------------------------------------------------------
 class NotFound(SentError, code="RESOURCE_011", status=404, message="Not found"): ...
 

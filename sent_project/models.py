@@ -90,3 +90,19 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} ({self.id})"
+
+
+class RateCounter(models.Model):
+    """One rate-limit counter (sent_project.ratelimit) when there is no Redis: a window that
+    opens at its first request, and the requests counted in it. Every request updates its row
+    in one atomic statement, so every process shares one exact count."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    window_start = models.FloatField()  # Unix time of the window's first request
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The occasional prune of windows long closed.
+            models.Index(fields=["window_start"], name="ratecounter_window_start"),
+        ]

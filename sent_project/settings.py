@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "django_tasks_db",
     "sent_project",
     "billing",
@@ -189,6 +190,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sent_project.api.idempotency.IdempotencyMiddleware",
 ]
@@ -232,7 +234,8 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Caches: local memory by default; REDIS_URL shares throttling counters between processes.
+# Caches: local memory by default, Redis with REDIS_URL. REDIS_URL also holds the rate-limit
+# counters (RATE_LIMIT_STORE); without it they are rows in the database.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
@@ -291,10 +294,38 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): every script, style, image, font and connection from
+# this origin only; no inline script anywhere. Inline style *attributes* are allowed (the bars
+# and progress widths are computed per row); <style> elements are not. The API docs page
+# (Redoc, whose CSS-in-JS writes <style> elements and searches in a blob: worker) widens
+# style-src and worker-src for itself only (sent_project/views.py: api_docs).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024)
 
 # --- The v3 API -------------------------------------------------------------
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
+# Requests with an unknown or revoked x-api-key, per client address (then 429 instead of 401).
+API_INVALID_KEY_RATE_LIMIT = env_str("API_INVALID_KEY_RATE_LIMIT", "60/min")
+# Where rate-limit counters live: "auto" (Redis when REDIS_URL is set, else the database),
+# "redis" or "database" (sent_project/ratelimit.py).
+RATE_LIMIT_STORE = env_str("RATE_LIMIT_STORE", "auto")
+# The request header the reverse proxy puts the client's address in (e.g. X-Forwarded-For,
+# whose last entry is taken, or X-Real-IP); empty: the connection's own address (REMOTE_ADDR).
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 100)
 # Up to this many rows a list's total_count is exact; beyond it, an estimate.
@@ -391,6 +422,8 @@ TEMPLATES_WHATSAPP_REVIEWER = "messaging.providers.whatsapp_templates.reviewer_f
 CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS = env_int("CONTACTS_CHANNEL_CHECK_MAX_AGE_DAYS", 30)
 # Size cap of a contact's `metadata` (bytes of compact JSON).
 CONTACTS_METADATA_MAX_BYTES = env_int("CONTACTS_METADATA_MAX_BYTES", 8192)
+# How deep objects and arrays may nest in `metadata` (the metadata object is level 1).
+CONTACTS_METADATA_MAX_DEPTH = env_int("CONTACTS_METADATA_MAX_DEPTH", 32)
 # Recent outcomes kept per channel in `delivery_stats.recent` (what routing's success rate reads).
 CONTACTS_DELIVERY_WINDOW = env_int("CONTACTS_DELIVERY_WINDOW", 50)
 CONTACTS_IMPORT_MAX_ROWS = env_int("CONTACTS_IMPORT_MAX_ROWS", 100_000)

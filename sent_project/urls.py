@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularJSONAPIView
 
 from sent_project import home, views
 from sent_project.metrics import metrics_view
@@ -24,7 +24,7 @@ v3_patterns = [
 
 urlpatterns = [
     path("v3/", include(v3_patterns)),
-    path("docs/", SpectacularRedocView.as_view(url_name="openapi-schema"), name="api-docs"),
+    path("docs/", views.ApiDocsView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("docs/errors/", views.error_reference, name="error-reference"),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
@@ -40,5 +40,7 @@ urlpatterns = [
     path("", include("messaging.dashboard.urls")),
 ]
 
+handler400 = "sent_project.api.exception_handler.handler400"
+handler403 = "sent_project.api.exception_handler.handler403"
 handler404 = "sent_project.api.exception_handler.handler404"
 handler500 = "sent_project.api.exception_handler.handler500"

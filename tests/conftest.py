@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from billing.selectors import ledger_problems
 from billing.services import membership_create
 from tests.factories import make_customer
+from tests.queries import rate_limit_queries
 
 
 @pytest.fixture
@@ -48,11 +49,15 @@ def instant_lifecycle(settings):
 
 @pytest.fixture
 def assert_list_queries(settings, django_assert_num_queries, django_assert_max_num_queries):
-    """`assert_list_queries(n)`: a paginated API list costs exactly `n` queries on SQLite. On
+    """`assert_list_queries(n)`: a paginated API list costs exactly `n` queries on SQLite, plus
+    its rate limit's (rate_limit_queries). On
     PostgreSQL the planner's estimate comes first and may pick the key-first page (the keys,
     then the rows): at most two more, never more with more rows."""
 
     def check(count: int):
+        # Plus the request's rate-limit count: one upsert when the counters are in the
+        # database (sent_project/ratelimit.py), none with Redis.
+        count += rate_limit_queries()
         if settings.IS_POSTGRES:
             return django_assert_max_num_queries(count + 2)
         return django_assert_num_queries(count)
@@ -137,16 +142,47 @@ def chromium():
         browser.close()
 
 
+def watch_csp(page) -> list:
+    """What the Content-Security-Policy refused on `page`: console errors naming it, and the
+    `securitypolicyviolation` events of every document the page loads (collected at the end)."""
+    seen: list = []
+    page.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations"
+        ".push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} on ${location.pathname}`));"
+    )
+    page.on(
+        "console",
+        lambda message: (
+            seen.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return seen
+
+
 @pytest.fixture
 def browser_page(chromium, live_server):
-    """A fresh browser tab; `page.goto("/contacts/")` is relative to the live server."""
+    """A fresh browser tab; `page.goto("/contacts/")` is relative to the live server. The test
+    fails if the Content-Security-Policy refused anything on any page it visited (a test may
+    name URLs it knows are refused in `page.csp_expected`)."""
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 860}
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    violations = watch_csp(page)
     yield page
+    try:
+        page.evaluate("1")  # let pending console messages and events arrive
+        violations.extend(page.evaluate("window.__cspViolations || []"))
+    except Exception:  # noqa: BLE001 - the page is gone: what was seen so far stands
+        pass
     context.close()
+    expected = getattr(page, "csp_expected", ())
+    violations = [v for v in violations if not any(url in v for url in expected)]
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ rebinding) is refused without a connection being made.
 Refused: schemes other than http/https, credentials in the URL, and any address that is not
 globally routable: loopback, RFC 1918 private, link-local (169.254/16, cloud metadata),
 CGNAT (100.64/10), benchmarking (198.18/15), documentation, unspecified (0.0.0.0, ::),
-multicast, reserved, IPv6 ULA (fc00::/7) and link-local, and IPv6 forms embedding a refused
-IPv4 address (::ffff:127.0.0.1, 6to4, NAT64). Numeric host spellings (`2130706433`,
+multicast, reserved, IPv6 ULA (fc00::/7) and link-local, and every IPv6 form embedding a
+refused IPv4 address (IPv4-mapped ::ffff:127.0.0.1, IPv4-compatible ::127.0.0.1,
+IPv4-translated ::ffff:0:127.0.0.1, 6to4, NAT64, Teredo: `embedded_ipv4`). Numeric host spellings (`2130706433`,
 `0177.0.0.1`, `0x7f.1`) are read the way the C resolver reads them. With
 WEBHOOK_ALLOW_PRIVATE_TARGETS, loopback and private ranges (RFC 1918, ULA, CGNAT) are
 allowed; link-local/metadata, unspecified, multicast and reserved addresses never are.
@@ -29,6 +30,11 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 BLOCKED_NAMES = ("localhost", "metadata.google.internal", "metadata")
 BLOCKED_SUFFIXES = (".localhost", ".internal", ".local")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the operator's prefix
+# length, and no public destination lives there: refused whole.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 PRIVATE_ALLOWED_WHEN_OPTED_IN = [
     ipaddress.ip_network(net)
     for net in (
@@ -57,24 +63,37 @@ class Target:
     ip: str  # the vetted address to connect to
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (docs/api/webhooks.md#url-safety-ssrf), to be judged in
+    its place: IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d (deprecated; `::` and
+    `::1` excepted), IPv4-translated ::ffff:0:a.b.c.d, 6to4 2002:AABB:CCDD::/48, NAT64
+    64:ff9b::a.b.c.d and Teredo 2001:0::/32 (its server and its client)."""
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.ipv4_mapped:
-        return ip.ipv4_mapped
+        return [ip.ipv4_mapped]
+    if ip in IPV4_COMPATIBLE and int(ip) > 1:
+        return [low32]
+    if ip in IPV4_TRANSLATED or ip in NAT64:
+        return [low32]
     if ip.sixtofour:
-        return ip.sixtofour
-    if ip in NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        return [ip.sixtofour]
     if ip.teredo:
-        return ip.teredo[1]
-    return None
+        return list(ip.teredo)
+    return []
 
 
 def address_problem(ip: IPAddress) -> str | None:
     """Why this address may not receive webhooks, or None if it may."""
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            return address_problem(embedded)
+        if ip in LOCAL_NAT64:
+            return f"{ip} is a local-use NAT64 address"
+        embedded = embedded_ipv4(ip)
+        for address in embedded:
+            problem = address_problem(address)
+            if problem:
+                return f"{ip} embeds {address}, and {problem}"
+        if embedded:
+            return None
     if ip.is_unspecified:
         return f"{ip} is the unspecified address"
     if ip.is_multicast:

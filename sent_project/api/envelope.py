@@ -1,6 +1,7 @@
 """The response envelope every /v3 response uses: {success, data, error, meta}."""
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from rest_framework.renderers import JSONRenderer
 
 from sent_project.errors import SentError
 from sent_project.request_context import current_request_id
+
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def error_object(error: SentError) -> dict:
@@ -65,4 +68,9 @@ class EnvelopeJSONRenderer(JSONRenderer):
             body = envelope(error=data)
         else:
             body = envelope(data=data)
-        return json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
+        text = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False)
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            # Echoed input holding a lone surrogate (not a character): U+FFFD in its place.
+            return SURROGATE.sub("\ufffd", text).encode()

@@ -2,10 +2,17 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions as drf
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
@@ -13,6 +20,7 @@ from rest_framework.response import Response
 from sent_project.api.envelope import error_object, error_response, is_api_request
 from sent_project.api.validation import validation_failed
 from sent_project.errors import (
+    BadRequest,
     Forbidden,
     InternalError,
     InvalidApiKey,
@@ -70,6 +78,8 @@ def as_sent_error(exc: Exception) -> SentError | None:
         return validation_failed(exc.detail)  # the mapping every endpoint shares
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        return suspicious_request_error(exc)
     if isinstance(exc, Http404):
         return NotFound()
     if isinstance(exc, PermissionDenied):
@@ -89,6 +99,20 @@ def as_sent_error(exc: Exception) -> SentError | None:
     return None
 
 
+def suspicious_request_error(exc: SuspiciousOperation) -> SentError:
+    """Django's refusal of a request (its SuspiciousOperation): 400 REQUEST_006, saying why
+    without echoing what was sent."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, DisallowedHost):
+        return BadRequest("The Host header names no site this server answers for")
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return BadRequest(
+            "Too many query or form fields (DATA_UPLOAD_MAX_NUMBER_FIELDS) or files in the request"
+        )
+    return BadRequest()
+
+
 def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     error = as_sent_error(exc)
     if error is None:
@@ -100,6 +124,22 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         )
         error = InternalError()
     return Response(error_object(error), status=error.status, headers=error.headers)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None):
+    """Django's own 400s (a Host header outside ALLOWED_HOSTS, too many fields, …): the
+    envelope under /v3/ (docs/api/errors.md#requests), Django's page elsewhere."""
+    if not is_api_request(request):
+        return bad_request(request, exception)
+    if isinstance(exception, SuspiciousOperation):
+        return error_response(suspicious_request_error(exception))
+    return error_response(BadRequest())
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None):
+    if is_api_request(request):
+        return error_response(Forbidden())
+    return permission_denied(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None):

@@ -8,7 +8,7 @@ class ThingListView(CustomerAPIView):
 
 from rest_framework.views import APIView
 
-from sent_project.api.throttling import RateLimit
+from sent_project.ratelimit import RateLimit
 
 
 class CustomerAPIView(APIView):

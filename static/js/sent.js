@@ -2,6 +2,15 @@
 (function () {
   "use strict";
 
+  // <div data-own-input>: typing inside stays inside (the playground's contact search is its
+  // own form, its keystrokes don't re-render the preview). A listener, not an htmx trigger
+  // filter: those are evaluated as script, which the Content-Security-Policy forbids.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-own-input]").forEach(function (element) {
+      element.addEventListener("input", function (event) { event.stopPropagation(); });
+    });
+  });
+
   // Copy buttons: <button data-copy="#element-id">Copy</button>
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

@@ -6,6 +6,7 @@ import pytest
 
 from messaging.models import ProviderAccount
 from tests.messaging.provider_factories import make_cloud_account, make_sender, make_twilio_account
+from tests.queries import rate_limit_queries
 
 UK = "+442071838750"
 
@@ -76,5 +77,6 @@ def test_a_channel_the_install_turned_off_is_configured_only_with_own_senders(
 def test_me_reads_the_senders_once(api_client, account, twilio, django_assert_num_queries):
     make_sender(account, twilio, "+14155550100")
     api_client.get("/v3/me")  # the key's first use writes its last_used_at
-    with django_assert_num_queries(2):  # the key (with its customer), the senders
+    # the key (with its customer), its rate limit, the senders
+    with django_assert_num_queries(2 + rate_limit_queries()):
         assert api_client.get("/v3/me").status_code == 200

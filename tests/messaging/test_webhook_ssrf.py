@@ -29,6 +29,20 @@ REFUSED = [
     "http://127.1/",
     "http://224.0.0.1/",
     "http://[64:ff9b::7f00:1]/",
+    # IPv6 forms embedding a refused IPv4 address (IPv4-compatible, -translated, 6to4, NAT64,
+    # Teredo), whatever ipaddress's is_global says of the IPv6 address itself.
+    "http://[::127.0.0.1]/",
+    "http://[::169.254.169.254]/latest/meta-data/",
+    "http://[::10.0.0.1]/",
+    "http://[::a9fe:a9fe]/",
+    "http://[::ffff:0:7f00:1]/",
+    "http://[::ffff:0:a9fe:a9fe]/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://[2002:a9fe:a9fe::1]/",
+    "http://[2002:7f00:1::]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[64:ff9b:1::a9fe:a9fe]/",
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
     "http://metadata.google.internal/computeMetadata/v1/",
     "http://api.localhost/hook",
     "file:///etc/passwd",
@@ -65,6 +79,10 @@ def test_public_addresses_and_names_are_accepted(api_client, monkeypatch):
     for url in [
         "https://93.184.216.34/hook",
         "http://[2606:4700::1]:8443/x",
+        # IPv6 forms of a public IPv4 address: allowed, as the address itself is.
+        "http://[::ffff:93.184.216.34]/x",
+        "http://[2002:5db8:d822::1]/x",
+        "http://[64:ff9b::5db8:d822]/x",
         "https://hooks.example.com/sent",
     ]:
         response = api_client.post(
@@ -104,6 +122,54 @@ def test_dns_rebinding_at_delivery_is_blocked_and_makes_no_connection(
     assert attempt.outcome == "blocked"
     assert "127.0.0.1 is a loopback address" in attempt.error
     assert receiver.connections == 0 and receiver.received == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::127.0.0.1",
+        "::a9fe:a9fe",
+        "::ffff:0:7f00:1",
+        "::ffff:0:10.0.0.1",
+        "2002:0a00:0001::1",
+        "64:ff9b::7f00:1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    ],
+)
+def test_a_name_resolving_to_an_ipv6_form_of_a_refused_ipv4_is_blocked_at_delivery(
+    account, receiver, monkeypatch, django_capture_on_commit_callbacks, address
+):
+    monkeypatch.setattr(ssrf, "resolve", lambda host, port: ["93.184.216.34"])
+    make_webhook(account, f"http://v6.example.com:{receiver.port}/hook")
+    monkeypatch.setattr(ssrf, "resolve", lambda host, port: [address])
+    event = emit(account, capture=django_capture_on_commit_callbacks, run=False)
+    from tests.tasks import run_queued_tasks
+
+    run_queued_tasks(max_jobs=2)
+    attempt = WebhookDelivery.objects.get(event=event).attempt_log.get()
+    assert attempt.outcome == "blocked"
+    assert "embeds" in attempt.error
+    assert receiver.connections == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("::ffff:127.0.0.1", ["127.0.0.1"]),
+        ("::127.0.0.1", ["127.0.0.1"]),
+        ("::ffff:0:7f00:1", ["127.0.0.1"]),
+        ("2002:a9fe:a9fe::1", ["169.254.169.254"]),
+        ("64:ff9b::a9fe:a9fe", ["169.254.169.254"]),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", ["65.54.227.120", "192.0.2.45"]),
+        ("::1", []),
+        ("::", []),
+        ("2606:4700::1", []),
+    ],
+)
+def test_the_ipv4_addresses_an_ipv6_address_embeds(address, embedded):
+    assert ssrf.embedded_ipv4(ipaddress.ip_address(address)) == [
+        ipaddress.ip_address(a) for a in embedded
+    ]
 
 
 def test_the_request_goes_to_the_vetted_address_with_the_original_host_header(

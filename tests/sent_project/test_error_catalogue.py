@@ -12,7 +12,7 @@ from sent_project.errors import CATALOGUE, NotFound, SentError, ValidationFailed
 CODES = [
     *("AUTH_001", "AUTH_002", "AUTH_004"),
     *(f"VALIDATION_00{n}" for n in range(1, 8)),
-    *(f"REQUEST_00{n}" for n in range(1, 6)),
+    *(f"REQUEST_00{n}" for n in range(1, 7)),
     *(f"RESOURCE_0{n:02}" for n in (1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12)),
     *("CONFLICT_001", "CONFLICT_006", "CONFLICT_007", "IDEMPOTENCY_001"),
     *(f"BUSINESS_00{n}" for n in range(2, 7)),
