@@ -18,6 +18,25 @@ TRUNK_MIN_DIGITS = 5
 CHANNEL_FILTERS = {Channel.SMS: "sms_available", Channel.WHATSAPP: "whatsapp_available"}
 
 
+def phone_filter(customer: Customer, phone: str) -> Q:
+    """`phone`: exactly this number, in any format; InvalidPhoneNumber (VALIDATION_002) if it
+    is not one."""
+    try:
+        e164 = normalise(phone, customer.default_region).e164
+    except InvalidPhoneNumber as exc:
+        raise InvalidPhoneNumber(exc.message, field="phone") from None
+    return Q(format_e164=e164)
+
+
+def channel_filter(channel: str) -> Q:
+    """`channel`: contacts that have it; InvalidChoice (VALIDATION_006) for another."""
+    if channel not in CHANNEL_FILTERS:
+        raise InvalidChoice(
+            details={"channel": [f"Must be one of: {', '.join(CHANNEL_FILTERS)}."]},
+        )
+    return Q(**{CHANNEL_FILTERS[channel]: True})
+
+
 def search_filter(search: str) -> Q:
     """`search`: part of a number in any format, or text in metadata values.
 
@@ -57,17 +76,9 @@ def contacts_for(
     """
     contacts = Contact.objects.filter(customer=customer)
     if phone:
-        try:
-            e164 = normalise(phone, customer.default_region).e164
-        except InvalidPhoneNumber as exc:
-            raise InvalidPhoneNumber(exc.message, field="phone") from None
-        contacts = contacts.filter(format_e164=e164)
+        contacts = contacts.filter(phone_filter(customer, phone))
     if channel:
-        if channel not in CHANNEL_FILTERS:
-            raise InvalidChoice(
-                details={"channel": [f"Must be one of: {', '.join(CHANNEL_FILTERS)}."]},
-            )
-        contacts = contacts.filter(**{CHANNEL_FILTERS[channel]: True})
+        contacts = contacts.filter(channel_filter(channel))
     if opted_out:
         contacts = contacts.filter(opt_out=True)
     if search.strip():

@@ -26,14 +26,19 @@ def templates_for(
         templates = templates.filter(category__in=categories)
     if language:
         templates = templates.filter(language=language)
-    search = search.strip()
-    if search:
-        templates = templates.filter(
-            Q(name__icontains=search)
-            | Q(display_name__icontains=search)
-            | Q(content_text__icontains=search)
-        )
+    if search.strip():
+        templates = templates.filter(search_filter(search))
     return templates
+
+
+def search_filter(search: str) -> Q:
+    """`search`: part of the name, the display name or the text of the definition."""
+    search = search.strip()
+    return (
+        Q(name__icontains=search)
+        | Q(display_name__icontains=search)
+        | Q(content_text__icontains=search)
+    )
 
 
 def template_get(customer, template_id) -> Template:

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from billing.api.filters import LedgerFilterSet
 from billing.api.serializers import (
     LedgerEntrySerializer,
     LedgerQuerySerializer,
@@ -37,9 +38,7 @@ class LedgerView(CustomerAPIView):
         tags=["Billing"],
     )
     def get(self, request):
-        entries = ledger_for(
-            self.customer, **validated_query(LedgerQuerySerializer, request.query_params)
-        )
+        entries = LedgerFilterSet(request.query_params, ledger_for(self.customer)).qs
         return paginate(request, self, entries, LedgerEntrySerializer)
 
 

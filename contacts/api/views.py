@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework.response import Response
 
+from contacts.api.filters import ContactFilterSet
 from contacts.api.serializers import (
     ConsentEventSerializer,
     ContactCreateSerializer,
@@ -53,8 +54,9 @@ class ContactListCreateView(CustomerAPIView):
         parameters=[ContactListQuerySerializer],
     )
     def get(self, request):
-        query = validated_query(ContactListQuerySerializer, request.query_params)
-        contacts = contacts_for(self.customer, **query)
+        contacts = ContactFilterSet(
+            request.query_params, contacts_for(self.customer), customer=self.customer
+        ).qs
         return paginate(request, self, contacts, ContactSerializer)
 
     @extend_schema(

@@ -6,6 +6,7 @@ from datetime import datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
+from messaging.api.filters import MessageFilterSet
 from messaging.api.serializers import (
     BatchProgressSerializer,
     MessageActivitiesSerializer,
@@ -110,17 +111,8 @@ class MessageListSendView(CustomerAPIView):
         description="Our addition: your messages, newest first, with filters.",
     )
     def get(self, request):
-        query = validated_query(MessageListQuerySerializer, request.query_params)
         messages = with_history(
-            messages_for(
-                self.customer,
-                statuses=query.get("status"),
-                channels=query.get("channel"),
-                contact_id=query.get("contact_id"),
-                template_id=query.get("template_id"),
-                created_after=query.get("created_after"),
-                created_before=query.get("created_before"),
-            )
+            MessageFilterSet(request.query_params, messages_for(self.customer)).qs
         )
         return paginate(request, self, messages, MessageSerializer)
 

@@ -12,12 +12,15 @@ def webhooks_for(
 ) -> QuerySet[WebhookEndpoint]:
     endpoints = WebhookEndpoint.objects.filter(customer=customer)
     if search:
-        endpoints = endpoints.filter(
-            Q(display_name__icontains=search) | Q(endpoint_url__icontains=search)
-        )
+        endpoints = endpoints.filter(search_filter(search))
     if is_active is not None:
         endpoints = endpoints.filter(is_active=is_active)
     return endpoints.order_by("-created_at", "-id")
+
+
+def search_filter(search: str) -> Q:
+    """`search`: part of the endpoint's display name or URL."""
+    return Q(display_name__icontains=search) | Q(endpoint_url__icontains=search)
 
 
 def webhook_get(customer: Customer, webhook_id) -> WebhookEndpoint:

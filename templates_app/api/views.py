@@ -7,9 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.response import Response
 
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.validation import validated, validated_query
+from sent_project.api.validation import validated
 from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import SANDBOX_HEADERS, sandbox_headers
+from templates_app.api.filters import TemplateFilterSet
 from templates_app.api.serializers import (
     TemplateCreateSerializer,
     TemplateDeletedSerializer,
@@ -38,14 +39,7 @@ class TemplateListCreateView(CustomerAPIView):
         parameters=[TemplateListQuerySerializer],
     )
     def get(self, request):
-        filters = validated_query(TemplateListQuerySerializer, request.query_params)
-        templates = templates_for(
-            self.customer,
-            statuses=filters.get("status"),
-            categories=filters.get("category"),
-            language=filters.get("language"),
-            search=filters.get("search", ""),
-        )
+        templates = TemplateFilterSet(request.query_params, templates_for(self.customer)).qs
         return paginate(request, self, templates, TemplateSerializer)
 
     @extend_schema(

@@ -107,3 +107,20 @@ def test_it_is_read_only(api_client):
     response = api_client.post(URL, {"amount": "100"}, format="json")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "REQUEST_002"
+
+
+def test_ledger_filters_combine_and_a_repeated_or_empty_one_is_refused(
+    api_client, account, message_id
+):
+    """The FilterSet's filters (docs/api/conventions.md#filtering) narrow together."""
+    balance_charge(account, amount=Decimal("1"), description="another message's")
+    entries = api_client.get(URL, {"kind": "charge", "message_id": str(message_id)})
+    assert [(e["kind"], e["message_id"]) for e in entries.json()["data"]["entries"]] == [
+        ("charge", str(message_id))
+    ]
+    for query, code in [
+        ("?kind=charge&kind=refund", "VALIDATION_001"),
+        ("?kind=", "VALIDATION_006"),
+    ]:
+        error = api_client.get(URL + query).json()["error"]
+        assert (error["code"], list(error["details"])) == (code, ["kind"])

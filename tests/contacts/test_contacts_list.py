@@ -125,3 +125,18 @@ def test_deleted_contacts_are_not_listed(api_client, account):
     contact = make_contact(account)
     api_client.delete(f"/v3/contacts/{contact.pk}")
     assert api_client.get("/v3/contacts").json()["data"]["pagination"]["total_count"] == 0
+
+
+def test_a_repeated_filter_is_refused_and_a_parameter_the_list_does_not_read_is_ignored(
+    api_client, book
+):
+    """The FilterSet's filters (docs/api/conventions.md#filtering): each given once."""
+    response = api_client.get("/v3/contacts?channel=sms&channel=whatsapp")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], list(error["details"])) == ("VALIDATION_001", ["channel"])
+    only = api_client.get("/v3/contacts?phone=%2B12015550150&utm=a&utm=b")
+    assert ids(only) == ["+12015550150"]
+    assert api_client.get("/v3/contacts", {"channel": "fax"}).json()["error"]["code"] == (
+        "VALIDATION_006"
+    )

@@ -196,3 +196,35 @@ def test_a_message_on_its_way_cant_be_cancelled(api_client, delivered):
     response = api_client.post(f"/v3/messages/{delivered.pk}/cancel")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "MESSAGE_005"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("?status=", "VALIDATION_004"),
+        ("?status=sent", "VALIDATION_006"),
+        ("?channel=sms,pigeon", "VALIDATION_006"),
+        ("?contact_id=x", "VALIDATION_001"),
+        ("?created_after=yesterday", "VALIDATION_001"),
+        ("?status=SENT&status=FAILED", "VALIDATION_001"),
+    ],
+)
+def test_each_bad_filter_answers_its_code_naming_it(api_client, db, query, code):
+    response = api_client.get(f"/v3/messages{query}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], list(error["details"])) == (code, [query[1:].split("=")[0]])
+
+
+def test_message_filters_combine(api_client, account, template):
+    """The FilterSet's filters (docs/api/conventions.md#filtering) narrow together."""
+    send(account, number(60))
+    failed = send(account, number(92))[0]
+    run_queued_tasks(include_future=True)
+    queued = send(account, number(61))[0]
+
+    def ids(query: str) -> list[str]:
+        return [m["id"] for m in api_client.get(f"/v3/messages{query}").json()["data"]["messages"]]
+
+    assert ids("?status=FAILED,QUEUED&channel=sms") == [str(queued.pk)]
+    assert ids("?status=FAILED,QUEUED&channel=whatsapp") == [str(failed.pk)]

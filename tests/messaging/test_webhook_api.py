@@ -407,3 +407,26 @@ def test_requests_without_a_key_are_401_and_wrong_methods_405(client, api_client
     response = api_client.post(f"/v3/webhooks/{endpoint.pk}", {})
     assert (response.status_code, response.json()["error"]["code"]) == (405, "REQUEST_002")
     assert api_client.get(f"/v3/webhooks/{endpoint.pk}/test").status_code == 405
+
+
+def test_webhook_list_filters_combine_and_a_repeated_one_is_refused(api_client, account):
+    """The FilterSet's filters (docs/api/conventions.md#filtering) narrow together."""
+    on, _ = make_webhook(account, f"{PUBLIC}/orders", display_name="orders")
+    off, _ = make_webhook(account, f"{PUBLIC}/orders-old", display_name="orders (old)")
+    other, _ = make_webhook(account, f"{PUBLIC}/other", display_name="other")
+    WebhookEndpoint.objects.filter(pk=off.pk).update(is_active=False)
+
+    def ids(query: dict) -> list[str]:
+        return [w["id"] for w in api_client.get("/v3/webhooks", query).json()["data"]["webhooks"]]
+
+    assert ids({"search": "orders", "is_active": "true"}) == [str(on.pk)]
+    assert ids({"search": "orders", "is_active": "false"}) == [str(off.pk)]
+    # An empty search is allowed here (as before): it filters nothing.
+    assert ids({"search": ""}) == [str(other.pk), str(off.pk), str(on.pk)]
+    response = api_client.get("/v3/webhooks?search=a&search=b")
+    error = response.json()["error"]
+    assert (response.status_code, error["code"], list(error["details"])) == (
+        400,
+        "VALIDATION_001",
+        ["search"],
+    )

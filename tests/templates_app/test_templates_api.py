@@ -523,3 +523,19 @@ def test_a_pair_and_an_sms_only_template_report_their_channels(api_client):
     sms = api_client.post(URL, {"definition": sms_only_definition()}, format="json").json()["data"]
     assert pair["channels"] == ["sms", "whatsapp", "rcs", "mms"]
     assert sms["channels"] == ["sms", "rcs", "mms"]
+
+
+def test_list_filters_combine_and_a_repeated_one_is_refused(api_client, account):
+    """The FilterSet's filters (docs/api/conventions.md#filtering) narrow together."""
+    make_template(account, name="welcome", status="APPROVED", category="MARKETING")
+    make_template(account, name="promo_draft", category="MARKETING")
+    make_template(account, name="otp_login", status="APPROVED")
+    query = {"status": "APPROVED", "category": "MARKETING"}
+    found = api_client.get(URL, query).json()["data"]["templates"]
+    assert [t["name"] for t in found] == ["welcome"]
+    response = api_client.get(URL + "?status=APPROVED&status=DRAFT")
+    assert response.status_code == 400
+    assert (error(response)["code"], list(error(response)["details"])) == (
+        "VALIDATION_001",
+        ["status"],
+    )

@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.response import Response
 
 from messaging.webhooks import selectors, services
+from messaging.webhooks.api.filters import WebhookFilterSet
 from messaging.webhooks.api.serializers import (
     TEXT_PATTERN,
     WebhookCreateSerializer,
@@ -49,11 +50,7 @@ class WebhookListCreateView(CustomerAPIView):
         ],
     )
     def get(self, request):
-        query = validated_query(WebhookListQuerySerializer, request.query_params)
-        is_active = {"true": True, "false": False}.get(query.get("is_active"))
-        endpoints = selectors.webhooks_for(
-            self.customer, search=query.get("search", ""), is_active=is_active
-        )
+        endpoints = WebhookFilterSet(request.query_params, selectors.webhooks_for(self.customer)).qs
         return paginate(request, self, endpoints, WebhookSerializer)
 
     @extend_schema(
