@@ -353,10 +353,8 @@ def scheduled(backlog: int) -> dict:
                 assert datetime.now(UTC) < due, "accepting took longer than the lead time"
                 seconds, count = _drain_seconds(conn, account["customer_id"], "min(scheduled_at)")
             else:
-                started = conn.execute("SELECT now()").fetchone()[0]
-                seconds, count = _drain_seconds(
-                    conn, account["customer_id"], f"'{started.isoformat()}'::timestamptz"
-                )
+                # From the first hand-off: the workers' start-up isn't the drain's.
+                seconds, count = _drain_seconds(conn, account["customer_id"], "min(claimed_at)")
         result[f"{kind}_msg_per_s"] = round(count / seconds, 1)
     result["ratio"] = round(result["scheduled_msg_per_s"] / result["unscheduled_msg_per_s"], 2)
     return result
