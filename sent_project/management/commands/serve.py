@@ -5,7 +5,6 @@ Ctrl-C (or SIGTERM) stops both; if either exits, the other is stopped too.
 """
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from django.core.management.base import BaseCommand
 
 from sent_project import lanes
 from sent_project.management.commands.bootstrap_demo import bootstrap_demo
+from sent_project.supervise import supervise
 
 
 class Command(BaseCommand):
@@ -89,30 +89,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Try it:     curl -s {url}/v3/me -H 'x-api-key: {demo['api_key']}'\n")
         self.stdout.write("Press Ctrl-C to stop the web server and the worker.\n")
 
-        stopping = False
-
-        def stop(signum, frame):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
-        while not stopping:
-            for process in processes:
-                if process.poll() is not None:
-                    stopping = True
-                    exit_code = process.returncode or 0
-            time.sleep(0.2)
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        exit_code = supervise(processes, grace_seconds=10)
         self.stdout.write("Stopped.")
         if exit_code:
             sys.exit(exit_code)

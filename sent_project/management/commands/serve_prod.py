@@ -9,11 +9,9 @@ compose.yaml run the same processes as separate services.
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from sent_project import lanes
+from sent_project.supervise import supervise
 
 
 def worker_command(queues: str) -> list[str]:
@@ -90,30 +89,7 @@ class Command(BaseCommand):
         processes = [subprocess.Popen(command, cwd=base, env=env) for command in commands]
         self.stdout.write(f"Sent (production mode) on http://{host}:{port}/  readiness: /readyz")
 
-        stopping = False
-
-        def stop(signum, frame):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        exit_code = 0
-        while not stopping:
-            for process in processes:
-                if process.poll() is not None:
-                    stopping = True
-                    exit_code = process.returncode or 0
-            time.sleep(0.2)
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for process in processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        exit_code = supervise(processes, grace_seconds=30)
         if own_dir:
             shutil.rmtree(own_dir, ignore_errors=True)
         if exit_code:
