@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from billing.models import Membership
 from billing.roles import acting
 from billing.users import user_get, user_invite, user_remove, user_update_role, users_for
+from sent_project.api.serializers import StrictBooleanField
 from sent_project.api.validation import validated
 from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import in_sandbox, sandbox_headers
@@ -33,12 +34,12 @@ class UserInviteSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=get_user_model()._meta.get_field("email").max_length)
     name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Membership.Role.values)
-    sandbox = serializers.BooleanField(required=False)
+    sandbox = StrictBooleanField(required=False)
 
 
 class UserRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Membership.Role.values)
-    sandbox = serializers.BooleanField(required=False)
+    sandbox = StrictBooleanField(required=False)
 
 
 class UserRemovedSerializer(serializers.Serializer):

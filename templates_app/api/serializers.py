@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sent_project.api.query import comma_choices
-from sent_project.api.serializers import JsonInputSerializer
+from sent_project.api.serializers import JsonInputSerializer, StrictBooleanField
 from templates_app import definition as defn
 from templates_app.models import AutoReplyAction, Template, TemplateCategory, TemplateStatus
 from templates_app.services import LANGUAGE_RE
@@ -303,7 +303,7 @@ class TemplateCreateSerializer(JsonInputSerializer):
     creation_source = serializers.CharField(required=False, allow_null=True, max_length=50)
     auto_reply_action = auto_reply_action_field()
     auto_create_for_sp = serializers.BooleanField(required=False, default=False)
-    sandbox = serializers.BooleanField(required=False, default=False)
+    sandbox = StrictBooleanField(required=False, default=False)
 
     def validate_auto_create_for_sp(self, value: bool) -> bool:
         if value:
@@ -327,12 +327,12 @@ class TemplateUpdateSerializer(JsonInputSerializer):
     definition = DefinitionField(required=False, allow_null=True)
     submit_for_review = serializers.BooleanField(required=False, default=False)
     auto_reply_action = auto_reply_action_field()
-    sandbox = serializers.BooleanField(required=False, default=False)
+    sandbox = StrictBooleanField(required=False, default=False)
 
 
 class TemplateDeleteSerializer(JsonInputSerializer):
     delete_from_meta = serializers.BooleanField(required=False, allow_null=True, default=False)
-    sandbox = serializers.BooleanField(required=False, default=False)
+    sandbox = StrictBooleanField(required=False, default=False)
 
 
 class TemplateDeletedSerializer(serializers.Serializer):
