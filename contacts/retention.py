@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from contacts.models import ContactImport, ContactImportRow
 from sent_project.retention import cutoff_days
@@ -16,7 +17,9 @@ def prune_import_rows(*, now: datetime, batch_size: int) -> int:
     cutoff = cutoff_days(settings.RETENTION_IMPORT_ROWS_DAYS, now)
     if cutoff is None:
         return 0
+    # Only imports that still have rows: those pruned by an earlier run cost nothing.
     finished = ContactImport.objects.filter(
+        Exists(ContactImportRow.objects.filter(contact_import_id=OuterRef("pk"))),
         finished_at__lt=cutoff,
         status__in=[ContactImport.Status.COMPLETED, ContactImport.Status.FAILED],
     )
