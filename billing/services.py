@@ -30,6 +30,7 @@ from billing import audit
 from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
+from billing.roles import acting, require
 from sent_project.db import update_returning
 from sent_project.errors import RequiredFieldMissing, ValidationFailed, ValueOutOfRange
 from sent_project.metrics import BALANCE_LOW
@@ -87,6 +88,7 @@ def customer_create(
 
 
 def api_key_create(customer: Customer, *, name: str = "Default") -> CreatedApiKey:
+    require(acting(), "api_keys")
     raw = API_KEY_PREFIX + secrets.token_urlsafe(30)
     api_key = ApiKey.objects.create(
         customer=customer,
@@ -99,6 +101,7 @@ def api_key_create(customer: Customer, *, name: str = "Default") -> CreatedApiKe
 
 
 def api_key_revoke(customer: Customer, *, api_key_id) -> ApiKey:
+    require(acting(), "api_keys")
     api_key = ApiKey.objects.get(customer=customer, pk=api_key_id)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
@@ -248,6 +251,7 @@ def _ledger_apply(
 
 def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> LedgerEntry:
     """Add money to the prepaid balance (admin action, `top_up` command, opening balance)."""
+    require(acting(), "billing")
     amount = _money(amount)
     if amount <= 0:
         raise ValueOutOfRange(details={"amount": ["Must be more than 0."]})
@@ -443,6 +447,7 @@ def prices_seed_defaults() -> int:
 
 
 def customer_set_low_balance_threshold(customer: Customer, *, threshold: Decimal) -> Customer:
+    require(acting(), "billing")
     threshold = Decimal(threshold)
     if threshold < 0:
         raise ValueOutOfRange(details={"low_balance_threshold": ["Must be 0 or more."]})
@@ -455,6 +460,7 @@ def customer_set_quiet_hours(customer: Customer, *, enabled: bool, start, end) -
     """The account's quiet hours (docs/api/messages.md#quiet-hours): marketing messages that
     would reach a recipient between `start` and `end` (their local time) are held until `end`.
     Applied to sends from now on; messages already held keep their time."""
+    require(acting(), "billing")
     if enabled and start == end:
         raise ValueOutOfRange(details={"quiet_hours_end": ["Give a window: start and end differ."]})
     customer.quiet_hours_enabled = enabled
