@@ -10,6 +10,7 @@ urlpatterns = [
     path("billing/quiet-hours/", views.quiet_hours_view, name="quiet_hours"),
     path("users/", users.user_list, name="user_list"),
     path("users/<uuid:user_id>/role/", users.user_role, name="user_role"),
+    path("users/<uuid:user_id>/status/", users.user_status_view, name="user_status"),
     path("users/<uuid:user_id>/remove/", users.user_remove_view, name="user_remove"),
     path("users/<uuid:user_id>/reinvite/", users.user_reinvite_view, name="user_reinvite"),
     path("users/<uuid:user_id>/revoke/", users.user_revoke_view, name="user_revoke"),
