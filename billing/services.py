@@ -20,7 +20,9 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Round
@@ -261,6 +263,32 @@ def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> Le
         )
         audit.record(customer, audit.TOP_UP, target=f"{amount} USD", detail={"note": note})
     return entry
+
+
+def balance_top_up_request(customer: Customer, *, amount, note: str = "") -> None:
+    """Ask the operator to add money (a billing user or an admin, on the billing page):
+    the request goes in the audit log and, when `TOP_UP_REQUEST_EMAIL` is set, to that
+    address after the transaction commits. The balance changes only when the operator tops
+    up (admin site or `manage.py top_up`)."""
+    require(acting(), "billing")
+    amount = _money(amount)
+    if amount <= 0:
+        raise ValueOutOfRange(details={"amount": ["Must be more than 0."]})
+    note = note.strip()[:500]
+    entry = audit.record(
+        customer, audit.TOP_UP_REQUESTED, target=f"{amount} USD", detail={"note": note}
+    )
+    recipient = settings.TOP_UP_REQUEST_EMAIL
+    if recipient:
+        subject = f"Top-up requested: {amount} USD for {customer.name}"
+        body = (
+            f"{entry.actor} asks for a top-up of {amount} USD for {customer.name} "
+            f"(account {customer.pk}).\n\nNote: {note or '-'}\n\n"
+            "Top up in the admin site (Customers → Top up) or with manage.py top_up.\n"
+        )
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+        )
 
 
 def balance_charge(
