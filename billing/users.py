@@ -1,10 +1,11 @@
-"""The people of an account: invite, re-invite, revoke, accept, change role, remove
-(docs/api/users.md). The API and the dashboard share these functions.
+"""The people of an account: invite, re-invite, revoke, accept, change role, suspend and
+reactivate, remove (docs/api/users.md). The API and the dashboard share these functions.
 
 The rules, checked here and not only by the pages: only admins (or an API key, which acts for
 the whole account) manage users; nobody changes their own role or removes themselves; the
 account's last active admin can't be demoted or removed. An invitation is a one-time link,
-valid `INVITATION_DAYS` days, sent by email after the change commits.
+valid `INVITATION_DAYS` days, sent by email after the change commits; an account sends at
+most `INVITATIONS_PER_HOUR` invitations and re-invites in any hour.
 """
 
 import hashlib
