@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0008_two_factor'),
+        ("billing", "0008_two_factor"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['customer', 'action', 'created_at'], name='audit_customer_action'),
+            model_name="auditentry",
+            index=models.Index(
+                fields=["customer", "action", "created_at"], name="audit_customer_action"
+            ),
         ),
     ]
