@@ -48,3 +48,21 @@ class InvitationNotPending(
     message="This user has no pending invitation",
     retryable=False,
 ): ...
+
+
+class StatusNotChangeable(
+    SentError,
+    code="USER_005",
+    status=409,
+    message="Only an active user can be suspended, and only a suspended one reactivated",
+    retryable=False,
+): ...
+
+
+class TooManyInvitations(
+    SentError,
+    code="USER_006",
+    status=429,
+    message="Too many invitations: try again later",
+    retryable=False,
+): ...

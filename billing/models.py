@@ -181,7 +181,11 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "audit entries"
-        indexes = [models.Index(fields=["customer", "-id"], name="audit_customer_id")]
+        indexes = [
+            models.Index(fields=["customer", "-id"], name="audit_customer_id"),
+            # The action filter of the log page and the invitation rate limit.
+            models.Index(fields=["customer", "action", "created_at"], name="audit_customer_action"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor}"

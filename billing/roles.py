@@ -3,19 +3,27 @@
 The dashboard is divided into areas; a role may use an area fully, read it only, or not at
 all. Every dashboard page and action is checked against this table before its view runs
 (`billing.dashboard.access.customer_required`, which finds a page's area from the
-`DASHBOARD_AREAS` setting), the navigation shows only the areas a role may use, and the
-services that manage users check it again (`require`).
+`DASHBOARD_AREAS` setting), the navigation shows only the areas a role may use, and every
+service that changes something checks it again (`require`), so the API, the dashboard and
+any other caller agree.
+
+`require(actor, area)` is the one check: services that take an `actor` pass it; the others
+pass `acting()`, the actor of the request being served (set by `billing.dashboard.access`
+for a dashboard user and by `billing.authentication` for an API key). A refusal is
+`RoleForbidden`, Django's PermissionDenied: the API answers it 403 `AUTH_004` in the
+envelope, the dashboard with its 403 page (a view's `except SentError` does not swallow it).
 
 An API key is not a user: it acts for its account with every permission (an organization
-key may manage users).
+key may manage users). No actor at all (a command, a task, a provider callback) is the
+system, which may.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 
 from billing.models import ApiKey, Membership
-from sent_project.errors import Forbidden
 from sent_project.request_context import current_actor, set_current_actor
 
 FULL, READ = "full", "read"
@@ -100,11 +108,19 @@ def acting() -> Actor | None:
     return actor if isinstance(actor, Actor) else None
 
 
+class RoleForbidden(PermissionDenied):
+    """The actor's role may not do this (API: 403 `AUTH_004`; dashboard: the 403 page)."""
+
+    def __init__(self, role: str, area: str):
+        self.role, self.area = role, area
+        super().__init__(f"The {role} role may not change {area.replace('_', ' ')}")
+
+
 def require(actor: Actor | None, area: str, *, write: bool = True) -> None:
-    """Raise Forbidden (AUTH_004) unless `actor` may use `area`. No actor (a command, a task)
-    is the system, which may."""
+    """Raise RoleForbidden unless `actor` may use `area` (change things in it with `write`).
+    No actor (a command, a task) is the system, which may; an API key may do anything."""
     if actor is not None and not may(actor.role, area, write=write):
-        raise Forbidden()
+        raise RoleForbidden(actor.role, area)
 
 
 def user_may_open(user, view_name: str) -> bool:

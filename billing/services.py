@@ -20,7 +20,9 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Round
@@ -30,6 +32,7 @@ from billing import audit
 from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
+from billing.roles import acting, require
 from sent_project.db import update_returning
 from sent_project.errors import RequiredFieldMissing, ValidationFailed, ValueOutOfRange
 from sent_project.metrics import BALANCE_LOW
@@ -87,6 +90,7 @@ def customer_create(
 
 
 def api_key_create(customer: Customer, *, name: str = "Default") -> CreatedApiKey:
+    require(acting(), "api_keys")
     raw = API_KEY_PREFIX + secrets.token_urlsafe(30)
     api_key = ApiKey.objects.create(
         customer=customer,
@@ -99,6 +103,7 @@ def api_key_create(customer: Customer, *, name: str = "Default") -> CreatedApiKe
 
 
 def api_key_revoke(customer: Customer, *, api_key_id) -> ApiKey:
+    require(acting(), "api_keys")
     api_key = ApiKey.objects.get(customer=customer, pk=api_key_id)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
@@ -248,6 +253,7 @@ def _ledger_apply(
 
 def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> LedgerEntry:
     """Add money to the prepaid balance (admin action, `top_up` command, opening balance)."""
+    require(acting(), "billing")
     amount = _money(amount)
     if amount <= 0:
         raise ValueOutOfRange(details={"amount": ["Must be more than 0."]})
@@ -257,6 +263,32 @@ def balance_top_up(customer: Customer, *, amount: Decimal, note: str = "") -> Le
         )
         audit.record(customer, audit.TOP_UP, target=f"{amount} USD", detail={"note": note})
     return entry
+
+
+def balance_top_up_request(customer: Customer, *, amount, note: str = "") -> None:
+    """Ask the operator to add money (a billing user or an admin, on the billing page):
+    the request goes in the audit log and, when `TOP_UP_REQUEST_EMAIL` is set, to that
+    address after the transaction commits. The balance changes only when the operator tops
+    up (admin site or `manage.py top_up`)."""
+    require(acting(), "billing")
+    amount = _money(amount)
+    if amount <= 0:
+        raise ValueOutOfRange(details={"amount": ["Must be more than 0."]})
+    note = note.strip()[:500]
+    entry = audit.record(
+        customer, audit.TOP_UP_REQUESTED, target=f"{amount} USD", detail={"note": note}
+    )
+    recipient = settings.TOP_UP_REQUEST_EMAIL
+    if recipient:
+        subject = f"Top-up requested: {amount} USD for {customer.name}"
+        body = (
+            f"{entry.actor} asks for a top-up of {amount} USD for {customer.name} "
+            f"(account {customer.pk}).\n\nNote: {note or '-'}\n\n"
+            "Top up in the admin site (Customers → Top up) or with manage.py top_up.\n"
+        )
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+        )
 
 
 def balance_charge(
@@ -443,6 +475,7 @@ def prices_seed_defaults() -> int:
 
 
 def customer_set_low_balance_threshold(customer: Customer, *, threshold: Decimal) -> Customer:
+    require(acting(), "billing")
     threshold = Decimal(threshold)
     if threshold < 0:
         raise ValueOutOfRange(details={"low_balance_threshold": ["Must be 0 or more."]})
@@ -455,6 +488,7 @@ def customer_set_quiet_hours(customer: Customer, *, enabled: bool, start, end) -
     """The account's quiet hours (docs/api/messages.md#quiet-hours): marketing messages that
     would reach a recipient between `start` and `end` (their local time) are held until `end`.
     Applied to sends from now on; messages already held keep their time."""
+    require(acting(), "billing")
     if enabled and start == end:
         raise ValueOutOfRange(details={"quiet_hours_end": ["Give a window: start and end differ."]})
     customer.quiet_hours_enabled = enabled

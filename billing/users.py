@@ -1,10 +1,11 @@
-"""The people of an account: invite, re-invite, revoke, accept, change role, remove
-(docs/api/users.md). The API and the dashboard share these functions.
+"""The people of an account: invite, re-invite, revoke, accept, change role, suspend and
+reactivate, remove (docs/api/users.md). The API and the dashboard share these functions.
 
 The rules, checked here and not only by the pages: only admins (or an API key, which acts for
 the whole account) manage users; nobody changes their own role or removes themselves; the
 account's last active admin can't be demoted or removed. An invitation is a one-time link,
-valid `INVITATION_DAYS` days, sent by email after the change commits.
+valid `INVITATION_DAYS` days, sent by email after the change commits; an account sends at
+most `INVITATIONS_PER_HOUR` invitations and re-invites in any hour.
 """
 
 import hashlib
@@ -21,8 +22,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing import audit
-from billing.errors import AlreadyMember, InvitationNotPending, LastAdmin, OwnAccess, UserNotFound
-from billing.models import Customer, Invitation, Membership
+from billing.errors import (
+    AlreadyMember,
+    InvitationNotPending,
+    LastAdmin,
+    OwnAccess,
+    StatusNotChangeable,
+    TooManyInvitations,
+    UserNotFound,
+)
+from billing.models import AuditEntry, Customer, Invitation, Membership
 from billing.roles import Actor, require
 from sent_project.errors import InvalidChoice
 
@@ -54,6 +63,29 @@ def _check_role(role: str) -> None:
     if role not in Membership.Role.values:
         raise InvalidChoice(
             details={"role": [f"Must be one of {', '.join(Membership.Role.values)}"]}
+        )
+
+
+def _check_invitation_rate(customer: Customer) -> None:
+    """At most `INVITATIONS_PER_HOUR` invitations (first ones and re-invites) per account in
+    any hour, counted from the audit log (which revoking doesn't shorten): 429 USER_006,
+    with Retry-After until the oldest one counted leaves the hour."""
+    limit = settings.INVITATIONS_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    sent = AuditEntry.objects.filter(
+        customer=customer,
+        action__in=[audit.USER_INVITED, audit.USER_REINVITED],
+        created_at__gt=since,
+    ).order_by("created_at")
+    times = list(sent.values_list("created_at", flat=True)[: limit + 1])
+    if len(times) >= limit:
+        wait = times[len(times) - limit] - since
+        raise TooManyInvitations(
+            f"Too many invitations: at most {limit} an hour for an account, try again later",
+            headers={
+                "Retry-After": str(max(1, int(wait.total_seconds()) + 1)),
+                "x-should-retry": "false",
+            },
         )
 
 
@@ -94,6 +126,8 @@ def user_invite(customer: Customer, actor: Actor | None, *, email: str, name: st
     email = email.strip().lower()
     User = get_user_model()
     with transaction.atomic():
+        _lock_account(customer)  # one invitation at a time per account: the rate limit holds
+        _check_invitation_rate(customer)
         if (
             User.objects.filter(username__iexact=email).exists()
             or User.objects.filter(email__iexact=email).exists()
@@ -118,9 +152,11 @@ def user_reinvite(customer: Customer, actor: Actor | None, *, user_id) -> Member
     """A fresh link (7 days again) for a user still invited; the old link stops working."""
     require(actor, "users")
     with transaction.atomic():
+        _lock_account(customer)
         membership = user_get(customer, user_id=user_id)
         if membership.status != Status.INVITED:
             raise InvitationNotPending()
+        _check_invitation_rate(customer)
         membership.invited_at = timezone.now()
         membership.save(update_fields=["invited_at", "updated_at"])
         _send_invitation(membership, actor)
@@ -163,17 +199,19 @@ def _is_last_admin(customer: Customer, membership: Membership) -> bool:
     )
 
 
+def _is_self(actor: Actor | None, membership: Membership) -> bool:
+    return (
+        actor is not None and actor.membership is not None and actor.membership.pk == membership.pk
+    )
+
+
 def user_update_role(customer: Customer, actor: Actor | None, *, user_id, role: str):
     require(actor, "users")
     _check_role(role)
     with transaction.atomic():
         _lock_account(customer)
         membership = user_get(customer, user_id=user_id)
-        if (
-            actor is not None
-            and actor.membership is not None
-            and actor.membership.pk == membership.pk
-        ):
+        if _is_self(actor, membership):
             raise OwnAccess()
         if membership.role == role:
             return membership
@@ -198,11 +236,7 @@ def user_remove(customer: Customer, actor: Actor | None, *, user_id) -> None:
     with transaction.atomic():
         _lock_account(customer)
         membership = user_get(customer, user_id=user_id)
-        if (
-            actor is not None
-            and actor.membership is not None
-            and actor.membership.pk == membership.pk
-        ):
+        if _is_self(actor, membership):
             raise OwnAccess()
         if _is_last_admin(customer, membership):
             raise LastAdmin()
@@ -212,6 +246,39 @@ def user_remove(customer: Customer, actor: Actor | None, *, user_id) -> None:
         else:
             membership.user.delete()
         audit.record(customer, audit.USER_REMOVED, target=email, actor=actor)
+
+
+def user_set_status(customer: Customer, actor: Actor | None, *, user_id, status: str):
+    """Suspend an active user (`suspended`) or reactivate a suspended one (`active`). A
+    suspended user can't sign in, and their open sessions stop working at once (their Django
+    user is inactive, which the auth backend refuses). The rules are those of removing:
+    not yourself, not the last active admin. Asking for the status a user has is a no-op."""
+    require(actor, "users")
+    if status not in (Status.ACTIVE, Status.SUSPENDED):
+        raise InvalidChoice(details={"status": ["Must be one of active, suspended"]})
+    with transaction.atomic():
+        _lock_account(customer)
+        membership = user_get(customer, user_id=user_id)
+        if _is_self(actor, membership):
+            raise OwnAccess()
+        if membership.status == status:
+            return membership
+        if membership.status == Status.INVITED:
+            raise StatusNotChangeable()
+        if status == Status.SUSPENDED and _is_last_admin(customer, membership):
+            raise LastAdmin()
+        membership.status = status
+        membership.save(update_fields=["status", "updated_at"])
+        user = membership.user
+        user.is_active = status == Status.ACTIVE
+        user.save(update_fields=["is_active"])
+        audit.record(
+            customer,
+            audit.USER_SUSPENDED if status == Status.SUSPENDED else audit.USER_REACTIVATED,
+            target=user.email or user.get_username(),
+            actor=actor,
+        )
+    return membership
 
 
 # --- accepting ------------------------------------------------------------------------------

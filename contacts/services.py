@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing.models import Customer
+from billing.roles import acting, require
 from contacts.bulk import (
     build_contact,
     existing_by_e164,
@@ -92,6 +93,7 @@ def contact_create(
     """(contact, created). A number the customer already has returns that contact unchanged
     (its WhatsApp availability refreshed when stale); a new one gets channels detected and a
     `contact.created` event. Raises InvalidPhoneNumber (VALIDATION_002)."""
+    require(acting(), "contacts")
     number = normalise(phone_number, customer.default_region)
     if metadata is not None and (error := metadata_error(metadata)):
         raise error
@@ -170,6 +172,7 @@ def contact_update(
     """Change what was given (None = leave as is). `default_channel` must be one the contact
     has; `metadata` replaces the whole object. Emits `contact.updated` when something changed,
     and `contact.opt_out`/`contact.opt_in` (with a consent ledger entry) when consent did."""
+    require(acting(), "contacts")
     if metadata is not None and (error := metadata_error(metadata)):
         raise error
     with transaction.atomic():
@@ -246,6 +249,7 @@ def contact_set_opt_out(
     `to`, `channel`, `message_id`, `text`, `template_id` for the webhook payload. A call that
     changes nothing records nothing.
     """
+    require(acting(), "contacts")
     with transaction.atomic():
         locked = (
             Contact.all_objects.select_for_update().select_related("customer").get(pk=contact.pk)
@@ -262,6 +266,7 @@ def contact_delete(customer: Customer, *, contact_id, source: str = Source.API) 
     """Soft delete: gone from lists and lookups, kept for message history and the consent
     ledger. The number can be created again (a new contact, consent starting afresh).
     Emits `contact.deleted`."""
+    require(acting(), "contacts")
     with transaction.atomic():
         contact = contact_get(customer, contact_id=contact_id, for_update=True)
         contact.deleted_at = timezone.now()
@@ -272,6 +277,7 @@ def contact_delete(customer: Customer, *, contact_id, source: str = Source.API) 
 
 def contact_refresh_channels(contact: Contact, *, force: bool = False) -> Contact:
     """Detect channels again when the WhatsApp check is stale (or always, with `force`)."""
+    require(acting(), "contacts")
     now = timezone.now()
     if not force and not whatsapp_check_is_stale(contact, now=now):
         return contact
@@ -434,6 +440,7 @@ def contact_import_create(
 ) -> ContactImport:
     """Record an import and queue its task (after commit). The payload was checked by the
     caller (contacts.imports.import_payload_from_*)."""
+    require(acting(), "contacts")
     with transaction.atomic():
         contact_import = ContactImport.objects.create(
             customer=customer,

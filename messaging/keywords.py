@@ -9,6 +9,7 @@ action, another reply, or `is_active=False` to turn it off) and add custom ones.
 import unicodedata
 from dataclasses import dataclass
 
+from billing.roles import acting, require
 from messaging.models import Keyword, KeywordAction
 
 A = KeywordAction
@@ -75,6 +76,7 @@ def keyword_match(customer_id, text: str | None) -> KeywordMatch | None:
 
 def keyword_set(customer, *, word: str, action: str, reply: str = "", is_active=True) -> Keyword:
     """Add or change one of the customer's keywords (the dashboard's and the admin's way)."""
+    require(acting(), "messages")
     normalised = keyword_normalise(word)
     if not normalised or normalised != " ".join(word.split()).upper():
         raise ValueError(f"{word!r} is not a keyword: letters and digits, at most 32")

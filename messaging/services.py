@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billing.models import Customer
 from billing.pricing import PriceBook
+from billing.roles import acting, require
 from billing.services import ChargeItem, balance_charge_batch
 from contacts.bulk import existing_by_e164
 from contacts.channels import whatsapp_check_is_stale
@@ -159,6 +160,7 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
     Raises the first check's SentError (400), AllRecipientsOptedOut (422 BUSINESS_004) or
     InsufficientBalance (402 BUSINESS_003) — with nothing written.
     """
+    require(acting(), "messages")
     checked = send_check(customer, request)
     book = PriceBook.load(customer)
     now = timezone.now()
@@ -239,6 +241,7 @@ def message_resend(customer: Customer, *, message_id) -> Message:
     message still on its way or delivered needs no resend). A template deleted since → 400
     MESSAGE_001.
     """
+    require(acting(), "messages")
     original = message_get(customer, message_id=message_id)
     if original.status not in RESENDABLE:
         raise MessageStateConflict(
@@ -263,6 +266,7 @@ def message_cancel(customer: Customer, *, message_id) -> Message:
     """Call off a message no worker has claimed yet (SCHEDULED or QUEUED): CANCELLED,
     refunded in full with a ledger entry (it never left). Claimed or handed off already →
     409 MESSAGE_005; already final (FAILED, CANCELLED…) → 422 BUSINESS_006."""
+    require(acting(), "messages")
     message = message_get(customer, message_id=message_id)  # 404 for others' and missing ones
     now = timezone.now()
     with transaction.atomic():

@@ -168,6 +168,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sent <no-reply@localhost>")
 # Failed sign-ins before an account (or an address) must wait LOGIN_LOCKOUT_SECONDS.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+# Where a billing user's top-up request is emailed (the operator); unset, only the audit log.
+TOP_UP_REQUEST_EMAIL = env_str("TOP_UP_REQUEST_EMAIL")
+# Invitations (first ones and re-invites) an account may send in any hour (429 USER_006).
+INVITATIONS_PER_HOUR = env_int("INVITATIONS_PER_HOUR", 20)
 # The issuer name authenticator apps show next to a two-factor code.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Sent")
 

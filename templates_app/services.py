@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
 
 from billing import audit
+from billing.roles import acting, require
 from sent_project.errors import ValidationFailed
 from sent_project.sandbox import in_sandbox
 from templates_app import definition as defn
@@ -157,6 +158,7 @@ def template_create(
     """A new template, DRAFT (or submitted for review). Without `name`, one is derived from
     the content ("order_shipped", then "order_shipped_2"…); without `category`, it is
     detected (`definition.detect_category`); `language` defaults to en_US."""
+    require(acting(), "templates")
     errors: dict[str, list[str]] = {}
     category = _check_category(category, errors) if category is not None else None
     category = category or defn.detect_category(definition)
@@ -207,6 +209,7 @@ def template_update(
     """Partial update (None = leave as is), with the state rules of the module docstring.
     `auto_reply_action` ("" = none) marks the template as a keyword's auto-reply
     (docs/api/inbound.md#keywords); it changes no content, so any status allows it."""
+    require(acting(), "templates")
 
     def update() -> Template:
         with transaction.atomic():
@@ -340,6 +343,7 @@ def _submit(template: Template, *, source: str) -> None:
 
 def template_submit(customer, template: Template, *, source: str = Source.API) -> Template:
     """Submit for review (the dashboard's button; the API does it with `submit_for_review`)."""
+    require(acting(), "templates")
     with transaction.atomic():
         locked = lock_template(template, customer=customer)
         _submit(locked, source=source)
@@ -358,6 +362,7 @@ def template_delete(
 ) -> None:
     """Delete, unless unfinished messages use it (409 CONFLICT_007). `delete_from_meta` is
     accepted; the simulator holds nothing to delete on WhatsApp's side."""
+    require(acting(), "templates")
 
     def delete() -> None:
         with transaction.atomic():

@@ -1,12 +1,15 @@
 """Real servers for tests that need several processes: gunicorn, started with the production
-configuration (deploy/gunicorn.conf.py) on the test database."""
+configuration (deploy/gunicorn.conf.py) on the test database; a tiny SMTP server."""
 
+import base64
 import contextlib
 import os
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,3 +94,71 @@ def gunicorn(*, workers: int = 4, **env):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class SmtpServer:
+    """A tiny SMTP server on 127.0.0.1 for tests (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT):
+    keeps every message it receives as (sender, recipients, raw message bytes, login), and
+    refuses any login but `username`/`password` when they are given."""
+
+    def __init__(self, *, username: str = "", password: str = ""):
+        self.username, self.password = username, password
+        self.messages: list[tuple[str, list[str], bytes, str]] = []
+        self.received = threading.Event()
+        server = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self) -> None:
+                sender, recipients, login = "", [], ""
+                self.reply("220 localhost test SMTP")
+                while line := self.rfile.readline():
+                    command = line.decode().rstrip("\r\n")
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.wfile.write(b"250-localhost\r\n250 AUTH PLAIN\r\n")
+                    elif verb == "AUTH":
+                        _, _, token = command.split(" ", 2)
+                        _, user, secret = base64.b64decode(token).decode().split("\0")
+                        if (user, secret) == (server.username, server.password):
+                            login = user
+                            self.reply("235 Authenticated")
+                        else:
+                            self.reply("535 Authentication failed")
+                    elif verb == "MAIL":
+                        sender, recipients = command.split(":", 1)[1].strip(" <>"), []
+                    elif verb == "RCPT":
+                        recipients.append(command.split(":", 1)[1].strip(" <>"))
+                        self.reply("250 OK")
+                        continue
+                    elif verb == "DATA":
+                        self.reply("354 End data with <CR><LF>.<CR><LF>")
+                        body = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            body += chunk[1:] if chunk.startswith(b"..") else chunk
+                        server.messages.append((sender, recipients, body, login))
+                        server.received.set()
+                        self.reply("250 Queued")
+                        continue
+                    elif verb == "QUIT":
+                        self.reply("221 Bye")
+                        return
+                    if verb in ("MAIL", "RSET", "NOOP"):
+                        self.reply("250 OK")
+                    elif verb not in ("EHLO", "HELO", "AUTH"):
+                        self.reply("502 Not implemented")
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SmtpServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()

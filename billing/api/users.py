@@ -7,14 +7,21 @@ from rest_framework.response import Response
 
 from billing.models import Membership
 from billing.roles import acting
-from billing.users import user_get, user_invite, user_remove, user_update_role, users_for
+from billing.users import (
+    user_get,
+    user_invite,
+    user_remove,
+    user_set_status,
+    user_update_role,
+    users_for,
+)
+from sent_project.api.pagination import PagePagination, paginate
 from sent_project.api.serializers import StrictBooleanField
 from sent_project.api.validation import validated
 from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import in_sandbox, sandbox_headers
 
 TAGS = ["Users"]
-MAX_USERS = 1000  # the SDK reads one page; an account has far fewer people than this
 
 
 class UserSerializer(serializers.Serializer):
@@ -38,8 +45,18 @@ class UserInviteSerializer(serializers.Serializer):
 
 
 class UserRoleSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Membership.Role.values)
+    role = serializers.ChoiceField(choices=Membership.Role.values, required=False)
+    status = serializers.ChoiceField(
+        choices=[Membership.Status.ACTIVE, Membership.Status.SUSPENDED],
+        required=False,
+        help_text="Ours, beside the SDK's role (send it with extra_body): suspended or active",
+    )
     sandbox = StrictBooleanField(required=False)
+
+    def validate(self, attrs):
+        if "role" not in attrs and "status" not in attrs:
+            raise serializers.ValidationError({"role": ["Give a role, a status, or both."]})
+        return attrs
 
 
 class UserRemovedSerializer(serializers.Serializer):
@@ -47,28 +64,13 @@ class UserRemovedSerializer(serializers.Serializer):
     removed = serializers.BooleanField()
 
 
-class UserListSerializer(serializers.Serializer):
-    users = UserSerializer(many=True)
-
-
-def _pagination(count: int) -> dict:
-    return {
-        "page": 1,
-        "page_size": max(count, 1),
-        "total_count": count,
-        "total_pages": 1,
-        "has_more": False,
-        "cursors": None,
-    }
-
-
 class UserListInviteView(CustomerAPIView):
-    @extend_schema(operation_id="users_list", tags=TAGS, responses=UserListSerializer)
+    pagination_class = PagePagination
+    items_key = "users"
+
+    @extend_schema(operation_id="users_list", tags=TAGS, responses=UserSerializer(many=True))
     def get(self, request):
-        users = list(users_for(self.customer)[:MAX_USERS])
-        return Response(
-            {"users": UserSerializer(users, many=True).data, "pagination": _pagination(len(users))}
-        )
+        return paginate(request, self, users_for(self.customer), UserSerializer)
 
     @extend_schema(
         operation_id="users_invite",
@@ -103,10 +105,20 @@ class UserDetailView(CustomerAPIView):
     def patch(self, request, user_id):
         user_get(self.customer, user_id=user_id)  # another account's user: 404 before a 400
         data, sandbox = validated(UserRoleSerializer, request.data), self.sandbox
-        membership = in_sandbox(
-            sandbox,
-            lambda: user_update_role(self.customer, acting(), user_id=user_id, role=data["role"]),
-        )
+
+        def change():
+            membership = None
+            if "role" in data:
+                membership = user_update_role(
+                    self.customer, acting(), user_id=user_id, role=data["role"]
+                )
+            if "status" in data:
+                membership = user_set_status(
+                    self.customer, acting(), user_id=user_id, status=data["status"]
+                )
+            return membership
+
+        membership = in_sandbox(sandbox, change)
         return Response(UserSerializer(membership).data, headers=sandbox_headers(sandbox))
 
     @extend_schema(

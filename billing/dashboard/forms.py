@@ -26,3 +26,10 @@ class QuietHoursForm(forms.Form):
     quiet_hours_end = forms.TimeField(
         label="Until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
+
+
+class TopUpRequestForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount (USD)", min_value=Decimal("0.01"), max_digits=18, decimal_places=4
+    )
+    note = forms.CharField(label="Note for the operator", max_length=500, required=False)

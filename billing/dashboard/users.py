@@ -23,6 +23,7 @@ from billing.users import (
     user_invite,
     user_reinvite,
     user_remove,
+    user_set_status,
     user_update_role,
     users_for,
 )
@@ -44,21 +45,25 @@ class RoleForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def user_list(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             membership = user_invite(request.customer, acting(), **form.cleaned_data)
         except SentError as error:
             form_add_sent_error(form, error)
+            status = error.status if error.status == 429 else 400  # the rate limit says so
         else:
             messages.success(request, f"Invitation sent to {membership.user.email}.")
             return go_to(request, "billing:user_list")
+    elif form.errors:
+        status = 400
     context = {
         "form": form,
-        "users": users_for(request.customer),
+        "page": list_page(request, users_for(request.customer), size=50),
         "roles": Membership.Role.choices,
         "me": request.membership,
     }
-    return render(request, "billing/user_list.html", context, status=400 if form.errors else 200)
+    return render(request, "billing/user_list.html", context, status=status)
 
 
 def _user_action(request: HttpRequest, action, done: str) -> HttpResponse:
@@ -85,6 +90,18 @@ def user_role(request: HttpRequest, user_id) -> HttpResponse:
         request,
         lambda: user_update_role(request.customer, acting(), user_id=user_id, role=role),
         "Role changed.",
+    )
+
+
+@customer_required
+@require_POST
+def user_status_view(request: HttpRequest, user_id) -> HttpResponse:
+    """Suspend (`status=suspended`) or reactivate (`status=active`) a user."""
+    status = request.POST.get("status", "")
+    return _user_action(
+        request,
+        lambda: user_set_status(request.customer, acting(), user_id=user_id, status=status),
+        "User suspended." if status == Membership.Status.SUSPENDED else "User reactivated.",
     )
 
 

@@ -4,12 +4,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.dashboard.access import customer_required
-from billing.dashboard.forms import ApiKeyCreateForm, LowBalanceThresholdForm, QuietHoursForm
+from billing.dashboard.forms import (
+    ApiKeyCreateForm,
+    LowBalanceThresholdForm,
+    QuietHoursForm,
+    TopUpRequestForm,
+)
 from billing.models import ApiKey
 from billing.selectors import api_keys_for, ledger_for
 from billing.services import (
     api_key_create,
     api_key_revoke,
+    balance_top_up_request,
     customer_set_low_balance_threshold,
     customer_set_quiet_hours,
 )
@@ -62,6 +68,7 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "quiet_form": _quiet_form(customer),
+        "top_up_form": TopUpRequestForm(),
     }
     if request.htmx.target == "ledger":
         return render(request, "billing/billing.html#ledger", context)
@@ -98,4 +105,17 @@ def quiet_hours_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Quiet hours saved.")
     else:
         messages.error(request, "Give both times as HH:MM.")
+    return redirect("billing:billing")
+
+
+@customer_required
+@require_POST
+def top_up_request_view(request: HttpRequest) -> HttpResponse:
+    """Ask the operator for a top-up (on the billing page)."""
+    form = TopUpRequestForm(request.POST)
+    if form.is_valid():
+        balance_top_up_request(request.customer, **form.cleaned_data)
+        messages.success(request, "Top-up requested: your operator has been told.")
+    else:
+        messages.error(request, "Give an amount of at least 0.01.")
     return redirect("billing:billing")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from billing import audit
 from billing.models import Customer
+from billing.roles import acting, require
 from messaging.errors import (
     DeliveryInProgress,
     WebhookDisabled,
@@ -81,6 +82,7 @@ def webhook_endpoint_create(customer: Customer, **fields) -> tuple[WebhookEndpoi
     """Register an endpoint; returns it and its signing secret (shown this once). WEBHOOK_004
     past WEBHOOK_MAX_ENDPOINTS_PER_CUSTOMER: the customer's row is locked while counting, so
     concurrent creates can't pass the cap together."""
+    require(acting(), "webhooks")
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
         endpoint, secret = webhook_endpoint_build(customer, **fields)
@@ -93,6 +95,7 @@ def webhook_endpoint_update(
     customer: Customer, endpoint: WebhookEndpoint, *, save: bool = True, **changes
 ) -> WebhookEndpoint:
     """Change the given fields (partial). A new URL passes the SSRF check again."""
+    require(acting(), "webhooks")
     assert endpoint.customer_id == customer.pk
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -117,6 +120,7 @@ def webhook_endpoint_update(
 
 def webhook_endpoint_delete(customer: Customer, endpoint: WebhookEndpoint) -> None:
     """Delete an endpoint with its delivery log; queued attempts find nothing and stop."""
+    require(acting(), "webhooks")
     assert endpoint.customer_id == customer.pk
     url = endpoint.endpoint_url
     endpoint.delete()
@@ -128,6 +132,7 @@ def webhook_endpoint_set_active(
 ) -> WebhookEndpoint:
     """Turn an endpoint on (clearing the failure streak and any reason Sent disabled it for)
     or off (by the customer, so with no reason)."""
+    require(acting(), "webhooks")
     assert endpoint.customer_id == customer.pk
     now = timezone.now()
     endpoint.is_active = is_active
@@ -167,6 +172,7 @@ def webhook_endpoint_set_active(
 def webhook_secret_rotate(customer: Customer, endpoint: WebhookEndpoint) -> str:
     """A new signing secret; the old one keeps signing next to it for
     WEBHOOK_SECRET_GRACE_SECONDS, so receivers can switch without missing a delivery."""
+    require(acting(), "webhooks")
     assert endpoint.customer_id == customer.pk
     secret = secret_generate()
     now = timezone.now()
@@ -214,6 +220,7 @@ def webhook_test_send(
 
     Returns (delivered, a sentence saying what happened).
     """
+    require(acting(), "webhooks")
     assert endpoint.customer_id == customer.pk
     field, event_name = webhook_test_event(customer, endpoint, event_type)
     now = timezone.now()
@@ -246,6 +253,7 @@ def webhook_delivery_redeliver(
     """Send a finished delivery (delivered or failed) again, with the same `webhook-id` and
     body and a fresh retry schedule. WEBHOOK_003 if the endpoint is disabled, WEBHOOK_002
     if the delivery is still under way."""
+    require(acting(), "webhooks")
     assert endpoint.customer_id == customer.pk and delivery.endpoint_id == endpoint.pk
     if not endpoint.is_active:
         raise WebhookDisabled()

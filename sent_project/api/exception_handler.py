@@ -82,8 +82,8 @@ def as_sent_error(exc: Exception) -> SentError | None:
         return suspicious_request_error(exc)
     if isinstance(exc, Http404):
         return NotFound()
-    if isinstance(exc, PermissionDenied):
-        return Forbidden()
+    if isinstance(exc, PermissionDenied):  # e.g. billing.roles.RoleForbidden: says which role
+        return Forbidden(str(exc) or None)
     for exc_class, error_class, keeps_message in DRF_ERRORS:
         if isinstance(exc, exc_class):
             headers = {}

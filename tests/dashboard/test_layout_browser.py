@@ -6,7 +6,7 @@ server, the pages visited in a loop; a screenshot of each in artifacts/screensho
 
 import pytest
 
-from billing.services import api_key_create
+from billing.services import api_key_create, membership_create
 from tests.browser import screenshot
 from tests.contacts.factories import make_contact
 
@@ -28,6 +28,7 @@ PAGES = [
     "/webhooks/new/",
     "/api-keys/",
     "/billing/",
+    "/users/",
 ]
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 # Still to fix: on a phone the keyword table's Edit/Turn off buttons sit past the table's edge
@@ -52,6 +53,13 @@ MEASURE = """() => {
 def test_every_page_fits_both_viewports_with_long_values(signed_in_page, live_account):
     make_contact(live_account, "+14155550100", metadata={"name": "Ana", "link": LONG_URL})
     api_key_create(live_account, name="k" * 100)
+    membership_create(
+        live_account,
+        username="long",
+        password="x",
+        email=f"{'l' * 60}@example.test",
+        role="developer",
+    )
     page = signed_in_page
     problems = []
     for size, (width, height) in VIEWPORTS.items():

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from django.core import mail
 from django.urls import reverse
 
 from billing.models import AuditEntry, Membership
-from billing.services import api_key_create, balance_top_up
+from billing.services import api_key_create, balance_top_up, membership_create
 from tests.dashboard.test_playground_pages import HTMX, compose
 from tests.dashboard.test_playground_pages import template as template  # noqa: F401 (fixture)
 from tests.templates_app.factories import make_template
@@ -110,3 +111,49 @@ def test_entries_cannot_be_changed_or_deleted(account):
         AuditEntry.objects.filter(customer=account).update(actor="x")
     with pytest.raises(PermissionError):
         AuditEntry.objects.filter(customer=account).delete()
+
+
+def test_a_top_up_request_is_logged_and_mailed_to_the_operator(
+    client, account, settings, django_capture_on_commit_callbacks
+):
+    settings.TOP_UP_REQUEST_EMAIL = "ops@sent.example"
+    finn = membership_create(account, username="finn", password="x", role="billing")
+    client.force_login(finn.user)
+    assert "Request a top-up" in client.get(reverse("billing:billing")).text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("billing:billing_top_up_request"), {"amount": "250", "note": "PO 7"}
+        )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(customer=account).latest("id")
+    assert (entry.action, entry.actor, entry.target, entry.detail) == (
+        "balance.top_up_requested",
+        "finn",
+        "250 USD",
+        {"note": "PO 7"},
+    )
+    [message] = mail.outbox
+    assert message.to == ["ops@sent.example"] and "250 USD for Acme" in message.subject
+    account.refresh_from_db()
+    assert account.balance == Decimal("100")  # only the operator tops up
+    # A developer may not ask (the billing area is not theirs).
+    dev = membership_create(account, username="dev", password="x", role="developer")
+    client.force_login(dev.user)
+    refused = client.post(reverse("billing:billing_top_up_request"), {"amount": "5"})
+    assert refused.status_code == 403
+
+
+def test_the_csv_export_lists_user_actions_with_who_did_them(dashboard_client, account):
+    dev = membership_create(account, username="dev", password="x", email="dev@acme.test")
+    for status in ("suspended", "active"):
+        dashboard_client.post(
+            reverse("billing:user_status", args=[dev.public_id]), {"status": status}
+        )
+    dashboard_client.post(reverse("billing:user_remove", args=[dev.public_id]))
+    export = dashboard_client.get(reverse("billing:audit_log_csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert [(row[2], row[3], row[4]) for row in rows[1:4]] == [
+        ("user.removed", "alice", "dev@acme.test"),
+        ("user.reactivated", "alice", "dev@acme.test"),
+        ("user.suspended", "alice", "dev@acme.test"),
+    ]

@@ -95,9 +95,9 @@ def test_the_dashboard_refuses_own_changes_and_the_last_admin(dashboard_client, 
 def test_the_services_refuse_whoever_is_not_an_admin(account):
     dev = membership_create(account, username="dev", password="x", role="developer")
     admin = membership_create(account, username="adm", password="x", role="admin")
-    from sent_project.errors import Forbidden
+    from billing.roles import RoleForbidden
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(RoleForbidden):
         user_invite(
             account, Actor(account.pk, membership=dev), email="a@b.test", name="A", role="admin"
         )

@@ -89,3 +89,28 @@ def test_an_email_that_already_has_a_user_is_refused(sdk, live_account, live_oth
     with pytest.raises(sent_dm.BadRequestError) as caught:
         sdk.users.invite(email="not an email", name="Bob", role="admin")
     assert caught.value.body["error"]["code"].startswith("VALIDATION_")
+
+
+def test_suspend_and_pages_through_the_sdk(sdk, live_account):
+    """`status` is ours, sent with the SDK's extra_body; pages with extra_query."""
+    for n in range(3):
+        sdk.users.invite(email=f"u{n}@acme.test", name=f"U{n}", role="developer")
+    dev = membership_create(
+        live_account, username="dev", password="x", email="dev@acme.test", role="developer"
+    )
+    suspended = sdk.users.update_role(str(dev.public_id), extra_body={"status": "suspended"}).data
+    assert (suspended.status, suspended.role) == ("suspended", "developer")
+    both = sdk.users.update_role(
+        str(dev.public_id), role="billing", extra_body={"status": "active"}
+    ).data
+    assert (both.status, both.role) == ("active", "billing")
+    with pytest.raises(sent_dm.ConflictError) as caught:
+        invited = sdk.users.list().data.users[0]
+        sdk.users.update_role(invited.id, extra_body={"status": "suspended"})
+    assert caught.value.body["error"]["code"] == "USER_005"
+    page = sdk.users.list(extra_query={"page": 2, "page_size": 3}).data
+    assert [u.email for u in page.users] == ["dev@acme.test"]
+    assert (page.pagination.total_count, page.pagination.has_more) == (4, False)
+    first = sdk.users.list(extra_query={"page_size": 3}).data
+    assert [u.email for u in first.users] == ["u0@acme.test", "u1@acme.test", "u2@acme.test"]
+    assert first.pagination.has_more is True
