@@ -16,7 +16,7 @@ from billing.users import (
     users_for,
 )
 from sent_project.api.pagination import PagePagination, paginate
-from sent_project.api.serializers import StrictBooleanField
+from sent_project.api.serializers import JsonInputSerializer
 from sent_project.api.validation import validated
 from sent_project.api.views import CustomerAPIView
 from sent_project.sandbox import in_sandbox, sandbox_headers
@@ -37,21 +37,21 @@ class UserSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class UserInviteSerializer(serializers.Serializer):
+class UserInviteSerializer(JsonInputSerializer):
     email = serializers.EmailField(max_length=get_user_model()._meta.get_field("email").max_length)
     name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Membership.Role.values)
-    sandbox = StrictBooleanField(required=False)
+    sandbox = serializers.BooleanField(required=False)
 
 
-class UserRoleSerializer(serializers.Serializer):
+class UserRoleSerializer(JsonInputSerializer):
     role = serializers.ChoiceField(choices=Membership.Role.values, required=False)
     status = serializers.ChoiceField(
         choices=[Membership.Status.ACTIVE, Membership.Status.SUSPENDED],
         required=False,
         help_text="Ours, beside the SDK's role (send it with extra_body): suspended or active",
     )
-    sandbox = StrictBooleanField(required=False)
+    sandbox = serializers.BooleanField(required=False)
 
     def validate(self, attrs):
         if "role" not in attrs and "status" not in attrs:

@@ -35,7 +35,7 @@ def test_the_docs_page_renders_without_a_cdn(client, db):
 @pytest.mark.slow
 def test_schemathesis_finds_no_failures(live_server, live_account, tmp_path, settings):
     if os.environ.get("SCHEMATHESIS_PHASES") == "none":
-        # CI fuzzes the schema once, on its SQLite run; the contract doesn't depend on the database.
+        # CI fuzzes the schema once, on its SQLite run: the wire format doesn't depend on the database.
         pytest.skip("SCHEMATHESIS_PHASES=none")
     settings.API_RATE_LIMIT = "1000000/min"  # the fuzzer is one client sending thousands
     st = Path(sys.executable).with_name("st")

@@ -89,6 +89,12 @@ def test_an_email_that_already_has_a_user_is_refused(sdk, live_account, live_oth
     with pytest.raises(sent_dm.BadRequestError) as caught:
         sdk.users.invite(email="not an email", name="Bob", role="admin")
     assert caught.value.body["error"]["code"].startswith("VALIDATION_")
+    # JSON types are not coerced: a number is not a name, 1 is not a boolean.
+    for body in ({"name": 0}, {"name": "Bob", "sandbox": 1}):
+        with pytest.raises(sent_dm.BadRequestError) as caught:
+            sdk.users.invite(email="new@acme.test", role="admin", **({"name": "Bob"} | body))
+        assert caught.value.body["error"]["code"].startswith("VALIDATION_")
+    assert not Membership.objects.filter(user__email="new@acme.test").exists()
 
 
 def test_suspend_and_pages_through_the_sdk(sdk, live_account):
