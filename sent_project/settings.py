@@ -512,6 +512,10 @@ CONTACTS_IMPORT_BATCH_SIZE = env_int("CONTACTS_IMPORT_BATCH_SIZE", 10_000)
 # Writer processes of a big import on PostgreSQL, each parsing and writing its share of the
 # numbers on its own connection (1 = one transaction at a time, in the task's process).
 CONTACTS_IMPORT_WRITERS = env_int("CONTACTS_IMPORT_WRITERS", 2)
+# An import that creates at least this many contacts on PostgreSQL ends with ANALYZE of the
+# contacts table, so the planner knows the tenant's new size at once (autovacuum waits for 10 %
+# of the table to change; until then a grown tenant's searches may take a plan for a small one).
+CONTACTS_IMPORT_ANALYZE_MIN_ROWS = env_int("CONTACTS_IMPORT_ANALYZE_MIN_ROWS", 10_000)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "ContactImportStatusEnum": "contacts.models.ContactImport.Status",
