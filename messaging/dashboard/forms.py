@@ -250,6 +250,17 @@ class PlaygroundForm(DashboardForm):
             return True
         return self.is_valid() and not self.recipients()
 
+    def named_errors(self) -> list[str]:
+        """Every error, for the preview's list away from the fields: a variable's error
+        names its variable ("Variable order_id: This parameter is required.")."""
+        named = []
+        for field, errors in self.errors.items():
+            prefix = (
+                f"Variable {field.removeprefix('param_')}: " if field.startswith("param_") else ""
+            )
+            named.extend(f"{prefix}{error}" for error in errors)
+        return named
+
     def parameter_fields(self) -> list:
         return [self[name] for name in self.fields if name.startswith("param_")]
 
