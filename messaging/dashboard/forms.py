@@ -6,12 +6,13 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from messaging.models import KeywordAction, WebhookEndpoint
 from messaging.sending import SendRequest, schedule_check
 from messaging.webhooks.catalogue import FAMILIES
 from messaging.webhooks.ssrf import loopback_allowed
-from sent_project.dashboard import DashboardForm
+from sent_project.dashboard import TITLE_SHOWN, DashboardForm
 from sent_project.errors import SentError
 
 
@@ -222,6 +223,18 @@ class PlaygroundForm(DashboardForm):
         self.picked = list(picked)  # the chosen contacts (chips), as the view found them
         self.fields["template"].choices = [("", "Choose a template…")] + [
             (str(t.pk), f"{t.display_name or t.name} ({t.name})") for t in templates
+        ]
+        # What the drop-down shows: a long (automatic) title shortened, the whole in `title`.
+        self.template_options = [
+            {"value": "", "label": "Choose a template…", "title": ""},
+            *(
+                {
+                    "value": str(t.pk),
+                    "label": f"{Truncator(t.display_name or t.name).chars(TITLE_SHOWN)} ({t.name})",
+                    "title": f"{t.display_name or t.name} ({t.name})",
+                }
+                for t in templates
+            ),
         ]
         for name in template.variables if template is not None else []:
             self.fields[f"param_{name}"] = forms.CharField(

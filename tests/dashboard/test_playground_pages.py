@@ -68,7 +68,10 @@ def test_the_page_offers_the_accounts_approved_templates_only(
     with django_assert_max_num_queries(6):
         response = dashboard_client.get(url("playground"))
     assert response.status_code == 200
-    assert f'<option value="{template.pk}">Order shipped (order_shipped)</option>' in response.text
+    assert (
+        f'<option value="{template.pk}" title="Order shipped (order_shipped)">'
+        "Order shipped (order_shipped)</option>"
+    ) in response.text
     assert "globex_notice" not in response.text and "draft_one" not in response.text
 
 
