@@ -18,6 +18,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
 
+# Characters of a title (a template's, often made from its text) a list or a drop-down
+# shows before "…"; the whole title goes in the element's `title`.
+TITLE_SHOWN = 40
+
 
 def go_to(request: HttpRequest, to, *args) -> HttpResponse:
     """After a change: a full page load of `to` (a URL, or a URL name and its arguments, as

@@ -6,12 +6,13 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from messaging.models import KeywordAction, WebhookEndpoint
 from messaging.sending import SendRequest, schedule_check
 from messaging.webhooks.catalogue import FAMILIES
 from messaging.webhooks.ssrf import loopback_allowed
-from sent_project.dashboard import DashboardForm
+from sent_project.dashboard import TITLE_SHOWN, DashboardForm
 from sent_project.errors import SentError
 
 
@@ -223,6 +224,18 @@ class PlaygroundForm(DashboardForm):
         self.fields["template"].choices = [("", "Choose a template…")] + [
             (str(t.pk), f"{t.display_name or t.name} ({t.name})") for t in templates
         ]
+        # What the drop-down shows: a long (automatic) title shortened, the whole in `title`.
+        self.template_options = [
+            {"value": "", "label": "Choose a template…", "title": ""},
+            *(
+                {
+                    "value": str(t.pk),
+                    "label": f"{Truncator(t.display_name or t.name).chars(TITLE_SHOWN)} ({t.name})",
+                    "title": f"{t.display_name or t.name} ({t.name})",
+                }
+                for t in templates
+            ),
+        ]
         for name in template.variables if template is not None else []:
             self.fields[f"param_{name}"] = forms.CharField(
                 label=name, required=False, max_length=1000, initial=(samples or {}).get(name, "")
@@ -249,6 +262,17 @@ class PlaygroundForm(DashboardForm):
         if self.has_error("template", "missing") or self.has_error("text", "missing"):
             return True
         return self.is_valid() and not self.recipients()
+
+    def named_errors(self) -> list[str]:
+        """Every error, for the preview's list away from the fields: a variable's error
+        names its variable ("Variable order_id: This parameter is required.")."""
+        named = []
+        for field, errors in self.errors.items():
+            prefix = (
+                f"Variable {field.removeprefix('param_')}: " if field.startswith("param_") else ""
+            )
+            named.extend(f"{prefix}{error}" for error in errors)
+        return named
 
     def parameter_fields(self) -> list:
         return [self[name] for name in self.fields if name.startswith("param_")]
