@@ -55,7 +55,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     name="dispatch",
 )
 class ApiDocsView(SpectacularRedocView):
-    """/docs/: the API reference (Redoc) from this server's own files, no CDN, no remote fonts."""
+    """/docs/: the API reference (Redoc) from this server's own files (static/vendor/redoc/),
+    no CDN, no remote fonts or logo: it works offline."""
 
     template_name = "docs/redoc.html"
 
