@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, reverse
 from django.utils.module_loading import import_string
+from django.views.defaults import page_not_found
 from django_htmx.http import HttpResponseClientRedirect
 
+from sent_project.api.envelope import is_api_request
 from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
 
@@ -118,3 +120,30 @@ class DashboardForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class NotFoundPageMiddleware:
+    """With DEBUG on (the default of `make run`) a page that doesn't exist is still the
+    product's 404 page (`404.html`), not Django's technical one: an unknown URL, and a view's
+    `Http404` (another account's contact, a mistyped id). API paths keep their JSON envelope
+    (the /v3 catch-all and `handler404`). With DEBUG off Django already renders `handler404`,
+    the same page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None  # no URL matched
+            and not is_api_request(request)
+        ):
+            return page_not_found(request, Resolver404({"path": request.path}))
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if settings.DEBUG and isinstance(exception, Http404) and not is_api_request(request):
+            return page_not_found(request, exception)
+        return None

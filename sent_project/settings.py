@@ -267,6 +267,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # DEBUG on: an unknown page is still the product's 404 page (docs/dashboard.md#how-it-is-built).
+    "sent_project.dashboard.NotFoundPageMiddleware",
     "sent_project.api.idempotency.IdempotencyMiddleware",
 ]
 
