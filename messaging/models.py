@@ -492,6 +492,11 @@ class Message(models.Model):
     channel_response = models.JSONField(default=dict, blank=True)
     # The final outcome was counted in the contact's delivery statistics (once).
     stats_recorded = models.BooleanField(default=False)
+    # Its status history (the `statusHistory` items every message event embeds), carried on
+    # the row and written with each change (messaging.lifecycle.Journal), so an event never
+    # re-reads the activities. NULL for messages accepted before the column: their first
+    # change reads the activities once and fills it in.
+    status_history = models.JSONField(null=True, blank=True, default=None, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

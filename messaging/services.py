@@ -182,12 +182,12 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
         for message in messages:
             message.batch = batch
             message.lane = message.dispatch_lane()
+        journal = Journal(new_messages=True)
+        for message in messages:  # first: each row is inserted with its status history
+            _describe_acceptance(journal, message, now)
         Message.objects.bulk_create(messages, batch_size=500)
         conversations_note_outbound(messages)
-        journal = Journal(new_messages=True)
-        for message in messages:
-            _describe_acceptance(journal, message, now)
-        journal.flush()
+        journal.flush(history_saved=True)
         # One wake-up now and one per due time: the dispatcher claims the messages from
         # their lanes when they are due (docs/architecture.md#fairness-between-tenants).
         due_times = {m.next_attempt_at if m.status == S.SCHEDULED else None for m in queued}
