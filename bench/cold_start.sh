@@ -21,7 +21,7 @@ for i in $(seq "$runs"); do
     sleep 0.1
   done
   ready+=("$(since "$start")")
-  until key=$(grep -o 'sent_[A-Za-z0-9_-]*' "$tmp/log" | head -1) && [ -n "$key" ]; do sleep 0.1; done
+  until key=$(sed -n 's/^ *API key: *\(sent_[^ ]*\).*/\1/p' "$tmp/log" | head -1) && [ -n "$key" ]; do sleep 0.1; done
   # The README's first send, as printed there.
   id=$(curl -s -X POST "http://127.0.0.1:$port/v3/messages" -H "x-api-key: $key" \
     -H 'content-type: application/json' \
