@@ -8,7 +8,7 @@ runs=${RUNS:-3} port=${PORT:-8199} ready=() delivered=()
 export UV_NO_CACHE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 since() { echo "$(date +%s.%N) - $1" | bc; }
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin)['data']; print($1)"; }
+json() { python3 -c "import json,sys; b=sys.stdin.read(); d=json.loads(b)['data'] or sys.exit(b); print($1)"; }
 for i in $(seq "$runs"); do
   tmp=$(mktemp -d)
   start=$(date +%s.%N)
