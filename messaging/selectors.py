@@ -141,6 +141,50 @@ def messages_for(
     return messages.order_by("-created_at", "-id")
 
 
+# The columns of the message history's CSV export, and how many rows each of its queries reads.
+EXPORT_COLUMNS = (
+    "id", "created_at", "to", "channel", "template", "status", "price", "currency",
+    "failure_reason",
+)  # fmt: skip
+EXPORT_CHUNK_SIZE = 2000
+# The statuses whose `reason` says why the message did not go (messaging.reasons).
+FAILURE_STATUSES = frozenset({MessageStatus.FAILED, MessageStatus.FILTERED, MessageStatus.BLOCKED})
+
+
+def message_export_rows(messages: QuerySet[Message], *, chunk_size: int = 0):
+    """The rows (EXPORT_COLUMNS) of `messages` (a `messages_for` queryset, newest first), read
+    `chunk_size` at a time with keyset pagination on (created_at, id) — each chunk one query
+    on the index of the order, however deep into the history, and never more than one chunk
+    in memory."""
+    size = chunk_size or EXPORT_CHUNK_SIZE
+    fields = (
+        "id", "created_at", "phone", "channel", "template_name", "status", "price", "currency",
+        "reason",
+    )  # fmt: skip
+    chunk = messages.order_by("-created_at", "-id").values_list(*fields)
+    after = None
+    while True:
+        page = chunk
+        if after is not None:
+            created_at, pk = after
+            # `created_at <=` is the index condition the scan starts from; the OR only
+            # sorts out the rows of that same instant (an OR alone would be a filter over
+            # every row from the newest on, in every chunk).
+            page = page.filter(
+                Q(created_at__lte=created_at), Q(created_at__lt=created_at) | Q(pk__lt=pk)
+            )
+        rows = list(page[:size])
+        for pk, created_at, phone, channel, template, status, price, currency, reason in rows:
+            failure = reason if status in FAILURE_STATUSES else ""
+            yield [
+                str(pk), created_at.isoformat(), phone, channel, template, status, str(price),
+                currency, failure,
+            ]  # fmt: skip
+        if len(rows) < size:
+            return
+        after = (rows[-1][1], rows[-1][0])
+
+
 def with_history(messages: QuerySet[Message]) -> QuerySet[Message]:
     """Messages with their status history prefetched (`message.history`, oldest first)."""
     return messages.prefetch_related(
