@@ -40,6 +40,8 @@ AREAS: dict[str, dict[str, str]] = {
     "senders": {Role.DEVELOPER: FULL},
     "messages": {Role.DEVELOPER: FULL, Role.BILLING: READ},
     "billing": {Role.BILLING: FULL},
+    # The account's prices: a developer sees them in the playground's preview already.
+    "prices": {Role.DEVELOPER: READ, Role.BILLING: FULL},
     "users": {},
     "audit": {},
     "security": {Role.DEVELOPER: FULL, Role.BILLING: FULL},  # one's own two-factor sign-in

@@ -1,5 +1,6 @@
 """Reads of messages, always starting from the customer."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,9 @@ from django.db.models import (
 )
 
 from billing.models import Customer
+from contacts.errors import InvalidPhoneNumber
 from contacts.models import Contact
+from contacts.phone import digits_fragment, normalise
 from messaging.errors import MessageNotFound
 from messaging.models import (
     HISTORY_KINDS,
@@ -41,10 +44,76 @@ from messaging.senders import E164, CustomerSenders
 from messaging.statuses import SUCCESS, MessageStatus
 from sent_project.errors import NotFound
 
+# A search of hex digits (dashes allowed) from this many on may be the start of a message id.
+ID_PREFIX_MIN_DIGITS = 4
+HEX_ID = re.compile(r"^[0-9a-f-]+$")
+# As in contacts.selectors.search_filter: a leading "00" may be an international prefix from
+# this many digits on, a leading "0" a national trunk prefix.
+IDD_MIN_DIGITS = 6
+TRUNK_MIN_DIGITS = 5
+
+
+def _id_range(prefix: str) -> Q | None:
+    """Ids starting with these hex digits: a range of the primary key (its index; uuid7 ids
+    sort like their hex text on both databases), or None if it can't be one."""
+    digits = prefix.replace("-", "")
+    if len(digits) < ID_PREFIX_MIN_DIGITS or len(digits) > 32 or not HEX_ID.match(prefix):
+        return None
+    low = uuid.UUID(digits.ljust(32, "0"))
+    high = uuid.UUID(digits.ljust(32, "f"))
+    return Q(pk__gte=low, pk__lte=high)
+
+
+def message_search_filter(customer: Customer, search: str) -> Q:
+    """`search` on the message history (docs/dashboard.md#message-search): a message id
+    (whole: that message; its start, 4 hex digits or more: the ids starting so), a number in
+    any format (whole, read in the customer's default region: messages to it; part of one:
+    numbers containing those digits, "+44 79" numbers starting so), or text of the rendered
+    body (case-insensitive). A term may be several of these ("4155" is digits and an id's
+    start): any reading matches.
+
+    On PostgreSQL the substring readings use the trigram index `message_customer_search_trgm`
+    (customer, phone, upper(body)); a whole id or number its B-tree index."""
+    term = search.strip()
+    if not term:
+        return Q()
+    lowered = term.lower()
+    try:
+        return Q(pk=uuid.UUID(lowered))
+    except ValueError:
+        pass
+    body = Q(body__icontains=term)
+    fragment = digits_fragment(term)
+    if fragment is not None:
+        try:
+            return Q(phone=normalise(term, customer.default_region).e164) | body
+        except InvalidPhoneNumber:
+            pass
+    condition = body
+    id_range = _id_range(lowered)
+    if id_range is not None:
+        condition |= id_range
+    if fragment is not None:
+        digits, is_prefix = fragment
+        if is_prefix:
+            condition |= Q(phone__startswith="+" + digits)
+        else:
+            condition |= Q(phone__contains=digits)
+            if digits.startswith("00") and len(digits) >= IDD_MIN_DIGITS:
+                condition |= Q(phone__startswith="+" + digits[2:])
+            elif (
+                digits.startswith("0")
+                and not digits.startswith("00")
+                and len(digits) >= TRUNK_MIN_DIGITS
+            ):
+                condition |= Q(phone__contains=digits[1:])
+    return condition
+
 
 def messages_for(
     customer: Customer,
     *,
+    search: str = "",
     statuses: list[str] | None = None,
     channels: list[str] | None = None,
     contact_id: uuid.UUID | None = None,
@@ -52,7 +121,8 @@ def messages_for(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> QuerySet[Message]:
-    """The customer's messages, newest first, filtered (each filter served by an index)."""
+    """The customer's messages, newest first, filtered (each filter served by an index) and
+    searched (`message_search_filter`)."""
     messages = Message.objects.filter(customer=customer)
     if statuses:
         messages = messages.filter(status__in=statuses)
@@ -66,7 +136,53 @@ def messages_for(
         messages = messages.filter(created_at__gte=created_after)
     if created_before:
         messages = messages.filter(created_at__lt=created_before)
+    if search.strip():
+        messages = messages.filter(message_search_filter(customer, search))
     return messages.order_by("-created_at", "-id")
+
+
+# The columns of the message history's CSV export, and how many rows each of its queries reads.
+EXPORT_COLUMNS = (
+    "id", "created_at", "to", "channel", "template", "status", "price", "currency",
+    "failure_reason",
+)  # fmt: skip
+EXPORT_CHUNK_SIZE = 2000
+# The statuses whose `reason` says why the message did not go (messaging.reasons).
+FAILURE_STATUSES = frozenset({MessageStatus.FAILED, MessageStatus.FILTERED, MessageStatus.BLOCKED})
+
+
+def message_export_rows(messages: QuerySet[Message], *, chunk_size: int = 0):
+    """The rows (EXPORT_COLUMNS) of `messages` (a `messages_for` queryset, newest first), read
+    `chunk_size` at a time with keyset pagination on (created_at, id) — each chunk one query
+    on the index of the order, however deep into the history, and never more than one chunk
+    in memory."""
+    size = chunk_size or EXPORT_CHUNK_SIZE
+    fields = (
+        "id", "created_at", "phone", "channel", "template_name", "status", "price", "currency",
+        "reason",
+    )  # fmt: skip
+    chunk = messages.order_by("-created_at", "-id").values_list(*fields)
+    after = None
+    while True:
+        page = chunk
+        if after is not None:
+            created_at, pk = after
+            # `created_at <=` is the index condition the scan starts from; the OR only
+            # sorts out the rows of that same instant (an OR alone would be a filter over
+            # every row from the newest on, in every chunk).
+            page = page.filter(
+                Q(created_at__lte=created_at), Q(created_at__lt=created_at) | Q(pk__lt=pk)
+            )
+        rows = list(page[:size])
+        for pk, created_at, phone, channel, template, status, price, currency, reason in rows:
+            failure = reason if status in FAILURE_STATUSES else ""
+            yield [
+                str(pk), created_at.isoformat(), phone, channel, template, status, str(price),
+                currency, failure,
+            ]  # fmt: skip
+        if len(rows) < size:
+            return
+        after = (rows[-1][1], rows[-1][0])
 
 
 def with_history(messages: QuerySet[Message]) -> QuerySet[Message]:

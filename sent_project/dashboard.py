@@ -2,14 +2,15 @@
 extra row, never a COUNT), redirects after a change, forms that show a service's error, and the
 navigation. Who may see an account's pages is the billing app's (`billing.dashboard.access`)."""
 
-from collections.abc import Callable
+import csv
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import NoReverseMatch, Resolver404, reverse
 from django.utils.module_loading import import_string
@@ -147,3 +148,53 @@ class NotFoundPageMiddleware:
         if settings.DEBUG and isinstance(exception, Http404) and not is_api_request(request):
             return page_not_found(request, exception)
         return None
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection); such a
+# cell is written with a leading apostrophe, which makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """One CSV cell, safe to open in a spreadsheet: text that starts like a formula gets a
+    leading apostrophe ("=HYPERLINK(…)" → "'=HYPERLINK(…)", "+14155550160" → "'+14155550160")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Chunks:
+    """A file-like object for csv.writer whose writes the streaming response hands on."""
+
+    def __init__(self):
+        self.chunks: list[str] = []
+
+    def write(self, value: str) -> None:
+        self.chunks.append(value)
+
+    def take(self) -> str:
+        text = "".join(self.chunks)
+        self.chunks.clear()
+        return text
+
+
+def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable]) -> HttpResponse:
+    """A CSV download streamed row by row as `rows` yields them (never all in memory), every
+    cell through `csv_cell`."""
+
+    def lines():
+        out = _Chunks()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        yield out.take()
+        batch = 0
+        for row in rows:
+            writer.writerow([csv_cell(value) for value in row])
+            batch += 1
+            if batch == 500:  # a chunk of the response every 500 rows
+                yield out.take()
+                batch = 0
+        yield out.take()
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

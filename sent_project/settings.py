@@ -221,6 +221,7 @@ DASHBOARD_NAV = [
     ("messaging:message_list", "Messages"),
     ("messaging:queue", "Queue"),
     ("billing:billing", "Billing"),
+    ("billing:price_list", "Prices"),
     ("messaging:webhook_list", "Webhooks"),
     ("messaging:sender_list", "Senders"),
     ("billing:api_key_list", "API keys"),
@@ -236,6 +237,7 @@ DASHBOARD_AREAS = {
     "home": "home",
     "billing:api_key": "api_keys",
     "billing:billing": "billing",
+    "billing:price": "prices",
     "billing:quiet_hours": "billing",  # on the billing page
     "billing:user": "users",
     "billing:audit": "audit",

@@ -33,3 +33,29 @@ class TopUpRequestForm(forms.Form):
         label="Amount (USD)", min_value=Decimal("0.01"), max_digits=18, decimal_places=4
     )
     note = forms.CharField(label="Note for the operator", max_length=500, required=False)
+
+
+class PriceFilterForm(forms.Form):
+    """The price list's filters: a country (ISO code) and a channel, as GET /v3/billing/prices
+    takes them."""
+
+    country = forms.RegexField(
+        regex=r"^\s*[A-Za-z]{2}\s*$",
+        required=False,
+        max_length=10,
+        error_messages={"invalid": "A two-letter ISO country code, such as DE."},
+    )
+    channel = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, channels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [("", "Any channel"), *channels]
+
+    def selector_fields(self) -> dict:
+        """Keyword arguments for PriceBook.effective_prices (none while a filter is invalid)."""
+        if not self.is_valid():
+            return {}
+        return {
+            "country": self.cleaned_data["country"].strip().upper(),
+            "channel": self.cleaned_data["channel"],
+        }

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/<uuid:api_key_id>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
     path("billing/", views.billing_overview, name="billing"),
+    path("billing/prices/", views.price_list, name="price_list"),
     path("billing/top-up-request/", views.top_up_request_view, name="billing_top_up_request"),
     path("billing/quiet-hours/", views.quiet_hours_view, name="quiet_hours"),
     path("users/", users.user_list, name="user_list"),

@@ -1,16 +1,18 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.dashboard.access import customer_required
 from billing.dashboard.forms import (
     ApiKeyCreateForm,
     LowBalanceThresholdForm,
+    PriceFilterForm,
     QuietHoursForm,
     TopUpRequestForm,
 )
-from billing.models import ApiKey
+from billing.models import ApiKey, Channel
+from billing.pricing import PriceBook
 from billing.selectors import api_keys_for, ledger_for
 from billing.services import (
     api_key_create,
@@ -73,6 +75,19 @@ def billing_overview(request: HttpRequest) -> HttpResponse:
     if request.htmx.target == "ledger":
         return render(request, "billing/billing.html#ledger", context)
     return render(request, "billing/billing.html", context)
+
+
+@customer_required
+@require_GET
+def price_list(request: HttpRequest) -> HttpResponse:
+    """What this account pays per channel and country: the prices of GET /v3/billing/prices
+    (its overrides applied to the table), 25 a page, filtered by country and channel."""
+    filters = PriceFilterForm(request.GET, channels=Channel.choices)
+    prices = PriceBook.load(request.customer).effective_prices(**filters.selector_fields())
+    context = {"page": list_page(request, prices), "filters": filters}
+    if request.htmx.target == "prices":
+        return render(request, "billing/price_list.html#prices", context)
+    return render(request, "billing/price_list.html", context)
 
 
 def _quiet_form(customer, data=None) -> QuietHoursForm:

@@ -306,6 +306,7 @@ class PlaygroundForm(DashboardForm):
 
 
 class MessageFilterForm(forms.Form):
+    search = forms.CharField(required=False, max_length=200)
     status = forms.ChoiceField(required=False)
     channel = forms.ChoiceField(
         required=False, choices=[("", "Any channel"), ("sms", "SMS"), ("whatsapp", "WhatsApp")]
@@ -327,6 +328,7 @@ class MessageFilterForm(forms.Form):
         data = self.cleaned_data
         since, until = data["since"], data["until"]
         return {
+            "search": data["search"],
             "statuses": [data["status"]] if data["status"] else None,
             "channels": [data["channel"]] if data["channel"] else None,
             "contact_id": data["contact"],

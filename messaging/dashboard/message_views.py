@@ -1,18 +1,28 @@
 """Message history and the message page: the same selectors as GET /v3/messages."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages as flash
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.dashboard.access import customer_required
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
-from messaging.selectors import message_activities_and_refunded, message_get, messages_for
+from messaging.selectors import (
+    EXPORT_COLUMNS,
+    message_activities_and_refunded,
+    message_export_rows,
+    message_get,
+    messages_for,
+)
 from messaging.services import CANCELLABLE, RESENDABLE, message_cancel, message_resend
 from messaging.statuses import MessageStatus
-from sent_project.dashboard import go_to, list_page
+from sent_project.dashboard import csv_response, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.selectors import templates_for
 
@@ -33,8 +43,10 @@ def message_list(request) -> HttpResponse:
             contact = contact_get(customer, contact_id=query["contact"])
         except SentError:
             contact = None
+    page = list_page(request, found)
     context = {
-        "page": list_page(request, found),
+        "page": page,
+        "export_url": reverse("messaging:message_export") + "?" + urlencode(page.query),
         "filters": filters,
         "filtered": any(query.values()) if query else False,
         "templates": templates_for(customer).only("id", "name").prefetch_related(None)[:200],
@@ -43,6 +55,17 @@ def message_list(request) -> HttpResponse:
     if request.htmx.target == "messages":
         return render(request, f"{LIST}#messages", context)
     return render(request, LIST, context)
+
+
+@customer_required
+@require_GET
+def message_export(request) -> HttpResponse:
+    """The history as CSV, searched and filtered as the page is (its query string), streamed:
+    docs/dashboard.md#message-export."""
+    filters = MessageFilterForm(request.GET, statuses=MessageStatus.choices)
+    found = messages_for(request.customer, **filters.selector_fields())
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return csv_response(f"messages-{stamp}.csv", EXPORT_COLUMNS, message_export_rows(found))
 
 
 @customer_required

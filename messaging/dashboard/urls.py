@@ -26,6 +26,7 @@ urlpatterns = [
     path("playground/send/", playground_views.playground_send, name="playground_send"),
     path("playground/contacts/", playground_views.playground_contacts, name="playground_contacts"),
     path("messages/", message_views.message_list, name="message_list"),
+    path("messages/export.csv", message_views.message_export, name="message_export"),
     path("messages/<uuid:message_id>/", message_views.message_detail, name="message_detail"),
     path(
         "messages/<uuid:message_id>/status/",

@@ -113,6 +113,87 @@ def test_the_date_filter_includes_both_days(dashboard_client, account, template)
     assert shown(since="0001-01-01", until="0001-01-01") == set()
 
 
+def _free_text(account, to, text):
+    [message] = send(account, [to], template_name=None, text=text)
+    return message
+
+
+def test_search_finds_a_number_in_any_format_and_part_of_one(dashboard_client, account, template):
+    [first] = send(account, [number(60)])
+    [second] = send(account, [number(61, series=7)])
+
+    def shown(search):
+        return rows(dashboard_client.get(url("message_list"), {"search": search}))
+
+    assert shown("+1 415-555-0060") == {first.pk}  # a whole number: exactly it
+    assert shown("(415) 555-0060") == {first.pk}  # national format, the account's region
+    assert shown("tel:+1-415-555-07-61") == {second.pk}
+    assert shown("555-07") == {second.pk}  # part of a number: its digits anywhere
+    assert shown("+1415") == {first.pk, second.pk}  # the start of an E.164 number
+    assert shown("+1416") == set()
+
+
+def test_search_finds_a_message_by_its_id_or_the_start_of_it(dashboard_client, account, template):
+    [first, second] = send(account, [number(60), number(61)])
+    whole = str(first.pk)
+
+    def shown(search):
+        return rows(dashboard_client.get(url("message_list"), {"search": search}))
+
+    assert shown(whole.upper()) == {first.pk}
+    assert shown(whole[:-1]) == {first.pk}  # all but its last digit: still only this one
+    assert shown(whole[:-1].replace("-", "")) == {first.pk}  # dashes count for nothing
+    common = next(i for i, (a, b) in enumerate(zip(whole, str(second.pk), strict=True)) if a != b)
+    assert common >= 4  # uuid7: both start with the same millisecond's timestamp
+    assert shown(whole[:common]) == {first.pk, second.pk}
+    assert shown(whole[-12:]) == set()  # the end of an id is not its start
+
+
+def test_search_finds_text_of_the_rendered_body(dashboard_client, account, template):
+    [shipped] = send(account, [number(60)])  # "Hi Ana, your order A-1001 has shipped…"
+    note = _free_text(account, number(61), "Your table for 100% of the guests is ready")
+    other = _free_text(account, number(62), "Your table for 100 guests is ready")
+
+    def shown(search):
+        return rows(dashboard_client.get(url("message_list"), {"search": search}))
+
+    assert shown("order a-1001") == {shipped.pk}  # case-insensitive
+    assert shown("table for") == {note.pk, other.pk}
+    assert shown("100%") == {note.pk}  # % is a character, not a wildcard
+    assert shown("   ") == {shipped.pk, note.pk, other.pk}  # blank: no search
+    assert shown("nowhere to be found") == set()
+    response = dashboard_client.get(url("message_list"), {"search": "nowhere to be found"})
+    assert "No message matches" in response.text
+    assert 'value="nowhere to be found"' in response.text  # the box keeps the term
+
+
+def test_search_combines_with_the_filters_and_pages(dashboard_client, account, template):
+    sent = send(account, [number(i) for i in range(60, 80)])  # SMS
+    sent += send(account, [number(i, series=1) for i in range(60, 70)])  # SMS
+    send(account, [number(12)])  # WhatsApp
+    _free_text(account, number(63, series=2), "A different text")
+    query = {"search": "order A-1001", "channel": "sms"}
+    first = dashboard_client.get(url("message_list"), query)
+    assert len(rows(first)) == 25
+    assert 'href="?search=order+A-1001&amp;channel=sms&amp;page=2"' in first.text
+    second = dashboard_client.get(url("message_list"), {**query, "page": 2})
+    assert rows(first) | rows(second) == {m.pk for m in sent}
+    assert rows(dashboard_client.get(url("message_list"), {**query, "status": "READ"})) == set()
+
+
+def test_search_never_finds_another_accounts_messages(
+    dashboard_client, account, other_account, template
+):
+    [mine] = send(account, [number(60)])
+    make_approved_template(other_account)
+    [foreign] = send(other_account, [number(60)])
+    for search in (number(60), "555-0060", "order A-1001", str(foreign.pk), str(foreign.pk)[:8]):
+        found = rows(dashboard_client.get(url("message_list"), {"search": search}))
+        assert foreign.pk not in found
+    assert rows(dashboard_client.get(url("message_list"), {"search": number(60)})) == {mine.pk}
+    assert rows(dashboard_client.get(url("message_list"), {"search": str(foreign.pk)})) == set()
+
+
 def test_the_pager_keeps_the_filters_in_its_links(dashboard_client, account, template):
     send(account, [number(i) for i in range(60, 80)])
     send(account, [number(i, series=1) for i in range(60, 70)])

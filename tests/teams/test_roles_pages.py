@@ -23,6 +23,7 @@ TABLE = {
     "/messages/": ({DEV, BILLING, ADMIN}, {DEV, ADMIN}),
     "/inbox/": ({DEV, BILLING, ADMIN}, {DEV, ADMIN}),
     "/queue/": ({DEV, BILLING, ADMIN}, {DEV, ADMIN}),
+    "/billing/prices/": ({DEV, BILLING, ADMIN}, {BILLING, ADMIN}),  # before "/billing/"
     "/billing/": ({BILLING, ADMIN}, {BILLING, ADMIN}),
     "/users/": ({ADMIN}, {ADMIN}),
     "/audit-log": ({ADMIN}, {ADMIN}),
@@ -104,12 +105,13 @@ def test_each_role_may_open_exactly_its_pages_and_actions(as_role, role):
                 "Playground",
                 "Messages",
                 "Queue",
+                "Prices",
                 "Webhooks",
                 "Senders",
                 "API keys",
             ],
         ),
-        (BILLING, ["Home", "Inbox", "Messages", "Queue", "Billing"]),
+        (BILLING, ["Home", "Inbox", "Messages", "Queue", "Billing", "Prices"]),
     ],
 )
 def test_the_navigation_shows_only_what_the_role_may_use(as_role, role, labels):

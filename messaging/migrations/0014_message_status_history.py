@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0012_scheduled_messages'),
+        ('messaging', '0013_message_search_trigram'),
     ]
 
     operations = [
