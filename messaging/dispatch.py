@@ -15,8 +15,8 @@ job drains what is due, round after round (docs/architecture.md#fairness-between
    side by side (PROVIDER_CONCURRENCY threads), the simulator's one after the other.
 3. **Record** each group's outcomes in one transaction, holding
    the rows: SENT (and the provider's planned receipts scheduled), a retry (back to QUEUED
-   with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: it
-   never reached a provider), or a fallback to the next channel, which is sent in the same
+   with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: no
+   provider accepted it), or a fallback to the next channel, which is sent in the same
    run.
 
 A worker that dies between 1 and 3 leaves PROCESSED messages: the reconciler asks the
@@ -460,19 +460,32 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
     if error.opt_out:
         _opt_out(message, error)
     if error.not_reachable and message.requested_channel == AUTO_CHANNEL and message.fallbacks:
-        return _fall_back(message, error, batch)
+        return _fall_back(message, error, batch, provider=outcome.provider)
     if error.permanent:
-        fail_unsent(message, error.code, error.message, batch.journal, now=batch.now)
+        fail_unsent(
+            message,
+            error.code,
+            error.message,
+            batch.journal,
+            now=batch.now,
+            description=f"Refused by the {outcome.provider} {message.channel} provider: "
+            f"{error.message}",
+        )
         count_outcome(batch.stats, message, delivered=False, not_reachable=error.not_reachable)
         return True
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        text = (
+            f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
+            f"attempts; last: {error.message})"
+        )
         fail_unsent(
             message,
             reasons.RETRIES_EXHAUSTED,
-            f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
-            f"attempts; last: {error.message})",
+            text,
             batch.journal,
             now=batch.now,
+            description=f"Not accepted by the {outcome.provider} {message.channel} provider: "
+            f"{text}",
         )
         return True
     delay = retry_delay(message.attempts)
@@ -547,9 +560,18 @@ def record_sent(
     return True
 
 
-def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now: datetime) -> None:
-    """FAILED before any provider accepted it, and refunded. The caller holds the row and
-    saves it."""
+def fail_unsent(
+    message: Message,
+    code: str,
+    text: str,
+    journal: Journal,
+    *,
+    now: datetime,
+    description: str | None = None,
+) -> None:
+    """FAILED before any provider accepted it, and refunded. `description` is what happened
+    (the history's line, the message page's summary): the provider that refused it, when
+    one did; else it never reached one. The caller holds the row and saves it."""
     if status_set(
         message,
         S.FAILED,
@@ -557,7 +579,7 @@ def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now
         at=now,
         reason_code=code,
         reason=text,
-        description=f"Failed before reaching a provider: {text}",
+        description=description or f"Failed before reaching a provider: {text}",
     ):
         refund_unsent(message, journal, now=now)
 
@@ -573,15 +595,16 @@ def refund_unsent(
     journal.note(
         message,
         ActivityKind.REFUNDED,
-        f"Refunded {entry.amount} {message.currency}: it never reached a provider",
+        f"Refunded {entry.amount} {message.currency}: no provider accepted it",
         price=entry.amount,
         at=now,
     )
 
 
-def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
-    """Not reachable on this channel: the same message goes on the next one, re-rendered and
-    re-priced (one adjustment), and the contact is marked unreachable there."""
+def _fall_back(message: Message, error: ProviderError, batch: _Batch, *, provider: str) -> bool:
+    """Not reachable on this channel (`provider` said so): the same message goes on the next
+    one, re-rendered and re-priced (one adjustment), and the contact is marked unreachable
+    there."""
     old_channel, new_channel = message.channel, message.fallbacks[0]
     alternative = message.alternatives[new_channel]
     corrected = Decimal(alternative["price"])
@@ -603,6 +626,8 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
                 reasons.reason_text(reasons.FALLBACK_UNAFFORDABLE),
                 batch.journal,
                 now=batch.now,
+                description=f"Refused by the {provider} {old_channel} provider "
+                f"({error.message}); the balance can't pay the {new_channel} fallback",
             )
             return True
     message.channel = new_channel

@@ -3,6 +3,7 @@ deliveries of the outbox's events (`sent_project.models.Event`)."""
 
 import uuid
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -102,6 +103,12 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.endpoint_url
+
+    @property
+    def effective_timeout_seconds(self) -> float:
+        """How long a delivery really waits for this endpoint: its `timeout_seconds`, at most
+        WEBHOOK_TIMEOUT_MAX_SECONDS (messaging.webhooks.lane.endpoint_timeout)."""
+        return min(float(self.timeout_seconds), settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
 
 
 class ProviderKind(models.TextChoices):
@@ -290,6 +297,14 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event.event} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def body_sent(self) -> dict:
+        """The JSON we POST for this delivery (the same on every attempt): its event's
+        envelope, as `messaging.webhooks.signing.envelope_body` serialises it."""
+        from messaging.webhooks.signing import envelope
+
+        return envelope(self.event)
 
 
 class WebhookAttempt(models.Model):

@@ -20,6 +20,14 @@ def _filter_field(name: str) -> str:
     return f"only_{name}"
 
 
+TIMEOUT_MIN, TIMEOUT_DEFAULT = 5, 30  # the API's lowest timeout_seconds and its default
+
+
+def timeout_cap() -> int:
+    """The most a delivery waits, in whole seconds (WEBHOOK_TIMEOUT_MAX_SECONDS)."""
+    return max(1, int(settings.WEBHOOK_TIMEOUT_MAX_SECONDS))
+
+
 class WebhookForm(DashboardForm):
     """Create or edit an endpoint. Per family, `only_<family>` narrows it to some events."""
 
@@ -39,13 +47,7 @@ class WebhookForm(DashboardForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one kind of event."},
     )
-    timeout_seconds = forms.IntegerField(
-        label="Timeout (seconds)",
-        min_value=5,
-        max_value=120,
-        initial=30,
-        help_text="How long Sent waits for your answer (5–120).",
-    )
+    timeout_seconds = forms.IntegerField(label="Timeout (seconds)")  # set up in __init__
 
     def __init__(self, *args, endpoint: WebhookEndpoint | None = None, **kwargs):
         if endpoint is not None:
@@ -59,8 +61,9 @@ class WebhookForm(DashboardForm):
         elif loopback_allowed():
             url_rule = (
                 "Development (DEBUG on): a receiver on this machine (http://127.0.0.1:…, "
-                "localhost) is allowed; other private addresses are refused, and with DEBUG off "
-                "loopback is too unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set."
+                "localhost) is allowed (WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG); other private "
+                "addresses are refused, and with DEBUG off (production) loopback is too unless "
+                "WEBHOOK_ALLOW_PRIVATE_TARGETS is set."
             )
         else:
             url_rule = (
@@ -68,12 +71,17 @@ class WebhookForm(DashboardForm):
                 "allows them)."
             )
         self.fields["endpoint_url"].help_text = f"Sent POSTs signed JSON here. {url_rule}"
-        cap = int(settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
-        timeout = self.fields["timeout_seconds"]
-        timeout.initial = min(timeout.initial, cap)
-        timeout.help_text = (
-            f"How long Sent waits for your answer (5–120); this install waits at most {cap} s "
-            "(WEBHOOK_TIMEOUT_MAX_SECONDS)."
+        # Offered and shown as it is effective: up to the install's cap (the API still takes
+        # the SDK's 5–120 and waits at most the cap, docs/api/webhooks.md#receivers-on-this-machine).
+        cap = timeout_cap()
+        low = min(TIMEOUT_MIN, cap)
+        self.fields["timeout_seconds"] = forms.IntegerField(
+            label="Timeout (seconds)",
+            min_value=low,
+            max_value=cap,
+            initial=min(TIMEOUT_DEFAULT, cap),
+            help_text=f"How long Sent waits for your answer: {low}–{cap} s, the most this "
+            "install waits (WEBHOOK_TIMEOUT_MAX_SECONDS).",
         )
         for family in FAMILIES.values():
             self.fields[_filter_field(family.name)] = forms.MultipleChoiceField(
@@ -90,7 +98,7 @@ class WebhookForm(DashboardForm):
             "display_name": endpoint.display_name,
             "endpoint_url": endpoint.endpoint_url,
             "event_types": endpoint.event_types,
-            "timeout_seconds": endpoint.timeout_seconds,
+            "timeout_seconds": min(endpoint.timeout_seconds, timeout_cap()),
         }
         for family, suffixes in (endpoint.event_filters or {}).items():
             initial[_filter_field(family)] = suffixes

@@ -1,14 +1,17 @@
 """Every dashboard page holds at a desktop (1280×800) and a phone (390×844) viewport with long
-values in it (a 300-character URL without spaces, a 100-character API key name): the page is no
-wider than the viewport, and each table row's last action is on screen. One browser, one live
-server, the pages visited in a loop; a screenshot of each in artifacts/screenshots/layout-*
+values in it (a 300-character URL without spaces, a 100-character API key name, a long template
+title, a long webhook URL and payload): the page is no wider than the viewport, and each table
+row's last action is on screen. One browser, one live server, the pages visited in a loop; a screenshot of each in artifacts/screenshots/layout-*
 (docs/dashboard.md#tests-and-screenshots)."""
 
 import pytest
 
 from billing.services import api_key_create, membership_create
+from templates_app.models import Template
 from tests.browser import screenshot
 from tests.contacts.factories import make_contact
+from tests.dashboard.factories import make_delivery, make_webhook
+from tests.templates_app.factories import make_template
 
 pytestmark = pytest.mark.browser
 
@@ -60,14 +63,27 @@ def test_every_page_fits_both_viewports_with_long_values(signed_in_page, live_ac
         email=f"{'l' * 60}@example.test",
         role="developer",
     )
+    template = make_template(
+        live_account,
+        status=Template.Status.PENDING,
+        display_name="Hi …, your order … has shipped and will arrive soon. " * 3,
+    )
+    endpoint, _ = make_webhook(live_account, url=f"https://93.184.216.34/{'h' * 200}")
+    delivery = make_delivery(endpoint)
+    delivery.event.payload = {"link": LONG_URL}  # the payload sent, shown in the log
+    delivery.event.save(update_fields=["payload"])
+    pages = [*PAGES, f"/templates/{template.pk}/", f"/webhooks/{endpoint.pk}/"]
     page = signed_in_page
     problems = []
     for size, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
-        for url in PAGES:
+        for url in pages:
             page.goto(url)
             found = page.evaluate(MEASURE)
-            screenshot(page, f"layout-{size}-{url.strip('/').replace('/', '-') or 'home'}")
+            name = url.strip("/").replace("/", "-") or "home"
+            for detail, kind in ((f"{template.pk}", "template"), (f"{endpoint.pk}", "webhook")):
+                name = name.replace(detail, kind)
+            screenshot(page, f"layout-{size}-{name}")
             if found["scrollWidth"] > found["width"]:
                 problems.append(f"{size} {url}: {found['scrollWidth']} px wide > {width}")
             if found["hidden"] and (size, url) not in ROW_ACTIONS_NOT_YET_CHECKED:
