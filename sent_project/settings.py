@@ -192,8 +192,8 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks_db",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "sent_project.apps.OtpTotpConfig",  # django_otp.plugins.otp_totp, named for the admin
+    "sent_project.apps.OtpStaticConfig",  # django_otp.plugins.otp_static
     "sent_project",
     "billing",
     "contacts",
