@@ -135,3 +135,25 @@ def test_a_job_also_takes_other_due_messages_so_single_sends_go_in_batches(accou
         assert message.status == "SENT"
     run_queued_tasks(include_future=True)  # the other jobs find nothing left
     assert all(provider_calls(m) == 1 for m in [first, *others])
+
+
+@pytest.mark.parametrize("channel_digits", [range(60, 80), range(0, 20)], ids=["sms", "whatsapp"])
+def test_a_groups_dispatch_costs_the_same_statements_for_5_or_20_messages(
+    account, template, channel_digits
+):
+    """Claim, hand-off (the simulator's bookkeeping: one transaction a group) and record
+    are a fixed number of statements per group, not a few per message."""
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(count: int, block: int) -> int:
+        messages = send(account, [number(d, series=block) for d in list(channel_digits)[:count]])
+        with CaptureQueriesContext(connection) as queries:
+            counts = dispatch_messages([], scheduler=SCHEDULER)
+        assert counts["accepted"] == count
+        assert {m.status for m in Message.objects.filter(pk__in=[m.pk for m in messages])} == {
+            "SENT"
+        }
+        return len(queries)
+
+    statements(1, 1)  # the first run of the process starts its round-robin over lanes
+    assert statements(5, 2) == statements(20, 3)
