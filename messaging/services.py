@@ -192,7 +192,10 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
         # their lanes when they are due (docs/architecture.md#fairness-between-tenants).
         due_times = {m.next_attempt_at if m.status == S.SCHEDULED else None for m in queued}
         for due in due_times:
-            SCHEDULER.dispatch([], run_after=due)
+            if due is None:
+                SCHEDULER.soon()  # one waiting job serves every send (a wake-up, not a batch)
+            else:
+                SCHEDULER.dispatch([], run_after=due)
         # Last: the charge locks the customer's balance row until commit, so concurrent sends
         # of one customer wait for each other only that long. A refusal rolls back the lot.
         if not request.sandbox:
