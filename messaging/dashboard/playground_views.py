@@ -35,6 +35,8 @@ from templates_app.models import Template
 from templates_app.selectors import templates_for
 
 PAGE = "messaging/playground.html"
+# The fields the form checks by itself (the others only the send does, with recipients).
+FORM_CHECKED = ["mode", "template", "text", "send_at", "sandbox"]
 PICKER_SIZE = 8
 
 
@@ -172,18 +174,21 @@ def playground_preview(request) -> HttpResponse:
         except SentError as error:
             _add_send_errors(form, error, send.to)
     response = render(request, f"{PAGE}#preview", context)
-    if context["incomplete"]:
-        return response
-    # Checked in full: the fields' errors as they are now, so an error shown next to a field
-    # by a refused send goes away once the field is fixed (static/js/sent.js).
-    errors = {
-        form[name].auto_id: " ".join(messages)
-        for name, messages in form.errors.items()
-        if name in form.fields
+    # The fields' errors as they are now, so an error a refused send left next to a field goes
+    # away once the field is fixed (static/js/sent.js). Checked in full, every field; while
+    # the send is incomplete (no recipient yet), only those the form itself checks.
+    names = FORM_CHECKED if context["incomplete"] else list(form.fields)
+    detail = {
+        "form": "playground-form",
+        "errors": {
+            form[name].auto_id: " ".join(messages)
+            for name, messages in form.errors.items()
+            if name in names
+        },
     }
-    return trigger_client_event(
-        response, "fieldsChecked", {"form": "playground-form", "errors": errors}
-    )
+    if context["incomplete"]:
+        detail["checked"] = [form[name].auto_id for name in names]
+    return trigger_client_event(response, "fieldsChecked", detail)
 
 
 @customer_required

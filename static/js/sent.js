@@ -67,8 +67,10 @@
     var form = document.getElementById(event.detail.form);
     if (!form) return;
     var errors = event.detail.errors || {};
+    var checked = event.detail.checked;  // absent: every field was checked
     form.querySelectorAll(".field-error[id$='_error']").forEach(function (shown) {
       var fieldId = shown.id.slice(0, -"_error".length);
+      if (checked && checked.indexOf(fieldId) < 0) return;  // not checked this time: as it is
       if (Object.prototype.hasOwnProperty.call(errors, fieldId)) {
         shown.textContent = errors[fieldId];
         return;
@@ -85,7 +87,7 @@
       if (box) box.classList.remove("invalid");
       shown.remove();
     });
-    if (!Object.keys(errors).length) {
+    if (!checked && !Object.keys(errors).length) {
       document.querySelectorAll("[data-cleared-when-valid]").forEach(function (notice) { notice.remove(); });
     }
   });
