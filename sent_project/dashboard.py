@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages as flash_messages
 from django.forms.renderers import DjangoTemplates
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, Resolver404, reverse
 from django.utils.module_loading import import_string
 from django.views.defaults import page_not_found
@@ -143,3 +145,34 @@ class NotFoundPageMiddleware:
         if settings.DEBUG and isinstance(exception, Http404) and not is_api_request(request):
             return page_not_found(request, exception)
         return None
+
+
+class HtmxMessagesMiddleware:
+    """Confirmations reach htmx answers too: when an htmx request leaves Django messages
+    ("Deleted the contact +1 415-555-0100.") and its answer is a fragment swapped into the
+    page, the page's messages area (`#flash`, includes/_flash.html) comes with it as an
+    out-of-band swap. An answer that makes the browser load another page (HX-Redirect,
+    HX-Location, HX-Refresh, a 3xx) leaves them for that page. Listed after MessageMiddleware."""
+
+    LEAVE_FOR_NEXT_PAGE = ("HX-Redirect", "HX-Location", "HX-Refresh")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        storage = flash_messages.get_messages(request)
+        if (
+            getattr(request, "htmx", False)
+            and not response.streaming
+            and 200 <= response.status_code < 300
+            and response.get("Content-Type", "").startswith("text/html")
+            and not any(header in response for header in self.LEAVE_FOR_NEXT_PAGE)
+            and not storage.used  # the answer did not show them itself
+            and len(storage)
+        ):
+            area = render_to_string(
+                "includes/_flash.html", {"messages": storage, "oob": True}, request=None
+            )
+            response.content += area.encode(response.charset)
+        return response
