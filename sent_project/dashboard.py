@@ -161,14 +161,15 @@ class HtmxMessagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if not getattr(request, "htmx", False):
+            return response
         storage = flash_messages.get_messages(request)
         if (
-            getattr(request, "htmx", False)
-            and not response.streaming
+            not response.streaming
             and 200 <= response.status_code < 300
             and response.get("Content-Type", "").startswith("text/html")
             and not any(header in response for header in self.LEAVE_FOR_NEXT_PAGE)
-            and not storage.used  # the answer did not show them itself
+            and not getattr(storage, "used", True)  # the answer did not show them itself
             and len(storage)
         ):
             area = render_to_string(
