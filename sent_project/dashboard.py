@@ -166,7 +166,7 @@ class HtmxMessagesMiddleware:
         storage = flash_messages.get_messages(request)
         if (
             not response.streaming
-            and 200 <= response.status_code < 300
+            and response.status_code == 200  # not a 204 (no body), an error or a redirect
             and response.get("Content-Type", "").startswith("text/html")
             and not any(header in response for header in self.LEAVE_FOR_NEXT_PAGE)
             and not getattr(storage, "used", True)  # the answer did not show them itself
