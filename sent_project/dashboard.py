@@ -9,9 +9,11 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages as flash_messages
 from django.forms.renderers import DjangoTemplates
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, resolve_url
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, Resolver404, reverse
 from django.utils.module_loading import import_string
 from django.views.defaults import page_not_found
@@ -198,3 +200,35 @@ def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable])
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class HtmxMessagesMiddleware:
+    """Confirmations reach htmx answers too: when an htmx request leaves Django messages
+    ("Deleted the contact +1 415-555-0100.") and its answer is a fragment swapped into the
+    page, the page's messages area (`#flash`, includes/_flash.html) comes with it as an
+    out-of-band swap. An answer that makes the browser load another page (HX-Redirect,
+    HX-Location, HX-Refresh, a 3xx) leaves them for that page. Listed after MessageMiddleware."""
+
+    LEAVE_FOR_NEXT_PAGE = ("HX-Redirect", "HX-Location", "HX-Refresh")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False):
+            return response
+        storage = flash_messages.get_messages(request)
+        if (
+            not response.streaming
+            and response.status_code == 200  # not a 204 (no body), an error or a redirect
+            and response.get("Content-Type", "").startswith("text/html")
+            and not any(header in response for header in self.LEAVE_FOR_NEXT_PAGE)
+            and not getattr(storage, "used", True)  # the answer did not show them itself
+            and len(storage)
+        ):
+            area = render_to_string(
+                "includes/_flash.html", {"messages": storage, "oob": True}, request=None
+            )
+            response.content += area.encode(response.charset)
+        return response

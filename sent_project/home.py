@@ -68,7 +68,15 @@ def attention(customer: Customer) -> list[Notice]:
     return notices
 
 
-def first_steps(customer: Customer) -> list[Step]:
+def oldest_contact_metadata(customer: Customer) -> dict | None:
+    """The metadata of the account's oldest live contact (None: no contact). The demo data
+    `make run` makes (bootstrap_demo) is an account's first contacts, each `"demo": true`."""
+    oldest = contacts_for(customer).order_by("created_at").values_list("metadata", flat=True)
+    found = list(oldest[:1])
+    return (found[0] or {}) if found else None
+
+
+def first_steps(customer: Customer, *, has_contacts: bool) -> list[Step]:
     """The getting-started checklist, each step done or not."""
     return [
         Step(
@@ -81,7 +89,7 @@ def first_steps(customer: Customer) -> list[Step]:
             "Add contacts",
             "Type a number in any format, or import a CSV.",
             reverse("contacts:contact_list"),
-            contacts_for(customer).exists(),
+            has_contacts,
         ),
         Step(
             "Create a template",
@@ -130,9 +138,12 @@ def traffic(customer: Customer) -> Traffic | None:
 @customer_required
 def home(request: HttpRequest) -> HttpResponse:
     customer = request.customer
-    steps = first_steps(customer)
+    oldest = oldest_contact_metadata(customer)
+    steps = first_steps(customer, has_contacts=oldest is not None)
     context = {
         "customer": customer,
+        # The note on demo data, while the demo contacts are there.
+        "demo_data": isinstance(oldest, dict) and oldest.get("demo") is True,
         "notices": attention(customer),
         "steps": steps if not all(step.done for step in steps) else [],
         "steps_done": sum(step.done for step in steps),

@@ -271,6 +271,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # DEBUG on: an unknown page is still the product's 404 page (docs/dashboard.md#how-it-is-built).
     "sent_project.dashboard.NotFoundPageMiddleware",
+    # htmx answers carry the confirmations (Django messages) as an out-of-band swap.
+    "sent_project.dashboard.HtmxMessagesMiddleware",
     "sent_project.api.idempotency.IdempotencyMiddleware",
 ]
 

@@ -45,9 +45,9 @@ def api_key_revoke_view(request: HttpRequest, api_key_id) -> HttpResponse:
     get_object_or_404(ApiKey, customer=request.customer, pk=api_key_id)
     api_key = api_key_revoke(request.customer, api_key_id=api_key_id)
     context = {"form": ApiKeyCreateForm(), "api_keys": api_keys_for(request.customer)}
-    if request.htmx:
+    messages.success(request, f"Revoked the API key {api_key.name}: it no longer works.")
+    if request.htmx:  # the list, and the confirmation with it (#flash)
         return render(request, "billing/api_key_list.html#api-keys", context)
-    messages.success(request, f"Revoked {api_key.name}.")
     return redirect("billing:api_key_list")
 
 

@@ -127,9 +127,9 @@ def contact_detail(request, contact_id) -> HttpResponse:
 @require_POST
 def contact_delete_view(request, contact_id) -> HttpResponse:
     contact = contact_delete(request.customer, contact_id=contact_id, source=Source.DASHBOARD)
-    if request.htmx.target == f"contact-{contact.pk}":
-        return HttpResponse("")  # the row goes away
     messages.success(request, f"Deleted the contact {contact.format_international}.")
+    if request.htmx.target == f"contact-{contact.pk}":
+        return HttpResponse("")  # the row goes away; the confirmation comes along (#flash)
     return go_to(request, "contacts:contact_list")
 
 
@@ -150,6 +150,12 @@ def contact_opt_out(request, contact_id) -> HttpResponse:
         opt_out=request.POST.get("opt_out") == "true",
         source=Source.DASHBOARD,
     )
+    if contact.opt_out:
+        messages.success(
+            request, f"Opted out {contact.format_international}: Sent will not message it."
+        )
+    else:
+        messages.success(request, f"Opted {contact.format_international} back in.")
     return _section(request, contact, "consent")
 
 

@@ -58,6 +58,8 @@ def test_search_filter_add_and_delete_contacts(signed_in_page, live_account):
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator(f"#contact-{ben.pk}").get_by_role("button", name="Delete").click()
     page.locator(f"#contact-{ben.pk}").wait_for(state="detached")
+    # The confirmation arrives with the htmx answer, without a reload.
+    page.locator("#flash", has_text="Deleted the contact +1 415-555-0160.").wait_for()
     assert not Contact.objects.filter(pk=ben.pk).exists()
     screenshot(page, "contacts-after")
 

@@ -1,6 +1,10 @@
-"""Create the demo account `make run` prints: customer, balance, API key, dashboard and admin users.
+"""Create the demo account `make run` prints: customer, balance, API key, dashboard and admin users,
+and the demo data that gives its dashboard something to show: four contacts (their names in
+metadata, each marked `"demo": true`), the three approved templates, and three sandbox
+messages to them (never charged) that the worker delivers, each with its status history.
 
-Idempotent: run it any number of times. The demo API key's secret is kept in
+Idempotent: run it any number of times; the demo data is made only for an account that has
+never had a contact or a message, so deleting it is for good. The demo API key's secret is kept in
 var/demo.json (a development convenience; only its hash is in the database), so the
 same key is printed on every run while it is still valid.
 """
@@ -21,12 +25,58 @@ from billing.services import (
     membership_create,
     prices_seed_defaults,
 )
+from contacts.models import Contact, Source
+from contacts.services import contact_create
+from messaging.models import Message
+from messaging.sending import SendRequest
+from messaging.services import message_send
 from templates_app.services import templates_seed_demo
 
 DEMO_CUSTOMER = "Demo Company"
 DEMO_BALANCE = Decimal("100.00")
 DASHBOARD_LOGIN = ("demo", "demo-password")
 ADMIN_LOGIN = ("admin", "admin-password")
+# The demo contacts: the simulator delivers numbers ending 00–49 on WhatsApp (then read),
+# 50–79 by SMS (docs/api/messages.md#the-simulator-the-default-provider-for-sms-and-whatsapp).
+DEMO_CONTACTS = [
+    ("+14155550101", "Ana Lima"),
+    ("+14155550102", "Ben Okafor"),
+    ("+14155550160", "Chloé Martin"),
+    ("+14155550161", "Dev Patel"),
+]
+# (number, template, parameters): sent in sandbox mode, so the balance stays as it is.
+DEMO_MESSAGES = [
+    (
+        "+14155550101",
+        "order_shipped",
+        {"name": "Ana", "order_id": "A-1001", "delivery_date": "Friday"},
+    ),
+    ("+14155550102", "summer_sale", {"name": "Ben", "discount": "20%"}),
+    ("+14155550160", "verification_code", {"code": "482913"}),
+]
+
+
+def demo_data_seed(customer: Customer) -> bool:
+    """The demo contacts and messages, once: only for an account that never had a contact or
+    a message (a deleted demo contact stays deleted). The messages are queued; the worker
+    `make run` starts delivers them. True when it made them."""
+    if (
+        Contact.all_objects.filter(customer=customer).exists()
+        or Message.objects.filter(customer=customer).exists()
+    ):
+        return False
+    for phone, name in DEMO_CONTACTS:
+        contact_create(
+            customer, phone_number=phone, metadata={"name": name, "demo": True}, source=Source.ADMIN
+        )
+    for phone, template, parameters in DEMO_MESSAGES:
+        message_send(
+            customer,
+            request=SendRequest(
+                to=[phone], template_name=template, parameters=parameters, sandbox=True
+            ),
+        )
+    return True
 
 
 def bootstrap_demo() -> dict:
@@ -57,6 +107,7 @@ def bootstrap_demo() -> dict:
             raw_key = api_key_create(customer, name="Demo key").raw_key
         prices_seed_defaults()
         templates_seed_demo(customer)
+        demo_data_seed(customer)
     customer.refresh_from_db()
     state = {"customer_id": str(customer.pk), "api_key": raw_key}
     state_file.write_text(json.dumps(state, indent=2))
