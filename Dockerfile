@@ -13,8 +13,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 sent
 
-COPY pyproject.toml README.md ./
-RUN pip install --upgrade pip && pip install ".[redis]"
+# Exactly the pins `make run` installs (requirements-run.lock: the runtime part of the lock).
+COPY requirements-run.lock ./
+RUN pip install -r requirements-run.lock
 COPY . .
 
 # Static files collected at build; DEBUG=false picks the hashed-name storage. The throwaway

@@ -12,45 +12,64 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 .PHONY: run serve-prod test test-pg test-all bench install lock upgrade lint migration-check clean
 
 # Dependencies are pinned in requirements.lock (every package, exact versions), made from
-# pyproject.toml by `uv pip compile` (docs/operations.md#dependencies-and-the-lock-file).
-# `make install` installs exactly the lock with uv (the one on PATH, else uv installed into the
-# venv by pip), or with pip from the same lock when uv cannot be had.
+# pyproject.toml by `uv pip compile` (docs/operations.md#dependencies-and-the-lock-file);
+# requirements-run.lock is its subset that the server itself needs (no test tools), what
+# `make run` installs. `make install` installs exactly the whole lock with uv (the one on PATH,
+# else uv installed into the venv by the base Python's pip), or with pip from the same lock when
+# uv cannot be had. The venv is made without pip (ensurepip alone took 3-20 s here): pip is
+# only bootstrapped into it when uv can't be had.
 UV_VERSION := 0.13.9
 UV_COMPILE := pip compile pyproject.toml --extra dev --extra redis --universal --python-version 3.12 \
 	-o requirements.lock --quiet
+UV_COMPILE_RUN := pip compile pyproject.toml --extra redis --universal --python-version 3.12 \
+	--constraint requirements.lock -o requirements-run.lock --quiet
 export UV_PYTHON_DOWNLOADS := never
 
-$(VENV)/.installed: requirements.lock
+# $(call install_lock,<lock file>): the venv (if missing), then exactly that lock in it.
+define install_lock
 	@test -n "$(PYTHON)" || { echo "Python >= 3.12 is required (python3.12 not found on PATH)"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@uv=$$(command -v uv || true); \
-	if [ -z "$$uv" ]; then \
-		$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) && uv=$(VENV)/bin/uv; \
+	if [ ! -x $(PY) ]; then \
+		if [ -n "$$uv" ]; then $$uv venv --quiet --python $(PYTHON) $(VENV); \
+		else $(PYTHON) -m venv --without-pip $(VENV); fi; \
 	fi; \
-	if [ -n "$$uv" ] && $$uv pip install --quiet --python $(PY) -r requirements.lock; then :; else \
-		echo "uv is not available: installing from requirements.lock with pip"; \
-		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock; \
+	if [ -z "$$uv" ] && [ -x $(VENV)/bin/uv ]; then uv=$(VENV)/bin/uv; fi; \
+	if [ -z "$$uv" ] && $(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check \
+		uv==$(UV_VERSION) 2>/dev/null; then uv=$(VENV)/bin/uv; fi; \
+	if [ -n "$$uv" ] && $$uv pip install --quiet --python $(PY) -r $(1); then :; else \
+		echo "uv is not available: installing from $(1) with pip"; \
+		$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r $(1); \
 	fi
+endef
+
+$(VENV)/.installed: requirements.lock
+	$(call install_lock,requirements.lock)
+	@touch $@ $(VENV)/.installed-run
+
+$(VENV)/.installed-run: requirements-run.lock
+	$(call install_lock,requirements-run.lock)
 	@touch $@
 
 install: $(VENV)/.installed
 
-## make lock: after editing pyproject.toml's dependencies, bring requirements.lock in line with
-## it (the pins already in the lock are kept where they still fit).
+## make lock: after editing pyproject.toml's dependencies, bring requirements.lock (and its
+## subset requirements-run.lock) in line with it (the pins already in the lock are kept where
+## they still fit).
 ## make upgrade: the same, moving every package to its newest version that fits.
 lock upgrade: install
 	@uv=$$(command -v uv || echo $(VENV)/bin/uv); \
-	test -x "$$uv" || $(PY) -m pip install --quiet uv==$(UV_VERSION); \
-	$$uv $(UV_COMPILE) $(if $(filter upgrade,$@),--upgrade,)
+	test -x "$$uv" || $(PYTHON) -m pip --python $(PY) install --quiet uv==$(UV_VERSION); \
+	$$uv $(UV_COMPILE) $(if $(filter upgrade,$@),--upgrade,) && $$uv $(UV_COMPILE_RUN)
 	@$(MAKE) --no-print-directory install
 
 ## make run: set up everything, then run web + worker (Ctrl-C stops both).
-run: install
+run: $(VENV)/.installed-run
 	$(PY) manage.py serve
 
 ## make serve-prod: gunicorn + a worker per lane + the webhook sweep on DATABASE_URL, as
 ## production runs them (docs/operations.md#deploy).
-serve-prod: install
+serve-prod: $(VENV)/.installed-run
 	$(PY) manage.py serve_prod
 
 ## make test: the whole suite on SQLite.

@@ -72,6 +72,7 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = "API key"  # the admin's "API keys", not "Api keys"
         ordering = ["-created_at"]
         indexes = [
             # The dashboard's API key list: one customer's keys, newest first.

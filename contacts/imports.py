@@ -347,11 +347,23 @@ def contact_import_process(*, import_id: str) -> dict:
         status=ContactImport.Status.COMPLETED, finished_at=timezone.now(), payload=""
     )
     contact_import.refresh_from_db()
+    _analyze_after(contact_import)
     return {
         "created": contact_import.created_count,
         "existing": contact_import.existing_count,
         "invalid": contact_import.invalid_count,
     }
+
+
+def _analyze_after(contact_import: ContactImport) -> None:
+    """Fresh planner statistics after a big import (CONTACTS_IMPORT_ANALYZE_MIN_ROWS)."""
+    if (
+        connection.vendor != "postgresql"
+        or contact_import.created_count < settings.CONTACTS_IMPORT_ANALYZE_MIN_ROWS
+    ):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(Contact._meta.db_table)}")
 
 
 def _writer_count(rows: int) -> int:

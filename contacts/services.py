@@ -30,6 +30,7 @@ from contacts.models import Channel, ConsentEvent, Contact, ContactImport, Sourc
 from contacts.phone import Normalised, normalise
 from contacts.selectors import contact_get
 from contacts.tasks import contact_import_run
+from sent_project.db import rows_update
 from sent_project.errors import InvalidChoice
 from sent_project.outbox import event_emit
 from sent_project.request_context import current_request_id
@@ -424,7 +425,8 @@ def contact_record_delivery(
 def contacts_record_deliveries(outcomes: list[tuple]) -> None:
     """`contact_record_delivery` for many outcomes at once — `(contact_id, channel,
     delivered, not_reachable)` each — in a few queries: the contacts are held in id order
-    (so concurrent callers never deadlock) and their statistics written with one UPDATE;
+    (so concurrent callers never deadlock) and their statistics written with one set-based
+    UPDATE;
     a contact whose availability changes is saved and announced on its own."""
     if not outcomes:
         return
@@ -446,7 +448,8 @@ def contacts_record_deliveries(outcomes: list[tuple]) -> None:
             if fields:
                 flipped[contact_id] = {*flipped.get(contact_id, ()), *fields}
         plain = [contact for pk, contact in held.items() if pk not in flipped]
-        Contact.all_objects.bulk_update(plain, ["delivery_stats", "updated_at"])
+        # set-based: one UPDATE … FROM (VALUES …) on PostgreSQL (sent_project.db.rows_update)
+        rows_update(Contact, plain, ["delivery_stats", "updated_at"])
         for contact_id, fields in flipped.items():
             held[contact_id].save(update_fields=["delivery_stats", "updated_at", *fields])
             _emit(held[contact_id], "contact.updated", source=Source.PROVIDER)

@@ -15,8 +15,8 @@ job drains what is due, round after round (docs/architecture.md#fairness-between
    side by side (PROVIDER_CONCURRENCY threads), the simulator's one after the other.
 3. **Record** each group's outcomes in one transaction, holding
    the rows: SENT (and the provider's planned receipts scheduled), a retry (back to QUEUED
-   with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: it
-   never reached a provider), or a fallback to the next channel, which is sent in the same
+   with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: no
+   provider accepted it), or a fallback to the next channel, which is sent in the same
    run.
 
 A worker that dies between 1 and 3 leaves PROCESSED messages: the reconciler asks the
@@ -317,11 +317,11 @@ def claim_due(message_ids=(), *, fill: bool = True, budget: int | None = None) -
 # --- 2. send ----------------------------------------------------------------------------
 
 
-def hand_off(message: Message) -> Outcome:
-    """One provider call for the message, outside any transaction."""
+def _prepared(message: Message):
+    """The message's adapter and what it is handed."""
     route = sender_route(message.sender, message.channel, sandbox=message.sandbox)
     provider = get_provider(message.channel, sandbox=message.sandbox, route=route)
-    outbound = OutboundMessage(
+    return provider, OutboundMessage(
         message_id=str(message.pk),
         channel=message.channel,
         to=message.phone,
@@ -334,6 +334,11 @@ def hand_off(message: Message) -> Outcome:
         attempt=message.attempts,
         accepted_at=message.created_at,
     )
+
+
+def hand_off(message: Message) -> Outcome:
+    """One provider call for the message, outside any transaction."""
+    provider, outbound = _prepared(message)
     try:
         with log_context(customer_id=message.customer_id, message_id=message.pk):
             result = provider.send(outbound)
@@ -348,6 +353,27 @@ def hand_off(message: Message) -> Outcome:
         )
     _pause(settings.MESSAGE_TEST_PAUSE_AFTER_PROVIDER)
     return Outcome(message, result=result, provider=provider.name)
+
+
+def hand_off_group(messages: list[Message]) -> list[Outcome]:
+    """One call of a batched adapter (the simulator: `send_many`) for messages it takes,
+    outside any transaction; each message's outcome, in order."""
+    prepared = [_prepared(message) for message in messages]
+    provider = prepared[0][0]
+    try:
+        answers = provider.send_many([outbound for _, outbound in prepared])
+    except Exception as error:  # a bug: transient for all of them, retried
+        logger.exception("provider %s failed on a group of %s", provider.name, len(messages))
+        answers = [ProviderError(f"Provider error: {error}")] * len(messages)
+    outcomes = [
+        Outcome(message, error=answer, provider=provider.name)
+        if isinstance(answer, ProviderError)
+        else Outcome(message, result=answer, provider=provider.name)
+        for message, answer in zip(messages, answers, strict=True)
+    ]
+    if any(outcome.result is not None for outcome in outcomes):
+        _pause(settings.MESSAGE_TEST_PAUSE_AFTER_PROVIDER)
+    return outcomes
 
 
 # --- 3. record --------------------------------------------------------------------------
@@ -460,19 +486,32 @@ def _record_one(message: Message, outcome: Outcome, batch: _Batch) -> bool:
     if error.opt_out:
         _opt_out(message, error)
     if error.not_reachable and message.requested_channel == AUTO_CHANNEL and message.fallbacks:
-        return _fall_back(message, error, batch)
+        return _fall_back(message, error, batch, provider=outcome.provider)
     if error.permanent:
-        fail_unsent(message, error.code, error.message, batch.journal, now=batch.now)
+        fail_unsent(
+            message,
+            error.code,
+            error.message,
+            batch.journal,
+            now=batch.now,
+            description=f"Refused by the {outcome.provider} {message.channel} provider: "
+            f"{error.message}",
+        )
         count_outcome(batch.stats, message, delivered=False, not_reachable=error.not_reachable)
         return True
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        text = (
+            f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
+            f"attempts; last: {error.message})"
+        )
         fail_unsent(
             message,
             reasons.RETRIES_EXHAUSTED,
-            f"{reasons.reason_text(reasons.RETRIES_EXHAUSTED)} ({message.attempts} "
-            f"attempts; last: {error.message})",
+            text,
             batch.journal,
             now=batch.now,
+            description=f"Not accepted by the {outcome.provider} {message.channel} provider: "
+            f"{text}",
         )
         return True
     delay = retry_delay(message.attempts)
@@ -547,9 +586,18 @@ def record_sent(
     return True
 
 
-def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now: datetime) -> None:
-    """FAILED before any provider accepted it, and refunded. The caller holds the row and
-    saves it."""
+def fail_unsent(
+    message: Message,
+    code: str,
+    text: str,
+    journal: Journal,
+    *,
+    now: datetime,
+    description: str | None = None,
+) -> None:
+    """FAILED before any provider accepted it, and refunded. `description` is what happened
+    (the history's line, the message page's summary): the provider that refused it, when
+    one did; else it never reached one. The caller holds the row and saves it."""
     if status_set(
         message,
         S.FAILED,
@@ -557,7 +605,7 @@ def fail_unsent(message: Message, code: str, text: str, journal: Journal, *, now
         at=now,
         reason_code=code,
         reason=text,
-        description=f"Failed before reaching a provider: {text}",
+        description=description or f"Failed before reaching a provider: {text}",
     ):
         refund_unsent(message, journal, now=now)
 
@@ -573,15 +621,16 @@ def refund_unsent(
     journal.note(
         message,
         ActivityKind.REFUNDED,
-        f"Refunded {entry.amount} {message.currency}: it never reached a provider",
+        f"Refunded {entry.amount} {message.currency}: no provider accepted it",
         price=entry.amount,
         at=now,
     )
 
 
-def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
-    """Not reachable on this channel: the same message goes on the next one, re-rendered and
-    re-priced (one adjustment), and the contact is marked unreachable there."""
+def _fall_back(message: Message, error: ProviderError, batch: _Batch, *, provider: str) -> bool:
+    """Not reachable on this channel (`provider` said so): the same message goes on the next
+    one, re-rendered and re-priced (one adjustment), and the contact is marked unreachable
+    there."""
     old_channel, new_channel = message.channel, message.fallbacks[0]
     alternative = message.alternatives[new_channel]
     corrected = Decimal(alternative["price"])
@@ -603,6 +652,8 @@ def _fall_back(message: Message, error: ProviderError, batch: _Batch) -> bool:
                 reasons.reason_text(reasons.FALLBACK_UNAFFORDABLE),
                 batch.journal,
                 now=batch.now,
+                description=f"Refused by the {provider} {old_channel} provider "
+                f"({error.message}); the balance can't pay the {new_channel} fallback",
             )
             return True
     message.channel = new_channel
@@ -686,11 +737,38 @@ def _opted_out_since(messages: list[Message]) -> set:
     return {m.pk for m in messages if m.contact_id in opted and not m.keyword_reply}
 
 
+def _batched_key(message: Message):
+    """The batched adapter (the simulator) that takes the message, as a grouping key; None
+    for an adapter called once per message."""
+    route = sender_route(message.sender, message.channel, sandbox=message.sandbox)
+    provider = get_provider(message.channel, sandbox=message.sandbox, route=route)
+    return (provider.name, provider.channel) if provider.batched else None
+
+
 def hand_off_all(messages: list[Message]) -> list[Outcome]:
-    """One provider call per message, in order. The HTTP adapters' calls run side by side
-    (PROVIDER_CONCURRENCY at a time): a provider answering in 200 ms doesn't make a worker
-    hand off 5 messages a second."""
-    if settings.PROVIDER_CONCURRENCY <= 1 or len(messages) == 1:
+    """One provider call per message, in order — for a batched adapter (the simulator) one
+    call per group, its bookkeeping a single transaction. The HTTP adapters' calls run side
+    by side (PROVIDER_CONCURRENCY at a time): a provider answering in 200 ms doesn't make a
+    worker hand off 5 messages a second."""
+    groups: dict = {}
+    for index, message in enumerate(messages):
+        key = _batched_key(message)
+        if key is not None:
+            groups.setdefault(key, []).append(index)
+    outcomes: list[Outcome | None] = [None] * len(messages)
+    for indexes in groups.values():
+        for index, outcome in zip(
+            indexes, hand_off_group([messages[i] for i in indexes]), strict=True
+        ):
+            outcomes[index] = outcome
+    rest = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    for index, outcome in zip(rest, _hand_off_each([messages[i] for i in rest]), strict=True):
+        outcomes[index] = outcome
+    return outcomes
+
+
+def _hand_off_each(messages: list[Message]) -> list[Outcome]:
+    if settings.PROVIDER_CONCURRENCY <= 1 or len(messages) <= 1:
         return [hand_off(message) for message in messages]
     remote = [_concurrent(message) for message in messages]
     pending = {

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivity
 from messaging.reasons import reason_text
 from messaging.statuses import MessageStatus, can_transition
 from messaging.webhooks.signing import webhook_time
+from sent_project.db import rows_update
 from sent_project.outbox import EventSpec, events_emit_bulk
 
 S = MessageStatus
@@ -62,6 +63,8 @@ MESSAGE_FIELDS = (
     "provider_payload",
     "pricing_category",
     "conversation_id",
+    # carried on the row (Journal.note appends to it), written with the rest of the change
+    "status_history",
     "updated_at",
 )
 # When each status was reached, where the model keeps it.
@@ -90,9 +93,10 @@ def hold(messages: QuerySet[Message]) -> list[Message]:
 
 
 def save_held(messages: list[Message]) -> None:
-    """Write what changed on held messages, one UPDATE per set of changed fields: a value
-    the group shares is set as is, one that differs per message (the provider's id of each
-    SENT) through a CASE on the id. A batch of 50 is one or two statements, not 50."""
+    """Write what changed on held messages, one UPDATE per set of changed fields
+    (`sent_project.db.rows_update`): a value the group shares is set as is, one that
+    differs per message (the provider's id of each SENT, its status history) per row. A
+    batch of 50 is one or two statements, not 50."""
     groups: dict[tuple, list[Message]] = {}
     for message in messages:
         now = _values(message)
@@ -101,20 +105,7 @@ def save_held(messages: list[Message]) -> None:
             groups.setdefault(changed, []).append(message)
             message._held = now
     for changed, group in groups.items():
-        values = {}
-        for name in changed:
-            if len({m._held[name] for m in group}) == 1:
-                values[name] = getattr(group[0], name)
-            else:
-                field = Message._meta.get_field(name)
-                values[name] = Case(
-                    *[
-                        When(pk=m.pk, then=Value(getattr(m, name), output_field=field))
-                        for m in group
-                    ],
-                    output_field=field,
-                )
-        Message.objects.filter(pk__in=[m.pk for m in group]).update(**values)
+        rows_update(Message, group, changed)
 
 
 @dataclass
@@ -131,6 +122,9 @@ class Journal:
     activities: list[MessageActivity] = field(default_factory=list)
     changes: list[_Change] = field(default_factory=list)
     new_messages: bool = False  # acceptance: no message has history or events yet
+    # The messages with history entries in this journal: the message, its status history
+    # before the journal (None: not carried on its row yet, read at flush) and the entries.
+    _touched: dict = field(default_factory=dict)
 
     def note(
         self,
@@ -159,7 +153,22 @@ class Journal:
             created_at=at or timezone.now(),
         )
         self.activities.append(activity)
+        if kind in HISTORY_KINDS:
+            self._carry(message, activity)
         return activity
+
+    def _carry(self, message: Message, activity: MessageActivity) -> None:
+        """Append the entry to the history the message carries (in memory: the caller's
+        save, or `flush`, writes it)."""
+        touched = self._touched.get(message.pk)
+        if touched is None:
+            before = [] if self.new_messages else message.status_history
+            touched = self._touched[message.pk] = _Touched(
+                message, None if before is None else list(before), []
+            )
+        touched.steps.append(activity)
+        if touched.before is not None:
+            message.status_history = touched.history()
 
     def created(self, message: Message, description: str, *, at: datetime) -> None:
         """A new message's first history entry (its status as created) and its event."""
@@ -175,21 +184,32 @@ class Journal:
         )
         self.changes.append(_Change(message, activity, message_event_payload(message)))
 
-    def flush(self) -> None:
-        """Write the activities, then one event per followed status change, each with the
-        status history up to it. Inside the transaction of the change."""
-        stored = {} if self.new_messages else _stored_history({c.message.pk for c in self.changes})
+    def flush(self, *, history_saved: bool = False) -> None:
+        """Write the activities, the messages' status histories (unless the caller's save
+        wrote them already: `save_held`, or `history_saved` for rows inserted with them),
+        then one event per followed status change, each with the status history up to it.
+        Inside the transaction of the change."""
+        legacy = {pk for pk, touched in self._touched.items() if touched.before is None}
+        stored = _stored_history(legacy)  # rows from before the column, read once
+        for pk in legacy:
+            self._touched[pk].before = [history_item(step) for step in stored.get(pk, [])]
         MessageActivity.objects.bulk_create(self.activities, batch_size=1000)
-        recorded: dict = {}  # message id → its history entries of this journal, in order
-        for activity in self.activities:
-            if activity.kind in HISTORY_KINDS:
-                recorded.setdefault(activity.message_id, []).append(activity)
+        unsaved = []
+        for touched in self._touched.values():
+            touched.message.status_history = history = touched.history()
+            held = getattr(touched.message, "_held", None)
+            if held is not None:
+                if held["status_history"] == _history_value(history):
+                    continue
+                held["status_history"] = _history_value(history)
+            if not history_saved:
+                unsaved.append(touched.message)
+        rows_update(Message, unsaved, ["status_history"])
         specs = []
         for change in self.changes:
-            mine = recorded[change.message.pk]
-            until = next(i for i, step in enumerate(mine) if step is change.activity)
-            steps = stored.get(change.message.pk, []) + mine[: until + 1]
-            change.payload["message"]["statusHistory"] = [history_item(step) for step in steps]
+            touched = self._touched[change.message.pk]
+            until = next(i for i, step in enumerate(touched.steps) if step is change.activity)
+            change.payload["message"]["statusHistory"] = touched.history(until + 1)
             specs.append(
                 EventSpec(
                     change.message.customer_id,
@@ -200,7 +220,22 @@ class Journal:
                 )
             )
         events_emit_bulk(specs, new_subjects=self.new_messages)
-        self.activities, self.changes = [], []
+        self.activities, self.changes, self._touched = [], [], {}
+
+
+@dataclass
+class _Touched:
+    message: Message
+    before: list[dict] | None  # its status history before the journal (None: to be read)
+    steps: list[MessageActivity]  # its history entries of this journal, in order
+
+    def history(self, steps: int | None = None) -> list[dict]:
+        """The history before the journal and the first `steps` of its entries (all)."""
+        return [*self.before, *(history_item(step) for step in self.steps[:steps])]
+
+
+def _history_value(history: list[dict]) -> str:
+    return json.dumps(history, sort_keys=True)
 
 
 def _stored_history(message_ids: set) -> dict:

@@ -3,6 +3,7 @@ deliveries of the outbox's events (`sent_project.models.Event`)."""
 
 import uuid
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -102,6 +103,12 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.endpoint_url
+
+    @property
+    def effective_timeout_seconds(self) -> float:
+        """How long a delivery really waits for this endpoint: its `timeout_seconds`, at most
+        WEBHOOK_TIMEOUT_MAX_SECONDS (messaging.webhooks.lane.endpoint_timeout)."""
+        return min(float(self.timeout_seconds), settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
 
 
 class ProviderKind(models.TextChoices):
@@ -290,6 +297,14 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event.event} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def body_sent(self) -> dict:
+        """The JSON we POST for this delivery (the same on every attempt): its event's
+        envelope, as `messaging.webhooks.signing.envelope_body` serialises it."""
+        from messaging.webhooks.signing import envelope
+
+        return envelope(self.event)
 
 
 class WebhookAttempt(models.Model):
@@ -492,6 +507,11 @@ class Message(models.Model):
     channel_response = models.JSONField(default=dict, blank=True)
     # The final outcome was counted in the contact's delivery statistics (once).
     stats_recorded = models.BooleanField(default=False)
+    # Its status history (the `statusHistory` items every message event embeds), carried on
+    # the row and written with each change (messaging.lifecycle.Journal), so an event never
+    # re-reads the activities. NULL for messages accepted before the column: their first
+    # change reads the activities once and fills it in.
+    status_history = models.JSONField(null=True, blank=True, default=None, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

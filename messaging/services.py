@@ -182,17 +182,20 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
         for message in messages:
             message.batch = batch
             message.lane = message.dispatch_lane()
+        journal = Journal(new_messages=True)
+        for message in messages:  # first: each row is inserted with its status history
+            _describe_acceptance(journal, message, now)
         Message.objects.bulk_create(messages, batch_size=500)
         conversations_note_outbound(messages)
-        journal = Journal(new_messages=True)
-        for message in messages:
-            _describe_acceptance(journal, message, now)
-        journal.flush()
+        journal.flush(history_saved=True)
         # One wake-up now and one per due time: the dispatcher claims the messages from
         # their lanes when they are due (docs/architecture.md#fairness-between-tenants).
         due_times = {m.next_attempt_at if m.status == S.SCHEDULED else None for m in queued}
         for due in due_times:
-            SCHEDULER.dispatch([], run_after=due)
+            if due is None:
+                SCHEDULER.soon()  # one waiting job serves every send (a wake-up, not a batch)
+            else:
+                SCHEDULER.dispatch([], run_after=due)
         # Last: the charge locks the customer's balance row until commit, so concurrent sends
         # of one customer wait for each other only that long. A refusal rolls back the lot.
         if not request.sandbox:

@@ -81,6 +81,26 @@ def job_waiting_by(task_path: str, at: datetime) -> bool:
     )
 
 
+def job_hold_ready(task_path: str) -> bool:
+    """Lock a due, not yet started job of `task_path` until the caller's transaction ends;
+    whether there was one to lock. While it is locked no worker starts it and no running
+    dispatch marks it done (both skip locked jobs), so it runs after the caller's commit
+    and sees what the caller wrote: the caller needn't enqueue another. A job another
+    transaction holds (a worker starting it right now) doesn't count. With another backend:
+    False (the caller enqueues)."""
+    if not uses_database_backend():
+        return False
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("job_hold_ready holds the job for the caller's transaction")
+    held = (
+        DBTaskResult.objects.ready()
+        .filter(task_path=task_path)
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)[:1]
+    )
+    return bool(list(held))
+
+
 def job_running_since(task_path: str, since: datetime) -> bool:
     """Whether a job of `task_path` started after `since` is still running."""
     if not uses_database_backend():

@@ -32,6 +32,13 @@ class TaskScheduler:
     def dispatch(self, message_ids: list[str], *, run_after: datetime | None = None) -> None:
         message_dispatch.using(run_after=run_after).enqueue(message_ids=message_ids)
 
+    def soon(self) -> None:
+        """A dispatch job now — unless one waits to run now: it is held until this
+        transaction commits (task_backend.job_hold_ready), so it runs after it and drains
+        what it wrote. A burst of sends leaves one waiting job, not one per send."""
+        if not task_backend.job_hold_ready(DISPATCH_TASK):
+            message_dispatch.enqueue(message_ids=[])
+
     def wake(self, run_after: datetime) -> None:
         if not task_backend.job_waiting_by(DISPATCH_TASK, run_after):
             message_dispatch.using(run_after=run_after).enqueue(message_ids=[])

@@ -10,14 +10,20 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, resolve_url
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, reverse
 from django.utils.module_loading import import_string
+from django.views.defaults import page_not_found
 from django_htmx.http import HttpResponseClientRedirect
 
+from sent_project.api.envelope import is_api_request
 from sent_project.api.pagination import MAX_PAGE
 from sent_project.errors import SentError
+
+# Characters of a title (a template's, often made from its text) a list or a drop-down
+# shows before "…"; the whole title goes in the element's `title`.
+TITLE_SHOWN = 40
 
 
 def go_to(request: HttpRequest, to, *args) -> HttpResponse:
@@ -115,6 +121,33 @@ class DashboardForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class NotFoundPageMiddleware:
+    """With DEBUG on (the default of `make run`) a page that doesn't exist is still the
+    product's 404 page (`404.html`), not Django's technical one: an unknown URL, and a view's
+    `Http404` (another account's contact, a mistyped id). API paths keep their JSON envelope
+    (the /v3 catch-all and `handler404`). With DEBUG off Django already renders `handler404`,
+    the same page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None  # no URL matched
+            and not is_api_request(request)
+        ):
+            return page_not_found(request, Resolver404({"path": request.path}))
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if settings.DEBUG and isinstance(exception, Http404) and not is_api_request(request):
+            return page_not_found(request, exception)
+        return None
 
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection); such a

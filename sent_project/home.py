@@ -19,6 +19,7 @@ from contacts.selectors import contacts_for
 from messaging.selectors import channel_delivery_rates, message_status_counts, messages_for
 from messaging.statuses import MessageStatus
 from messaging.webhooks.selectors import webhooks_for
+from sent_project.templatetags.sent import money
 from templates_app.selectors import templates_for
 
 RATE_DAYS = 7  # delivery rates over the last week: one day is too few messages to tell
@@ -48,8 +49,8 @@ def attention(customer: Customer) -> list[Notice]:
         notices.append(
             Notice(
                 "warn",
-                f"Your balance ({customer.balance:.2f} {customer.currency}) is below your "
-                f"warning threshold of {customer.low_balance_threshold:.2f}: top up so sends "
+                f"Your balance ({money(customer.balance)} {customer.currency}) is below your "
+                f"warning threshold of {money(customer.low_balance_threshold)}: top up so sends "
                 "are not refused.",
                 reverse("billing:billing"),
                 "Billing",

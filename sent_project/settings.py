@@ -192,8 +192,8 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks_db",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "sent_project.apps.OtpTotpConfig",  # django_otp.plugins.otp_totp, named for the admin
+    "sent_project.apps.OtpStaticConfig",  # django_otp.plugins.otp_static
     "sent_project",
     "billing",
     "contacts",
@@ -269,6 +269,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # DEBUG on: an unknown page is still the product's 404 page (docs/dashboard.md#how-it-is-built).
+    "sent_project.dashboard.NotFoundPageMiddleware",
     "sent_project.api.idempotency.IdempotencyMiddleware",
 ]
 
@@ -514,6 +516,10 @@ CONTACTS_IMPORT_BATCH_SIZE = env_int("CONTACTS_IMPORT_BATCH_SIZE", 10_000)
 # Writer processes of a big import on PostgreSQL, each parsing and writing its share of the
 # numbers on its own connection (1 = one transaction at a time, in the task's process).
 CONTACTS_IMPORT_WRITERS = env_int("CONTACTS_IMPORT_WRITERS", 2)
+# An import that creates at least this many contacts on PostgreSQL ends with ANALYZE of the
+# contacts table, so the planner knows the tenant's new size at once (autovacuum waits for 10 %
+# of the table to change; until then a grown tenant's searches may take a plan for a small one).
+CONTACTS_IMPORT_ANALYZE_MIN_ROWS = env_int("CONTACTS_IMPORT_ANALYZE_MIN_ROWS", 10_000)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "ContactImportStatusEnum": "contacts.models.ContactImport.Status",

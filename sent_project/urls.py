@@ -56,6 +56,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

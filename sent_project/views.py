@@ -1,12 +1,14 @@
-"""The plumbing's own pages: the API's 404, the API docs, the error reference and the
-health checks."""
+"""The plumbing's own pages: the API's 404, the API docs, the error reference, the favicon and
+the health checks."""
 
 from csp.decorators import csp_update
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularRedocView
@@ -19,6 +21,15 @@ from sent_project.health import readiness_report
 @csrf_exempt
 def api_not_found(request: HttpRequest) -> HttpResponse:
     return error_response(NoSuchEndpoint(f"No endpoint {request.method} {request.path}"))
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on their own (the admin's pages, a JSON answer):
+    the dashboard's SVG icon. A temporary redirect, kept a day: the icon's static name
+    carries its hash when DEBUG is off."""
+    response = redirect(static("favicon.svg"))
+    patch_cache_control(response, max_age=24 * 3600)
+    return response
 
 
 def error_reference(request: HttpRequest) -> HttpResponse:
@@ -44,7 +55,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
     name="dispatch",
 )
 class ApiDocsView(SpectacularRedocView):
-    """/docs/: the API reference (Redoc) from this server's own files, no CDN, no remote fonts."""
+    """/docs/: the API reference (Redoc) from this server's own files (static/vendor/redoc/),
+    no CDN, no remote fonts or logo: it works offline."""
 
     template_name = "docs/redoc.html"
 

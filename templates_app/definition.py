@@ -28,6 +28,9 @@ TEXT_HEADER_MAX_VARIABLES = 1
 URL_BUTTON_MAX_VARIABLES = 1
 
 CHANNELS = ("sms", "whatsapp", "rcs", "mms")
+# The channels this install sends on (messaging.routing.CHANNELS; a test keeps them equal):
+# a definition may carry RCS content, which is kept but never sent.
+SENT_CHANNELS = ("sms", "whatsapp", "mms")
 BODY_KEYS = ("multiChannel", "sms", "whatsapp", "rcs", "mms")
 # Where each channel reads its body from, first present wins (docs/api/templates.md#the-definition-and-its-rules).
 BODY_CHAIN = {
@@ -104,6 +107,18 @@ def body_for_channel(definition: dict, channel: str) -> dict | None:
 
 def definition_channels(definition: dict) -> list[str]:
     return [channel for channel in CHANNELS if body_for_channel(definition, channel)]
+
+
+def delivery_channels(definition: dict) -> list[str]:
+    """The channels a send of this definition can go out on here: those it renders on that
+    this install sends, MMS only when its mms body has media (without, a send never picks
+    MMS: it would be a dearer SMS)."""
+    mms_media = ((definition.get("body") or {}).get("mms") or {}).get("media")
+    return [
+        channel
+        for channel in definition_channels(definition)
+        if channel in SENT_CHANNELS and (channel != "mms" or mms_media)
+    ]
 
 
 def _sections(definition: dict) -> list[dict]:

@@ -113,6 +113,12 @@ class Template(models.Model):
         return defn.definition_channels(self.definition)
 
     @property
+    def delivery_channels(self) -> list[str]:
+        """Channels a send of it can go out on in this install (what the dashboard shows):
+        no RCS, MMS only with media."""
+        return defn.delivery_channels(self.definition)
+
+    @property
     def whatsapp_status(self) -> str | None:
         """The WhatsApp leg's status: None without WhatsApp content; REJECTED when WhatsApp's
         rules refused it on its own; otherwise the template's status."""

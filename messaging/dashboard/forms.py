@@ -6,17 +6,26 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from messaging.models import KeywordAction, WebhookEndpoint
 from messaging.sending import SendRequest, schedule_check
 from messaging.webhooks.catalogue import FAMILIES
 from messaging.webhooks.ssrf import loopback_allowed
-from sent_project.dashboard import DashboardForm
+from sent_project.dashboard import TITLE_SHOWN, DashboardForm
 from sent_project.errors import SentError
 
 
 def _filter_field(name: str) -> str:
     return f"only_{name}"
+
+
+TIMEOUT_MIN, TIMEOUT_DEFAULT = 5, 30  # the API's lowest timeout_seconds and its default
+
+
+def timeout_cap() -> int:
+    """The most a delivery waits, in whole seconds (WEBHOOK_TIMEOUT_MAX_SECONDS)."""
+    return max(1, int(settings.WEBHOOK_TIMEOUT_MAX_SECONDS))
 
 
 class WebhookForm(DashboardForm):
@@ -38,13 +47,7 @@ class WebhookForm(DashboardForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one kind of event."},
     )
-    timeout_seconds = forms.IntegerField(
-        label="Timeout (seconds)",
-        min_value=5,
-        max_value=120,
-        initial=30,
-        help_text="How long Sent waits for your answer (5–120).",
-    )
+    timeout_seconds = forms.IntegerField(label="Timeout (seconds)")  # set up in __init__
 
     def __init__(self, *args, endpoint: WebhookEndpoint | None = None, **kwargs):
         if endpoint is not None:
@@ -58,8 +61,9 @@ class WebhookForm(DashboardForm):
         elif loopback_allowed():
             url_rule = (
                 "Development (DEBUG on): a receiver on this machine (http://127.0.0.1:…, "
-                "localhost) is allowed; other private addresses are refused, and with DEBUG off "
-                "loopback is too unless WEBHOOK_ALLOW_PRIVATE_TARGETS is set."
+                "localhost) is allowed (WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG); other private "
+                "addresses are refused, and with DEBUG off (production) loopback is too unless "
+                "WEBHOOK_ALLOW_PRIVATE_TARGETS is set."
             )
         else:
             url_rule = (
@@ -67,12 +71,17 @@ class WebhookForm(DashboardForm):
                 "allows them)."
             )
         self.fields["endpoint_url"].help_text = f"Sent POSTs signed JSON here. {url_rule}"
-        cap = int(settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
-        timeout = self.fields["timeout_seconds"]
-        timeout.initial = min(timeout.initial, cap)
-        timeout.help_text = (
-            f"How long Sent waits for your answer (5–120); this install waits at most {cap} s "
-            "(WEBHOOK_TIMEOUT_MAX_SECONDS)."
+        # Offered and shown as it is effective: up to the install's cap (the API still takes
+        # the SDK's 5–120 and waits at most the cap, docs/api/webhooks.md#receivers-on-this-machine).
+        cap = timeout_cap()
+        low = min(TIMEOUT_MIN, cap)
+        self.fields["timeout_seconds"] = forms.IntegerField(
+            label="Timeout (seconds)",
+            min_value=low,
+            max_value=cap,
+            initial=min(TIMEOUT_DEFAULT, cap),
+            help_text=f"How long Sent waits for your answer: {low}–{cap} s, the most this "
+            "install waits (WEBHOOK_TIMEOUT_MAX_SECONDS).",
         )
         for family in FAMILIES.values():
             self.fields[_filter_field(family.name)] = forms.MultipleChoiceField(
@@ -89,7 +98,7 @@ class WebhookForm(DashboardForm):
             "display_name": endpoint.display_name,
             "endpoint_url": endpoint.endpoint_url,
             "event_types": endpoint.event_types,
-            "timeout_seconds": endpoint.timeout_seconds,
+            "timeout_seconds": min(endpoint.timeout_seconds, timeout_cap()),
         }
         for family, suffixes in (endpoint.event_filters or {}).items():
             initial[_filter_field(family)] = suffixes
@@ -223,6 +232,18 @@ class PlaygroundForm(DashboardForm):
         self.fields["template"].choices = [("", "Choose a template…")] + [
             (str(t.pk), f"{t.display_name or t.name} ({t.name})") for t in templates
         ]
+        # What the drop-down shows: a long (automatic) title shortened, the whole in `title`.
+        self.template_options = [
+            {"value": "", "label": "Choose a template…", "title": ""},
+            *(
+                {
+                    "value": str(t.pk),
+                    "label": f"{Truncator(t.display_name or t.name).chars(TITLE_SHOWN)} ({t.name})",
+                    "title": f"{t.display_name or t.name} ({t.name})",
+                }
+                for t in templates
+            ),
+        ]
         for name in template.variables if template is not None else []:
             self.fields[f"param_{name}"] = forms.CharField(
                 label=name, required=False, max_length=1000, initial=(samples or {}).get(name, "")
@@ -249,6 +270,17 @@ class PlaygroundForm(DashboardForm):
         if self.has_error("template", "missing") or self.has_error("text", "missing"):
             return True
         return self.is_valid() and not self.recipients()
+
+    def named_errors(self) -> list[str]:
+        """Every error, for the preview's list away from the fields: a variable's error
+        names its variable ("Variable order_id: This parameter is required.")."""
+        named = []
+        for field, errors in self.errors.items():
+            prefix = (
+                f"Variable {field.removeprefix('param_')}: " if field.startswith("param_") else ""
+            )
+            named.extend(f"{prefix}{error}" for error in errors)
+        return named
 
     def parameter_fields(self) -> list:
         return [self[name] for name in self.fields if name.startswith("param_")]

@@ -37,6 +37,7 @@ from messaging.services import message_send
 from messaging.statuses import MessageStatus
 from sent_project.dashboard import form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
+from sent_project.templatetags.sent import money
 from templates_app.selectors import auto_reply_template
 
 INBOX = "messaging/inbox.html"
@@ -233,7 +234,7 @@ def conversation_reply(request, contact_id) -> HttpResponse:
         except InsufficientBalance:
             form.add_error(
                 None,
-                f"Your balance ({customer.balance:.2f} {customer.currency}) can't pay for this "
+                f"Your balance ({money(customer.balance)} {customer.currency}) can't pay for this "
                 "reply, so it was not sent (BUSINESS_003). Top up in Billing, or tick Sandbox "
                 "to try it on the simulator.",
             )

@@ -13,6 +13,7 @@ from billing.dashboard.access import customer_required
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
+from messaging.models import ActivityKind
 from messaging.selectors import (
     EXPORT_COLUMNS,
     message_activities_and_refunded,
@@ -75,6 +76,8 @@ def message_detail(request, message_id) -> HttpResponse:
     activities, refunded = message_activities_and_refunded(message, limit=200)
     context = {
         "message": message,
+        "summary": _summary(message, activities),
+        "fallbacks": _fallbacks_used(activities),
         "row": status_row(message),
         "activities": activities,
         "refunded": refunded,
@@ -84,6 +87,25 @@ def message_detail(request, message_id) -> HttpResponse:
     if request.htmx.target == "message-live":
         return render(request, f"{DETAIL}#message-live", context)
     return render(request, DETAIL, context)
+
+
+def _summary(message, activities) -> str:
+    """What stopped the message, as its history says it (a provider's refusal names the
+    provider): the description of the status change to its current status."""
+    for activity in activities:  # newest first
+        if activity.kind == ActivityKind.STATUS and activity.status == message.status:
+            return activity.description
+    return ""
+
+
+def _fallbacks_used(activities) -> list[dict]:
+    """The fallbacks the message went through, oldest first (channel from → to): none when
+    its first channel took it, whatever fallbacks it had planned."""
+    return [
+        {"from": activity.data.get("from_channel", ""), "to": activity.channel}
+        for activity in reversed(activities)
+        if activity.kind == ActivityKind.FALLBACK
+    ]
 
 
 @customer_required

@@ -3,7 +3,10 @@ pick recipients, preview and price the send, send it, and watch each message liv
 
 The preview is `message_send` itself, in sandbox mode inside a transaction that is rolled
 back: the routing, the rendering, the prices, the opted-out and unreachable recipients are
-exactly what the real send will do, and nothing is written."""
+what the real send will do, and nothing is written. What it can't know is whether the first
+channel reaches the contact: a message the provider can't deliver there falls back to the
+next channel at that channel's price (priced by the send itself, `Message.alternatives`), so
+the preview shows each fallback and its price, and the most the send can cost."""
 
 import uuid
 from dataclasses import replace
@@ -32,6 +35,8 @@ from templates_app.models import Template
 from templates_app.selectors import templates_for
 
 PAGE = "messaging/playground.html"
+# The fields the form checks by itself (the others only the send does, with recipients).
+FORM_CHECKED = ["mode", "template", "text", "send_at", "sandbox"]
 PICKER_SIZE = 8
 
 
@@ -123,15 +128,35 @@ def playground(request) -> HttpResponse:
     return render(request, PAGE, {"form": form, "customer": request.customer})
 
 
+def _fallbacks(message: Message) -> list[dict]:
+    """The channels `message` falls back to, in order, each with the price the send put on
+    it (the same price book; dispatch charges exactly that on a fallback)."""
+    return [
+        {"channel": channel, "price": Decimal(message.alternatives[channel]["price"])}
+        for channel in message.fallbacks
+        if channel in message.alternatives
+    ]
+
+
 def _quote(messages: list[Message]) -> dict:
     going = [m for m in messages if m.status == MessageStatus.QUEUED]
     bodies = {}
-    for message in going:
-        bodies.setdefault(message.channel, message)
+    rows, most = [], Decimal("0")
+    for message in messages:
+        fallbacks = _fallbacks(message) if message.status == MessageStatus.QUEUED else []
+        highest = max([message.price, *(f["price"] for f in fallbacks)])
+        if message.status == MessageStatus.QUEUED:
+            bodies.setdefault(message.channel, message)
+            most += highest
+        rows.append({"message": message, "fallbacks": fallbacks, "at_most": highest})
+    total = sum((m.price for m in going), Decimal("0"))
     return {
         "messages": messages,
+        "rows": rows,
         "going": len(going),
-        "total": sum((m.price for m in going), Decimal("0")),
+        "total": total,
+        "at_most": most,
+        "may_fall_back": most != total or any(row["fallbacks"] for row in rows),
         "samples": list(bodies.values()),
     }
 
@@ -148,7 +173,22 @@ def playground_preview(request) -> HttpResponse:
             context["sandbox"] = send.sandbox
         except SentError as error:
             _add_send_errors(form, error, send.to)
-    return render(request, f"{PAGE}#preview", context)
+    response = render(request, f"{PAGE}#preview", context)
+    # The fields' errors as they are now, so an error a refused send left next to a field goes
+    # away once the field is fixed (static/js/sent.js). Checked in full, every field; while
+    # the send is incomplete (no recipient yet), only those the form itself checks.
+    names = FORM_CHECKED if context["incomplete"] else list(form.fields)
+    detail = {
+        "form": "playground-form",
+        "errors": {
+            form[name].auto_id: " ".join(messages)
+            for name, messages in form.errors.items()
+            if name in names
+        },
+    }
+    if context["incomplete"]:
+        detail["checked"] = [form[name].auto_id for name in names]
+    return trigger_client_event(response, "fieldsChecked", detail)
 
 
 @customer_required

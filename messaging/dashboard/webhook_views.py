@@ -163,7 +163,14 @@ def webhook_test(request, webhook_id) -> HttpResponse:
     if not request.htmx:
         return render(request, DETAIL, {**_detail_context(request, endpoint), **context})
     response = render(request, f"{DETAIL}#webhook-test", context)
-    return trigger_client_event(response, "deliveriesChanged") if result else response
+    if not result:
+        return response
+    # The attempt moved "Last attempt" (and "Last success"): the settings card, out of band.
+    endpoint.refresh_from_db()
+    response.content += render(
+        request, f"{DETAIL}#webhook-settings", {"endpoint": endpoint, "oob": True}
+    ).content
+    return trigger_client_event(response, "deliveriesChanged")
 
 
 @customer_required

@@ -88,8 +88,22 @@ class ChannelProvider:
     # connection): dispatch then makes up to PROVIDER_CONCURRENCY calls side by side.
     concurrent = False
 
+    # True when `send_many` does a group's bookkeeping at once (the simulator): dispatch then
+    # hands a group to it in one call instead of one `send` per message.
+    batched = False
+
     def send(self, message: OutboundMessage) -> ProviderResult:
         raise NotImplementedError
+
+    def send_many(self, messages: list[OutboundMessage]) -> list[ProviderResult | ProviderError]:
+        """`send` for each message, in order: its result, or the ProviderError it raised."""
+        answers: list[ProviderResult | ProviderError] = []
+        for message in messages:
+            try:
+                answers.append(self.send(message))
+            except ProviderError as error:
+                answers.append(error)
+        return answers
 
     def fetch(
         self,

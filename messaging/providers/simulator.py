@@ -23,6 +23,7 @@ import phonenumbers
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from messaging.models import SimulatorSend
 from messaging.providers.base import (
@@ -99,6 +100,34 @@ class _SimulatorBase(ChannelProvider):
             raise error
         return self._result(provider_message_id, 1, self.receipts(message.to))
 
+    batched = True
+
+    def send_many(self, messages: list[OutboundMessage]) -> list[ProviderResult | ProviderError]:
+        """`send` for a group, its bookkeeping in one transaction: one INSERT … ON CONFLICT DO
+        NOTHING records every first attempt; a message it already knew (a retry, a repeat)
+        goes on as `send` does with it."""
+        if len(messages) == 1:
+            return super().send_many(messages)
+        refusals = [self.refusal(message, 1) for message in messages]
+        provider_ids = ["" if error else f"sim_{uuid.uuid4().hex}" for error in refusals]
+        with transaction.atomic():
+            _no_flush_wait()
+            first = _insert_first_attempts(self.channel, messages, provider_ids)
+        answers: list[ProviderResult | ProviderError] = []
+        for message, error, provider_message_id in zip(
+            messages, refusals, provider_ids, strict=True
+        ):
+            if uuid.UUID(message.message_id) not in first:
+                try:
+                    answers.append(self._send_again(message))
+                except ProviderError as again:
+                    answers.append(again)
+            elif error:
+                answers.append(error)
+            else:
+                answers.append(self._result(provider_message_id, 1, self.receipts(message.to)))
+        return answers
+
     def _send_again(self, message: OutboundMessage) -> ProviderResult:
         records = SimulatorSend.objects.filter(message_id=message.message_id, channel=self.channel)
         record = records.get()
@@ -138,6 +167,31 @@ class _SimulatorBase(ChannelProvider):
             raw={"provider": "simulator", "fetched": True},
             scheduled_receipts=self.receipts(record.to),
         )
+
+
+def _insert_first_attempts(channel: str, messages: list[OutboundMessage], provider_ids) -> set:
+    """Record a first attempt for each message the simulator doesn't know yet, in one
+    statement; the ids of those it recorded (PostgreSQL, and SQLite ≥ 3.35: RETURNING)."""
+    meta = SimulatorSend._meta
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    names = ["message_id", "channel", "to", "attempts", "provider_message_id", "created_at"]
+    fields = [meta.get_field(name) for name in names]
+    now = timezone.now()
+    params = []
+    for message, provider_message_id in zip(messages, provider_ids, strict=True):
+        values = [uuid.UUID(message.message_id), channel, message.to, 1, provider_message_id, now]
+        params += [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    row = f"({', '.join(['%s'] * len(names))})"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(messages))} "
+        f"ON CONFLICT ({quote('message_id')}, {quote('channel')}) DO NOTHING "
+        f"RETURNING {quote('message_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {uuid.UUID(str(found)) for (found,) in cursor.fetchall()}
 
 
 class SimulatorSms(_SimulatorBase):

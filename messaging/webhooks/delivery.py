@@ -130,7 +130,7 @@ def post_signed(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> Attempt
     # Connect to the vetted IP; the Host header and TLS SNI/certificate check keep the name.
     headers["host"] = url.netloc.decode("ascii")
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    timeout = min(float(endpoint.timeout_seconds), settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
+    timeout = endpoint.effective_timeout_seconds
     deadline = started + timeout
     try:
         with http_client(timeout=timeout, trust_env=False) as client:
@@ -284,7 +284,18 @@ def _record(
         )
         if not delivery.is_test:
             _endpoint_count(endpoint, result, now)
+        else:  # a test moves no counter, but it is an attempt (the page's "Last attempt")
+            _test_attempt_seen(endpoint, result, now)
     return DeliveryResult(result.outcome, retry_at)
+
+
+def _test_attempt_seen(endpoint: WebhookEndpoint, result: AttemptResult, now: datetime) -> None:
+    """A test delivery's attempt: `last_delivery_attempt_at` (and `last_successful_delivery_at`
+    when the receiver took it) move; the failure streak, the circuit and disabling don't."""
+    changes = {"last_delivery_attempt_at": now}
+    if result.outcome == "delivered":
+        changes["last_successful_delivery_at"] = now
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**changes)
 
 
 def _circuit_move(endpoint_id, result: AttemptResult, now: datetime) -> str:

@@ -61,7 +61,7 @@ def probe_allowance(endpoint: WebhookEndpoint) -> timedelta:
 
 
 def endpoint_timeout(endpoint: WebhookEndpoint) -> float:
-    return min(float(endpoint.timeout_seconds), settings.WEBHOOK_TIMEOUT_MAX_SECONDS)
+    return endpoint.effective_timeout_seconds
 
 
 def tenant_lock(customer_id, now: datetime) -> WebhookTenantLane:

@@ -2,6 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 
@@ -10,6 +11,23 @@ from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
 register = template.Library()
+
+
+MONEY_PLACES = 4
+
+
+@register.filter
+def money(value) -> str:
+    """A money amount as the dashboard shows it everywhere (balances, thresholds, prices,
+    totals, ledger amounts): four decimals, like the API's money strings ("100.0000",
+    docs/api/conventions.md), no thousands separator; empty for no amount."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{amount:.{MONEY_PLACES}f}"
 
 
 @register.filter

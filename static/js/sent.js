@@ -60,6 +60,38 @@
     box.closest("form").dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // A form checked again on the server as it changes (the playground's preview answers
+  // `fieldsChecked` with every field's errors as they are now): an error shown next to a
+  // field goes once the field is fixed, one still there says what it says now.
+  document.addEventListener("fieldsChecked", function (event) {
+    var form = document.getElementById(event.detail.form);
+    if (!form) return;
+    var errors = event.detail.errors || {};
+    var checked = event.detail.checked;  // absent: every field was checked
+    form.querySelectorAll(".field-error[id$='_error']").forEach(function (shown) {
+      var fieldId = shown.id.slice(0, -"_error".length);
+      if (checked && checked.indexOf(fieldId) < 0) return;  // not checked this time: as it is
+      if (Object.prototype.hasOwnProperty.call(errors, fieldId)) {
+        shown.textContent = errors[fieldId];
+        return;
+      }
+      form.querySelectorAll("[aria-describedby~='" + shown.id + "']").forEach(function (control) {
+        var rest = control.getAttribute("aria-describedby").split(/\s+/).filter(function (id) {
+          return id && id !== shown.id;
+        });
+        if (rest.length) control.setAttribute("aria-describedby", rest.join(" "));
+        else control.removeAttribute("aria-describedby");
+        control.removeAttribute("aria-invalid");
+      });
+      var box = shown.closest(".invalid");
+      if (box) box.classList.remove("invalid");
+      shown.remove();
+    });
+    if (!checked && !Object.keys(errors).length) {
+      document.querySelectorAll("[data-cleared-when-valid]").forEach(function (notice) { notice.remove(); });
+    }
+  });
+
   // A conversation reads from the bottom: keep it there as messages arrive, unless the
   // reader scrolled up to read older ones.
   var chatAtBottom = true;

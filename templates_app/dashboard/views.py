@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.dashboard.access import customer_required
 from sent_project.dashboard import form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
-from templates_app.dashboard.forms import TemplateFilterForm, TemplateForm, field_for
+from templates_app.dashboard.forms import TEXT_FIELDS, TemplateFilterForm, TemplateForm, field_for
 from templates_app.definition import detect_category
 from templates_app.models import Template
 from templates_app.rendering import template_preview
@@ -69,7 +69,8 @@ def _preview(form: TemplateForm) -> dict:
             "problems": [],
             "advice": _whatsapp_advice(template),
         }
-    if not form.is_valid():
+    form = _previewable(form)
+    if form is None:
         return {"previews": [], "problems": [], "advice": []}
     definition = form.definition()
     category = form.cleaned_data["category"] or detect_category(definition)
@@ -90,6 +91,24 @@ def _preview(form: TemplateForm) -> dict:
     with suppress(SentError, KeyError, TypeError, ValueError):
         _values, previews = template_preview(template, parameters=form.samples())
     return {"previews": previews, "problems": problems, "advice": advice, "category": category}
+
+
+def _previewable(form: TemplateForm) -> TemplateForm | None:
+    """The texts in the form, to preview whatever else is wrong: a form refused by a service
+    (a name already used, a text the rules refuse) or with a field in error (the language,
+    the name) still shows the texts that are in it. None when there is no text to show."""
+    fresh = TemplateForm(form.data, template=form.template)
+    if fresh.is_valid():
+        return fresh
+    data = fresh.cleaned_data
+    if "layout" not in data:
+        return None
+    for name in fresh.errors:
+        if name in TEXT_FIELDS:  # a text too long for its field: shown as written
+            data[name] = fresh.data.get(name, "")
+        elif name in fresh.fields:
+            data[name] = "en_US" if name == "language" else ""
+    return fresh
 
 
 def _whatsapp_advice(template: Template) -> list[str]:
@@ -170,7 +189,12 @@ def template_preview_view(request, template_id=None) -> HttpResponse:
 @customer_required
 @require_GET
 def template_detail(request, template_id) -> HttpResponse:
+    """The template's page; polled while it is in review (htmx, target `template-live`):
+    204 while it is still PENDING, the page's content once the verdict is in."""
     template = template_get(request.customer, template_id)
+    live = request.htmx.target == "template-live"
+    if live and template.status == Template.Status.PENDING:
+        return HttpResponse(status=204)
     try:
         values, previews = template_preview(template)
     except SentError:
@@ -183,7 +207,7 @@ def template_detail(request, template_id) -> HttpResponse:
         "can_submit": template.status in SUBMITTABLE,
         "can_edit": template.status in EDITABLE and not template.name.startswith(RESERVED_PREFIX),
     }
-    return render(request, DETAIL, context)
+    return render(request, f"{DETAIL}#live" if live else DETAIL, context)
 
 
 @customer_required

@@ -505,3 +505,27 @@ def test_import_lists_cost_a_fixed_number_of_queries(api_client, account, assert
     with assert_list_queries(4):
         response = api_client.get(f"/v3/contacts/import/{contact_import.pk}?page_size=25")
     assert len(response.json()["data"]["rows"]) == 25
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics of PostgreSQL")
+def test_a_big_import_leaves_the_planner_knowing_the_tables_new_size(live_account, settings):
+    """After an import of CONTACTS_IMPORT_ANALYZE_MIN_ROWS new contacts or more, the table's
+    row estimate is the real count (ANALYZE), not what it was before the load; a smaller
+    import leaves the statistics to autovacuum (docs/api/contacts.md)."""
+    settings.CONTACTS_IMPORT_ANALYZE_MIN_ROWS = 300
+    table = Contact._meta.db_table
+
+    def estimate() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            return cursor.fetchone()[0]
+
+    small = make_import(live_account, [{"phone_number": f"+1201555{i:04d}"} for i in range(200)])
+    before = estimate()
+    contact_import_process(import_id=str(small.pk))
+    assert estimate() == before  # below the threshold: not analysed
+
+    big = make_import(live_account, [{"phone_number": f"+1201556{i:04d}"} for i in range(400)])
+    contact_import_process(import_id=str(big.pk))
+    assert estimate() == Contact.objects.count() == 600

@@ -205,6 +205,35 @@ def test_delivery_results_build_per_channel_statistics(account, settings):
     assert contact.delivery_stats["sms"]["last_at"]
 
 
+def test_many_outcomes_at_once_are_counted_per_contact(account):
+    """`contacts_record_deliveries` (dispatch and receipts record a batch with it): each
+    contact gets its own counts in one set-based write; one whose availability flips is
+    saved on its own, the others untouched by it."""
+    from contacts.services import contacts_record_deliveries
+
+    a, b, c = (make_contact(account, f"+1201555000{i}") for i in (2, 3, 4))
+    contacts_record_deliveries(
+        [
+            (a.pk, "sms", True, False),
+            (a.pk, "sms", False, False),
+            (b.pk, "sms", True, False),
+            (b.pk, "whatsapp", True, False),
+            (c.pk, "whatsapp", False, True),
+        ]
+    )
+    for contact in (a, b, c):
+        contact.refresh_from_db()
+    assert a.channel_stats("sms") | {"last_at": None} == {
+        "attempts": 2,
+        "delivered": 1,
+        "recent": "10",
+        "last_at": None,
+    }
+    assert b.channel_stats("sms")["recent"] == "1" and b.channel_stats("whatsapp")["delivered"] == 1
+    assert a.channel_stats("whatsapp")["attempts"] == 0
+    assert c.channel_stats("whatsapp")["attempts"] == 1 and not c.whatsapp_available
+
+
 def test_a_whatsapp_not_reachable_failure_sends_the_next_message_to_sms(account):
     contact = make_contact(account, "+12015550081")
     assert contact.default_channel == "whatsapp"

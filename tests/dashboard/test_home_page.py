@@ -25,7 +25,7 @@ def test_home_warns_when_the_balance_is_below_the_threshold(dashboard_client, ac
     account.low_balance_threshold = Decimal("500")
     account.save(update_fields=["low_balance_threshold"])
     response = dashboard_client.get("/")
-    assert "below your warning threshold of 500.00" in response.text
+    assert "below your warning threshold of 500.0000" in response.text
 
 
 def test_home_points_at_a_webhook_sent_disabled(dashboard_client, account, other_account):

@@ -280,6 +280,34 @@ def test_a_refunded_message_says_so(dashboard_client, account, template):
     assert "Message undeliverable" in response.text and "Resend" in response.text
 
 
+def test_a_message_the_provider_refused_says_which_provider_refused_it(
+    dashboard_client, account, template
+):
+    """The summary agrees with the activities: the simulator refused it, so the page says
+    so, not that it never reached a provider."""
+    [message] = send(account, [number(90)])
+    run_queued_tasks()
+    message.refresh_from_db()
+    assert message.status == "FAILED"
+    text = dashboard_client.get(url("message_detail", message.pk)).text
+    summary = text.split('id="message-summary"')[1].split("</div>")[0]
+    assert f"Refused by the simulator {message.channel} provider" in summary
+    assert "before reaching a provider" not in text and "never reached" not in text
+    assert "simulator refused the" in text.split('id="activities"')[1]  # what happened
+
+
+def test_fallback_is_shown_only_when_it_was_used(dashboard_client, account, template):
+    [on_whatsapp, fell_back] = send(account, [number(12), number(85)])
+    run_queued_tasks()
+    on_whatsapp.refresh_from_db()
+    assert on_whatsapp.channel == "whatsapp" and on_whatsapp.fallbacks == ["sms"]  # planned
+    page = dashboard_client.get(url("message_detail", on_whatsapp.pk)).text
+    assert "<dt>Fallback</dt>" not in page  # SMS was never tried
+    page = dashboard_client.get(url("message_detail", fell_back.pk)).text
+    used = page.split('id="message-fallback">')[1].split("</dd>")[0]
+    assert "WhatsApp → SMS" in used
+
+
 def test_the_page_offers_resend_or_cancel_only_where_the_service_allows_it(
     dashboard_client, account, template
 ):
@@ -370,7 +398,7 @@ def test_a_refund_older_than_the_page_of_activities_still_counts(
     from messaging.models import ActivityKind, MessageActivity
     from messaging.selectors import message_activities_and_refunded
 
-    [message] = send(account, [number(90)])  # refunded: it never reached a provider
+    [message] = send(account, [number(90)])  # refunded: no provider accepted it
     run_queued_tasks()
     for step in range(3):  # later steps push the refund off a page of one activity
         MessageActivity.objects.create(

@@ -58,6 +58,9 @@ def test_follow_messages_from_home_to_the_history_and_a_message(signed_in_page, 
     assert page.locator("#message-status").inner_text() == "Failed"
     assert "Message undeliverable" in page.locator("#timeline").inner_text()
     assert "Refunded" in page.locator("#activities").inner_text()
+    summary = page.locator("#message-summary").inner_text()
+    assert "Refused by the simulator" in summary  # as the activities tell it
+    assert "before reaching a provider" not in summary
     screenshot(page, "message")
 
     page.on("dialog", lambda dialog: dialog.accept())
@@ -76,6 +79,7 @@ def test_a_fallback_message_page_and_the_contacts_recent_messages(signed_in_page
     page.goto(f"/messages/{fallback.pk}/")
     assert "sms: fallback, whatsapp not reachable" in page.locator("#message-live").inner_text()
     assert "Fallback" in page.locator("#activities").inner_text()
+    assert "WhatsApp → SMS" in page.locator("#message-fallback").inner_text()
     screenshot(page, "message-fallback")
 
     page.get_by_role("link", name="+1 415-555-0085").first.click()

@@ -51,6 +51,16 @@ def test_send_from_the_playground_and_see_delivered_without_reloading(
 
     page.get_by_label("Phone numbers").fill("")
     page.locator("#quote", has_text="+1 415-555-0060").wait_for()
+    # The field is fixed: its error goes by itself (checked again as it changes).
+    expect(page.locator("#id_numbers_error")).to_have_count(0)
+    assert page.get_by_label("Phone numbers").get_attribute("aria-invalid") is None
+    expect(page.get_by_text("Not sent.")).to_have_count(0)
+    page.get_by_label("order_id").fill("")
+    page.locator(
+        "#preview-errors", has_text="Variable order_id: This parameter is required."
+    ).wait_for()
+    page.get_by_label("order_id").fill("B-7")
+    page.locator("#quote", has_text="+1 415-555-0060").wait_for()
     preview = page.locator("#preview")
     assert "Hi Ana, your order B-7 has shipped and arrives soon." in preview.inner_text()
     assert "1 message to send" in preview.inner_text()

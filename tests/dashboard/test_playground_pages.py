@@ -2,6 +2,7 @@
 send, errors next to their fields, the contact picker and the live status rows — success,
 another account, no login, bad input, wrong method."""
 
+import json
 import re
 from decimal import Decimal
 
@@ -10,9 +11,12 @@ from django_tasks_db.models import DBTaskResult
 
 from django.urls import reverse
 
+from billing.models import Price
 from billing.services import membership_create
 from contacts.models import Contact
+from messaging.dashboard.playground_views import send_preview
 from messaging.models import Message
+from messaging.sending import SendRequest
 from tests.factories import make_customer
 from tests.messaging.factories import make_approved_template, make_contact, number, send
 from tests.tasks import run_queued_tasks
@@ -64,7 +68,10 @@ def test_the_page_offers_the_accounts_approved_templates_only(
     with django_assert_max_num_queries(6):
         response = dashboard_client.get(url("playground"))
     assert response.status_code == 200
-    assert f'<option value="{template.pk}">Order shipped (order_shipped)</option>' in response.text
+    assert (
+        f'<option value="{template.pk}" title="Order shipped (order_shipped)">'
+        "Order shipped (order_shipped)</option>"
+    ) in response.text
     assert "globex_notice" not in response.text and "draft_one" not in response.text
 
 
@@ -127,6 +134,45 @@ def test_the_preview_shows_the_rendered_body_the_price_and_the_routing_reason_wr
     assert account.balance == Decimal("100")
 
 
+def test_the_preview_shows_the_fallback_channel_and_the_most_the_send_can_cost(
+    dashboard_client, account, template
+):
+    """WhatsApp first (number 80–89: the simulator refuses it there and SMS takes over, at
+    SMS's price): the preview names the fallback and its price, priced like the send."""
+    Price.objects.update_or_create(
+        channel="sms", country="US", category="", defaults={"unit_price": Decimal("0.1990")}
+    )
+    response = dashboard_client.post(
+        url("playground_preview"), compose(template, numbers=number(80)), **HTMX
+    )
+    planned = send_preview(
+        account,
+        SendRequest(
+            to=[number(80)],
+            channels=["sent"],
+            template_id=str(template.pk),
+            parameters={"name": "Ben", "order_id": "B-7"},
+            sandbox=True,
+        ),
+    )[0]
+    first, sms = planned.price, Decimal(planned.alternatives["sms"]["price"])
+    assert planned.channel == "whatsapp" and planned.fallbacks == ["sms"] and sms > first
+    text = " ".join(response.text.split())
+    assert f'If WhatsApp can\'t reach it: <span class="badge channel-sms">SMS</span> {sms:.4f}' in (
+        text.replace("&#x27;", "'")
+    )
+    assert f"at most {sms:.4f}" in text
+    assert f'id="quote-total">{first:.4f} USD' in text
+    assert f'id="quote-at-most">{sms:.4f} USD' in text
+    assert "falls back to the next one" in text
+    assert "exactly what will be sent" not in text
+
+
+def test_a_preview_without_fallback_promises_no_fallback(dashboard_client, template):
+    response = dashboard_client.post(url("playground_preview"), compose(template), **HTMX)
+    assert "quote-at-most" not in response.text and "can't reach it" not in response.text
+
+
 def test_the_preview_shows_an_opted_out_contact_as_filtered_and_free(
     dashboard_client, account, template
 ):
@@ -153,6 +199,37 @@ def test_the_preview_names_a_bad_number(dashboard_client, template):
     )
     assert 'id="preview-errors"' in response.text
     assert "too short" in response.text
+
+
+def test_the_preview_names_the_missing_variable(dashboard_client, template):
+    response = dashboard_client.post(
+        url("playground_preview"), compose(template, param_order_id=""), **HTMX
+    )
+    errors = response.text.split('id="preview-errors"')[1].split("</div>")[0]
+    assert "Variable order_id: This parameter is required." in errors
+
+
+def test_the_preview_reports_the_fields_errors_as_they_are_now(dashboard_client, template):
+    """Checked in full, the preview tells the page every field's errors (none once fixed),
+    so an error a refused send left next to a field goes away."""
+    fixed = dashboard_client.post(url("playground_preview"), compose(template), **HTMX)
+    assert json.loads(fixed["HX-Trigger"]) == {
+        "fieldsChecked": {"form": "playground-form", "errors": {}}
+    }
+    bad = dashboard_client.post(
+        url("playground_preview"), compose(template, numbers="555 12"), **HTMX
+    )
+    errors = json.loads(bad["HX-Trigger"])["fieldsChecked"]["errors"]
+    assert list(errors) == ["id_numbers"] and "too short" in errors["id_numbers"]
+    # No recipient yet: only what the form checks itself is reported (the text's error
+    # goes once text is written), the send's own fields are left as they are.
+    incomplete = dashboard_client.post(
+        url("playground_preview"), compose(template, numbers="", mode="text", text="Hi"), **HTMX
+    )
+    checked = json.loads(incomplete["HX-Trigger"])["fieldsChecked"]
+    assert checked["errors"] == {}
+    assert "id_text" in checked["checked"] and "id_numbers" not in checked["checked"]
+    assert "id_param_name" not in checked["checked"]
 
 
 def test_the_preview_warns_when_the_balance_cant_cover_a_real_send(client, template):

@@ -7,6 +7,9 @@ import pytest
 
 from django.urls import reverse
 
+from messaging.routing import CHANNELS as ROUTED_CHANNELS
+from templates_app import lifecycle
+from templates_app.definition import SENT_CHANNELS, delivery_channels
 from templates_app.models import Template
 from templates_app.services import templates_seed_demo
 from tests.templates_app.factories import content, make_template, pair_definition
@@ -236,6 +239,82 @@ def test_a_name_already_used_is_a_field_error(dashboard_client, account):
     )
     assert 'id="id_name_error"' in response.text
     assert "already have a template named" in response.text
+
+
+def test_a_refused_submit_still_previews_the_text_in_the_form(dashboard_client, account):
+    make_template(account, name="order_shipped")
+    response = dashboard_client.post(
+        url("template_create"), {**editor_data(name="order_shipped"), "submit": "1"}, **HTMX
+    )
+    assert 'id="id_name_error"' in response.text
+    preview = response.text.split('id="preview"')[1]
+    assert "Hi Ana, your order A-1001 has shipped and arrives soon." in preview
+    too_long = dashboard_client.post(
+        url("template_create"), editor_data(body="Hi {{name}}, " + "word " * 205), **HTMX
+    )
+    assert "At most 1024 characters" in too_long.text.split('id="preview"')[1]  # the problem
+    assert "Hi Ana, word word" in too_long.text.split('id="preview"')[1]
+    bad_language = dashboard_client.post(url("template_create"), editor_data(language=""), **HTMX)
+    assert "Hi Ana, your order A-1001" in bad_language.text.split('id="preview"')[1]
+
+
+def test_a_pending_templates_page_follows_the_review_until_it_is_final(dashboard_client, account):
+    template = make_template(account, status=Template.Status.PENDING)
+    page = dashboard_client.get(url("template_detail", template.pk)).text
+    assert 'id="template-live" hx-get="' in page and 'hx-trigger="every 2s"' in page
+    assert "updates by itself" in page
+    live = {**HTMX, "HTTP_HX_TARGET": "template-live"}
+    still = dashboard_client.get(url("template_detail", template.pk), **live)
+    assert still.status_code == 204  # nothing to swap while in review
+    lifecycle.template_approve(template)
+    final = dashboard_client.get(url("template_detail", template.pk), **live)
+    assert final.status_code == 200
+    assert final.text.lstrip().startswith('<div id="template-live">')  # no trigger: it stops
+    assert "every 2s" not in final.text and ">Approved</span>" in final.text
+
+
+def test_an_approved_templates_page_doesnt_poll(dashboard_client, account):
+    template = make_template(account, status=Template.Status.APPROVED)
+    assert "every 2s" not in dashboard_client.get(url("template_detail", template.pk)).text
+
+
+def test_long_titles_are_shortened_in_the_list_and_the_playgrounds_drop_down(
+    dashboard_client, account
+):
+    title = "Hi …, your order … has shipped and will arrive soon, track it online"
+    template = make_template(account, status=Template.Status.APPROVED, display_name=title)
+    listed = dashboard_client.get(url("template_list")).text
+    link = re.search(rf'<a class="strong" href="[^"]*{template.pk}/"[^>]*>([^<]*)</a>', listed)
+    assert f'title="{title}"' in link.group(0)
+    assert link.group(1) == title[:39] + "…"
+    playground = dashboard_client.get(reverse("messaging:playground")).text
+    option = re.search(rf'<option value="{template.pk}"[^>]*>([^<]*)</option>', playground)
+    assert option.group(1) == f"{title[:39]}… ({template.name})"
+    assert f'title="{title} ({template.name})"' in option.group(0)
+
+
+def test_the_channels_shown_are_those_this_install_sends(dashboard_client, account):
+    """A same-text template renders on sms, whatsapp, rcs and mms; this install sends SMS
+    and WhatsApp (MMS only with media, RCS never)."""
+    template = make_template(account)
+    assert template.channels == ["sms", "whatsapp", "rcs", "mms"]
+    listed = dashboard_client.get(url("template_list")).text.split("<tbody>")[1]
+    detail = dashboard_client.get(url("template_detail", template.pk)).text
+    facts = detail.split("<dt>Channels</dt>")[1].split("</dd>")[0]
+    for shown in (listed, facts):
+        assert re.findall(r'<span class="badge channel-(\w+)">', shown) == ["sms", "whatsapp"]
+
+
+def test_the_install_sends_the_channels_the_template_pages_name():
+    assert set(SENT_CHANNELS) == set(ROUTED_CHANNELS)
+    text = {"type": "text", "template": "Your photo", "variables": []}
+    with_media = {**text, "media": [{"url": "https://example.com/a.jpg"}]}
+    assert delivery_channels({"body": {"multiChannel": text}}) == ["sms", "whatsapp"]
+    assert delivery_channels({"body": {"multiChannel": text, "mms": with_media}}) == [
+        "sms",
+        "whatsapp",
+        "mms",
+    ]
 
 
 # ---- detail, edit, submit, delete

@@ -43,12 +43,21 @@ def test_write_a_template_with_a_live_preview_then_submit_it(
 
     page.get_by_role("button", name="Create and submit for review").click()
     page.get_by_text("submitted for review").wait_for()
+    page.locator("#template-status", has_text="Pending").wait_for()
+    polls = []
+    page.on("request", lambda request: "/templates/" in request.url and polls.append(request))
+    page.evaluate("window.notReloaded = true")
     assert run_queued_tasks() == 1  # the review's verdict, as a worker runs it
-    page.reload()
+    # The page in review follows the verdict by itself.
     page.locator("#template-status", has_text="Approved").wait_for()
+    assert page.evaluate("window.notReloaded") is True
     template = Template.objects.get(customer=live_account)
     assert (template.status, template.whatsapp_status) == ("APPROVED", "APPROVED")
     expect(page.locator("#history li")).to_have_count(3)
+    expect(page.locator("[hx-trigger='every 2s']")).to_have_count(0)  # final: no more polling
+    seen = len(polls)
+    page.wait_for_timeout(2_500)
+    assert len(polls) == seen
     screenshot(page, "template-detail")
 
     page.get_by_role("link", name="Templates", exact=True).first.click()
@@ -70,3 +79,18 @@ def test_the_editor_shows_the_services_error_next_to_the_field(signed_in_page):
     error.wait_for()
     assert page.get_by_label("Message").get_attribute("aria-invalid") == "true"
     screenshot(page, "template-editor-errors")
+
+
+def test_a_refused_submit_keeps_the_preview_of_the_text_in_the_form(signed_in_page, live_account):
+    templates_seed_demo(live_account)  # order_shipped is taken
+    page = signed_in_page
+    page.goto("/templates/new/")
+    page.get_by_label("Message").fill("Hi {{name}}, your parcel is on its way.")
+    page.get_by_label("name", exact=True).fill("Ana")
+    page.locator('#preview [data-channel="sms"]', has_text="Hi Ana, your parcel").wait_for()
+    page.get_by_text("Name, category and language").click()
+    page.get_by_label("Reference name").fill("order_shipped")
+    page.get_by_role("button", name="Create and submit for review").click()
+    page.locator("#id_name_error", has_text="already have a template named").wait_for()
+    sms = page.locator('#preview [data-channel="sms"]')
+    expect(sms).to_contain_text("Hi Ana, your parcel is on its way.")  # not a blank preview

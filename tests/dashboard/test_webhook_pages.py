@@ -130,7 +130,7 @@ def test_an_htmx_create_swaps_the_page_and_pushes_its_url(dashboard_client, acco
         {
             "endpoint_url": "https://93.184.216.34/x",
             "event_types": ["balance"],
-            "timeout_seconds": "30",
+            "timeout_seconds": "10",
         },
         **HTMX,
     )
@@ -146,7 +146,7 @@ def test_a_filter_on_an_unticked_family_is_ignored(dashboard_client, account):
             "endpoint_url": "https://93.184.216.34/x",
             "event_types": ["balance"],
             "only_message": ["failed"],
-            "timeout_seconds": "30",
+            "timeout_seconds": "10",
         },
     )
     assert WebhookEndpoint.objects.get(customer=account).event_filters is None
@@ -177,7 +177,7 @@ def test_a_filter_on_an_unticked_family_is_ignored(dashboard_client, account):
                 "timeout_seconds": "500",
             },
             "timeout_seconds",
-            "less than or equal to 120",
+            "less than or equal to 15",  # the install's cap, not the API's 120
         ),
     ],
 )
@@ -185,7 +185,7 @@ def test_invalid_input_shows_the_error_next_to_the_field(
     dashboard_client, account, data, field, message
 ):
     response = dashboard_client.post(
-        url("webhook_create"), {"timeout_seconds": "30", **data}, **HTMX
+        url("webhook_create"), {"timeout_seconds": "10", **data}, **HTMX
     )
     assert response.status_code == 200
     assert f'id="id_{field}_error"' in response.text
@@ -200,7 +200,7 @@ def test_a_private_address_is_refused_with_the_apis_reason(dashboard_client, acc
         {
             "endpoint_url": "http://169.254.169.254/latest",
             "event_types": ["message"],
-            "timeout_seconds": "30",
+            "timeout_seconds": "10",
         },
         **HTMX,
     )
@@ -285,7 +285,7 @@ def test_editing_an_endpoint_saves_and_goes_back_to_it(dashboard_client, endpoin
             "display_name": "Orders v2",
             "endpoint_url": "https://93.184.216.34/v2",
             "event_types": ["templates"],
-            "timeout_seconds": "20",
+            "timeout_seconds": "12",
         },
         **HTMX,
     )
@@ -295,7 +295,7 @@ def test_editing_an_endpoint_saves_and_goes_back_to_it(dashboard_client, endpoin
         "Orders v2",
         "https://93.184.216.34/v2",
     )
-    assert endpoint.event_types == ["templates"] and endpoint.timeout_seconds == 20
+    assert endpoint.event_types == ["templates"] and endpoint.timeout_seconds == 12
 
 
 def test_the_edit_form_starts_from_the_endpoint(dashboard_client, account):
@@ -308,7 +308,7 @@ def test_the_edit_form_starts_from_the_endpoint(dashboard_client, account):
 def test_an_invalid_edit_changes_nothing(dashboard_client, endpoint):
     response = dashboard_client.post(
         url("webhook_edit", endpoint.pk),
-        {"endpoint_url": "ftp://example.com", "event_types": ["message"], "timeout_seconds": "30"},
+        {"endpoint_url": "ftp://example.com", "event_types": ["message"], "timeout_seconds": "10"},
         **HTMX,
     )
     assert 'id="id_endpoint_url_error"' in response.text
@@ -369,6 +369,73 @@ def test_a_test_event_reaches_the_receiver_and_is_logged(
     assert "deliveriesChanged" in response["HX-Trigger"]
     assert len(receiver.received) == 1
     assert hook.deliveries.get().is_test
+
+
+def test_a_test_event_moves_last_attempt_on_the_page_but_no_failure_counter(
+    dashboard_client, account, receiver, webhook_settings
+):
+    from tests.messaging.webhook_helpers import Reply
+
+    hook, _ = make_webhook(account, url=receiver.url)
+    before = dashboard_client.get(url("webhook_detail", hook.pk)).text
+    assert '<dt>Last attempt</dt><dd><span class="muted">never</span>' in before
+    response = dashboard_client.post(
+        url("webhook_test", hook.pk), {"event_type": "message.delivered"}, **HTMX
+    )
+    # The settings card comes back out of band with the attempt in it.
+    settings_card = response.text.split('id="webhook-settings"')[1].split("</section>")[0]
+    assert 'hx-swap-oob="true"' in settings_card
+    assert "<dt>Last attempt</dt><dd>just now" in settings_card.replace("\n", "")
+    assert "<dt>Last success</dt><dd>just now" in settings_card.replace("\n", "")
+    receiver.default = Reply(status=500, body=b"boom")
+    dashboard_client.post(url("webhook_test", hook.pk), {"event_type": "message.delivered"}, **HTMX)
+    hook.refresh_from_db()
+    assert hook.last_delivery_attempt_at > hook.last_successful_delivery_at
+    assert hook.consecutive_failures == 0 and hook.circuit_state == "closed"  # a test counts not
+
+
+def test_the_delivery_log_shows_the_payload_sent_escaped(dashboard_client, endpoint):
+    import json
+
+    from messaging.webhooks.signing import envelope
+
+    delivery = make_delivery(endpoint)
+    delivery.event.payload = {"note": "<script>alert(1)</script>", "n": 1}
+    delivery.event.save(update_fields=["payload"])
+    page = dashboard_client.get(url("webhook_detail", endpoint.pk)).text
+    shown = page.split(f'id="payload-{delivery.pk}">')[1].split("</pre>")[0]
+    assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert '"event": "message.delivered"' in shown.replace("&quot;", '"')
+    pretty = json.dumps(envelope(delivery.event), indent=2, ensure_ascii=False, sort_keys=True)
+    assert shown.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">") == pretty
+    row = dashboard_client.get(url("webhook_delivery", endpoint.pk, delivery.pk), **HTMX).text
+    assert f'id="payload-{delivery.pk}"' in row  # the polled row too
+
+
+def test_the_timeout_offered_and_shown_is_the_effective_one(dashboard_client, account, settings):
+    settings.WEBHOOK_TIMEOUT_MAX_SECONDS = 15.0
+    hook, _ = make_webhook(account, timeout_seconds=60)  # the API takes the SDK's 60
+    detail = dashboard_client.get(url("webhook_detail", hook.pk)).text
+    shown = detail.split('id="webhook-timeout">')[1].split("</dd>")[0]
+    assert shown.startswith("15 s") and "60 s asked" in shown
+    form = dashboard_client.get(url("webhook_edit", hook.pk)).text
+    field = form.split('name="timeout_seconds"')[1].split(">")[0]
+    assert 'value="15"' in field and 'max="15"' in field and 'min="5"' in field
+    assert "5–15 s, the most this install waits (WEBHOOK_TIMEOUT_MAX_SECONDS)" in form
+    refused = dashboard_client.post(
+        url("webhook_edit", hook.pk),
+        {"endpoint_url": hook.endpoint_url, "event_types": ["message"], "timeout_seconds": 60},
+        **HTMX,
+    )
+    assert 'id="id_timeout_seconds_error"' in refused.text
+    hook.refresh_from_db()
+    assert hook.timeout_seconds == 60
+
+
+def test_the_form_names_the_setting_that_allows_a_local_receiver(dashboard_client, settings):
+    settings.DEBUG = True
+    page = dashboard_client.get(url("webhook_create")).text
+    assert "(WEBHOOK_ALLOW_LOOPBACK_IN_DEBUG)" in page and "with DEBUG off (production)" in page
 
 
 def test_a_failing_test_event_says_what_the_receiver_answered(

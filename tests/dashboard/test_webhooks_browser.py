@@ -1,7 +1,10 @@
 """Webhooks in a real browser: add an endpoint (a mistake first), copy its secret, send a
 test event to a real receiver, rotate the secret, disable it, redeliver."""
 
+import json
+
 import pytest
+from playwright.sync_api import expect
 
 from messaging.models import WebhookEndpoint
 from messaging.webhooks.delivery import signing_secrets
@@ -43,12 +46,19 @@ def test_add_an_endpoint_test_it_and_rotate_its_secret(
     assert [secret] == signing_secrets(endpoint, endpoint.created_at)
     screenshot(page, "webhook-created")
 
+    last_attempt = page.locator("#webhook-settings dt:text-is('Last attempt') + dd")
+    assert last_attempt.inner_text() == "never"
     page.get_by_role("button", name="Send test event").click()
     page.locator("#test-result").wait_for()
     assert "delivered: HTTP 200" in page.locator("#test-result").inner_text()
     page.locator("tbody.delivery").first.wait_for()
     assert "message.delivered" in page.locator("#deliveries").inner_text()
     assert len(receiver.received) == 1
+    expect(last_attempt).to_have_text("just now")  # without a reload
+    page.locator("tbody.delivery summary").first.click()
+    page.get_by_text("Payload sent").click()
+    sent = page.locator("tbody.delivery pre.body").first.inner_text()
+    assert json.loads(sent) == json.loads(receiver.received[0].body)  # what the receiver got
     screenshot(page, "webhook-tested")
 
     page.on("dialog", lambda dialog: dialog.accept())

@@ -53,7 +53,8 @@ def test_100_concurrent_sends_against_a_balance_for_37_succeed_exactly_37_times(
     assert LedgerEntry.objects.filter(customer=customer, kind="charge").count() == 37
     assert ledger_problems([customer.pk])[2] == []
     assert Message.objects.count() == 37
-    assert queued_tasks("messaging.tasks.message_dispatch").count() == 37
+    # Wake-ups of the accepted sends only (a send enqueues one unless one waits already).
+    assert 1 <= queued_tasks("messaging.tasks.message_dispatch").count() <= 37
 
 
 def test_a_request_the_balance_covers_only_partly_writes_nothing(live_server, transactional_db):

@@ -135,3 +135,74 @@ def test_a_job_also_takes_other_due_messages_so_single_sends_go_in_batches(accou
         assert message.status == "SENT"
     run_queued_tasks(include_future=True)  # the other jobs find nothing left
     assert all(provider_calls(m) == 1 for m in [first, *others])
+
+
+@pytest.mark.parametrize("channel_digits", [range(60, 80), range(0, 20)], ids=["sms", "whatsapp"])
+def test_a_groups_dispatch_costs_the_same_statements_for_5_or_20_messages(
+    account, template, channel_digits
+):
+    """Claim, hand-off (the simulator's bookkeeping: one transaction a group) and record
+    are a fixed number of statements per group, not a few per message."""
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(count: int, block: int) -> int:
+        messages = send(account, [number(d, series=block) for d in list(channel_digits)[:count]])
+        with CaptureQueriesContext(connection) as queries:
+            counts = dispatch_messages([], scheduler=SCHEDULER)
+        assert counts["accepted"] == count
+        assert {m.status for m in Message.objects.filter(pk__in=[m.pk for m in messages])} == {
+            "SENT"
+        }
+        return len(queries)
+
+    statements(1, 1)  # the first run of the process starts its round-robin over lanes
+    assert statements(5, 2) == statements(20, 3)
+
+
+def test_a_burst_of_sends_leaves_one_waiting_dispatch_job(account, template):
+    """A send enqueues a wake-up only when none waits to run now: five sends, one job,
+    which dispatches all five."""
+    messages = [send(account, number(60 + i))[0] for i in range(5)]
+    assert queued_tasks("messaging.tasks.message_dispatch").count() == 1
+    run_queued_tasks(include_future=True)
+    for message in messages:
+        message.refresh_from_db()
+        assert message.status == "DELIVERED"
+
+
+@pytest.mark.postgres_only
+@on_postgresql
+def test_the_waiting_job_a_send_counts_on_is_not_taken_before_the_send_commits(live_account):
+    """The send holds the waiting job it didn't duplicate until it commits: a running
+    dispatch's coalescing (and a worker starting jobs) skips it, so it still runs after the
+    send's messages exist — no wake-up is lost."""
+    account = live_account
+    make_approved_template(account)
+    [first] = send(account, number(60))
+    [job] = queued_tasks("messaging.tasks.message_dispatch")
+    holding, release, sent = threading.Event(), threading.Event(), []
+
+    def sender():
+        try:
+            with transaction.atomic():
+                sent.extend(send(account, number(61)))
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        assert SCHEDULER.coalesce() == 0  # another worker's drain can't mark it done
+        job.refresh_from_db()
+        assert job.status == "READY"
+    finally:
+        release.set()
+        thread.join()
+    assert queued_tasks("messaging.tasks.message_dispatch").count() == 1
+    run_queued_tasks(include_future=True)
+    for message in [first, *sent]:
+        message.refresh_from_db()
+        assert message.status == "DELIVERED"

@@ -103,3 +103,49 @@ def test_the_docs_list_every_reason_code():
     section = page.split("## Reason codes", 1)[1].split("\n## ", 1)[0]
     table = dict(re.findall(r"^\| `(\w+_\d+)` \| (\w+) \|", section, re.M))
     assert table == {code: reason.status for code, reason in REASONS.items()}
+
+
+def _history_from_activities(message) -> list[dict]:
+    from messaging.lifecycle import history_item
+    from messaging.models import HISTORY_KINDS, MessageActivity
+
+    rows = MessageActivity.objects.filter(message=message, kind__in=HISTORY_KINDS).order_by("id")
+    return [history_item(step) for step in rows]
+
+
+def test_every_event_embeds_the_whole_history_up_to_it(account):
+    """The history is carried on the message row: through a retry (97) and a fallback (85)
+    each event's `statusHistory` is the message's recorded history up to that event."""
+    from messaging.models import Message
+
+    make_approved_template(account)
+    messages = send(account, [number(97), number(85), number(12)])
+    run_queued_tasks(include_future=True)
+    for message in messages:
+        message = Message.objects.get(pk=message.pk)
+        recorded = _history_from_activities(message)
+        assert message.status_history == recorded
+        for event in events_of(message):
+            embedded = event.payload["message"]["statusHistory"]
+            assert embedded == recorded[: len(embedded)]
+            assert embedded[-1]["status"] == event.payload["message_status"]
+        assert len(events_of(message)[-1].payload["message"]["statusHistory"]) == len(recorded)
+
+
+def test_a_message_accepted_before_the_history_column_keeps_its_whole_history(account):
+    """Rows from before the column (NULL) read their history once, then carry it."""
+    from messaging.models import Message
+
+    make_approved_template(account)
+    [message] = send(account, number(12))
+    Message.objects.filter(pk=message.pk).update(status_history=None)
+    run_queued_tasks(include_future=True)
+    sent = next(e for e in events_of(message) if e.event == "message.sent")
+    assert [s["status"] for s in sent.payload["message"]["statusHistory"]] == [
+        "QUEUED",
+        "PROCESSED",
+        "SENT",
+    ]
+    message = Message.objects.get(pk=message.pk)
+    assert message.status_history == _history_from_activities(message)
+    assert [s["status"] for s in message.status_history][-1] == "READ"

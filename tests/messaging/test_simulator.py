@@ -84,3 +84,31 @@ def test_sending_the_same_message_id_twice_sends_once(db):
         get_provider("sms").fetch(str(message_id)).provider_message_id == first.provider_message_id
     )
     assert get_provider("sms").fetch(str(uuid.uuid4())) is None
+
+
+def test_a_group_is_answered_like_one_send_per_message(db):
+    """`send_many` (dispatch hands the simulator a group at once): each message answered as
+    `send` answers it — accepted, refused, transient on a first attempt — and a message it
+    already took is answered with the first result, nothing sent again."""
+    sms = get_provider("sms")
+    known = uuid.uuid4()
+    first = sms.send(outbound("+14155550101", "sms", known))
+    retried = uuid.uuid4()
+    with pytest.raises(ProviderError):
+        sms.send(outbound("+14155550197", "sms", retried))
+    group = [
+        outbound("+14155550160", "sms"),
+        outbound("+14155550101", "sms", known),
+        outbound("+14155550192", "sms"),
+        outbound("+14155550197", "sms", retried),
+        outbound("+14155550198", "sms"),
+    ]
+    accepted, again, refused, retry, transient = sms.send_many(group)
+    assert accepted.provider_message_id and accepted.scheduled_receipts
+    assert again.provider_message_id == first.provider_message_id
+    assert again.scheduled_receipts == ()
+    assert isinstance(refused, ProviderError) and refused.permanent
+    assert retry.provider_message_id and retry.scheduled_receipts
+    assert isinstance(transient, ProviderError) and not transient.permanent
+    assert sms.fetch(group[0].message_id).provider_message_id == accepted.provider_message_id
+    assert sms.fetch(group[2].message_id) is None

@@ -2,9 +2,12 @@
 read-only, cancel and resend through the services; pages for the other service-written
 records; plurals that read right."""
 
+import re
+
 import pytest
 
 from django.apps import apps
+from django.contrib import admin
 
 from billing.models import LedgerEntry
 from messaging.models import Message
@@ -89,3 +92,27 @@ def test_plurals_read_right():
         and not model._meta.verbose_name_plural.endswith(("ays", "eys"))
     ]
     assert wrong == []
+
+
+# Words the admin must write in capitals (Django's capfirst would make "Api keys").
+ACRONYMS = {"api": "API", "sms": "SMS", "totp": "TOTP", "otp": "OTP", "url": "URL", "csv": "CSV"}
+
+
+def test_the_admin_index_reads_right(admin_client):
+    """Every registered model's name on the admin index, as shown: no "Webhook deliverys"
+    (a consonant before "ys"), no "Api keys", and each app's heading in words ("Otp_Static")."""
+    html = admin_client.get("/admin/").content.decode()
+    shown = re.findall(r'<th scope="row"[^>]*>\s*<a href="[^"]*">([^<]+)</a>', html)
+    headings = re.findall(r"<caption>\s*<a[^>]*>([^<]+)</a>", html)
+    plurals = {model._meta.verbose_name_plural for model in admin.site._registry}
+    assert len(shown) == len(plurals) and "Webhook deliveries" in shown, shown
+    wrong = [name for name in shown if re.search(r"[^aeiou]ys$", name)]
+    wrong += [
+        name
+        for name in shown + headings
+        for word in re.split(r"[\s_]+", name)
+        if word.lower() in ACRONYMS and word != ACRONYMS[word.lower()]
+    ]
+    wrong += [heading for heading in headings if "_" in heading]
+    assert wrong == [], wrong
+    assert {"API keys", "Audit entries", "Ledger entries", "Webhook deliveries"} <= set(shown)

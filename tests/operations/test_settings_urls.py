@@ -47,3 +47,34 @@ def test_docs_answer_without_collectstatic(tmp_path):
         response = Client().get("/docs/")
     assert response.status_code == 200
     assert b"redoc" in response.content.lower()
+
+
+DOC_URL_PROBE = (
+    "import django; django.setup(); from django.conf import settings; "
+    "from django.test import Client; from django.test.utils import setup_test_environment; "
+    "setup_test_environment(); settings.ALLOWED_HOSTS = ['testserver']; "
+    "print(settings.SITE_URL); "
+    "print(Client().get('/v3/me').json()['error']['doc_url'])"
+)
+
+
+@pytest.mark.parametrize(
+    "env,site",
+    [
+        ({"PORT": "9123"}, "http://127.0.0.1:9123"),
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "9123", "SITE_URL": "https://sent.example.com/"}, "https://sent.example.com"),
+    ],
+)
+def test_error_doc_urls_follow_the_port_make_run_listens_on(env, site):
+    """`PORT=9123 make run`: SITE_URL unset follows HOST and PORT, so an error's doc_url opens
+    on the server that answered (docs/operations.md#configuration)."""
+    full = {**os.environ, "DJANGO_SETTINGS_MODULE": "sent_project.settings", **env}
+    for name in ("SITE_URL", "HOST", "PORT"):
+        if name not in env:
+            full.pop(name, None)
+    probe = subprocess.run(
+        [sys.executable, "-c", DOC_URL_PROBE], cwd=ROOT, env=full, capture_output=True, text=True
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == [site, f"{site}/docs/errors/#AUTH_001"]

@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)")
 
 
-def locked() -> dict[str, list[Version]]:
+def locked(name: str = "requirements.lock") -> dict[str, list[Version]]:
     pins: dict[str, list[Version]] = {}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
+    for line in (ROOT / name).read_text().splitlines():
         if match := PIN.match(line):
             pins.setdefault(canonicalize_name(match[1]), []).append(Version(match[2]))
     return pins
@@ -81,3 +81,15 @@ def test_the_installed_packages_are_the_locked_ones():
         if pins.get(name) and installed not in pins[name]:
             wrong.append(f"{name}: installed {installed}, locked {pins[name]}")
     assert not wrong, "run `make install`:\n" + "\n".join(wrong)
+
+
+def test_the_run_lock_is_the_runtime_part_of_the_lock_at_the_same_versions():
+    """`make run` installs requirements-run.lock: every runtime dependency, none of the test
+    tools, each at the version requirements.lock pins (`make lock` writes both)."""
+    full, run = locked(), locked("requirements-run.lock")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    assert runtime <= run.keys(), f"run `make lock`: {sorted(runtime - run.keys())} missing"
+    differing = {name: (run[name], full.get(name)) for name in run if run[name] != full.get(name)}
+    assert not differing, f"run `make lock`: {differing}"
+    assert "pytest" not in run and "playwright" not in run

@@ -59,6 +59,12 @@ class DisplayNameField(StrictCharField):
     pass
 
 
+TIMEOUT_HELP = (
+    "Seconds to wait for the receiver's answer: 5–120 accepted (the SDK's range), but a "
+    "delivery waits at most WEBHOOK_TIMEOUT_MAX_SECONDS (15 s by default) whatever this says"
+)
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     """The webhook object. `signing_secret` is only ever filled on create and rotate."""
 
@@ -126,7 +132,9 @@ class WebhookCreateSerializer(_WebhookFieldsMixin, serializers.Serializer):
     )
     event_filters = EventFiltersField(required=False, allow_null=True, default=None)
     retry_count = StrictIntegerField(min_value=1, max_value=5, default=3)
-    timeout_seconds = StrictIntegerField(min_value=5, max_value=120, default=30)
+    timeout_seconds = StrictIntegerField(
+        min_value=5, max_value=120, default=30, help_text=TIMEOUT_HELP
+    )
     sandbox = StrictBooleanField(default=False)
     # Organization → sender-profile cloning is not supported: accepted and ignored.
     sender_profile = serializers.DictField(required=False, allow_null=True, write_only=True)
@@ -142,7 +150,9 @@ class WebhookUpdateSerializer(_WebhookFieldsMixin, serializers.Serializer):
     )
     event_filters = EventFiltersField(required=False, allow_null=True)
     retry_count = StrictIntegerField(min_value=1, max_value=5, required=False)
-    timeout_seconds = StrictIntegerField(min_value=5, max_value=120, required=False)
+    timeout_seconds = StrictIntegerField(
+        min_value=5, max_value=120, required=False, help_text=TIMEOUT_HELP
+    )
     sandbox = StrictBooleanField(default=False)
     sender_profile = serializers.DictField(required=False, allow_null=True, write_only=True)
 

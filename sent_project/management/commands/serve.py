@@ -34,7 +34,6 @@ class Command(BaseCommand):
         # which follows HOST and PORT when it is not set (docs/operations.md#configuration).
         os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
         call_command("migrate", interactive=False, verbosity=0)
-        demo = bootstrap_demo()
         url = f"http://{host}:{port}"
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         processes = [
@@ -60,6 +59,9 @@ class Command(BaseCommand):
             )
         # Re-drives webhook work whose task was lost (docs/api/webhooks.md#retries-and-disabling).
         processes.append(subprocess.Popen([*manage, "webhooks_sweep", "--every", "60"]))
+        # The demo account is made while the servers start (each imports Django for a second or
+        # two): it only has to exist by the time the URL and key below are printed.
+        demo = bootstrap_demo()
         # Books the self-rescheduling message reconciler; the workers keep it running
         # (docs/api/messages.md#the-reconciler).
         call_command("reconcile_messages", "--schedule", verbosity=0)
