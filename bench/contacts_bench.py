@@ -204,6 +204,7 @@ def contact_rows(customer_id, count: int, offset: int):
             "import",
             created,
             created,
+            "",  # name
         )
 
 

@@ -144,9 +144,29 @@ def _scalar_values(value) -> Iterable[str]:
             yield str(item)
 
 
-def search_text_for(e164: str, metadata: dict | None) -> str:
-    """What `search` matches: the E.164 digits, then metadata values, lower-cased."""
+# The longest contact name (Contact.name).
+NAME_MAX_CHARS = 200
+
+
+def name_error(name) -> ValidationFailed | None:
+    """Why this can't be a contact's name, as the API answers it, or None: text of at most
+    NAME_MAX_CHARS characters (after trimming) that can be stored."""
+    if not isinstance(name, str):
+        message = "name must be a string."
+    elif len(name.strip()) > NAME_MAX_CHARS:
+        message = f"name may be at most {NAME_MAX_CHARS} characters long."
+    elif not storable(name):
+        message = "name can't contain NUL characters or unpaired surrogates."
+    else:
+        return None
+    return ValidationFailed(message, details={"name": [message]})
+
+
+def search_text_for(e164: str, metadata: dict | None, name: str = "") -> str:
+    """What `search` matches: the E.164 digits, the name, then metadata values, lower-cased."""
     text = e164[1:]
+    if name:
+        text = f"{text} {name.lower()}"
     if metadata:
         flat = metadata.values()
         if all(type(value) is str for value in flat):  # CSV columns: no nesting to walk
@@ -162,7 +182,7 @@ CONTACT_COPY_COLUMNS = (
     "id", "customer_id", "phone_number", "format_e164", "country_code", "region_code",
     "line_type", "sms_available", "sms_checked_at", "whatsapp_available", "whatsapp_checked_at",
     "default_channel", "default_channel_is_custom", "opt_out", "metadata", "search_text",
-    "delivery_stats", "source", "created_at", "updated_at",
+    "delivery_stats", "source", "created_at", "updated_at", "name",
 )  # fmt: skip
 
 
@@ -177,6 +197,7 @@ def contact_values(
     metadata: dict | None = None,
     opt_out: bool = False,
     whatsapp: bool | None = None,
+    name: str = "",
 ) -> tuple:
     """A new contact's column values (CONTACT_COPY_COLUMNS order), channels detected.
 
@@ -190,7 +211,7 @@ def contact_values(
         uuid7(), customer_id, raw.strip()[:64].replace("\x00", ""), number.e164,
         number.country_code, number.region_code, number.line_type, sms, now, whatsapp, now,
         detected_default_channel(sms=sms, whatsapp=whatsapp), False, opt_out, metadata or {},
-        search_text_for(number.e164, metadata), {}, source, now, now,
+        search_text_for(number.e164, metadata, name), {}, source, now, now, name,
     )  # fmt: skip
 
 
@@ -334,7 +355,7 @@ def contact_copy_line(values: tuple) -> str:
     (
         id_, customer_id, raw, e164, country_code, region_code, line_type, sms, sms_checked_at,
         whatsapp, whatsapp_checked_at, default_channel, default_is_custom, opt_out, metadata,
-        search_text, delivery_stats, source, created_at, updated_at,
+        search_text, delivery_stats, source, created_at, updated_at, name,
     ) = values  # fmt: skip
     b = _COPY_BOOL
     return (
@@ -343,7 +364,7 @@ def contact_copy_line(values: tuple) -> str:
         f"{_copy_datetime(whatsapp_checked_at)}\t{default_channel}\t{b[default_is_custom]}\t"
         f"{b[opt_out]}\t{_copy_json(metadata)}\t{copy_str(search_text)}\t"
         f"{_copy_json(delivery_stats)}\t{source}\t{_copy_datetime(created_at)}\t"
-        f"{_copy_datetime(updated_at)}"
+        f"{_copy_datetime(updated_at)}\t{copy_str(name)}"
     )
 
 

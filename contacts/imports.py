@@ -1,8 +1,8 @@
 """Bulk import of contacts: checking the upload (request side) and running it (task side).
 
-Upload: a CSV file (a `phone_number` column, optional `opt_out`, any other column — or
-`metadata.<key>` — goes into metadata) or a JSON array of `{"phone_number", "opt_out",
-"metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
+Upload: a CSV file (a `phone_number` column, optional `opt_out` and `name`, any other column
+— or `metadata.<key>` — goes into metadata) or a JSON array of `{"phone_number", "opt_out",
+"name", "metadata"}` objects, up to CONTACTS_IMPORT_MAX_ROWS rows.
 
 Run (`contact_import_process`, called by the task): on PostgreSQL a big import's rows go, as
 the file is read, to writer processes sharded by the number's last digits; each parses its
@@ -16,7 +16,7 @@ already have a result.
 Imports emit no per-contact webhook events (a 100,000-row file would flood every endpoint);
 the import's own status is the signal. Opt-outs in the file are recorded in the consent
 ledger (source "import"); a file never opts anyone back in and never changes an existing
-contact's metadata.
+contact's metadata or name.
 """
 
 import csv
@@ -50,6 +50,7 @@ from contacts.bulk import (
     copy_str,
     insert_contacts,
     metadata_error,
+    name_error,
     storable,
 )
 from contacts.channels import detect_channels, whatsapp_directory
@@ -67,8 +68,9 @@ FALSE_WORDS = {"", "false", "0", "no", "n", "f"}
 # Numbers per job handed to a worker process.
 POOL_CHUNK = 2500
 
-# (row_number, phone_number, opt_out, metadata or None, problem or "")
-ImportRow = tuple[int, str, bool, dict | None, str]
+NAME_COLUMNS = ("name",)
+# (row_number, phone_number, opt_out, metadata or None, problem or "", name or "")
+ImportRow = tuple[int, str, bool, dict | None, str, str]
 
 
 # --- Request side -------------------------------------------------------------------------
@@ -188,10 +190,11 @@ def _csv_rows(text: str) -> Iterator[ImportRow]:
     header, delimiter = _csv_header(text)
     phone_at = _column(header, PHONE_COLUMNS)
     opt_out_at = _column(header, OPT_OUT_COLUMNS)
+    name_at = _column(header, NAME_COLUMNS)
     metadata_columns = [
         (index, name[len(METADATA_PREFIX) :] if name.lower().startswith(METADATA_PREFIX) else name)
         for index, name in enumerate(header)
-        if index not in (phone_at, opt_out_at) and name
+        if index not in (phone_at, opt_out_at, name_at) and name
     ]
     reader = _csv_reader(text, delimiter)
     next(reader, None)
@@ -207,27 +210,33 @@ def _csv_rows(text: str) -> Iterator[ImportRow]:
         metadata = {
             key: row[i].strip() for i, key in metadata_columns if i < len(row) and row[i].strip()
         }
-        yield _checked(number, phone, opt_out, metadata or None)
+        name = row[name_at] if name_at is not None and name_at < len(row) else ""
+        yield _checked(number, phone, opt_out, metadata or None, name)
 
 
 def _json_rows(text: str) -> Iterator[ImportRow]:
     for number, item in enumerate(json.loads(text), start=1):
         if not isinstance(item, dict):
-            yield number, "", False, None, "Each row must be an object with a phone_number."
+            yield number, "", False, None, "Each row must be an object with a phone_number.", ""
             continue
         phone = item.get("phone_number")
         if not isinstance(phone, str):
-            yield number, "", False, None, "phone_number is missing or not a string."
+            yield number, "", False, None, "phone_number is missing or not a string.", ""
             continue
-        yield _checked(number, phone, _opt_out(item.get("opt_out")), item.get("metadata"))
+        name = item.get("name")
+        yield _checked(
+            number, phone, _opt_out(item.get("opt_out")), item.get("metadata"), name or ""
+        )
 
 
-def _checked(number: int, phone: str, opt_out: bool | None, metadata) -> ImportRow:
+def _checked(number: int, phone: str, opt_out: bool | None, metadata, name="") -> ImportRow:
     if opt_out is None:
-        return number, phone, False, None, "opt_out must be true or false."
+        return number, phone, False, None, "opt_out must be true or false.", ""
     if metadata is not None and (error := metadata_error(metadata)):
-        return number, phone, opt_out, None, error.message
-    return number, phone, opt_out, metadata, ""
+        return number, phone, opt_out, None, error.message, ""
+    if error := name_error(name):
+        return number, phone, opt_out, None, error.message, ""
+    return number, phone, opt_out, metadata, "", name.strip()
 
 
 def import_rows(contact_import: ContactImport) -> Iterator[ImportRow]:
@@ -515,6 +524,7 @@ def _import_batch(
             contact_values(
                 customer_id, numbers[e164], raw=row[1], source=Source.IMPORT, now=now,
                 whatsapp=on_whatsapp[e164], metadata=row[3], opt_out=e164 in opting_out,
+                name=row[5],
             )
             for e164, row in first_row_of.items()
             if e164 not in existing

@@ -74,6 +74,8 @@ class Contact(models.Model):
     )
     # The number as the caller gave it.
     phone_number = models.CharField(max_length=64)
+    # The person's name, if the customer gave one ("" if not); searchable (`search_text`).
+    name = models.CharField(max_length=200, blank=True)
     format_e164 = models.CharField(max_length=16)
     country_code = models.CharField(max_length=4)  # calling code, "1"
     region_code = models.CharField(max_length=3, blank=True)  # "US"; "001" non-geographic
@@ -93,8 +95,8 @@ class Contact(models.Model):
     # Current consent; its history is the ConsentEvent ledger.
     opt_out = models.BooleanField(default=False)
     metadata = models.JSONField(default=dict, blank=True)
-    # Lower-case E.164 digits and metadata values: what `search` matches (trigram index on
-    # PostgreSQL).
+    # Lower-case E.164 digits, name and metadata values: what `search` matches (trigram index
+    # on PostgreSQL).
     search_text = models.TextField(blank=True, editable=False)
     # Per channel: {"attempts": n, "delivered": n, "recent": "1101"} (recent outcomes, oldest
     # first, 1 = delivered). Written by contact_record_delivery; read by routing.
@@ -168,6 +170,15 @@ class Contact(models.Model):
     @property
     def available_channels(self) -> str:
         return ",".join(self.channels)
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: `name`, else a text `name` in the metadata (where names were kept
+        before contacts had one), else ""."""
+        if self.name:
+            return self.name
+        legacy = self.metadata.get("name") if isinstance(self.metadata, dict) else None
+        return legacy if isinstance(legacy, str) else ""
 
     @property
     def is_deleted(self) -> bool:

@@ -15,6 +15,7 @@ from contacts.bulk import (
     existing_by_e164,
     insert_contacts,
     metadata_error,
+    name_error,
     refresh_stale_whatsapp,
     search_text_for,
 )
@@ -90,13 +91,17 @@ def contact_create(
     phone_number: str,
     source: str = Source.API,
     metadata: dict | None = None,
+    name: str | None = None,
 ) -> tuple[Contact, bool]:
     """(contact, created). A number the customer already has returns that contact unchanged
     (its WhatsApp availability refreshed when stale); a new one gets channels detected and a
-    `contact.created` event. Raises InvalidPhoneNumber (VALIDATION_002)."""
+    `contact.created` event. Raises InvalidPhoneNumber (VALIDATION_002), ValidationFailed
+    (VALIDATION_001) for a name that is not text of at most 200 characters."""
     require(acting(), "contacts")
     number = normalise(phone_number, customer.default_region)
     if metadata is not None and (error := metadata_error(metadata)):
+        raise error
+    if name is not None and (error := name_error(name)):
         raise error
     now = timezone.now()
     provider = whatsapp_directory()
@@ -113,6 +118,7 @@ def contact_create(
             now=now,
             provider=provider,
             metadata=metadata,
+            name=(name or "").strip(),
         )
         try:
             with transaction.atomic():
@@ -168,13 +174,17 @@ def contact_update(
     default_channel: str | None = None,
     opt_out: bool | None = None,
     metadata: dict | None = None,
+    name: str | None = None,
     source: str = Source.API,
 ) -> Contact:
     """Change what was given (None = leave as is). `default_channel` must be one the contact
-    has; `metadata` replaces the whole object. Emits `contact.updated` when something changed,
-    and `contact.opt_out`/`contact.opt_in` (with a consent ledger entry) when consent did."""
+    has; `metadata` replaces the whole object; `name` "" clears the name. Emits
+    `contact.updated` when something changed, and `contact.opt_out`/`contact.opt_in` (with a
+    consent ledger entry) when consent did."""
     require(acting(), "contacts")
     if metadata is not None and (error := metadata_error(metadata)):
+        raise error
+    if name is not None and (error := name_error(name)):
         raise error
     with transaction.atomic():
         contact = contact_get(customer, contact_id=contact_id, for_update=True)
@@ -190,8 +200,15 @@ def contact_update(
                 changed += ["default_channel", "default_channel_is_custom"]
         if metadata is not None and metadata != contact.metadata:
             contact.metadata = metadata
-            contact.search_text = search_text_for(contact.format_e164, metadata)
             changed += ["metadata", "search_text"]
+        if name is not None and name.strip() != contact.name:
+            contact.name = name.strip()
+            changed += ["name", "search_text"]
+        if "search_text" in changed:
+            contact.search_text = search_text_for(
+                contact.format_e164, contact.metadata, contact.name
+            )
+            changed = list(dict.fromkeys(changed))
         consent_changed = opt_out is not None and opt_out != contact.opt_out
         if consent_changed:
             contact.opt_out = opt_out

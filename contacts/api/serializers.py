@@ -57,6 +57,7 @@ class ContactSerializer(serializers.Serializer):
     )
     metadata = serializers.DictField()
     source = serializers.CharField(help_text="How the contact was created.")
+    name = serializers.CharField(help_text='The person\'s name; "" when none was given.')
 
     @extend_schema_field(CHANNEL_ENUM)
     def get_default_channel(self, contact: Contact) -> str | None:
@@ -111,6 +112,7 @@ class ContactSerializer(serializers.Serializer):
             "whatsapp_window_expires_at": datetime(contact.whatsapp_window_expires_at),
             "metadata": {str(key): value for key, value in contact.metadata.items()},
             "source": contact.source,
+            "name": contact.name,
         }
 
 
@@ -123,11 +125,29 @@ _DATETIME = serializers.DateTimeField()
 # id that does not exist, which would only mislead clients generated from the schema.
 
 
+class _TextField(serializers.CharField):
+    """A JSON string only (DRF's CharField also takes 5 and makes it "5")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+NAME_HELP = (
+    "Our extension (the SDK has no parameter for it: send it in the body, extra_body with the "
+    'SDK): the person\'s name, at most 200 characters; searchable. "" clears it.'
+)
+
+
 class ContactCreateSerializer(serializers.Serializer):
     # Blank and odd values reach the phone parser, which says what is wrong (VALIDATION_002).
     phone_number = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=1000)
     metadata = serializers.DictField(
         required=False, allow_null=True, help_text="JSON object, at most 8 KB; null = none."
+    )
+    name = _TextField(
+        required=False, allow_null=True, allow_blank=True, max_length=200, help_text=NAME_HELP
     )
 
 
@@ -143,6 +163,9 @@ class ContactUpdateSerializer(serializers.Serializer):
     opt_out = StrictBooleanField(required=False, allow_null=True)
     metadata = serializers.DictField(
         required=False, allow_null=True, help_text="Replaces the whole object; at most 8 KB."
+    )
+    name = _TextField(
+        required=False, allow_null=True, allow_blank=True, max_length=200, help_text=NAME_HELP
     )
 
 

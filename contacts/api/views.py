@@ -80,6 +80,7 @@ class ContactListCreateView(CustomerAPIView):
                 self.customer,
                 phone_number=data["phone_number"],
                 metadata=data.get("metadata"),
+                name=data.get("name"),
             ),
         )
         return Response(
@@ -111,6 +112,7 @@ class ContactDetailView(CustomerAPIView):
                 default_channel=data.get("default_channel"),
                 opt_out=data.get("opt_out"),
                 metadata=data.get("metadata"),
+                name=data.get("name"),
             ),
         )
         return Response(ContactSerializer(contact).data, headers=sandbox_headers(sandbox))

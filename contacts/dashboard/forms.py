@@ -28,6 +28,21 @@ class ContactCreateForm(DashboardForm):
             attrs={"autocomplete": "off", "inputmode": "tel", "placeholder": "+1 415 555 0100"}
         ),
     )
+    name = forms.CharField(label="Name", max_length=200, required=False)
+
+
+class ContactNameForm(DashboardForm):
+    name = forms.CharField(
+        label="Name",
+        max_length=200,
+        required=False,
+        help_text="The person's name, up to 200 characters; search finds it. Empty clears it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, contact: Contact, **kwargs):
+        kwargs.setdefault("initial", {"name": contact.name})
+        super().__init__(*args, **kwargs)
 
 
 class ContactFilterForm(forms.Form):
@@ -50,7 +65,8 @@ class ContactMetadataForm(DashboardForm):
         label="Metadata (JSON object)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "class": "mono"}),
-        help_text='Your own fields, e.g. {"name": "Ana", "plan": "pro"}. Search matches their values.',
+        help_text='Your own fields, e.g. {"plan": "pro", "city": "Lisbon"}. Search matches their '
+        "values.",
     )
 
     def __init__(self, *args, contact: Contact, **kwargs):
@@ -82,8 +98,8 @@ def _not_json(constant: str):
 class ContactImportForm(DashboardForm):
     file = forms.FileField(
         label="CSV file",
-        help_text="A phone_number column (or phone, number, msisdn, mobile); optional opt_out; "
-        "every other column becomes metadata. UTF-8.",
+        help_text="A phone_number column (or phone, number, msisdn, mobile); optional opt_out "
+        "and name; every other column becomes metadata. UTF-8.",
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

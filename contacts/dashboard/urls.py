@@ -23,4 +23,5 @@ urlpatterns = [
     ),
     path("contacts/<uuid:contact_id>/refresh/", views.contact_refresh, name="contact_refresh"),
     path("contacts/<uuid:contact_id>/metadata/", views.contact_metadata, name="contact_metadata"),
+    path("contacts/<uuid:contact_id>/name/", views.contact_name, name="contact_name"),
 ]

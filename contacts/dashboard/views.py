@@ -14,6 +14,7 @@ from contacts.dashboard.forms import (
     ContactDefaultChannelForm,
     ContactFilterForm,
     ContactMetadataForm,
+    ContactNameForm,
 )
 from contacts.models import Source
 from contacts.selectors import (
@@ -73,6 +74,7 @@ def contact_create_view(request) -> HttpResponse:
             result = contact_create(
                 request.customer,
                 phone_number=form.cleaned_data["phone_number"],
+                name=form.cleaned_data["name"],
                 source=Source.DASHBOARD,
             )
         except SentError as error:
@@ -107,6 +109,7 @@ def _detail_context(request, contact, **extra) -> dict:
         "whatsapp_window_open": expires is not None and expires > timezone.now(),
         "channel_form": ContactDefaultChannelForm(contact=contact),
         "metadata_form": ContactMetadataForm(contact=contact),
+        "name_form": ContactNameForm(contact=contact),
         "consent_events": list(consent_events_for(contact).order_by("-id")[:20]),
         "summary": contact_message_summary(contact),
         "recent_messages": list(
@@ -177,6 +180,12 @@ def contact_refresh(request, contact_id) -> HttpResponse:
 @require_POST
 def contact_metadata(request, contact_id) -> HttpResponse:
     return _save_section(request, contact_id, ContactMetadataForm, "metadata", "metadata")
+
+
+@customer_required
+@require_POST
+def contact_name(request, contact_id) -> HttpResponse:
+    return _save_section(request, contact_id, ContactNameForm, "name", "name")
 
 
 def _save_section(request, contact_id, form_class, partial: str, name: str) -> HttpResponse:

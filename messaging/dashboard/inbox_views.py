@@ -176,7 +176,7 @@ def _thread_context(request, contact: Contact, *, wanted: str = "", **extra) -> 
     )
     return {
         "contact": contact,
-        "name": contact.metadata.get("name") if isinstance(contact.metadata, dict) else None,
+        "name": contact.display_name or None,
         "profile_name": next(
             (
                 m.content.get("profile_name")

@@ -93,7 +93,8 @@ def test_a_csv_upload_is_accepted_then_imported_in_the_background(api_client, ac
     assert data["pagination"]["total_count"] == 5
 
     ana = Contact.objects.get(format_e164="+12345678900")
-    assert ana.metadata == {"name": "Ana", "tier": "gold"} and ana.source == "import"
+    assert ana.name == "Ana" and ana.source == "import"  # the name column: the contact's name
+    assert ana.metadata == {"tier": "gold"}
     assert ana.available_channels == "sms,whatsapp"
     bea = Contact.objects.get(format_e164="+12015550001")
     assert bea.opt_out is True
@@ -259,6 +260,37 @@ def test_json_rows_with_characters_that_cannot_be_stored_are_invalid(api_client,
     assert "NUL" in data["rows"][0]["reason"] and "surrogate" in data["rows"][2]["reason"]
     assert "1e400" in data["rows"][4]["reason"]
     assert Contact.objects.get().format_e164 == "+12015550004"
+
+
+def test_a_name_column_or_field_names_the_new_contacts(api_client, account, upload, post):
+    csv_text = (
+        "Name,phone_number,city\n"
+        " Ana Silva ,+12015550001,Lisbon\n"
+        f"{'x' * 201},+12015550002,Porto\n"
+        ",+12015550003,Faro\n"
+    )
+    first = upload(api_client, csv_text).json()["data"]
+    run_queued_tasks()
+    rows = rows_of(api_client, first["id"])["rows"]
+    assert [r["status"] for r in rows] == ["created", "invalid", "created"]
+    assert "200 characters" in rows[1]["reason"]
+    ana = Contact.objects.get(format_e164="+12015550001")
+    assert (ana.name, ana.metadata) == ("Ana Silva", {"city": "Lisbon"})
+    assert Contact.objects.get(format_e164="+12015550003").name == ""
+    body = {
+        "contacts": [
+            {"phone_number": "+12015550004", "name": "Bea", "metadata": {"tier": "gold"}},
+            {"phone_number": "+12015550005", "name": 7},
+            {"phone_number": "+12015550001", "name": "Not Ana"},
+        ]
+    }
+    second = post(api_client, body, format="json").json()["data"]
+    run_queued_tasks()
+    rows = rows_of(api_client, second["id"])["rows"]
+    assert [r["status"] for r in rows] == ["created", "invalid", "existing"]
+    assert Contact.objects.get(format_e164="+12015550004").name == "Bea"
+    ana.refresh_from_db()
+    assert ana.name == "Ana Silva"  # an import never changes an existing contact
 
 
 @pytest.mark.parametrize("body", [{}, {"contacts": "x"}, {"contacts": []}, [], "text"])

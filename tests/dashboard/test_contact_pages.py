@@ -182,12 +182,16 @@ def test_another_accounts_contact_is_not_found(dashboard_client, other_account):
         "contact_default_channel",
         "contact_refresh",
         "contact_metadata",
+        "contact_name",
     ]:
         assert (
             dashboard_client.post(url(action, foreign.pk), {"opt_out": "true"}).status_code == 404
         )
     foreign.refresh_from_db()
     assert not foreign.opt_out and foreign.deleted_at is None
+    dashboard_client.post(url("contact_name", foreign.pk), {"name": "Mallory"})
+    foreign.refresh_from_db()
+    assert foreign.name == ""
 
 
 def test_opting_out_and_back_in_is_recorded_in_the_ledger(dashboard_client, account):
@@ -361,3 +365,46 @@ def test_another_accounts_import_is_not_found(
         other_account, source_format="csv", payload="phone_number\n+14155550100\n", total_rows=1
     )
     assert dashboard_client.get(url("contact_import_detail", foreign.pk)).status_code == 404
+
+
+# ---- names
+
+
+def test_a_contact_added_with_a_name_shows_it_and_search_finds_it(dashboard_client, account):
+    response = dashboard_client.post(
+        url("contact_create"), {"phone_number": "+14155550100", "name": "Ana Silva"}
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get(customer=account)
+    assert contact.name == "Ana Silva"
+    make_contact(account, "+14155550101")
+    found = dashboard_client.get(url("contact_list"), {"search": "silva"})
+    assert "Ana Silva" in found.text
+    assert "+1 415-555-0100" in found.text and "+1 415-555-0101" not in found.text
+
+
+def test_the_contact_page_shows_and_edits_the_name(dashboard_client, account):
+    contact = make_contact(account, "+14155550100")
+    page = dashboard_client.get(url("contact_detail", contact.pk))
+    assert 'id="name"' in page.text and "None yet." in page.text
+    saved = dashboard_client.post(url("contact_name", contact.pk), {"name": " Zoë "}, **HTMX)
+    assert saved.text.lstrip().startswith('<section class="card" id="name"')
+    assert '<p id="contact-name">Zoë</p>' in saved.text and "Saved." in saved.text
+    contact.refresh_from_db()
+    assert contact.name == "Zoë"
+    page = dashboard_client.get(url("contact_detail", contact.pk))
+    assert "<h1>Zoë · " in page.text
+    assert "Zoë" in dashboard_client.get(url("contact_list")).text
+    too_long = dashboard_client.post(url("contact_name", contact.pk), {"name": "x" * 201}, **HTMX)
+    assert "at most 200 characters" in too_long.text and 'aria-invalid="true"' in too_long.text
+    cleared = dashboard_client.post(url("contact_name", contact.pk), {"name": ""}, **HTMX)
+    assert "None yet." in cleared.text
+    contact.refresh_from_db()
+    assert contact.name == ""
+
+
+def test_a_name_kept_in_metadata_still_shows(dashboard_client, account):
+    contact = make_contact(account, "+14155550100", metadata={"name": "Old Ana"})
+    assert "Old Ana" in dashboard_client.get(url("contact_list")).text
+    page = dashboard_client.get(url("contact_detail", contact.pk))
+    assert "its metadata says “Old Ana”" in page.text

@@ -88,3 +88,21 @@ def test_a_fallback_message_page_and_the_contacts_recent_messages(signed_in_page
     page.get_by_role("link", name="All messages to this contact").click()
     page.locator(".chip", has_text="To +1 415-555-0085").wait_for()
     expect(page.locator("#messages tbody tr")).to_have_count(1)
+
+
+def test_search_as_you_type_narrows_the_history_and_its_export(signed_in_page, traffic):
+    page = signed_in_page
+    page.goto("/messages/")
+    rows = page.locator("#messages tbody tr")
+    expect(rows).to_have_count(5)
+    page.get_by_label("Search").fill("555-0090")  # part of a number: the list follows
+    page.wait_for_url("**search=555-0090**")
+    expect(rows).to_have_count(1)
+    page.locator(f"#message-{traffic[number(90)].pk}").wait_for()
+    export = page.get_by_role("link", name="Export CSV")
+    assert export.get_attribute("href") == "/messages/export.csv?search=555-0090"
+    page.get_by_label("Search").fill("no message says this")
+    page.get_by_text("No message matches").wait_for()
+    page.get_by_label("Search").fill("")
+    expect(rows).to_have_count(5)
+    screenshot(page, "messages-search")
