@@ -4,7 +4,9 @@ It builds its own database (BENCH_DATABASE_URL, default postgres://postgres@127.
 sent_bench — dropped and re-created), starts gunicorn with the reference endpoint mounted
 (bench/urls.py), runs every scenario BENCH_RUNS times (default 3) for BENCH_SECONDS each
 (default 10) and prints the median requests/s with its spread and the ratio to the reference.
-Results also go to var/bench/http.json. Other benchmarks (bench/*_bench.py) run after it.
+Results also go to var/bench/http.json. Other benchmarks (bench/*_bench.py) run after it,
+each on its own database: among them bench/dispatch_bench.py, the dispatch path's cost per
+message (msg/s, SQL statements and CPU ms per message of workers, PostgreSQL and web).
 
 Needs `wrk` (Debian package) and a PostgreSQL server; without them it says so and exits 0.
 """

@@ -7,6 +7,12 @@ compare-and-set claim), calls `status_set` on the in-memory message — the stat
 rows, and `Journal.flush()`es: one bulk INSERT of activities, one of events. So a batch of
 messages costs a few queries, not a few per message.
 
+Status history: every event embeds the message's whole `statusHistory`. It is carried on
+the row (`Message.status_history`): `Journal.note` appends each history entry to the
+in-memory message, the writer's `save_held` (or `flush`, for writers that save otherwise)
+writes it with the change, and `flush` embeds it — no re-read of the activities. A row from
+before the column (NULL) reads its activities once and carries them from then on.
+
 Webhook events: one per change to a status customers follow (EVENT_STATUSES). PROCESSED
 (claimed by a worker) and the return to QUEUED for a retry are internal hand-offs: in the
 history and activities, never sent as webhooks. A receipt that doesn't change the status is
