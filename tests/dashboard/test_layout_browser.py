@@ -35,6 +35,7 @@ PAGES = [
     "/webhooks/new/",
     "/api-keys/",
     "/billing/",
+    "/billing/prices/",
     "/users/",
     "/queue/",
     "/audit-log/",
