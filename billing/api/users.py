@@ -1,7 +1,7 @@
 """/v3/users: the account's users as the SDK reads them (docs/api/users.md)."""
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -37,6 +37,9 @@ class UserSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+# `sandbox` is read and checked but left out of the schema: a sandbox create answers with an id
+# that does not exist, which would only mislead clients and tools that follow the schema's links.
+@extend_schema_serializer(exclude_fields=["sandbox"])
 class UserInviteSerializer(JsonInputSerializer):
     email = serializers.EmailField(max_length=get_user_model()._meta.get_field("email").max_length)
     name = serializers.CharField(max_length=150)

@@ -5,7 +5,7 @@ structure at once); the `TemplateDefinition…Schema` serializers below only des
 shape in the OpenAPI document.
 """
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from sent_project.api.query import comma_choices
@@ -281,6 +281,9 @@ def auto_reply_action_field() -> serializers.ChoiceField:
     )
 
 
+# `sandbox` is read and checked but left out of the schema: a sandbox create answers with an id
+# that does not exist, which would only mislead clients and tools that follow the schema's links.
+@extend_schema_serializer(exclude_fields=["sandbox"])
 class TemplateCreateSerializer(JsonInputSerializer):
     definition = DefinitionField()
     category = serializers.ChoiceField(

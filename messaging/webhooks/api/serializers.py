@@ -1,6 +1,6 @@
 """Wire shapes of /v3/webhooks (docs/api/webhooks.md)."""
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from messaging.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -124,6 +124,9 @@ class _WebhookFieldsMixin:
         return clean
 
 
+# `sandbox` is read and checked but left out of the schema: a sandbox create answers with an id
+# that does not exist, which would only mislead clients and tools that follow the schema's links.
+@extend_schema_serializer(exclude_fields=["sandbox"])
 class WebhookCreateSerializer(_WebhookFieldsMixin, serializers.Serializer):
     display_name = DisplayNameField(max_length=200, required=False, allow_blank=True, default="")
     endpoint_url = WebhookUrlField(max_length=2048)
