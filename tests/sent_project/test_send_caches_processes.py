@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from billing.models import Price
-from billing.services import api_key_revoke
+from billing.services import api_key_revoke, prices_seed_defaults
 from templates_app import lifecycle
 from tests.factories import make_customer
 from tests.messaging.factories import make_approved_template, number, send_body
@@ -28,6 +28,7 @@ def answers(http: httpx.Client, call) -> list[httpx.Response]:
 def test_changes_apply_at_once_in_every_worker(transactional_db):
     customer = make_customer("Acme", balance="1000")
     template = make_approved_template(customer)
+    prices_seed_defaults()  # the table as migrated (an earlier transactional test emptied it)
     price = Price.objects.get(channel="sms", country="DE", category="")
 
     def sends(i):
