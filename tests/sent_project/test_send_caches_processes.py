@@ -1,7 +1,8 @@
 """The send path's caches across processes: 2 gunicorn workers, requests 8 at a time (so
 both workers have the key's customer, the template and the price book cached), then a
 change made from this process (another one) applies to every worker's next request
-(docs/architecture.md#send-path-caches)."""
+(docs/architecture.md#send-path-caches). The cache is each worker's memory without Redis,
+Redis's with REDIS_URL (skipped when nothing answers on 6379)."""
 
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -14,6 +15,7 @@ from billing.services import api_key_revoke, prices_seed_defaults
 from templates_app import lifecycle
 from tests.factories import make_customer
 from tests.messaging.factories import make_approved_template, number, send_body
+from tests.servers import answers as listening
 from tests.servers import gunicorn
 
 pytestmark = pytest.mark.slow
@@ -25,7 +27,16 @@ def answers(http: httpx.Client, call) -> list[httpx.Response]:
         return list(pool.map(call, range(AT_ONCE * 2)))
 
 
-def test_changes_apply_at_once_in_every_worker(transactional_db):
+@pytest.fixture(params=["memory", "redis"])
+def cache_env(request):
+    if request.param == "memory":
+        return {}
+    if not listening("127.0.0.1", 6379):
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    return {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+
+def test_changes_apply_at_once_in_every_worker(transactional_db, cache_env):
     customer = make_customer("Acme", balance="1000")
     template = make_approved_template(customer)
     prices_seed_defaults()  # the table as migrated (an earlier transactional test emptied it)
@@ -41,7 +52,7 @@ def test_changes_apply_at_once_in_every_worker(transactional_db):
         return http.get("/v3/me")
 
     with (
-        gunicorn(workers=2) as url,
+        gunicorn(workers=2, **cache_env) as url,
         httpx.Client(base_url=url, timeout=60, headers={"x-api-key": customer.raw_api_key}) as http,
     ):
         for _ in range(2):  # the second round from the workers' caches
