@@ -22,19 +22,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from billing.models import CacheVersion, CustomerCacheVersion
+from billing.models import CacheVersion, Customer, CustomerCacheVersion
 
 PRICES = "prices"
 _VERSIONS_ATTR = "_sent_cache_versions"
 
 
 def customer_version_bump(customer_id) -> None:
-    """A change to this customer's keys, templates or overrides: drop its cached entries."""
+    """A change to this customer's templates or price overrides: its entries are stale."""
     _bump(CustomerCacheVersion.objects, {"customer_id": customer_id})
 
 
 def price_table_version_bump() -> None:
-    """A change to the price table: drop every cached price book."""
+    """A change to the price table: every cached price book is stale."""
     _bump(CacheVersion.objects, {"name": PRICES})
 
 
@@ -116,8 +116,6 @@ def customer_cached(customer, kind: str, key, load):
 
 def _from_customer_delete(origin) -> bool:
     """A cascade of deleting customers: their counters go with them, nothing to bump."""
-    from billing.models import Customer
-
     model = getattr(origin, "model", type(origin))
     return model is Customer
 
