@@ -2,6 +2,8 @@
 
 - `POST /v3/messages`, one recipient (wrk, against the reference endpoint's requests/s);
 - a 1,000-recipient send: how long until it is accepted (202), new numbers each time;
+- statements per single send, counted in-process (`CaptureQueriesContext`) with the send-path
+  caches off (`CACHE_SEND_TTL=0`, as before them) and on, with and without an Idempotency-Key;
 - end to end: accepted → DELIVERED with 2 `db_worker` processes and the simulator at zero
   delay, in messages/s (3 × 1,000 recipients per run, a mix of WhatsApp and SMS numbers).
 """
@@ -65,6 +67,42 @@ def single_send(account: dict) -> dict:
         "method": "POST",
         "body": json.dumps(send_body(["+14155550160"])),
     }
+
+
+COUNT_STATEMENTS = """
+import json, uuid
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+client = Client(HTTP_X_API_KEY={api_key!r})
+body = {body!r}
+
+def statements(idempotent):
+    headers = {{"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}} if idempotent else {{}}
+    client.post("/v3/messages", body, content_type="application/json", **headers)  # warm
+    headers = {{"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}} if idempotent else {{}}
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/v3/messages", body, content_type="application/json", **headers)
+    assert response.status_code == 202, response.content[:300]
+    return len(queries)
+
+result = {{}}
+for idempotent in (False, True):
+    suffix = "_idempotency_key" if idempotent else ""
+    with override_settings(CACHE_SEND_TTL=0):
+        result["caches_off" + suffix] = statements(idempotent)
+    result["caches_on" + suffix] = statements(idempotent)
+print(json.dumps(result))
+"""
+
+
+def statements_per_send(account: dict, base_url: str) -> list[dict]:
+    """SQL statements of one repeated single-recipient send, caches off and on."""
+    script = COUNT_STATEMENTS.format(
+        api_key=account["api_key"], body=json.dumps(send_body(["+14155550161"]))
+    )
+    counts = json.loads(harness.manage("shell", "-c", script).strip().splitlines()[-1])
+    return [{"scenario": "statements per 1-recipient send", **counts}]
 
 
 def spread(name: str, values: list[float], unit: str, **extra) -> dict:

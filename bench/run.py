@@ -217,7 +217,11 @@ from bench import messages as _messages  # noqa: E402
 _messages.harness = sys.modules[__name__]  # manage(), bench_env(), DB_URL: this module's
 SCENARIOS.append(("POST /v3/messages (1 recipient)", _messages.single_send))
 SETUP_HOOKS.append(_messages.setup_messaging)
-EXTRA_MEASUREMENTS += [_messages.thousand_recipients, _messages.end_to_end]
+EXTRA_MEASUREMENTS += [
+    _messages.statements_per_send,
+    _messages.thousand_recipients,
+    _messages.end_to_end,
+]
 
 
 def main() -> int:

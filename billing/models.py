@@ -443,3 +443,25 @@ class PriceOverride(_CountryCleanMixin, models.Model):
             else f"-{self.discount_percent}%"
         )
         return f"{self.customer}: {self.channel} {self.country} {self.category or 'any'} {what}"
+
+
+class CustomerCacheVersion(models.Model):
+    """A counter bumped (in the writing transaction) by every change to what the API caches
+    for this customer: its API keys, its templates, its price overrides (`billing.caching`).
+
+    A row of its own, changed only by `UPDATE … SET value = value + 1`, so a full save of
+    the Customer can never write an old value back. No row yet reads as 0.
+    """
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="cache_version"
+    )
+    value = models.PositiveBigIntegerField(default=0)
+
+
+class CacheVersion(models.Model):
+    """A counter of a cached thing that belongs to no customer ("prices": the price table),
+    bumped like `CustomerCacheVersion`."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.PositiveBigIntegerField(default=0)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from billing import caching
 from billing.models import ANY_COUNTRY, Channel, Customer, Price, PriceCategory, PriceOverride
 from billing.rate_card import RATE_CARD
 from sent_project.errors import InvalidChoice, ValidationFailed, ValueOutOfRange
@@ -63,7 +64,8 @@ def _normalize(channel: str, country: str, category: str | None) -> tuple[str, s
 
 
 class PriceBook:
-    """The price table and one customer's overrides, loaded once (two queries), quoted in memory.
+    """The price table and one customer's overrides, loaded once (two queries, or none when
+    cached), quoted in memory.
 
     Build one per request when pricing many messages: `book = PriceBook.load(customer)`,
     then `book.quote(...)` per recipient.
@@ -75,6 +77,14 @@ class PriceBook:
 
     @classmethod
     def load(cls, customer: Customer | None) -> "PriceBook":
+        """The customer's book: from the cache for an API request's customer when neither the
+        table nor its overrides changed since it was cached (`billing.caching`), else read."""
+        if customer is None:
+            return cls._read(None)
+        return caching.customer_cached(customer, "prices", "book", lambda: cls._read(customer))
+
+    @classmethod
+    def _read(cls, customer: Customer | None) -> "PriceBook":
         prices = {
             (channel, country, category): unit_price
             for channel, country, category, unit_price in Price.objects.values_list(

@@ -28,7 +28,7 @@ from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
-from billing import audit
+from billing import audit, caching
 from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
@@ -113,16 +113,24 @@ def api_key_revoke(customer: Customer, *, api_key_id) -> ApiKey:
 
 
 def api_key_authenticate(*, raw: str) -> ApiKey | None:
-    """The active key with this secret (customer loaded), or None."""
+    """The active key with this secret (customer loaded), or None.
+
+    One statement, read live on every request (a revoked key, or a deleted customer's, is
+    refused at once, in every process, however it was revoked). The same statement reads
+    the send path's cache counters; they mark the customer (`billing.caching`), so this
+    request's template and price book can come from the cache without another query.
+    """
     if len(raw) > 200:
         return None
     api_key = (
         ApiKey.objects.select_related("customer")
+        .annotate(**caching.version_annotations("customer_id"))
         .filter(key_hash=hash_api_key(raw), revoked_at__isnull=True)
         .first()
     )
     if api_key is None:
         return None
+    caching.versions_attach(api_key.customer, (api_key._cv, api_key._pv))
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
@@ -470,7 +478,9 @@ def prices_seed_defaults() -> int:
     Idempotent: rows that exist (including ones edited in the admin) are left alone.
     """
     before = Price.objects.count()
-    Price.objects.bulk_create(rate_card_rows(Price), ignore_conflicts=True)
+    with transaction.atomic():
+        Price.objects.bulk_create(rate_card_rows(Price), ignore_conflicts=True)
+        caching.price_table_version_bump()  # bulk_create sends no post_save
     return Price.objects.count() - before
 
 

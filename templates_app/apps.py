@@ -6,4 +6,27 @@ class TemplatesAppConfig(AppConfig):
     verbose_name = "Templates"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from billing import caching
         from templates_app import errors  # noqa: F401
+        from templates_app.models import Template, TemplateStatusChange
+
+        # The send path caches templates per customer (billing.caching): every change to a
+        # template or its review history bumps the customer's counter.
+        for signal in (post_save, post_delete):
+            signal.connect(caching.customer_changed, sender=Template, dispatch_uid="cache")
+            signal.connect(
+                _status_change_changed, sender=TemplateStatusChange, dispatch_uid="cache"
+            )
+
+
+def _status_change_changed(sender, instance, **kwargs):
+    from billing import caching
+    from templates_app.models import Template
+
+    origin = kwargs.get("origin")
+    if getattr(origin, "model", type(origin)) is Template:
+        return  # the template's own post_delete bumps
+    if not caching._from_customer_delete(origin):
+        caching.customer_version_bump(instance.template.customer_id)

@@ -4,6 +4,7 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
+from billing.caching import customer_cached
 from sent_project.errors import ValidationFailed
 from templates_app.errors import TemplateNotApproved, TemplateNotFound
 from templates_app.models import Template, TemplateStatus
@@ -68,13 +69,23 @@ def template_for_send(
     submission, a WhatsApp-capable one once the WhatsApp review approves it. An APPROVED
     template whose WhatsApp leg was rejected sends on SMS only: naming `whatsapp` is
     400 BUSINESS_005 too, and routing leaves WhatsApp out (`Template.sendable_channels`).
+
+    For an API request the template comes from the send path's cache while none of the
+    customer's templates changed (`billing.caching`; keyed by the customer's id).
     """
     if (template_id is None) == (name is None):
         raise ValidationFailed(details={"template": ["Give the template's id or its name."]})
     if template_id is not None:
-        template = template_get(customer, template_id)
+        template = customer_cached(
+            customer, "template", f"id={template_id}", lambda: template_get(customer, template_id)
+        )
     else:
-        template = Template.objects.filter(customer=customer, name=name).first()
+        template = customer_cached(
+            customer,
+            "template",
+            f"name={name}",
+            lambda: Template.objects.filter(customer=customer, name=name).first(),
+        )
         if template is None:
             raise TemplateNotFound(f"No template named '{name}'")
     if template.status != TemplateStatus.APPROVED:

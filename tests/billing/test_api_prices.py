@@ -62,10 +62,12 @@ def test_prices_for_one_country_without_a_row_come_from_the_default_rows(api_cli
     ]
 
 
-def test_the_price_list_costs_three_queries(api_client, django_assert_num_queries):
-    api_client.get(PRICES)
-    # API key, its rate limit, price table, overrides
-    with django_assert_num_queries(3 + rate_limit_queries()):
+def test_the_price_list_costs_one_query_once_the_book_is_cached(
+    api_client, django_assert_num_queries
+):
+    api_client.get(PRICES)  # API key (with the cache counters), rate limit, table, overrides
+    # Then the price book comes from the cache: only the API key and its rate limit.
+    with django_assert_num_queries(1 + rate_limit_queries()):
         api_client.get(PRICES)
 
 
