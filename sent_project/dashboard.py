@@ -87,8 +87,16 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        current = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"url": url, "label": label, "current": current})
+        items.append({"url": url, "label": label, "current": False})
+    # The current page: the item whose URL is the longest start of the path ("/billing/prices/"
+    # is Prices, not Billing too); "/" only for itself.
+    matching = [
+        item
+        for item in items
+        if (request.path == "/" if item["url"] == "/" else request.path.startswith(item["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["current"] = True
     return {"nav_items": items}
 
 

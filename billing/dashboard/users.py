@@ -1,13 +1,11 @@
 """The users page (admins only: invite, re-invite, revoke, change role, remove), the audit log
 page and its CSV export, and the invitation link (public: set a password, then signed in)."""
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.forms import SetPasswordForm
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,7 +25,13 @@ from billing.users import (
     user_update_role,
     users_for,
 )
-from sent_project.dashboard import DashboardForm, form_add_sent_error, go_to, list_page
+from sent_project.dashboard import (
+    DashboardForm,
+    csv_response,
+    form_add_sent_error,
+    go_to,
+    list_page,
+)
 from sent_project.errors import SentError
 
 
@@ -143,33 +147,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/audit_log.html", {"page": page, "action": action})
 
 
-class _Lines:
-    """A file-like object whose writes are handed to the streaming response."""
-
-    def __init__(self):
-        self.chunks: list[str] = []
-
-    def write(self, value: str) -> None:
-        self.chunks.append(value)
-
-
 @customer_required
 def audit_log_csv(request: HttpRequest) -> HttpResponse:
     entries = audit.audit_log_for(request.customer, action=request.GET.get("action", ""))
-
-    def rows():
-        out = _Lines()
-        writer = csv.writer(out)
-        writer.writerow(audit.CSV_COLUMNS)
-        for entry in entries.iterator(chunk_size=2000):
-            writer.writerow(audit.csv_row(entry))
-            yield "".join(out.chunks)
-            out.chunks.clear()
-        yield "".join(out.chunks)
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    return response
+    rows = (audit.csv_row(entry) for entry in entries.iterator(chunk_size=2000))
+    return csv_response("audit-log.csv", audit.CSV_COLUMNS, rows)
 
 
 @require_http_methods(["GET", "POST"])

@@ -92,6 +92,15 @@ def test_the_billing_page_and_the_navigation_link_to_it(dashboard_client):
     assert PRICES in nav
 
 
+def test_only_the_prices_link_is_current_on_the_prices_page(dashboard_client):
+    """/billing/prices/ is under /billing/: the navigation marks the closest page alone."""
+    current = lambda url: [  # noqa: E731
+        item["url"] for item in dashboard_client.get(url).context["nav_items"] if item["current"]
+    ]
+    assert current(PRICES) == [PRICES]
+    assert current(reverse("billing:billing")) == [reverse("billing:billing")]
+
+
 def test_the_page_needs_a_signed_in_user(client):
     response = client.get(PRICES)
     assert response.status_code == 302 and "/login/" in response["Location"]

@@ -157,3 +157,11 @@ def test_the_csv_export_lists_user_actions_with_who_did_them(dashboard_client, a
         ("user.reactivated", "alice", "dev@acme.test"),
         ("user.suspended", "alice", "dev@acme.test"),
     ]
+
+
+def test_the_csv_export_defuses_formulas_in_names(dashboard_client, account):
+    api_key_create(account, name='=HYPERLINK("http://evil.test","x")')
+    export = dashboard_client.get(reverse("billing:audit_log_csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    target = next(row[4] for row in rows[1:] if row[2] == "api_key.created")
+    assert target.startswith("'=HYPERLINK(")
