@@ -28,7 +28,7 @@ def demo(db, settings, tmp_path):
 
 def test_the_demo_account_has_contacts_templates_and_delivered_messages(demo):
     contacts = Contact.objects.filter(customer=demo)
-    assert sorted(c.metadata["name"] for c in contacts) == [
+    assert sorted(c.name for c in contacts) == [
         "Ana Lima",
         "Ben Okafor",
         "Chloé Martin",

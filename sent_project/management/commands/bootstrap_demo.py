@@ -67,7 +67,7 @@ def demo_data_seed(customer: Customer) -> bool:
         return False
     for phone, name in DEMO_CONTACTS:
         contact_create(
-            customer, phone_number=phone, metadata={"name": name, "demo": True}, source=Source.ADMIN
+            customer, phone_number=phone, name=name, metadata={"demo": True}, source=Source.ADMIN
         )
     for phone, template, parameters in DEMO_MESSAGES:
         message_send(
