@@ -13,6 +13,7 @@ from sent_project.dashboard import form_add_sent_error, go_to, list_page
 from sent_project.errors import SentError
 from templates_app.dashboard.forms import TEXT_FIELDS, TemplateFilterForm, TemplateForm, field_for
 from templates_app.definition import detect_category
+from templates_app.errors import TemplateNotFound
 from templates_app.models import Template
 from templates_app.rendering import template_preview
 from templates_app.review import needs_whatsapp_review
@@ -190,9 +191,16 @@ def template_preview_view(request, template_id=None) -> HttpResponse:
 @require_GET
 def template_detail(request, template_id) -> HttpResponse:
     """The template's page; polled while it is in review (htmx, target `template-live`):
-    204 while it is still PENDING, the page's content once the verdict is in."""
-    template = template_get(request.customer, template_id)
+    204 while it is still PENDING, the page's content once the verdict is in; deleted
+    meanwhile (in another tab): the list, saying so, instead of a poll that 404s forever."""
     live = request.htmx.target == "template-live"
+    try:
+        template = template_get(request.customer, template_id)
+    except TemplateNotFound:
+        if not live:
+            raise
+        messages.info(request, "That template was deleted.")
+        return go_to(request, "templates_app:template_list")
     if live and template.status == Template.Status.PENDING:
         return HttpResponse(status=204)
     try:

@@ -273,6 +273,20 @@ def test_a_pending_templates_page_follows_the_review_until_it_is_final(dashboard
     assert "every 2s" not in final.text and ">Approved</span>" in final.text
 
 
+def test_a_template_deleted_while_its_page_polls_sends_the_page_to_the_list(
+    dashboard_client, account
+):
+    template = make_template(account, status=Template.Status.PENDING)
+    template_id = template.pk
+    template.delete()
+    live = {**HTMX, "HTTP_HX_TARGET": "template-live"}
+    poll = dashboard_client.get(url("template_detail", template_id), **live)
+    assert poll.status_code == 200 and poll["HX-Redirect"] == url("template_list")
+    assert "That template was deleted." in dashboard_client.get(url("template_list")).text
+    # Opened as a page (not the poll), it is still the 404 page.
+    assert dashboard_client.get(url("template_detail", template_id)).status_code == 404
+
+
 def test_an_approved_templates_page_doesnt_poll(dashboard_client, account):
     template = make_template(account, status=Template.Status.APPROVED)
     assert "every 2s" not in dashboard_client.get(url("template_detail", template.pk)).text
