@@ -371,6 +371,12 @@ def hand_off_group(messages: list[Message]) -> list[Outcome]:
         else Outcome(message, result=answer, provider=provider.name)
         for message, answer in zip(messages, answers, strict=True)
     ]
+    if logger.isEnabledFor(logging.DEBUG):  # the line `hand_off` logs, per message
+        for outcome in outcomes:
+            if outcome.result is not None:
+                message = outcome.message
+                with log_context(customer_id=message.customer_id, message_id=message.pk):
+                    logger.debug("%s accepted the %s message", provider.name, message.channel)
     if any(outcome.result is not None for outcome in outcomes):
         _pause(settings.MESSAGE_TEST_PAUSE_AFTER_PROVIDER)
     return outcomes
