@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -76,6 +77,23 @@ def manage(environment: dict, *args: str) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+@contextmanager
+def web_alone(environment: dict, port: int):
+    """gunicorn (4 workers) and no task worker: what is sent meanwhile stays queued."""
+    web = subprocess.Popen(
+        [harness.PYTHON, "-m", "gunicorn", "sent_project.wsgi", "--workers", "4"]
+        + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=harness.ROOT,
+        env=environment,
+    )
+    try:
+        time.sleep(3)
+        yield
+    finally:
+        web.terminate()
+        web.wait(timeout=20)
 
 
 class Stack:
@@ -225,21 +243,11 @@ def scenario(name: str, backlog: int, hang_url: str) -> dict:
         # The backlog is accepted by the web server alone, so that it is all still queued
         # when the workers start and B sends (with the workers running, they drain most of it
         # while it is being accepted).
-        web = subprocess.Popen(
-            [harness.PYTHON, "-m", "gunicorn", "sent_project.wsgi", "--workers", "4"]
-            + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=harness.ROOT,
-            env=environment,
-        )
-        try:
-            time.sleep(3)
-            with httpx.Client(
-                base_url=base, timeout=120, headers={"x-api-key": a["api_key"]}
-            ) as ac:
-                accepted_in = a_sends(ac)
-        finally:
-            web.terminate()
-            web.wait(timeout=20)
+        with (
+            web_alone(environment, port),
+            httpx.Client(base_url=base, timeout=120, headers={"x-api-key": a["api_key"]}) as ac,
+        ):
+            accepted_in = a_sends(ac)
     with (
         Stack(environment, port),
         psycopg.connect(DB_URL, autocommit=True) as conn,
@@ -355,14 +363,7 @@ def scheduled(backlog: int) -> dict:
         account = customer(environment, "Campaign")
         base = f"http://127.0.0.1:{port}"
         # Accept everything first (the web server alone), then start the workers.
-        web = subprocess.Popen(
-            [harness.PYTHON, "-m", "gunicorn", "sent_project.wsgi", "--workers", "4"]
-            + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=harness.ROOT,
-            env=environment,
-        )
-        try:
-            time.sleep(3)
+        with web_alone(environment, port):
             due = datetime.now(UTC) + timedelta(seconds=backlog / 400 + 30)
             with httpx.Client(
                 base_url=base, timeout=120, headers={"x-api-key": account["api_key"]}
@@ -372,9 +373,6 @@ def scheduled(backlog: int) -> dict:
                     extra = {"scheduled_at": due.isoformat()} if kind == "scheduled" else {}
                     response = client.post("/v3/messages", json={**body(to), **extra})
                     assert response.status_code == 202, response.text[:300]
-        finally:
-            web.terminate()
-            web.wait(timeout=20)
         with Stack(environment, port), psycopg.connect(DB_URL, autocommit=True) as conn:
             if kind == "scheduled":
                 assert datetime.now(UTC) < due, "accepting took longer than the lead time"
