@@ -58,23 +58,7 @@ def env(port: int) -> dict:
 
 
 def manage(environment: dict, *args: str) -> str:
-    return subprocess.run(
-        [harness.PYTHON, "manage.py", *args],
-        cwd=harness.ROOT,
-        env=environment,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def recreate_database() -> None:
-    parsed = urlparse(DB_URL)
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        name = parsed.path.lstrip("/")
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    return harness.manage(*args, env=environment)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -261,7 +245,8 @@ def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     port = harness.PORT + 7
     environment = env(port)
-    recreate_database()
+    harness.DB_URL = DB_URL
+    harness.recreate_database()
     manage(environment, "migrate", "--noinput")
     account = json.loads(
         manage(environment, "create_customer", "--name", "Bench", "--balance", "1000000", "--json")

@@ -69,11 +69,12 @@ def recreate_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def manage(*args: str) -> str:
+def manage(*args: str, env: dict | None = None) -> str:
+    """`manage.py *args` with the benchmarks' environment (or `env`); its stdout."""
     return subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=ROOT,
-        env=bench_env(),
+        env=env or bench_env(),
         check=True,
         capture_output=True,
         text=True,
