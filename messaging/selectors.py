@@ -235,6 +235,27 @@ def message_activities_and_refunded(
     return activities, Decimal(total or 0).quantize(Decimal("0.0001"))
 
 
+def message_outcome_description(message: Message, activities: list[MessageActivity]) -> str:
+    """What brought the message to its current status, as its history says it (a provider's
+    refusal names the provider): the description of the newest status change to it, from
+    `activities` (newest first, as `message_activities_and_refunded` gives them)."""
+    for activity in activities:
+        if activity.kind == ActivityKind.STATUS and activity.status == message.status:
+            return activity.description
+    return ""
+
+
+def message_fallbacks_taken(activities: list[MessageActivity]) -> list[dict]:
+    """The fallbacks the message went through, oldest first ({"from", "to"} channels): none
+    when its first channel took it, whatever fallbacks it had planned. `activities` newest
+    first."""
+    return [
+        {"from": activity.data.get("from_channel", ""), "to": activity.channel}
+        for activity in reversed(activities)
+        if activity.kind == ActivityKind.FALLBACK
+    ]
+
+
 def message_status_counts(customer: Customer, *, since: datetime) -> dict[str, int]:
     """How many of the customer's messages created since `since` are in each status (only
     statuses that have some), in the lifecycle's order. One query."""

@@ -13,12 +13,13 @@ from billing.dashboard.access import customer_required
 from contacts.selectors import contact_get
 from messaging.dashboard.forms import MessageFilterForm
 from messaging.dashboard.playground_views import status_row
-from messaging.models import ActivityKind
 from messaging.selectors import (
     EXPORT_COLUMNS,
     message_activities_and_refunded,
     message_export_rows,
+    message_fallbacks_taken,
     message_get,
+    message_outcome_description,
     messages_for,
 )
 from messaging.services import CANCELLABLE, RESENDABLE, message_cancel, message_resend
@@ -76,8 +77,8 @@ def message_detail(request, message_id) -> HttpResponse:
     activities, refunded = message_activities_and_refunded(message, limit=200)
     context = {
         "message": message,
-        "summary": _summary(message, activities),
-        "fallbacks": _fallbacks_used(activities),
+        "summary": message_outcome_description(message, activities),
+        "fallbacks": message_fallbacks_taken(activities),
         "row": status_row(message),
         "activities": activities,
         "refunded": refunded,
@@ -87,25 +88,6 @@ def message_detail(request, message_id) -> HttpResponse:
     if request.htmx.target == "message-live":
         return render(request, f"{DETAIL}#message-live", context)
     return render(request, DETAIL, context)
-
-
-def _summary(message, activities) -> str:
-    """What stopped the message, as its history says it (a provider's refusal names the
-    provider): the description of the status change to its current status."""
-    for activity in activities:  # newest first
-        if activity.kind == ActivityKind.STATUS and activity.status == message.status:
-            return activity.description
-    return ""
-
-
-def _fallbacks_used(activities) -> list[dict]:
-    """The fallbacks the message went through, oldest first (channel from → to): none when
-    its first channel took it, whatever fallbacks it had planned."""
-    return [
-        {"from": activity.data.get("from_channel", ""), "to": activity.channel}
-        for activity in reversed(activities)
-        if activity.kind == ActivityKind.FALLBACK
-    ]
 
 
 @customer_required
