@@ -24,6 +24,10 @@ UV_COMPILE := pip compile pyproject.toml --extra dev --extra redis --universal -
 UV_COMPILE_RUN := pip compile pyproject.toml --extra redis --universal --python-version 3.12 \
 	--constraint requirements.lock -o requirements-run.lock --quiet
 export UV_PYTHON_DOWNLOADS := never
+# Bytecode caches are written even where the environment turns them off: every process of the
+# server (web, a worker per lane, the sweep) and of the suite would otherwise compile the ~1,000
+# modules it imports, ~1.4 s of CPU each (docs/operations.md#cold-start).
+unexport PYTHONDONTWRITEBYTECODE
 
 # $(call install_lock,<lock file>): the venv (if missing), then exactly that lock in it.
 define install_lock
