@@ -142,18 +142,23 @@ def membership_create(
     customer: Customer,
     *,
     username: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     email: str = "",
     role: str = Membership.Role.ADMIN,
     is_superuser: bool = False,
 ) -> Membership:
-    """A dashboard user of this customer (an admin-site superuser too if asked)."""
+    """A dashboard user of this customer (an admin-site superuser too if asked), with
+    `password`, or `password_hash` when it was hashed already (`make_password`)."""
     User = get_user_model()
     with transaction.atomic():
         if is_superuser:
             user = User.objects.create_superuser(username=username, email=email, password=password)
         else:
             user = User.objects.create_user(username=username, email=email, password=password)
+        if password_hash is not None:
+            user.password = password_hash
+            user.save(update_fields=["password"])
         return Membership.objects.create(user=user, customer=customer, role=role)
 
 

@@ -15,7 +15,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from sent_project import lanes
-from sent_project.management.commands.bootstrap_demo import bootstrap_demo
+from sent_project.management.commands.bootstrap_demo import (
+    bootstrap_demo,
+    demo_password_hashes_in_background,
+)
 from sent_project.supervise import supervise
 
 
@@ -33,6 +36,10 @@ class Command(BaseCommand):
         # The web server and the workers build links (doc_url, webhook URLs) from SITE_URL,
         # which follows HOST and PORT when it is not set (docs/operations.md#configuration).
         os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
+        # On a first run the demo logins' password hashes are made beside `migrate`, on the
+        # core it leaves idle (docs/operations.md#cold-start).
+        first_run = not (settings.VAR_DIR / "demo.json").exists()
+        password_hashes = demo_password_hashes_in_background() if first_run else None
         call_command("migrate", interactive=False, verbosity=0)
         url = f"http://{host}:{port}"
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
@@ -41,6 +48,26 @@ class Command(BaseCommand):
                 [*manage, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"]
             )
         ]
+        # The demo account is made while the web server starts (it imports Django for a second
+        # or so): it only has to exist by the time the URL and key below are printed.
+        demo = bootstrap_demo(password_hashes)
+        # Books the self-rescheduling message reconciler; the workers keep it running
+        # (docs/api/messages.md#the-reconciler).
+        call_command("reconcile_messages", "--schedule", verbosity=0)
+        # And the retention prune and each lane's heartbeat (docs/operations.md#health).
+        call_command("schedule_jobs", verbosity=0)
+        # "Sent is running" only once the web server answers: the first request a reader makes
+        # after reading it must not be refused.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and processes[0].poll() is None:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        # The workers start once the web server answers: started beside it, they would slow it
+        # down (each imports Django too) while nothing is queued yet. What is sent meanwhile
+        # waits in the queue for them.
         # One worker per lane (sent_project/lanes.py): a flood in one can't starve another.
         for queues in lanes.worker_queues(dispatch_workers=workers):
             processes.append(
@@ -59,23 +86,6 @@ class Command(BaseCommand):
             )
         # Re-drives webhook work whose task was lost (docs/api/webhooks.md#retries-and-disabling).
         processes.append(subprocess.Popen([*manage, "webhooks_sweep", "--every", "60"]))
-        # The demo account is made while the servers start (each imports Django for a second or
-        # two): it only has to exist by the time the URL and key below are printed.
-        demo = bootstrap_demo()
-        # Books the self-rescheduling message reconciler; the workers keep it running
-        # (docs/api/messages.md#the-reconciler).
-        call_command("reconcile_messages", "--schedule", verbosity=0)
-        # And the retention prune and each lane's heartbeat (docs/operations.md#health).
-        call_command("schedule_jobs", verbosity=0)
-        # "Sent is running" only once the web server answers: the first request a reader makes
-        # after reading it must not be refused.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and processes[0].poll() is None:
-            try:
-                socket.create_connection((host, port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         self.stdout.write(self.style.SUCCESS("\nSent is running.\n"))
         self.stdout.write(
             f"  Dashboard:  {url}/   (login {demo['dashboard_login'][0]} / "
