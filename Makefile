@@ -5,9 +5,13 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
 
-# The first Python >= 3.12 on PATH.
-PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
-	if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+# The first Python >= 3.12 on PATH, as the path of its executable (not a shim that finds it
+# again on every call), looked for once: `:=`, not a variable made again at each use.
+ifndef PYTHON
+PYTHON := $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
+	$$p -c 'import sys; sys.exit(1) if sys.version_info < (3, 12) else print(sys.executable)' \
+	2>/dev/null && break; done)
+endif
 
 .PHONY: run serve-prod test test-pg test-all bench install lock upgrade lint migration-check clean
 
