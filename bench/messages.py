@@ -36,6 +36,9 @@ RUNS_1000 = 5
 E2E_RUNS = 3
 E2E_SENDS = 3  # 1,000-recipient sends per end-to-end run
 FINAL = ("DELIVERED", "READ", "FAILED")
+# Messages/s the Jasmin SMS gateway's HTTP /send accepted on this machine (measured
+# beside ours, docs/operations.md#benchmarks).
+JASMIN_MSG_PER_S = 1347
 
 
 def send_body(to: list[str]) -> dict:
@@ -133,8 +136,13 @@ def thousand_recipients(account: dict, base_url: str) -> list[dict]:
             "POST /v3/messages, 1,000 recipients (accepted)",
             seconds,
             "s",
-            goal="< 1 s",
-            ratio_to_goal=round(1.0 / statistics.median(seconds), 2),
+            goal="< 0.3 s (≥ 3,000 msg/s accepted)",
+            ratio_to_goal=round(0.3 / statistics.median(seconds), 2),
+            accepted_msg_per_s=round(1000 / statistics.median(seconds)),
+            # The peer's anchor: the Jasmin SMS gateway's HTTP /send on this machine
+            # (docs/operations.md#benchmarks), into a non-durable queue, no billing.
+            peer_jasmin_msg_per_s=JASMIN_MSG_PER_S,
+            ratio_to_peer=round(1000 / statistics.median(seconds) / JASMIN_MSG_PER_S, 2),
         )
     ]
 
@@ -220,7 +228,7 @@ def end_to_end(account: dict, base_url: str) -> list[dict]:
             f"end to end: accepted → DELIVERED ({E2E_SENDS}×1,000, 2 workers)",
             rates,
             "msg_per_s",
-            goal="≥ 300 msg/s",
-            ratio_to_goal=round(statistics.median(rates) / 300, 2),
+            goal="≥ 1,000 msg/s",
+            ratio_to_goal=round(statistics.median(rates) / 1000, 2),
         )
     ]
