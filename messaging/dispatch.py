@@ -11,8 +11,9 @@ job drains what is due, round after round (docs/architecture.md#fairness-between
    message another run claimed, or that is no longer waiting, is simply not in this run: a
    job that runs twice, or two workers at once, hand each message to a provider once.
 2. **Send**, outside any transaction, each message with its id as the provider's
-   idempotency key, in groups of FLUSH_EVERY_MESSAGES; an HTTP adapter's calls of a group run
-   side by side (PROVIDER_CONCURRENCY threads), the simulator's one after the other.
+   idempotency key, in groups (FLUSH_EVERY_MESSAGES, more for a fast provider); an HTTP
+   adapter's calls of a group run side by side (PROVIDER_CONCURRENCY threads), the
+   simulator's one after the other.
 3. **Record** each group's outcomes in one transaction, holding
    the rows: SENT (and the provider's planned receipts scheduled), a retry (back to QUEUED
    with a job at `run_after`, exponential backoff with jitter), FAILED (with a refund: no
@@ -70,9 +71,14 @@ from sent_project.request_context import log_context
 
 logger = logging.getLogger(__name__)
 S = MessageStatus
-# Record outcomes after every group of this many hand-offs, so a message the provider took
-# isn't left PROCESSED while the rest of a slow batch is sent.
+# Record outcomes after each group of hand-offs, so a message the provider took isn't left
+# PROCESSED while the rest of a slow batch is sent. The first group of a claim has
+# FLUSH_EVERY_MESSAGES; each next one as many as the provider just took in about
+# FLUSH_EVERY_SECONDS, up to FLUSH_MAX_MESSAGES: a slow provider keeps small groups, a fast
+# one (the simulator, a local gateway) gets fewer, bigger records — and fewer receipt jobs.
 FLUSH_EVERY_MESSAGES = 25
+FLUSH_MAX_MESSAGES = 100
+FLUSH_EVERY_SECONDS = 0.1
 
 
 class Scheduler(Protocol):
@@ -797,7 +803,7 @@ def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
 
     Each round first marks the other waiting dispatch jobs done (this job does their work:
     the messages wait in their lanes, not in the jobs), then claims a fair, paced share
-    (`claim_due`), hands it off FLUSH_EVERY_MESSAGES at a time and records each group
+    (`claim_due`), hands it off a group at a time (`next_group_size`) and records each group
     before the next. It stops when nothing due is left, booking a wake-up for when a paced
     sender has tokens again, or at its time limit, handing over to a new job.
     """
@@ -822,13 +828,27 @@ def dispatch_messages(message_ids: list[str], *, scheduler: Scheduler) -> dict:
     return counts
 
 
+def next_group_size(handed_off: int, seconds: float) -> int:
+    """How many messages the next group hands off before its outcomes are recorded: what the
+    provider took in FLUSH_EVERY_SECONDS at the rate it just answered (`handed_off` in
+    `seconds`), between FLUSH_EVERY_MESSAGES and FLUSH_MAX_MESSAGES."""
+    if handed_off == 0:
+        return FLUSH_EVERY_MESSAGES
+    taken = handed_off * FLUSH_EVERY_SECONDS / max(seconds, 1e-6)
+    return max(FLUSH_EVERY_MESSAGES, min(FLUSH_MAX_MESSAGES, int(taken)))
+
+
 def _hand_off_and_record(messages: deque, counts: dict, *, scheduler: Scheduler) -> None:
+    size = FLUSH_EVERY_MESSAGES
     while messages:
-        group = [messages.popleft() for _ in range(min(FLUSH_EVERY_MESSAGES, len(messages)))]
+        group = [messages.popleft() for _ in range(min(size, len(messages)))]
         opted_out = _opted_out_since(group)
-        outcomes = hand_off_all([m for m in group if m.pk not in opted_out]) + [
+        handing_off = [m for m in group if m.pk not in opted_out]
+        began = time.monotonic()
+        outcomes = hand_off_all(handing_off) + [
             Outcome(m, opted_out=True) for m in group if m.pk in opted_out
         ]
+        size = next_group_size(len(handing_off), time.monotonic() - began)
         for outcome in outcomes:
             counts["accepted" if outcome.result else "refused"] += 1
         resend = record(outcomes, scheduler=scheduler)
