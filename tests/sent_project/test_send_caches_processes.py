@@ -33,7 +33,12 @@ def cache_env(request):
         return {}
     if not listening("127.0.0.1", 6379):
         pytest.skip("Redis does not answer on 127.0.0.1:6379")
-    return {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+    # A Redis database of its own, emptied first: rate-limit counters of earlier runs (the
+    # anonymous one of 127.0.0.1 above all) live on in Redis, not in the test database.
+    url = "redis://127.0.0.1:6379/11"
+    redis = pytest.importorskip("redis")
+    redis.Redis.from_url(url).flushdb()
+    return {"REDIS_URL": url}
 
 
 def test_changes_apply_at_once_in_every_worker(transactional_db, cache_env):
