@@ -53,6 +53,16 @@ def request_fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
+def _claim_insert(**fields) -> IdempotencyRecord:
+    """The claim's INSERT, committed before the request runs (a concurrent duplicate must see
+    it). In autocommit it is its own transaction, one round trip; inside a caller's
+    transaction (a test's) it gets a savepoint, so a duplicate key doesn't break that."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(**fields)
+    return IdempotencyRecord.objects.create(**fields)
+
+
 def idempotency_begin(*, customer, key: str, fingerprint: str, request_id: str):
     """Claim the key. Returns ("run", record) | ("replay", record) | ("in_flight", None) | ("mismatch", None)."""
     now = timezone.now()
@@ -60,15 +70,14 @@ def idempotency_begin(*, customer, key: str, fingerprint: str, request_id: str):
     lock = timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
     for _attempt in range(3):
         try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    customer=customer,
-                    key=key,
-                    fingerprint=fingerprint,
-                    request_id=request_id,
-                    created_at=now,
-                    locked_at=now,
-                )
+            record = _claim_insert(
+                customer=customer,
+                key=key,
+                fingerprint=fingerprint,
+                request_id=request_id,
+                created_at=now,
+                locked_at=now,
+            )
             return "run", record
         except IntegrityError:
             pass
