@@ -36,8 +36,9 @@ RUNS_1000 = 5
 E2E_RUNS = 3
 E2E_SENDS = 3  # 1,000-recipient sends per end-to-end run
 FINAL = ("DELIVERED", "READ", "FAILED")
-# Messages/s the Jasmin SMS gateway's HTTP /send accepted on this machine (measured
-# beside ours, docs/operations.md#benchmarks).
+# Messages/s the Jasmin SMS gateway's HTTP /send accepted on this machine, into a non-durable
+# queue with no database write (docs/operations.md#benchmarks): the anchor when the run
+# doesn't measure it itself (BENCH_PEER_URL, bench/run.py).
 JASMIN_MSG_PER_S = 1347
 
 
@@ -125,12 +126,18 @@ def thousand_recipients(account: dict, base_url: str) -> list[dict]:
     with httpx.Client(
         base_url=base_url, timeout=60, headers={"x-api-key": account["api_key"]}
     ) as client:
+        # Warm-up, not counted: each gunicorn worker's first big send pays its imports.
+        for warm in range(4):
+            client.post("/v3/messages", json=send_body(numbers(1900 + warm * 10, 1000)))
         for run in range(RUNS_1000):
             body = send_body(numbers(2000 + run * 10, 1000))
             started = time.perf_counter()
             response = client.post("/v3/messages", json=body)
             seconds.append(time.perf_counter() - started)
             assert response.status_code == 202, response.text[:500]
+    accepted = 1000 / statistics.median(seconds)
+    # The peer's messages/s: measured in this run (BENCH_PEER_URL), else Jasmin's figure.
+    peer = account.get("peer_msg_per_s") or JASMIN_MSG_PER_S
     return [
         spread(
             "POST /v3/messages, 1,000 recipients (accepted)",
@@ -138,11 +145,10 @@ def thousand_recipients(account: dict, base_url: str) -> list[dict]:
             "s",
             goal="< 0.3 s (≥ 3,000 msg/s accepted)",
             ratio_to_goal=round(0.3 / statistics.median(seconds), 2),
-            accepted_msg_per_s=round(1000 / statistics.median(seconds)),
-            # The peer's anchor: the Jasmin SMS gateway's HTTP /send on this machine
-            # (docs/operations.md#benchmarks), into a non-durable queue, no billing.
-            peer_jasmin_msg_per_s=JASMIN_MSG_PER_S,
-            ratio_to_peer=round(1000 / statistics.median(seconds) / JASMIN_MSG_PER_S, 2),
+            accepted_msg_per_s=round(accepted),
+            peer_msg_per_s=peer,
+            peer_measured_in_this_run="peer_msg_per_s" in account,
+            ratio_to_peer=round(accepted / peer, 2),
         )
     ]
 

@@ -127,8 +127,15 @@ def start_gunicorn() -> subprocess.Popen:
 
 
 def wrk(
-    path: str, *, api_key: str, method: str = "GET", body: str | None = None, connections: int = 16
+    path: str,
+    *,
+    api_key: str,
+    method: str = "GET",
+    body: str | None = None,
+    connections: int = 16,
+    url: str | None = None,
 ) -> dict:
+    """wrk against `path` on our server (or a whole `url`, another server's)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(f'wrk.method = "{method}"\n')
         script.write('wrk.headers["Content-Type"] = "application/json"\n')
@@ -144,7 +151,7 @@ def wrk(
             "--latency",
             "-s",
             script.name,
-            f"http://127.0.0.1:{PORT}{path}",
+            url or f"http://127.0.0.1:{PORT}{path}",
         ],
         capture_output=True,
         text=True,
@@ -194,6 +201,11 @@ def summarise(
 # The framework floor, the anchor of what our own stack can do per request: the reference's
 # work (a key lookup and two inserts) done by a DRF view with our middleware (bench/urls.py).
 FLOOR = "framework floor: the same as a DRF view of ours"
+# A peer measured in the same run when BENCH_PEER_URL names its send URL (a GET that accepts
+# one message, e.g. the Jasmin SMS gateway's HTTP API `/send?username=…&to=…&content=…`,
+# docs/operations.md#benchmarks); its median is the anchor of the 1,000-recipient send.
+PEER_URL = os.environ.get("BENCH_PEER_URL", "")
+PEER = "peer: " + os.environ.get("BENCH_PEER_NAME", "Jasmin HTTP /send (1 message)")
 # Scenarios: (name, function(account) -> kwargs for wrk). Later issues append theirs.
 SCENARIOS = [
     (
@@ -245,8 +257,15 @@ def main() -> int:
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     account = setup()
-    server = start_gunicorn()
     results = []
+    if PEER_URL:
+        # The peer first, alone on the machine as our scenarios are after it.
+        runs = [wrk("", api_key="", url=PEER_URL) for _ in range(RUNS)]
+        peer = summarise(PEER, runs, None)
+        account["peer_msg_per_s"] = peer["median_rps"]
+        results.append(peer)
+        print(json.dumps(peer))
+    server = start_gunicorn()
     try:
         reference = floor = None
         for name, make_request in SCENARIOS:
