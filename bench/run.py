@@ -5,7 +5,7 @@ sent_bench — dropped and re-created), starts gunicorn with the reference endpo
 (bench/urls.py), runs every scenario BENCH_RUNS times (default 3) for BENCH_SECONDS each
 (default 10) and prints the median requests/s with its spread and the ratio to the reference.
 Results also go to var/bench/http.json. Other benchmarks (bench/*_bench.py) run after it,
-each on its own database: among them bench/dispatch_bench.py, the dispatch path's cost per
+each on its own database (BENCH_OTHERS: all, none or some, e.g. "dispatch,contacts"): among them bench/dispatch_bench.py, the dispatch path's cost per
 message (msg/s, SQL statements and CPU ms per message of workers, PostgreSQL and web).
 
 Needs `wrk` (Debian package) and a PostgreSQL server; without them it says so and exits 0.
@@ -32,6 +32,9 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 OUT = ROOT / "var" / "bench"
+# Which of the other benchmarks (bench/<name>_bench.py) run after these: "all", "none", or
+# names separated by commas ("dispatch,contacts").
+OTHERS = os.environ.get("BENCH_OTHERS", "all")
 
 
 def bench_env() -> dict:
@@ -303,6 +306,8 @@ def main() -> int:
                 f"{r['scenario']:48} {json.dumps({k: v for k, v in r.items() if k != 'scenario'})}"
             )
     for other in sorted(Path(__file__).parent.glob("*_bench.py")):
+        if OTHERS != "all" and other.name.removesuffix("_bench.py") not in OTHERS.split(","):
+            continue
         print(f"\n== {other.name} ==", flush=True)
         subprocess.run([PYTHON, str(other)], cwd=ROOT, check=False)
     return 0
