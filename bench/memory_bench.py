@@ -30,6 +30,7 @@ import os
 import sys
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -73,34 +74,29 @@ def memory_mb(pid: int) -> dict[str, float]:
     }
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children of any of its threads, recursively)."""
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (from any of its threads)."""
     found = []
-    try:
-        threads = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return found
-    for thread in threads:
-        try:
-            children = [int(child) for child in (thread / "children").read_text().split()]
-        except OSError:
-            continue
-        for child in children:
-            found += [child, *descendants(child)]
+    with suppress(OSError):
+        for thread in Path(f"/proc/{pid}/task").iterdir():
+            with suppress(OSError):
+                found += [int(child) for child in (thread / "children").read_text().split()]
     return found
 
 
-def role(pid: int) -> str:
-    """What a process below the task is: multiprocessing's forkserver or resource tracker, or
-    (any other) an import writer."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return "gone"
-    for helper in ("forkserver", "resource_tracker"):
-        if helper in command:
-            return helper
-    return "writer"
+def below_task(pid: int) -> dict[str, list[float]]:
+    """Peak RSS (MB) of the processes below an import's task, by kind: multiprocessing's
+    forkserver and resource tracker (the task's children), and the import writers (forked by
+    the forkserver, whose command line they inherit)."""
+    kinds: dict[str, list[float]] = {}
+    for child in children(pid):
+        with suppress(OSError):
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            kind = next((k for k in (b"forkserver", b"resource_tracker") if k in command), b"other")
+            kinds.setdefault(kind.decode(), []).append(memory_mb(child).get("VmHWM", 0))
+            for grandchild in children(child):
+                kinds.setdefault("writer", []).append(memory_mb(grandchild).get("VmHWM", 0))
+    return kinds
 
 
 def progress(conn) -> tuple[int, int]:
@@ -267,9 +263,8 @@ def import_peak(environment: dict, account: dict, rows: int, offset: int) -> dic
             seconds = time.perf_counter() - started
             assert status == "completed", f"the import {status}"
             task_peak = memory_mb(task)["VmHWM"]
-            below = {pid: (role(pid), memory_mb(pid).get("VmHWM")) for pid in descendants(task)}
-            writers = [mb for kind, mb in below.values() if kind == "writer"]
-            helpers = {kind: mb for kind, mb in below.values() if kind != "writer"}
+            below = below_task(task)
+            writers = below.pop("writer", [])
             web_peak = max(memory_mb(pid).get("VmHWM", 0) for pid in web_pids)
         finally:
             for process in [*workers, web]:
@@ -285,7 +280,7 @@ def import_peak(environment: dict, account: dict, rows: int, offset: int) -> dic
         "task_rss_mb_before": before["task"].get("VmRSS"),
         "task_peak_mb": task_peak,
         "writer_peaks_mb": writers,
-        "helper_peaks_mb": helpers,  # multiprocessing's forkserver and resource tracker
+        "helper_peaks_mb": below,  # multiprocessing's forkserver and resource tracker
         "web_rss_mb_before": max(m.get("VmRSS", 0) for m in before["web"]),
         "web_peak_mb": web_peak,
         "load": [round(x, 2) for x in os.getloadavg()],
