@@ -498,7 +498,10 @@ def _write_batch(database: str, import_id: str, rows: list[ImportRow]) -> None:
     if connection.settings_dict["NAME"] != database:
         connection.close()
         connection.settings_dict["NAME"] = database
-    contact_import = ContactImport.objects.select_related("customer").get(pk=import_id)
+    # Not the payload: the task has read the file, and a batch needs only its own rows.
+    contact_import = (
+        ContactImport.objects.select_related("customer").defer("payload").get(pk=import_id)
+    )
     parsed = parse_and_look_up(_phones(rows), contact_import.customer.default_region)
     _import_batch(contact_import, rows, parsed)
 
