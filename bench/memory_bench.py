@@ -177,10 +177,8 @@ def worker_rss(environment: dict, account: dict) -> dict:
                     response = client.post("/v3/messages", json=send_body(to))
                     assert response.status_code == 202, response.text[:500]
                     if (i + 1) % 10 == 0:
-                        print(
-                            f"  sent {(i + 1) * PER_SEND:,}: RSS {sampler.samples[-1]['rss_mb']} MB",
-                            flush=True,
-                        )
+                        rss = sampler.samples[-1]["rss_mb"]
+                        print(f"  sent {(i + 1) * PER_SEND:,}: RSS {rss} MB", flush=True)
             deadline = time.monotonic() + 1200
             while dispatch.unfinished(conn):
                 if time.monotonic() > deadline:
@@ -225,8 +223,9 @@ def worker_rss(environment: dict, account: dict) -> dict:
         "rss_mb_by_final_messages": tenths,
         "goal": f"within ±{GROWTH_GOAL_PERCENT} %",
         "met": abs(worst) <= GROWTH_GOAL_PERCENT,
-        "figure": f"{worst:+.1f} % (warm {max(warm['rss_mb']):.1f} → end {max(end['rss_mb']):.1f} MB, "
-        f"max {max(peak):.1f} MB)",
+        "figure": f"{' / '.join(f'{g:+.1f} %' for g in growth)} (MB: warm "
+        f"{', '.join(map(str, warm['rss_mb']))} → end {', '.join(map(str, end['rss_mb']))}; "
+        f"max {max(peak)})",
         "load": [round(x, 2) for x in os.getloadavg()],
         "samples": samples,
     }
@@ -257,7 +256,8 @@ def import_peak(environment: dict, account: dict, rows: int, offset: int) -> dic
             deadline = time.monotonic() + 900
             while True:
                 status, created, invalid = conn.execute(
-                    "SELECT status, created_count, invalid_count FROM contacts_contactimport WHERE id = %s",
+                    "SELECT status, created_count, invalid_count FROM contacts_contactimport "
+                    "WHERE id = %s",
                     [import_id],
                 ).fetchone()
                 if status in ("completed", "failed"):
