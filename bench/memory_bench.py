@@ -57,7 +57,7 @@ WORKERS = 2
 PER_SEND = 1000
 GROWTH_GOAL_PERCENT = 10
 # The documented bound of an import's task process (docs/api/contacts.md#bulk-import).
-IMPORT_BOUND_MB = 200
+IMPORT_BOUND_MB = 150
 FINAL = dispatch.FINAL
 LOGS = harness.OUT / "memory"
 
