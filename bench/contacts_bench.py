@@ -174,6 +174,17 @@ def number(i: int) -> str:
     return f"+1{area}{exchange}{line:04d}"
 
 
+def import_csv(rows: int, offset: int) -> bytes:
+    """A CSV of `rows` bench numbers from the offset-th on, with a name column: national,
+    international and E.164 forms mixed; 1% invalid."""
+    lines = ["phone_number,name"]
+    for i in range(rows):
+        n = number(offset + i)
+        raw = [n, f"({n[2:5]}) {n[5:8]}-{n[8:]}", f"+1 {n[2:5]}-{n[5:8]}-{n[8:]}"][i % 3]
+        lines.append(f"{raw if i % 100 else 'not-a-number'},person {i}")
+    return ("\n".join(lines) + "\n").encode()
+
+
 def contact_rows(customer_id, count: int, offset: int):
     from contacts.bulk import search_text_for
     from messaging.providers import get_whatsapp_provider
@@ -444,18 +455,9 @@ def import_throughput(rows: int):
     key = api_key_create(customer).raw_key
     client = Client()
 
-    def csv_file(offset: int) -> bytes:
-        lines = ["phone_number,name"]
-        for i in range(rows):
-            # National, international and E.164 forms mixed; 1% invalid.
-            n = number(offset + i)
-            raw = [n, f"({n[2:5]}) {n[5:8]}-{n[8:]}", f"+1 {n[2:5]}-{n[5:8]}-{n[8:]}"][i % 3]
-            lines.append(f"{raw if i % 100 else 'not-a-number'},person {i}")
-        return ("\n".join(lines) + "\n").encode()
-
     # The machine may be shared: the warm runs are repeated, and the best says what the
     # machine can do, the median what it did.
-    files = [csv_file(IMPORT_OFFSET + n * 1_000_000) for n in range(IMPORT_FILES)]
+    files = [import_csv(rows, IMPORT_OFFSET + n * 1_000_000) for n in range(IMPORT_FILES)]
     runs = [("new numbers, writer processes cold", files[0])]
     runs += [(f"new numbers, writers warm #{n}", files[n]) for n in range(1, 6)]
     runs += [("the same file again (all existing)", files[5])]

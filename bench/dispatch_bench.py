@@ -48,10 +48,10 @@ TICK = os.sysconf("SC_CLK_TCK")
 LOGS = harness.OUT / "dispatch"
 
 
-def env(port: int) -> dict:
+def env(port: int, db_url: str = DB_URL) -> dict:
     return {
         **harness.bench_env(),
-        "DATABASE_URL": DB_URL,
+        "DATABASE_URL": db_url,
         "ROOT_URLCONF": "sent_project.urls",
         "SITE_URL": f"http://127.0.0.1:{port}",
     }
@@ -149,12 +149,21 @@ def start_web(environment: dict, port: int, log) -> subprocess.Popen:
             time.sleep(0.1)
 
 
-def start_workers(environment: dict, workers: int, counters: Path, log_path: Path) -> list:
+def start_workers(environment: dict, workers: int, counters: Path | None, log_path: Path) -> list:
+    """`workers` db_worker processes on every lane, imported and polling when this returns;
+    with `counters`, each counts its SQL statements into counters/N.json
+    (bench/dispatch_worker.py), else a plain `manage.py db_worker`."""
     log = log_path.open("a")
+    options = ["--queue-name", "*", "--interval", "0.05", "--no-reload", "--no-startup-delay"]
+
+    def command(n: int) -> list[str]:
+        if counters is None:
+            return [harness.PYTHON, "manage.py", "db_worker", *options]
+        return [harness.PYTHON, "bench/dispatch_worker.py", str(counters / f"{n}.json"), *options]
+
     processes = [
         subprocess.Popen(
-            [harness.PYTHON, "bench/dispatch_worker.py", str(counters / f"{n}.json")]
-            + ["--queue-name", "*", "--interval", "0.05", "--no-reload", "--no-startup-delay"],
+            command(n),
             cwd=harness.ROOT,
             env=environment,
             stdout=log,

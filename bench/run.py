@@ -5,8 +5,11 @@ sent_bench — dropped and re-created), starts gunicorn with the reference endpo
 (bench/urls.py), runs every scenario BENCH_RUNS times (default 3) for BENCH_SECONDS each
 (default 10) and prints the median requests/s with its spread and the ratio to the reference.
 Results also go to var/bench/http.json. Other benchmarks (bench/*_bench.py) run after it,
-each on its own database (BENCH_OTHERS: all, none or some, e.g. "dispatch,contacts"): among them bench/dispatch_bench.py, the dispatch path's cost per
-message (msg/s, SQL statements and CPU ms per message of workers, PostgreSQL and web).
+each on its own database (BENCH_OTHERS: all, none or some, e.g. "dispatch,contacts"): among
+them bench/dispatch_bench.py, the dispatch path's cost per message (msg/s, SQL statements
+and CPU ms per message of workers, PostgreSQL and web), and
+bench/memory_bench.py, the workers' resident memory over 100,000 messages and the peak of a
+100,000-row contact import, each beside its goal.
 
 Needs `wrk` (Debian package) and a PostgreSQL server; without them it says so and exits 0.
 """

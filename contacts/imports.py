@@ -20,7 +20,6 @@ contact's metadata or name.
 """
 
 import csv
-import io
 import json
 import logging
 import multiprocessing
@@ -92,9 +91,19 @@ def _delimiter(header_line: str) -> str:
     return max((",", ";", "\t"), key=header_line.count)
 
 
+# A line with its ending: \n, \r\n or a lone \r (old Mac exports), as a file opened with
+# newline="" gives them to csv; the last line may have none.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, one at a time: an io.StringIO would hold a copy of the whole file
+    at four bytes a character."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
 def _csv_reader(text: str, delimiter: str):
-    # newline="": lines end at \n, \r\n or a lone \r (old Mac exports), as csv expects.
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return csv.reader(_lines(text), delimiter=delimiter)
 
 
 def _unreadable(exc: csv.Error) -> ValidationFailed:
@@ -416,6 +425,10 @@ def _run(contact_import: ContactImport) -> None:
 # E.164, with an IDD or national prefix, as a tel: URI): rows of one number share them.
 SHARD_DIGITS = 6
 FIRST_BATCH_DIVISOR = 5
+# Batches handed to a writer and not written yet: the one it writes and the next, so it never
+# waits for the file to be read, and the task holds a bounded number of rows however big the
+# file (docs/api/contacts.md#bulk-import).
+WRITER_BATCHES_IN_FLIGHT = 2
 _NOT_DIGITS = re.compile(r"\D")
 
 
@@ -438,20 +451,29 @@ def _run_on_writers(contact_import: ContactImport, rows: Iterator[ImportRow], wr
     # A writer's first batch is small, so that it starts while the file is still being read.
     limits = [max(1, batch_size // FIRST_BATCH_DIVISOR)] * writers
     futures: list[Future] = []
+    in_flight: list[deque[Future]] = [deque() for _ in range(writers)]
     broken = False
+
+    def submit(shard: int, batch: list[ImportRow]) -> None:
+        # The file is read faster than it is written: a writer's batches beyond
+        # WRITER_BATCHES_IN_FLIGHT wait here, unread, rather than all of them in this process.
+        while len(in_flight[shard]) >= WRITER_BATCHES_IN_FLIGHT:
+            in_flight[shard].popleft().result()
+        future = executors[shard].submit(_write_batch, database, import_id, batch)
+        in_flight[shard].append(future)
+        futures.append(future)
+
     try:
         for row in rows:
             shard = hash(_shard_key(row[1])) % writers
             pending[shard].append(row)
             if len(pending[shard]) >= limits[shard]:
-                futures.append(
-                    executors[shard].submit(_write_batch, database, import_id, pending[shard])
-                )
+                submit(shard, pending[shard])
                 pending[shard] = []
                 limits[shard] = batch_size
         for shard, batch in enumerate(pending):
             if batch:
-                futures.append(executors[shard].submit(_write_batch, database, import_id, batch))
+                submit(shard, batch)
         for future in futures:
             future.result()
     except BrokenProcessPool:
@@ -476,7 +498,10 @@ def _write_batch(database: str, import_id: str, rows: list[ImportRow]) -> None:
     if connection.settings_dict["NAME"] != database:
         connection.close()
         connection.settings_dict["NAME"] = database
-    contact_import = ContactImport.objects.select_related("customer").get(pk=import_id)
+    # Not the payload: the task has read the file, and a batch needs only its own rows.
+    contact_import = (
+        ContactImport.objects.select_related("customer").defer("payload").get(pk=import_id)
+    )
     parsed = parse_and_look_up(_phones(rows), contact_import.customer.default_region)
     _import_batch(contact_import, rows, parsed)
 

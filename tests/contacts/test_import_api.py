@@ -137,6 +137,16 @@ def test_a_csv_with_carriage_return_line_endings_imports(api_client, account, up
     assert Contact.objects.get(format_e164="+12015550001").opt_out is True
 
 
+def test_a_quoted_csv_value_may_span_lines(api_client, account, upload):
+    csv_text = 'phone_number,address\r\n+12015550001,"1 Main St\r\nApt 2"\r\n+12015550002,\r\n'
+    response = upload(api_client, csv_text)
+    assert response.status_code == 202 and response.json()["data"]["total_rows"] == 2
+    run_queued_tasks()
+    contact = Contact.objects.get(format_e164="+12015550001")
+    assert contact.metadata == {"address": "1 Main St\r\nApt 2"}
+    assert Contact.objects.filter(customer=account).count() == 2
+
+
 def test_a_csv_whose_header_cannot_be_read_is_refused(api_client, account, upload):
     response = upload(api_client, "phone," + "x" * 200_000 + "\n+12015550001,a\n")
     assert response.status_code == 400
