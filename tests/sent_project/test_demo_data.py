@@ -11,7 +11,12 @@ from billing.models import Customer
 from contacts.models import Contact, Source
 from contacts.services import contact_delete
 from messaging.models import Message
-from sent_project.management.commands.bootstrap_demo import DASHBOARD_LOGIN, bootstrap_demo
+from sent_project.management.commands.bootstrap_demo import (
+    ADMIN_LOGIN,
+    DASHBOARD_LOGIN,
+    bootstrap_demo,
+    demo_password_hashes_in_background,
+)
 from templates_app.models import Template
 from tests.tasks import run_queued_tasks
 
@@ -77,3 +82,16 @@ def test_an_account_without_demo_contacts_has_no_note(dashboard_client, account)
 
     make_contact(account, "+14155550100", metadata={"name": "Real Person"})
     assert 'id="demo-note"' not in dashboard_client.get("/").text
+
+
+@pytest.mark.django_db
+def test_with_the_hashes_made_beforehand_both_logins_work(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    # What `make run` does on a first run: the hashes are made beside `migrate`.
+    bootstrap_demo(demo_password_hashes_in_background())
+
+    dashboard, admin = Client(), Client()
+    assert dashboard.login(username=DASHBOARD_LOGIN[0], password=DASHBOARD_LOGIN[1])
+    assert admin.login(username=ADMIN_LOGIN[0], password=ADMIN_LOGIN[1])
+    assert admin.get("/admin/").status_code == 200
+    assert dashboard.get("/").status_code == 200
