@@ -1,9 +1,11 @@
 """Small database helpers the ORM has no public spelling for."""
 
 import json
+import time
 
 from django.db import connections, router, transaction
 from django.db.models import Case, QuerySet, Value, When
+from django.db.models.fields import AutoFieldMixin, Field
 
 
 def update_returning(rows: QuerySet, values: dict, returning: list[str]) -> list[tuple]:
@@ -102,3 +104,110 @@ def _update_from_values(connection, model, objects: list, fields) -> int:
     ):
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+# Rows from which `rows_insert` copies instead of inserting (PostgreSQL): below it the
+# COPY's own round trips cost more than the INSERT's SQL (docs/operations.md#benchmarks).
+COPY_MIN_ROWS = 50
+
+
+def rows_insert(model, objects: list, *, batch_size: int | None = None) -> list:
+    """`Model.objects.bulk_create(objects, batch_size=batch_size)` for new instances, by
+    `COPY … FROM STDIN` on PostgreSQL when there are COPY_MIN_ROWS or more of them.
+
+    Same rows as bulk_create: each concrete field's `pre_save(add=True)` (auto_now_add) and
+    `get_db_prep_save` give the values; a primary key made in Python (uuid7) is kept, an
+    auto-increment one is taken from its sequence first, so every instance has its pk
+    after, as bulk_create leaves them on PostgreSQL. Instances are marked saved. What COPY
+    can't take — an expression or database default as a value, a multi-table or ordered
+    model — goes through bulk_create, as do SQLite and short lists. Sends no signals (like
+    bulk_create). Returns `objects`.
+    """
+    if not objects:
+        return objects
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    if (
+        connection.vendor != "postgresql"
+        or len(objects) < COPY_MIN_ROWS
+        or meta.parents
+        or meta.order_with_respect_to
+    ):
+        return model._default_manager.using(using).bulk_create(objects, batch_size=batch_size)
+    rows = _copy_rows(connection, meta, objects)
+    if rows is None:  # a value COPY can't write as it is
+        return model._default_manager.using(using).bulk_create(objects, batch_size=batch_size)
+    fields, rows, without_pk = rows
+    quote = connection.ops.quote_name
+    with (
+        transaction.mark_for_rollback_on_error(using=using),
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+    ):
+        if without_pk:
+            _take_sequence_ids(cursor, meta, [rows[index] for index in without_pk], fields)
+            for index in without_pk:
+                setattr(objects[index], meta.pk.attname, rows[index][fields.index(meta.pk)])
+        sql = (
+            f"COPY {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        )
+        started = time.monotonic()
+        with cursor.cursor.copy(sql) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+        if connection.queries_logged:  # as the statements around it (CaptureQueriesContext)
+            connection.queries_log.append(
+                {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+            )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = using
+    return objects
+
+
+def _copy_rows(connection, meta, objects: list):
+    """(fields, one list of database values per object, indexes of the objects whose pk the
+    sequence gives), or None if a value is an expression (bulk_create must compile it)."""
+    fields = [f for f in meta.concrete_fields if not f.generated]
+    pk = meta.pk
+    auto_pk = isinstance(pk, AutoFieldMixin)
+    prepare = [
+        (
+            field,
+            field.attname,
+            type(field).pre_save is not Field.pre_save,
+            field.get_db_prep_save,
+        )
+        for field in fields
+    ]
+    rows, without_pk = [], []
+    for index, obj in enumerate(objects):
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        if not obj._is_pk_set():
+            obj.pk = pk.get_pk_value_on_save(obj)
+            if not obj._is_pk_set():
+                if not auto_pk:
+                    return None
+                without_pk.append(index)
+        row = []
+        for field, attname, own_pre_save, prep in prepare:
+            value = field.pre_save(obj, True) if own_pre_save else getattr(obj, attname)
+            if hasattr(value, "resolve_expression"):
+                return None
+            row.append(prep(value, connection))
+        rows.append(row)
+    return fields, rows, without_pk
+
+
+def _take_sequence_ids(cursor, meta, rows: list, fields: list) -> None:
+    """Fill the primary key of `rows` from the table's sequence (in order, as an INSERT of
+    them would number them)."""
+    column = fields.index(meta.pk)
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+        [meta.db_table, meta.pk.column, len(rows)],
+    )
+    for row, (value,) in zip(rows, sorted(cursor.fetchall()), strict=True):
+        row[column] = value
