@@ -134,10 +134,12 @@ def rows_insert(model, objects: list, *, batch_size: int | None = None) -> list:
         or meta.parents
         or meta.order_with_respect_to
     ):
-        return model._default_manager.using(using).bulk_create(objects, batch_size=batch_size)
+        model._default_manager.using(using).bulk_create(objects, batch_size=batch_size)
+        return objects
     rows = _copy_rows(connection, meta, objects)
     if rows is None:  # a value COPY can't write as it is
-        return model._default_manager.using(using).bulk_create(objects, batch_size=batch_size)
+        model._default_manager.using(using).bulk_create(objects, batch_size=batch_size)
+        return objects
     fields, rows, without_pk = rows
     quote = connection.ops.quote_name
     with (
