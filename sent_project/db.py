@@ -2,8 +2,12 @@
 
 import json
 import time
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from operator import attrgetter
 
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Case, QuerySet, Value, When
 from django.db.models.fields import AutoFieldMixin, Field
 
@@ -169,21 +173,86 @@ def rows_insert(model, objects: list, *, batch_size: int | None = None) -> list:
     return objects
 
 
+# Field classes whose `get_db_prep_save` on PostgreSQL gives back a value of these exact
+# types unchanged (Django 6.1: to_python/get_prep_value return it as is, the backend's adapt_*
+# is the identity; an int it wraps in psycopg's Int2/4/8, which COPY's text format writes as
+# the int itself). `rows_insert` passes such values straight to COPY; any other value, and
+# any other field class (a subclass may prepare differently), goes through get_db_prep_save.
+_AS_IS = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.UUIDField: (uuid.UUID,),
+    models.BooleanField: (bool,),
+    models.IntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+    models.SmallAutoField: (int,),
+}
+
+
+class _Expression(Exception):
+    """A value to compile (F(), Now(), a database default): not for COPY."""
+
+
+def _copy_converter(field, connection):
+    """value → what COPY is given for it: what `field.get_db_prep_save(value)` returns, by
+    a shorter way where one is known to give the same (see _AS_IS)."""
+    prep_save = field.get_db_prep_save
+
+    def prep(value, connection):
+        if hasattr(value, "resolve_expression"):
+            raise _Expression
+        return prep_save(value, connection)
+
+    def prepared(value):
+        return prep(value, connection)
+
+    if type(field) is models.ForeignKey:
+        target = _copy_converter(field.target_field, connection)
+        return lambda value: None if value is None else target(value)
+    if type(field) is models.JSONField:  # None is SQL NULL; a dict or list is adapted as is
+        adapt, encoder = connection.ops.adapt_json_value, field.encoder
+        return lambda value: (
+            None
+            if value is None
+            else adapt(value, encoder)
+            if type(value) is dict or type(value) is list
+            else prep(value, connection)
+        )
+    if type(field) is models.DateTimeField:  # an aware datetime is kept; naive ones warn
+        return lambda value: (
+            value
+            if type(value) is datetime and value.utcoffset() is not None
+            else prep(value, connection)
+        )
+    if type(field) is models.DecimalField:  # a finite Decimal is kept (NaN/inf are refused)
+        return lambda value: (
+            value if type(value) is Decimal and value.is_finite() else prep(value, connection)
+        )
+    kinds = _AS_IS.get(type(field))
+    if kinds is None:
+        return prepared
+    (kind,) = kinds
+    return lambda value: value if type(value) is kind else prep(value, connection)
+
+
 def _copy_rows(connection, meta, objects: list):
     """(fields, one list of database values per object, indexes of the objects whose pk the
-    sequence gives), or None if a value is an expression (bulk_create must compile it)."""
+    sequence gives), or None if a value is an expression (bulk_create must compile it:
+    only get_db_prep_save's way meets one, the exact types of the shorter ways aren't)."""
     fields = [f for f in meta.concrete_fields if not f.generated]
     pk = meta.pk
     auto_pk = isinstance(pk, AutoFieldMixin)
-    prepare = [
-        (
-            field,
-            field.attname,
-            type(field).pre_save is not Field.pre_save,
-            field.get_db_prep_save,
-        )
-        for field in fields
-    ]
+    # Fields with a pre_save of their own (auto_now, auto_now_add) set their value first.
+    own_pre_save = [f for f in fields if type(f).pre_save is not Field.pre_save]
+    names = [f.attname for f in fields]
+    values_of = attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
+    converters = [_copy_converter(f, connection) for f in fields]
     rows, without_pk = [], []
     for index, obj in enumerate(objects):
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
@@ -193,13 +262,13 @@ def _copy_rows(connection, meta, objects: list):
                 if not auto_pk:
                     return None
                 without_pk.append(index)
-        row = []
-        for field, attname, own_pre_save, prep in prepare:
-            value = field.pre_save(obj, True) if own_pre_save else getattr(obj, attname)
-            if hasattr(value, "resolve_expression"):
-                return None
-            row.append(prep(value, connection))
-        rows.append(row)
+        for field in own_pre_save:
+            setattr(obj, field.attname, field.pre_save(obj, True))
+        values = values_of(obj)
+        try:
+            rows.append([convert(value) for convert, value in zip(converters, values, strict=True)])
+        except _Expression:
+            return None
     return fields, rows, without_pk
 
 
