@@ -249,7 +249,9 @@ def _copy_converter(field, connection):
 
     if type(field) is models.ForeignKey:
         target = _copy_converter(field.target_field, connection)
-        return lambda value: None if value is None else target(value)
+        return lambda value: (  # "" is the FK's own case (NULL for a UUID key)
+            None if value is None else prep(value, connection) if value == "" else target(value)
+        )
     if type(field) is models.JSONField:  # None is SQL NULL; a dict or list is adapted as is
         adapt, encoder = connection.ops.adapt_json_value, field.encoder
         return lambda value: (

@@ -3,19 +3,28 @@
 its primary key, and a send of 1,000 recipients stores the same messages, activities, events
 and charges whichever way its rows go in."""
 
+import uuid
+import warnings
 import zoneinfo
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from psycopg.types.json import Jsonb
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from billing.models import LedgerEntry
+from contacts.bulk import build_contact, insert_contacts
+from contacts.channels import whatsapp_directory
+from contacts.models import Contact
+from contacts.phone import normalise
+from contacts.services import contacts_get_or_create_for_numbers
 from messaging.models import ActivityKind, Message, MessageActivity
+from messaging.statuses import MessageStatus
 from sent_project import db
-from sent_project.db import COPY_MIN_ROWS, rows_insert
+from sent_project.db import COPY_MIN_ROWS, _copy_converter, rows_insert
 from sent_project.models import Event
 from tests.messaging.factories import make_approved_template, number, send, send_body
 
@@ -167,3 +176,59 @@ def test_a_1000_recipient_send_stores_the_same_whichever_way_rows_go_in(
     last = LedgerEntry.objects.filter(customer=account).latest("id")
     account.refresh_from_db()
     assert price > 0 and account.balance == balance - 2 * price == last.ending_balance
+
+
+def test_new_contacts_created_meanwhile_are_skipped_and_the_others_inserted(account):
+    numbers = [f"+1201555{i:04d}" for i in range(COPY_MIN_ROWS + 10)]
+    earlier, _ = contacts_get_or_create_for_numbers(account, numbers=numbers[:10])
+    now, provider = timezone.now(), whatsapp_directory()
+    new = [  # built before the others were created: the race the lookup can't see
+        build_contact(account, normalise(raw, "US"), raw=raw, source="message", now=now,
+                      provider=provider)
+        for raw in numbers
+    ]  # fmt: skip
+    with transaction.atomic():
+        stored = insert_contacts(account.pk, new)
+    assert set(stored) == set(numbers)
+    for raw in numbers[:10]:
+        assert stored[raw].pk == earlier[raw].pk
+    for contact in new[10:]:
+        assert stored[contact.format_e164].pk == contact.pk
+    assert Contact.objects.filter(customer=account).count() == len(numbers)
+
+
+def _same_database_value(ours, theirs) -> bool:
+    if isinstance(theirs, Jsonb):
+        return type(ours) is Jsonb and ours.obj is theirs.obj and ours.dumps is theirs.dumps
+    return type(ours) is type(theirs) or (type(ours) is int and isinstance(theirs, int))
+
+
+AWKWARD_VALUES = [
+    None, "", "text", MessageStatus.QUEUED, 0, 7, True, False, uuid.UUID(int=5),
+    Decimal("1.2300"), Decimal("NaN"), {}, {"a": [1]}, [], ["sms"], 1.5,
+    datetime(2026, 7, 1, 9, 30), datetime(2026, 7, 1, 9, 30, tzinfo=zoneinfo.ZoneInfo("UTC")),
+    timezone.now(), "2026-07-01T09:30:00Z",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("model", [Message, MessageActivity, Event, Contact, LedgerEntry])
+def test_the_short_ways_give_what_get_db_prep_save_gives(model):
+    """For every field of the models the send path copies and values of every type they
+    may meet: the value COPY is given is the one get_db_prep_save gives (or both refuse)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's: elsewhere rows_insert is bulk_create")
+    for field in model._meta.concrete_fields:
+        convert = _copy_converter(field, connection)
+        for value in AWKWARD_VALUES:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # naive datetimes
+                try:
+                    theirs = field.get_db_prep_save(value, connection)
+                except Exception as refused:
+                    with pytest.raises(type(refused)):
+                        convert(value)
+                    continue
+                ours = convert(value)
+            assert _same_database_value(ours, theirs), (field, value)
+            if not isinstance(theirs, Jsonb):
+                assert ours == theirs, (field, value)
