@@ -114,16 +114,20 @@ def _update_from_values(connection, model, objects: list, fields) -> int:
 # What a quoted element of an array literal escapes.
 _ELEMENT_ESCAPE = re.compile(r'[\\"]')
 
-# Rows from which `rows_insert` copies instead of inserting (PostgreSQL): below it the
-# COPY's own round trips cost more than the INSERT's SQL (docs/operations.md#benchmarks).
-COPY_MIN_ROWS = 50
+# Rows from which `rows_insert` copies instead of inserting (PostgreSQL). Django's compiling of
+# an INSERT costs more than COPY's extra round trip from a handful of rows on; rows whose ids
+# come from a sequence pay one statement more (the ids first), so they copy from more rows
+# (docs/operations.md#bulk-inserts-by-copy).
+COPY_MIN_ROWS = 10
+COPY_MIN_ROWS_SEQUENCE_IDS = 50
 
 
 def rows_insert(
     model, objects: list, *, batch_size: int | None = None, ignore_conflicts: bool = False
 ) -> list:
     """`Model.objects.bulk_create(objects, batch_size=…, ignore_conflicts=…)` for new
-    instances, by `COPY … FROM STDIN` on PostgreSQL when there are COPY_MIN_ROWS or more.
+    instances, by `COPY … FROM STDIN` on PostgreSQL when there are COPY_MIN_ROWS or more
+    (COPY_MIN_ROWS_SEQUENCE_IDS for a model whose ids a sequence gives).
 
     Same rows as bulk_create: each concrete field's `pre_save(add=True)` (auto_now_add) and
     `get_db_prep_save` give the values; a primary key made in Python (uuid7) is kept, an
@@ -149,7 +153,8 @@ def rows_insert(
 
     if (
         connection.vendor != "postgresql"
-        or len(objects) < COPY_MIN_ROWS
+        or len(objects)
+        < (COPY_MIN_ROWS_SEQUENCE_IDS if isinstance(meta.pk, AutoFieldMixin) else COPY_MIN_ROWS)
         or meta.parents
         or meta.order_with_respect_to
     ):

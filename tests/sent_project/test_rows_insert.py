@@ -24,7 +24,12 @@ from contacts.services import contacts_get_or_create_for_numbers
 from messaging.models import ActivityKind, Message, MessageActivity
 from messaging.statuses import MessageStatus
 from sent_project import db
-from sent_project.db import COPY_MIN_ROWS, _copy_converter, rows_insert
+from sent_project.db import (
+    COPY_MIN_ROWS,
+    COPY_MIN_ROWS_SEQUENCE_IDS,
+    _copy_converter,
+    rows_insert,
+)
 from sent_project.models import Event
 from tests.messaging.factories import make_approved_template, number, send, send_body
 
@@ -94,7 +99,7 @@ def test_activities_get_their_ids_in_order(account):
             data={"index": index},
             created_at=now + timedelta(microseconds=index),
         )
-        for index in range(COPY_MIN_ROWS * 2)
+        for index in range(COPY_MIN_ROWS_SEQUENCE_IDS * 2)
     ]
     rows_insert(MessageActivity, activities)
     ids = [activity.pk for activity in activities]
@@ -148,6 +153,7 @@ def test_a_1000_recipient_send_stores_the_same_whichever_way_rows_go_in(
     balance = account.balance
     copied = _send_1000(api_client)
     monkeypatch.setattr(db, "COPY_MIN_ROWS", 10**9)  # every insert as bulk_create
+    monkeypatch.setattr(db, "COPY_MIN_ROWS_SEQUENCE_IDS", 10**9)
     inserted = _send_1000(api_client)
     assert len(copied) == len(inserted) == 1000
     moments = {"id", "batch_id", "created_at", "updated_at", "next_attempt_at", "status_history"}
