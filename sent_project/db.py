@@ -2,13 +2,14 @@
 
 import json
 import re
-import time
 import uuid
+from contextlib import nullcontext
 from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
 
 from django.db import IntegrityError, connections, models, router, transaction
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Case, QuerySet, Value, When
 from django.db.models.fields import AutoFieldMixin, Field
 
@@ -187,15 +188,19 @@ def _copy(connection, meta, objects: list, fields: list, rows: list, without_pk:
                 setattr(objects[index], meta.pk.attname, rows[index][column])
         columns = ", ".join(quote(field.column) for field in fields)
         sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-        started = time.monotonic()
-        with cursor.cursor.copy(sql) as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
-        if connection.queries_logged:  # as the statements around it (CaptureQueriesContext)
-            connection.queries_log.append(
-                {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
-            )
+
+        def write_rows(sql, params, many, context):
+            with context["cursor"].cursor.copy(sql) as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+
+        # Seen as the statements around it are: by the connection's execute wrappers
+        # (statement counters) and, when queries are logged, in connection.queries
+        # (CaptureQueriesContext, DEBUG).
+        logged = cursor.debug_sql(sql) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
+        with logged:
+            cursor._execute_with_wrappers(sql, None, False, write_rows)
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias

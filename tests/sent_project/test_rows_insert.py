@@ -13,6 +13,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from billing.models import LedgerEntry
@@ -238,3 +239,24 @@ def test_the_short_ways_give_what_get_db_prep_save_gives(model):
             assert _same_database_value(ours, theirs), (field, value)
             if not isinstance(theirs, Jsonb):
                 assert ours == theirs, (field, value)
+
+
+def test_statement_counters_see_the_copy_as_one_statement(account):
+    """The connection's execute wrappers (the benches' statement counters) and
+    CaptureQueriesContext see a COPY as they see the INSERT it replaces."""
+    seen = []
+
+    def count(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    events = [
+        Event(customer=account, field="message", event="message.sent", payload={"n": index})
+        for index in range(COPY_MIN_ROWS)
+    ]
+    with connection.execute_wrapper(count), CaptureQueriesContext(connection) as logged:
+        rows_insert(Event, events)
+    statement = "COPY" if connection.vendor == "postgresql" else "INSERT"
+    assert len(seen) == 1 and seen[0].startswith(statement)
+    assert [query["sql"][: len(statement)] for query in logged] == [statement]
+    assert Event.objects.filter(pk__in=[event.pk for event in events]).count() == len(events)
