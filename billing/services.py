@@ -33,7 +33,7 @@ from billing.errors import InsufficientBalance
 from billing.models import ApiKey, Customer, LedgerEntry, Membership, Price
 from billing.rate_card import rate_card_rows
 from billing.roles import acting, require
-from sent_project.db import update_returning
+from sent_project.db import rows_insert, update_returning
 from sent_project.errors import RequiredFieldMissing, ValidationFailed, ValueOutOfRange
 from sent_project.metrics import BALANCE_LOW
 from sent_project.outbox import event_emit
@@ -365,7 +365,7 @@ def balance_charge_batch(customer: Customer, *, items: list[ChargeItem]) -> list
                     message_id=item.message_id,
                 )
             )
-        entries = LedgerEntry.objects.bulk_create(entries)
+        entries = rows_insert(LedgerEntry, entries)
         _low_balance_check(now, total)
     customer.balance = now.balance
     return entries

@@ -25,6 +25,7 @@ from contacts.channels import (
 )
 from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
+from sent_project.db import rows_insert, text_array
 from sent_project.errors import ValidationFailed, ValueOutOfRange
 from sent_project.ids import uuid7
 from sent_project.request_context import current_request_id
@@ -242,7 +243,7 @@ def existing_by_e164(customer_id, e164s: list[str]) -> dict[str, Contact]:
     if not e164s:
         return {}
     if connection.vendor == "postgresql" and len(e164s) > 1:
-        rows = Contact.objects.raw(_by_numbers_sql("contact.*"), [list(e164s), customer_id])
+        rows = Contact.objects.raw(_by_numbers_sql("contact.*"), [text_array(e164s), customer_id])
     else:  # one number is a plain index lookup for every planner
         rows = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
     return {contact.format_e164: contact for contact in rows}
@@ -256,7 +257,8 @@ def contact_ids_by_e164(customer_id, e164s: list[str]) -> dict:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                _by_numbers_sql("contact.format_e164, contact.id"), [e164s, str(customer_id)]
+                _by_numbers_sql("contact.format_e164, contact.id"),
+                [text_array(e164s), str(customer_id)],
             )
             return dict(cursor.fetchall())
     contacts = Contact.objects.filter(customer_id=customer_id, format_e164__in=e164s)
@@ -295,7 +297,7 @@ def insert_contacts(customer_id, contacts: list[Contact]) -> dict[str, Contact]:
     """
     if not contacts:
         return {}
-    Contact.objects.bulk_create(contacts, ignore_conflicts=True, batch_size=1000)
+    rows_insert(Contact, contacts, ignore_conflicts=True, batch_size=1000)
     return existing_by_e164(customer_id, [c.format_e164 for c in contacts])
 
 

@@ -32,7 +32,7 @@ from messaging.models import HISTORY_KINDS, ActivityKind, Message, MessageActivi
 from messaging.reasons import reason_text
 from messaging.statuses import MessageStatus, can_transition
 from messaging.webhooks.signing import webhook_time
-from sent_project.db import rows_update
+from sent_project.db import rows_insert, rows_update
 from sent_project.outbox import EventSpec, events_emit_bulk
 
 S = MessageStatus
@@ -199,7 +199,7 @@ class Journal:
         stored = _stored_history(legacy)  # rows from before the column, read once
         for pk in legacy:
             self._touched[pk].before = [history_item(step) for step in stored.get(pk, [])]
-        MessageActivity.objects.bulk_create(self.activities, batch_size=1000)
+        rows_insert(MessageActivity, self.activities, batch_size=1000)
         unsaved = []
         for touched in self._touched.values():
             touched.message.status_history = history = touched.history()

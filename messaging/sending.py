@@ -302,6 +302,8 @@ class Planner:
     now: datetime
     senders: CustomerSenders = None
     _whatsapp_payload: dict | None = field(default=None, init=False, repr=False)
+    # (channel, country) → its price: the same for every recipient of the send in a country.
+    _prices: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         if self.senders is None:
@@ -309,6 +311,12 @@ class Planner:
 
     def price(self, contact: Contact, channel: str) -> Decimal:
         country = contact.region_code if len(contact.region_code or "") == 2 else "*"
+        price = self._prices.get((channel, country))
+        if price is None:
+            price = self._prices[channel, country] = self._quote(channel, country)
+        return price
+
+    def _quote(self, channel: str, country: str) -> Decimal:
         template = self.checked.template
         return self.book.quote(
             channel=channel,

@@ -38,6 +38,7 @@ from messaging.selectors import message_get
 from messaging.sending import CheckedSend, Planner, SendRequest, send_check
 from messaging.statuses import MessageStatus
 from messaging.tasks import SCHEDULER
+from sent_project.db import rows_insert
 
 S = MessageStatus
 # What acceptance charges and dispatches: sent now, or held for later.
@@ -185,7 +186,7 @@ def message_send(customer: Customer, *, request: SendRequest) -> SendResult:
         journal = Journal(new_messages=True)
         for message in messages:  # first: each row is inserted with its status history
             _describe_acceptance(journal, message, now)
-        Message.objects.bulk_create(messages, batch_size=500)
+        rows_insert(Message, messages, batch_size=500)
         conversations_note_outbound(messages)
         journal.flush(history_saved=True)
         # One wake-up now and one per due time: the dispatcher claims the messages from

@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from sent_project.db import rows_insert
 from sent_project.models import Event
 from sent_project.request_context import current_request_id
 
@@ -135,7 +136,7 @@ def events_emit_bulk(specs: list[EventSpec], *, new_subjects: bool = False) -> l
         events.append(event)
         if wanted:
             subscribed.append(str(event.pk))
-    Event.objects.bulk_create(events, batch_size=500)
+    rows_insert(Event, events, batch_size=500)
     if subscribed:
         transaction.on_commit(lambda: delivery.enqueue(subscribed), robust=True)
     return events

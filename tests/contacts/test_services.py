@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from django.db import connection
 from django.utils import timezone
 
 from contacts.models import ConsentEvent, Contact
@@ -109,7 +110,9 @@ def test_bulk_get_or_create_costs_the_same_queries_for_1_or_1000_numbers(
     with django_assert_max_num_queries(6):
         contacts_get_or_create_for_numbers(account, numbers=["+12015550000"], source="message")
     numbers = [f"+1201555{i:04d}" for i in range(1000)]
-    with django_assert_max_num_queries(6):
+    # On PostgreSQL the new ones go in by COPY in a savepoint (two statements more: a number
+    # created meanwhile undoes it, docs/operations.md).
+    with django_assert_max_num_queries(8 if connection.vendor == "postgresql" else 6):
         contacts, invalid = contacts_get_or_create_for_numbers(
             account, numbers=numbers, source="message"
         )
