@@ -149,16 +149,24 @@ def membership_create(
     is_superuser: bool = False,
 ) -> Membership:
     """A dashboard user of this customer (an admin-site superuser too if asked), with
-    `password`, or `password_hash` when it was hashed already (`make_password`)."""
+    `password`, or `password_hash` when it was hashed already (`make_password`): one of them."""
+    if (password is None) == (password_hash is None):
+        raise ValueError("membership_create takes a password or a password_hash")
     User = get_user_model()
     with transaction.atomic():
-        if is_superuser:
+        if password_hash is not None:
+            user = User(
+                username=User.normalize_username(username),
+                email=User.objects.normalize_email(email),
+                password=password_hash,
+                is_staff=is_superuser,
+                is_superuser=is_superuser,
+            )
+            user.save()
+        elif is_superuser:
             user = User.objects.create_superuser(username=username, email=email, password=password)
         else:
             user = User.objects.create_user(username=username, email=email, password=password)
-        if password_hash is not None:
-            user.password = password_hash
-            user.save(update_fields=["password"])
         return Membership.objects.create(user=user, customer=customer, role=role)
 
 

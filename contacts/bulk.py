@@ -289,15 +289,22 @@ def refresh_stale_whatsapp(
     return stale
 
 
-def insert_contacts(customer_id, contacts: list[Contact]) -> dict[str, Contact]:
+def insert_contacts(
+    customer_id, contacts: list[Contact], *, conflicts_expected: bool = False
+) -> dict[str, Contact]:
     """Insert new contacts, skipping numbers that someone else created meanwhile.
 
     Returns e164 → the live contact for every number given: ours where the insert won, the
     other one where it lost (compare ids to tell). Must run inside transaction.atomic.
+    `conflicts_expected` (a COPY of these rows already met one): straight to the INSERT that
+    skips them, not another COPY that would fail the same way first.
     """
     if not contacts:
         return {}
-    rows_insert(Contact, contacts, ignore_conflicts=True, batch_size=1000)
+    if conflicts_expected:
+        Contact.objects.bulk_create(contacts, ignore_conflicts=True, batch_size=1000)
+    else:
+        rows_insert(Contact, contacts, ignore_conflicts=True, batch_size=1000)
     return existing_by_e164(customer_id, [c.format_e164 for c in contacts])
 
 

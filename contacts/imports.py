@@ -304,19 +304,20 @@ def _parsed_rows(rows: Iterator[ImportRow], region: str, *, pooled: bool) -> Ite
     """(row, parse_and_look_up result) for every row, in order. Pooled: chunks go to the pool
     as the file is read, so reading the file and parsing numbers overlap."""
     if not pooled:
-        chunk = list(rows)
-        yield from zip(chunk, parse_and_look_up(_phones(chunk), region), strict=True)
+        for chunk in batched(rows, POOL_CHUNK):
+            yield from zip(chunk, parse_and_look_up(_phones(chunk), region), strict=True)
         return
-    pool = _pool(_worker_count())
+    workers = _worker_count()
+    pool = _pool(workers)
     futures: deque[tuple[tuple, Future]] = deque()
     try:
         for chunk in batched(rows, POOL_CHUNK):
             futures.append((chunk, pool.submit(parse_and_look_up, _phones(chunk), region)))
-            while futures[0][1].done():  # what is parsed already goes on to the writers
+            # What is parsed already goes on to the writers; and at most two chunks per pool
+            # process wait, so the rows held stay bounded however fast the file is read.
+            while futures and (futures[0][1].done() or len(futures) > 2 * workers):
                 done, future = futures.popleft()
                 yield from zip(done, future.result(), strict=True)
-                if not futures:
-                    break
         for chunk, future in futures:
             yield from zip(chunk, future.result(), strict=True)
     except BrokenProcessPool:
@@ -620,7 +621,10 @@ def _insert(customer_id, new: Iterator[tuple], existing: dict) -> dict:
     contacts = [Contact(**dict(zip(CONTACT_COPY_COLUMNS, values, strict=True))) for values in made]
     mine = {contact.pk for contact in contacts}
     created = {}
-    for e164, contact in insert_contacts(customer_id, contacts).items():
+    conflicted = connection.vendor == "postgresql"  # the COPY above met a number
+    for e164, contact in insert_contacts(
+        customer_id, contacts, conflicts_expected=conflicted
+    ).items():
         if contact.pk in mine:
             created[e164] = contact.pk
         else:

@@ -176,6 +176,9 @@ def rows_insert(
 
 def _copy(connection, meta, objects: list, fields: list, rows: list, without_pk: list) -> None:
     quote = connection.ops.quote_name
+    # As Django's own cursor does first: a statement in a broken atomic block is refused with
+    # TransactionManagementError, not sent for the database to refuse.
+    connection.validate_no_broken_transaction()
     with (
         transaction.mark_for_rollback_on_error(using=connection.alias),
         connection.cursor() as cursor,
@@ -332,7 +335,7 @@ def _take_sequence_ids(cursor, meta, rows: list, fields: list) -> None:
     column = fields.index(meta.pk)
     cursor.execute(
         "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-        [meta.db_table, meta.pk.column, len(rows)],
+        [cursor.db.ops.quote_name(meta.db_table), meta.pk.column, len(rows)],
     )
     for row, (value,) in zip(rows, sorted(cursor.fetchall()), strict=True):
         row[column] = value

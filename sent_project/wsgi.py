@@ -13,7 +13,8 @@ def _freeze_what_is_loaded() -> None:
     as the process, yet every full collection walked them all again. A 1,000-recipient send
     makes enough objects to run several, about a third of its time before this
     (docs/operations.md#gc-freeze). Under gunicorn's preload_app this runs in the arbiter
-    before it forks, so the workers also keep sharing those pages."""
+    before it forks, so the workers inherit it frozen (the collector no longer touches those
+    objects; reference counts still do)."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - the lazy import is the point

@@ -260,3 +260,30 @@ def test_statement_counters_see_the_copy_as_one_statement(account):
     assert len(seen) == 1 and seen[0].startswith(statement)
     assert [query["sql"][: len(statement)] for query in logged] == [statement]
     assert Event.objects.filter(pk__in=[event.pk for event in events]).count() == len(events)
+
+
+def test_new_contacts_by_copy_are_stored_as_built(account):
+    # On PostgreSQL these go in by COPY (no conflict): every field as built, awkward text and
+    # JSON included; `bulk_create`'s rows, built the same way, come back the same way.
+    now, provider = timezone.now(), whatsapp_directory()
+
+    def built(prefix: str) -> list[Contact]:
+        contacts = [
+            build_contact(account, normalise(raw, "US"), raw=raw, source="import", now=now,
+                          provider=provider)
+            for raw in (f"{prefix}{i:04d}" for i in range(COPY_MIN_ROWS + 5))
+        ]  # fmt: skip
+        for contact in contacts:
+            contact.name = TRICKY_TEXT
+            contact.metadata = {"note": TRICKY_TEXT, "tiers": [1, 2.5, None, True]}
+        return contacts
+
+    copied, inserted = built("+1201555"), built("+1201556")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        insert_contacts(account.pk, copied)
+    Contact.objects.bulk_create(inserted)
+    if connection.vendor == "postgresql":
+        assert any(q["sql"].startswith("COPY") for q in queries.captured_queries)
+    stored = Contact.objects.in_bulk([c.pk for c in copied + inserted])
+    for contact in copied + inserted:
+        assert _field_values(stored[contact.pk]) == _field_values(contact)

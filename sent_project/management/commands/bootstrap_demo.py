@@ -98,8 +98,11 @@ def bootstrap_demo(password_hashes: dict[str, Future] | None = None) -> dict:
     """The demo account (see the module's docstring); `password_hashes` from
     `demo_password_hashes_in_background()` when they were started earlier."""
 
+    # Waited for here, not inside the transaction below (SQLite: it holds the write lock).
+    ready = {name: made.result() for name, made in (password_hashes or {}).items()}
+
     def password_hash(username: str, raw: str) -> str:
-        return password_hashes[username].result() if password_hashes else make_password(raw)
+        return ready[username] if username in ready else make_password(raw)
 
     state_file = settings.VAR_DIR / "demo.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
