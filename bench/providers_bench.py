@@ -254,6 +254,10 @@ def scenario_env(scenario: Scenario | None, site_url: str, fakes: dict) -> dict:
             "WHATSAPP_FROM_NUMBER": FROM_WHATSAPP,
             "SMS_PROVIDER": "simulator",
             "WHATSAPP_PROVIDER": "simulator",
+            # The default routes' pace raised, as an operator whose throughput the provider
+            # raised would set it (Twilio's US long code is 1 segment/s by default,
+            # docs/providers/README.md#pacing): this measures our cost, not the provider's limit.
+            "PACING_DEFAULT_ROUTE_RATES": json.dumps({"sms": 100_000, "whatsapp": 100_000}),
         }
     )
     if scenario is not None:
