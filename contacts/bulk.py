@@ -25,7 +25,7 @@ from contacts.channels import (
 )
 from contacts.models import ConsentEvent, Contact
 from contacts.phone import Normalised
-from sent_project.db import rows_insert, text_array
+from sent_project.db import copy_in, rows_insert, text_array
 from sent_project.errors import ValidationFailed, ValueOutOfRange
 from sent_project.ids import uuid7
 from sent_project.request_context import current_request_id
@@ -384,13 +384,8 @@ def copy_rows(
 
     `render_line` turns a row into its line: `copy_line` looks at each value's type, a
     table's own renderer (`contact_copy_line`) knows its columns."""
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    # wrap_database_errors: psycopg's errors become Django's (IntegrityError, …).
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
+
+    def write_lines(copy):
         buffer: list[str] = []
         for row in rows:
             buffer.append(render_line(row))
@@ -399,6 +394,8 @@ def copy_rows(
                 buffer.clear()
         if buffer:
             copy.write("\n".join(buffer) + "\n")
+
+    copy_in(connection, table, columns, write_lines)
 
 
 def copy_contacts(rows: Iterable[tuple]) -> None:

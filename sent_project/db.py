@@ -174,36 +174,47 @@ def rows_insert(
     return objects
 
 
-def _copy(connection, meta, objects: list, fields: list, rows: list, without_pk: list) -> None:
+def copy_in(connection, table: str, columns, write) -> None:
+    """`COPY table (columns) FROM STDIN` on a PostgreSQL connection, `write(copy)` giving the
+    data (psycopg's `Copy`: `write_row` per row, or `write` of text-format lines); the one
+    way this project opens a COPY.
+
+    Like any statement of Django's: refused in a broken atomic block, psycopg's errors raised
+    as Django's (IntegrityError…), seen by the connection's execute wrappers (statement
+    counters) and, when queries are logged, in connection.queries (CaptureQueriesContext,
+    DEBUG). `table` and `columns` are quoted here."""
     quote = connection.ops.quote_name
-    # As Django's own cursor does first: a statement in a broken atomic block is refused with
-    # TransactionManagementError, not sent for the database to refuse.
+    sql = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
     connection.validate_no_broken_transaction()
+
+    def execute(sql, params, many, context):
+        with context["cursor"].cursor.copy(sql) as copy:
+            write(copy)
+
     with (
         transaction.mark_for_rollback_on_error(using=connection.alias),
         connection.cursor() as cursor,
         connection.wrap_database_errors,
     ):
-        if without_pk:
-            _take_sequence_ids(cursor, meta, [rows[index] for index in without_pk], fields)
-            column = fields.index(meta.pk)
-            for index in without_pk:
-                setattr(objects[index], meta.pk.attname, rows[index][column])
-        columns = ", ".join(quote(field.column) for field in fields)
-        sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-
-        def write_rows(sql, params, many, context):
-            with context["cursor"].cursor.copy(sql) as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-
-        # Seen as the statements around it are: by the connection's execute wrappers
-        # (statement counters) and, when queries are logged, in connection.queries
-        # (CaptureQueriesContext, DEBUG).
         logged = cursor.debug_sql(sql) if isinstance(cursor, CursorDebugWrapper) else nullcontext()
         with logged:
-            cursor._execute_with_wrappers(sql, None, False, write_rows)
+            cursor._execute_with_wrappers(sql, None, False, execute)
+
+
+def _copy(connection, meta, objects: list, fields: list, rows: list, without_pk: list) -> None:
+    if without_pk:
+        with connection.cursor() as cursor:
+            _take_sequence_ids(cursor, meta, [rows[index] for index in without_pk], fields)
+        column = fields.index(meta.pk)
+        for index in without_pk:
+            setattr(objects[index], meta.pk.attname, rows[index][column])
+
+    def write_rows(copy):
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+    copy_in(connection, meta.db_table, [field.column for field in fields], write_rows)
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
