@@ -114,16 +114,16 @@ def customer_cached(customer, kind: str, key, load):
     return value
 
 
-def _from_customer_delete(origin) -> bool:
-    """A cascade of deleting customers: their counters go with them, nothing to bump."""
-    model = getattr(origin, "model", type(origin))
-    return model is Customer
+def deleting(origin) -> type | None:
+    """The model whose deletion sent a post_delete (its `origin`: an instance or a queryset),
+    or None for a post_save."""
+    return None if origin is None else getattr(origin, "model", type(origin))
 
 
 def customer_changed(sender, instance, **kwargs) -> None:
     """post_save / post_delete of a per-customer cached model (`instance.customer_id`)."""
-    if _from_customer_delete(kwargs.get("origin")):
-        return
+    if deleting(kwargs.get("origin")) is Customer:
+        return  # a cascade of deleting customers: their counters go with them
     customer_version_bump(instance.customer_id)
 
 

@@ -447,7 +447,8 @@ class PriceOverride(_CountryCleanMixin, models.Model):
 
 class CustomerCacheVersion(models.Model):
     """A counter bumped (in the writing transaction) by every change to what the API caches
-    for this customer: its API keys, its templates, its price overrides (`billing.caching`).
+    for this customer: its templates (and their review history) and its price overrides
+    (`billing.caching`; API keys are read live, never cached).
 
     A row of its own, changed only by `UPDATE … SET value = value + 1`, so a full save of
     the Customer can never write an old value back. No row yet reads as 0.

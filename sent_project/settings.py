@@ -325,9 +325,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# The send path's caches of API keys, templates and price books (billing.caching): entries
-# are checked against version counters in the database on every request, so this only bounds
-# how long an unused entry takes memory. 0 turns the caches off.
+# The send path's caches of templates and price books (billing.caching; API keys are read
+# live): entries are checked against version counters in the database on every request, so
+# this only bounds how long an unused entry takes memory. 0 turns the caches off.
 CACHE_SEND_TTL = env_int("CACHE_SEND_TTL", 300)
 
 # Background work: Django's django.tasks API; the database backend by default.

@@ -23,10 +23,10 @@ class TemplatesAppConfig(AppConfig):
 
 def _status_change_changed(sender, instance, **kwargs):
     from billing import caching
+    from billing.models import Customer
     from templates_app.models import Template
 
-    origin = kwargs.get("origin")
-    if getattr(origin, "model", type(origin)) is Template:
-        return  # the template's own post_delete bumps
-    if not caching._from_customer_delete(origin):
+    # Deleted with its template: the template's own post_delete bumps; with its customer:
+    # the counter goes too.
+    if caching.deleting(kwargs.get("origin")) not in (Template, Customer):
         caching.customer_version_bump(instance.template.customer_id)
