@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
+from messaging.callbacks.records import callbacks_apply_again
 from messaging.errors import DeliveryInProgress, WebhookDisabled
 from messaging.keywords import keyword_normalise, keyword_set
 from messaging.models import (
@@ -35,6 +36,7 @@ from messaging.providers.accounts import (
 )
 from messaging.senders import sender_problems
 from messaging.services import message_cancel, message_resend
+from messaging.tasks import SCHEDULER
 from messaging.webhooks.services import webhook_delivery_redeliver, webhook_endpoint_set_active
 from sent_project.admin import ReadOnlyAdmin
 from sent_project.errors import SentError
@@ -426,7 +428,9 @@ class SenderAdmin(admin.ModelAdmin):
 @admin.register(ProviderCallback)
 class ProviderCallbackAdmin(ReadOnlyAdmin):
     """Every request a provider made to the callback URLs: a `rejected` one failed its
-    signature check and was answered 403 (docs/providers/README.md#callbacks)."""
+    signature check and was answered 403; a `pending` one waits for the callbacks job; a
+    `failed` one raised an error when applied (its detail), and can be applied again
+    (docs/providers/README.md#callbacks)."""
 
     list_display = ["received_at", "provider", "kind", "outcome", "detail", "url", "remote_addr"]
     list_filter = ["provider", "outcome", "kind"]
@@ -445,6 +449,12 @@ class ProviderCallbackAdmin(ReadOnlyAdmin):
         "body",
     ]
     readonly_fields = fields
+    actions = ["apply_again"]
+
+    @admin.action(description="Apply the selected failed callbacks again")
+    def apply_again(self, request, queryset):
+        count = callbacks_apply_again(queryset, scheduler=SCHEDULER)
+        self.message_user(request, f"{count} failed callback(s) pending again.")
 
 
 class KeywordForm(forms.ModelForm):

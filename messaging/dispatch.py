@@ -94,6 +94,10 @@ class Scheduler(Protocol):
     def coalesce(self) -> int:
         """Mark the due dispatch jobs that wait done: the running job does their work."""
 
+    def callbacks(self) -> None:
+        """The job that applies recorded provider callbacks (messaging.callbacks.records),
+        unless one already waits to run now."""
+
 
 @dataclass
 class Outcome:

@@ -200,16 +200,22 @@ class Sender(models.Model):
 
 
 class CallbackOutcome(models.TextChoices):
+    PENDING = "pending"  # verified and recorded, answered: the callbacks job applies it next
     APPLIED = "applied"  # verified and applied (or recorded: a late or repeated receipt)
     DUPLICATE = "duplicate"  # the same verified request again: nothing changed
     REJECTED = "rejected"  # signature missing or wrong: answered 403, not applied
     IGNORED = "ignored"  # verified, but nothing in it for us (unknown message, other field)
+    FAILED = (
+        "failed"  # verified, but applying it raised an error (detail); "apply again" in the admin
+    )
 
 
 class ProviderCallback(models.Model):
     """Every request a provider made to our callback URLs, kept for the operator (admin):
     what came, whether its signature held, and what we did with it. A verified request is
-    applied once: the same body to the same URL again is a DUPLICATE (`digest`)."""
+    recorded PENDING (whole: it is applied from this record) and applied once by the
+    callbacks job (messaging.callbacks.records): the same body to the same URL again is a
+    DUPLICATE (`digest`)."""
 
     id = models.BigAutoField(primary_key=True)
     provider = models.CharField(max_length=16, choices=ProviderKind.choices)
@@ -221,7 +227,7 @@ class ProviderCallback(models.Model):
     detail = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=2048)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    body = models.TextField(blank=True)  # at most PROVIDER_CALLBACK_BODY_LIMIT characters
+    body = models.TextField(blank=True)  # whole if verified, else PROVIDER_CALLBACK_BODY_LIMIT
     # sha256 of url + body for verified requests only (a forged one can't block a real one).
     digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     received_at = models.DateTimeField(default=timezone.now)

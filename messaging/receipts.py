@@ -90,37 +90,47 @@ def _find(receipts: list[Receipt]) -> dict:
     return found
 
 
-@retrying
 def receipts_apply(receipts: list[Receipt]) -> dict:
     """Apply provider status updates in order, in one transaction. Returns counts:
     `applied` (the status moved), `recorded` (history only) and `unknown` (no such message)."""
     counts = {"applied": 0, "recorded": 0, "unknown": 0}
-    receipts = [r for r in receipts if r.status in RECEIPT_STATUSES]
-    if not receipts:
-        return counts
+    for outcome in receipts_apply_each(receipts):
+        if outcome in counts:
+            counts[outcome] += 1
+    return counts
+
+
+@retrying
+def receipts_apply_each(receipts: list[Receipt]) -> list[str]:
+    """`receipts_apply`, saying what happened to each receipt, in order: `applied`,
+    `recorded`, `unknown`, or `ignored` (a status receipts don't carry)."""
+    outcomes = ["ignored"] * len(receipts)
+    applicable = [(n, r) for n, r in enumerate(receipts) if r.status in RECEIPT_STATUSES]
+    if not applicable:
+        return outcomes
     with transaction.atomic():
-        found = _find(receipts)
+        found = _find([receipt for _, receipt in applicable])
         journal, stats, changed = Journal(), [], {}
         now = timezone.now()  # one time for the batch: its changes become one UPDATE
-        for receipt in receipts:
+        for n, receipt in applicable:
             message = found.get(("provider", receipt.provider_message_id)) or found.get(
                 ("id", receipt.message_id)
             )
             if message is None:
                 logger.warning("receipt for an unknown message: %s", receipt)
-                counts["unknown"] += 1
+                outcomes[n] = "unknown"
                 continue
             if _apply(message, receipt, journal, stats, now):
-                counts["applied"] += 1
+                outcomes[n] = "applied"
                 changed[message.pk] = message
             else:
-                counts["recorded"] += 1
+                outcomes[n] = "recorded"
             if _note_provider_facts(message, receipt):
                 changed[message.pk] = message
         save_held(list(changed.values()))
         journal.flush()
         contacts_update(stats)
-    return counts
+    return outcomes
 
 
 def _note_provider_facts(message: Message, receipt: Receipt) -> bool:

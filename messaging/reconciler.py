@@ -12,6 +12,8 @@ Runs every MESSAGE_RECONCILE_EVERY_SECONDS as a self-rescheduling job
   and dispatched again (FAILED and refunded once it has used MESSAGE_MAX_ATTEMPTS claims).
 - **Messaging jobs RUNNING since longer than MESSAGE_ORPHANED_TASK_SECONDS** belong to a dead
   worker (the task backend never notices): marked FAILED.
+- **Provider callbacks PENDING for longer than PROVIDER_CALLBACK_STUCK_SECONDS** while no
+  callbacks job waits or runs: a new job (messaging.callbacks.records).
 
 Every change holds the message rows and goes through the state machine, so a reconciler
 racing a live worker or another reconciler changes nothing twice.
@@ -27,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging import reasons, task_backend
+from messaging.callbacks.records import callbacks_wake_stuck
 from messaging.dispatch import CLAIMABLE, Scheduler, fail_unsent, record_sent
 from messaging.lifecycle import Journal, hold, save_held, status_set
 from messaging.models import ActivityKind, Message, PeriodicJob
@@ -53,6 +56,7 @@ def reconcile(*, scheduler: Scheduler, now: datetime | None = None) -> dict:
         "orphaned_jobs": orphaned,
         "requeued": requeue_lost_jobs(scheduler=scheduler, now=now),
         **resolve_dead_claims(scheduler=scheduler, now=now),
+        "callbacks_woken": callbacks_wake_stuck(scheduler=scheduler, now=now),
     }
 
 

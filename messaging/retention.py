@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from messaging.models import (
+    CallbackOutcome,
     DeliveryStatus,
     Message,
     ProviderCallback,
@@ -67,13 +68,15 @@ def prune_simulator(*, now: datetime, batch_size: int) -> int:
 
 def prune_provider_callbacks(*, now: datetime, batch_size: int) -> int:
     """Provider callbacks received more than RETENTION_PROVIDER_CALLBACKS_DAYS ago, whatever
-    their outcome (their effect is on the messages; the record is for debugging)."""
+    their outcome (their effect is on the messages; the record is for debugging) — but one
+    still waiting to be applied."""
     cutoff = cutoff_days(settings.RETENTION_PROVIDER_CALLBACKS_DAYS, now)
     if cutoff is None:
         return 0
-    return delete_in_batches(
-        ProviderCallback.objects.filter(received_at__lt=cutoff), batch_size=batch_size
+    old = ProviderCallback.objects.filter(received_at__lt=cutoff).exclude(
+        outcome=CallbackOutcome.PENDING
     )
+    return delete_in_batches(old, batch_size=batch_size)
 
 
 REDACTED = ""

@@ -10,7 +10,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from messaging import task_backend
+from messaging.callbacks import twilio as twilio_callbacks
+from messaging.callbacks import whatsapp as whatsapp_callbacks
+from messaging.callbacks.records import CALLBACKS_TASK, callbacks_apply_pending
 from messaging.dispatch import dispatch_messages, retry_delay
+from messaging.models import ProviderKind
 from messaging.periodic import (
     PRUNE_JOB,
     heartbeat_job,
@@ -50,6 +54,12 @@ class TaskScheduler:
         run_after = min(parse_datetime(item["due_at"]) for item in receipts)
         message_receipts.using(run_after=run_after).enqueue(receipts=receipts)
 
+    def callbacks(self) -> None:
+        """The callbacks job now, unless one waits to run now (held until this transaction
+        commits, as `soon` holds the dispatch job): a burst of callbacks leaves one job."""
+        if not task_backend.job_hold_ready(CALLBACKS_TASK):
+            provider_callbacks_apply.enqueue()
+
 
 DISPATCH_TASK = "messaging.tasks.message_dispatch"
 SCHEDULER = TaskScheduler()
@@ -76,6 +86,25 @@ def message_receipts(receipts: list[dict]) -> dict:
     if later:
         SCHEDULER.receipts(later)
     return {**counts, "later": len(later)}
+
+
+# How each provider's recorded callbacks are read (messaging.callbacks.records).
+CALLBACK_READERS = {
+    ProviderKind.TWILIO: twilio_callbacks.applying,
+    ProviderKind.CLOUD_API: whatsapp_callbacks.applying,
+}
+
+
+@task(queue_name=lanes.RECEIPTS)
+def provider_callbacks_apply() -> dict:
+    """The providers' recorded callbacks: apply the pending ones, many at a time (the jobs
+    waiting beside this one are marked done: it does their work); hand on to a new job when
+    its time is up and some are left."""
+    coalesced = task_backend.coalesce_ready_jobs(CALLBACKS_TASK)
+    outcome = callbacks_apply_pending(CALLBACK_READERS)
+    if outcome["more"]:
+        provider_callbacks_apply.enqueue()
+    return {**outcome, "coalesced": coalesced}
 
 
 @task(queue_name=lanes.DEFAULT)

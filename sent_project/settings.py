@@ -493,8 +493,12 @@ PROVIDER_CONCURRENCY = env_int("PROVIDER_CONCURRENCY", 8)
 # Answer inbound STOP/START/HELP with the customer's auto-reply (docs/api/inbound.md#keywords).
 # Turn off when the provider answers them itself (Twilio's Advanced Opt-Out does).
 INBOUND_KEYWORD_REPLIES = env_bool("INBOUND_KEYWORD_REPLIES", True)
-# Characters of a provider callback's body kept in its record (admin: provider callbacks).
+# Characters kept of the body of a provider callback that failed its signature check (admin:
+# provider callbacks); a verified one is kept whole, as it is applied from its record.
 PROVIDER_CALLBACK_BODY_LIMIT = env_int("PROVIDER_CALLBACK_BODY_LIMIT", 65536)
+# A verified callback still PENDING after this long while no job is on its way to apply it:
+# the reconciler wakes one (messaging.callbacks.records).
+PROVIDER_CALLBACK_STUCK_SECONDS = env_float("PROVIDER_CALLBACK_STUCK_SECONDS", 60.0)
 
 # Who answers "is this number on WhatsApp?" for contacts: a factory's dotted path. The active
 # WhatsApp provider (WHATSAPP_PROVIDER), which lives in the messaging app above contacts.

@@ -35,13 +35,16 @@ def queued_tasks(task_name: str | None = None):
     return jobs
 
 
-def run_queued_tasks(*, include_future: bool = False, max_jobs: int = 10_000) -> int:
-    """Run ready jobs until none is left; returns how many ran. Failed jobs re-raise nothing:
-    check their status with `DBTaskResult.objects.failed()`."""
+def run_queued_tasks(
+    *, include_future: bool = False, max_jobs: int = 10_000, task_name: str | None = None
+) -> int:
+    """Run ready jobs (only those of `task_name`, if given) until none is left; returns how
+    many ran. Failed jobs re-raise nothing: check their status with
+    `DBTaskResult.objects.failed()`."""
     worker = _worker()
     ran = 0
     while ran < max_jobs:
-        jobs = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+        jobs = queued_tasks(task_name)
         if not include_future:
             jobs = jobs.filter(Q(run_after=get_date_max()) | Q(run_after__lte=timezone.now()))
         job = jobs.order_by("-priority", "run_after", "enqueued_at").first()

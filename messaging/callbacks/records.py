@@ -1,13 +1,48 @@
-"""Recording provider callbacks, and applying a verified one exactly once."""
+"""Recording provider callbacks, and applying the verified ones once, many at a time
+(docs/providers/README.md#callbacks).
+
+The request (messaging.callbacks.views) checks the signature and records the callback, then
+answers at once:
+
+- a missing or wrong signature: REJECTED (`callback_rejected`), never applied;
+- the same URL and body as a verified request before: DUPLICATE, nothing changes;
+- else PENDING (`callback_record`, the body kept whole), and the callbacks job is woken in
+  the same transaction — at most one waits: a burst of callbacks leaves one job.
+
+The job (`callbacks_apply_pending`, run by `messaging.tasks.provider_callbacks_apply` in the
+receipts lane) takes the pending records oldest first, CALLBACK_BATCH_SIZE at a time, and
+applies each batch in one transaction: every status of every record in one
+`receipts_apply_each` call (the path the simulator's receipts take: forward only, history
+kept), then each record's other contents — an inbound message, a template's verdict — in a
+savepoint of its own, and every record's outcome and detail in one UPDATE. A record whose
+contents raise an error is marked FAILED with it (and logged); the rest of the batch is
+applied. The admin's "apply again" makes a FAILED record PENDING again. The reconciler wakes
+the job for records PENDING for longer than PROVIDER_CALLBACK_STUCK_SECONDS (a worker that
+died mid-batch, a lost wake-up).
+"""
 
 import hashlib
-from collections.abc import Callable
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
-from messaging.dispatch import retrying
+from messaging import task_backend
+from messaging.dispatch import Scheduler, retrying
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderCallback
+from messaging.receipts import Receipt, receipts_apply_each
+
+logger = logging.getLogger(__name__)
+CALLBACKS_TASK = "messaging.tasks.provider_callbacks_apply"
+# Records applied in one transaction (their receipts in one `receipts_apply_each`).
+CALLBACK_BATCH_SIZE = 500
+# A job applies batches for about this long, then hands on to a new job (the lane's other
+# jobs take their turn).
+CALLBACK_JOB_SECONDS = 10.0
 
 
 def public_url(request) -> str:
@@ -16,12 +51,12 @@ def public_url(request) -> str:
     return settings.SITE_URL + request.get_full_path()
 
 
-def _record(*, provider, kind, url, body: bytes, remote_addr, account, outcome, detail, digest):
+def _record(*, provider, kind, url, body: str, remote_addr, account, outcome, detail, digest):
     return ProviderCallback.objects.create(
         provider=provider,
         kind=kind,
         url=url[:2048],
-        body=body[: settings.PROVIDER_CALLBACK_BODY_LIMIT].decode("utf-8", "replace"),
+        body=body,
         remote_addr=remote_addr or None,
         account=account,
         outcome=outcome,
@@ -33,12 +68,13 @@ def _record(*, provider, kind, url, body: bytes, remote_addr, account, outcome, 
 def callback_rejected(
     *, provider: str, kind: str, url: str, body: bytes, remote_addr: str | None, detail: str
 ) -> ProviderCallback:
-    """A request whose signature is missing or wrong: kept for the operator, not applied."""
+    """A request whose signature is missing or wrong: kept for the operator (its body cut at
+    PROVIDER_CALLBACK_BODY_LIMIT characters), never applied."""
     return _record(
         provider=provider,
         kind=kind,
         url=url,
-        body=body,
+        body=body[: settings.PROVIDER_CALLBACK_BODY_LIMIT].decode("utf-8", "replace"),
         remote_addr=remote_addr,
         account=None,
         outcome=CallbackOutcome.REJECTED,
@@ -48,7 +84,7 @@ def callback_rejected(
 
 
 @retrying
-def callback_apply(
+def callback_record(
     *,
     provider: str,
     kind: str,
@@ -56,33 +92,157 @@ def callback_apply(
     body: bytes,
     remote_addr: str | None,
     account: ProviderAccount | None,
-    apply: Callable[[], tuple[str, str]],
+    scheduler: Scheduler,
 ) -> str:
-    """Record a verified request and run `apply` (which returns (outcome, detail)) in the
-    same transaction, once: the same URL and body again is recorded as a DUPLICATE and not
-    applied. If `apply` fails, nothing is recorded and the provider's retry is applied; when
-    the database aborts the transaction (a deadlock, a lock wait past SQLite's timeout: many
-    callbacks at once), it runs again from the start, up to 3 times."""
+    """Record a verified request, PENDING, and wake the callbacks job, in one transaction;
+    the same URL and body again is recorded as a DUPLICATE. Returns the outcome."""
     digest = hashlib.sha256(url.encode() + b"\n" + body).hexdigest()
     fields = dict(
-        provider=provider, kind=kind, url=url, body=body, remote_addr=remote_addr, account=account
+        provider=provider,
+        kind=kind,
+        url=url,
+        body=body.decode("utf-8", "replace"),
+        remote_addr=remote_addr,
+        account=account,
     )
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = _record(
-                    **fields, outcome=CallbackOutcome.APPLIED, detail="", digest=digest
-                )
+                _record(**fields, outcome=CallbackOutcome.PENDING, detail="", digest=digest)
         except IntegrityError:
             _record(
                 **fields,
                 outcome=CallbackOutcome.DUPLICATE,
-                detail="The same request was applied before: nothing changed",
+                detail="The same request was recorded before: nothing changed",
                 digest=None,
             )
             return CallbackOutcome.DUPLICATE
-        outcome, detail = apply()
-        if outcome != record.outcome or detail:
+        scheduler.callbacks()
+    return CallbackOutcome.PENDING
+
+
+# --- applying the pending ones ---------------------------------------------------------------
+
+
+@dataclass
+class Applying:
+    """What a pending record holds, as its provider reads it: its statuses as receipts
+    (applied with every other record's of the batch), and `finish`, which applies the rest
+    of it given what happened to its receipts (`receipts_apply_each`'s outcomes, in order)
+    and returns the record's (outcome, detail)."""
+
+    finish: Callable[[list[str]], tuple[str, str]]
+    receipts: list[Receipt] = field(default_factory=list)
+
+
+# Per provider (ProviderKind): how to read one of its records.
+Reader = Callable[[ProviderCallback], Applying]
+
+
+def _failed(record: ProviderCallback, what: str, error: Exception) -> None:
+    logger.exception("provider callback %s: %s raised", record.pk, what)
+    record.outcome = CallbackOutcome.FAILED
+    record.detail = f"{what} raised {type(error).__name__}: {error}"[:300]
+
+
+@retrying
+def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
+    """Apply up to `batch_size` pending records (see the module doc); how many."""
+    with transaction.atomic():
+        records = list(
+            ProviderCallback.objects.filter(outcome=CallbackOutcome.PENDING)
+            .order_by("received_at", "id")
+            .select_for_update(skip_locked=True)[:batch_size]
+        )
+        if not records:
+            return 0
+        plans: list[tuple[ProviderCallback, Applying]] = []
+        for record in records:
+            try:
+                plans.append((record, readers[record.provider](record)))
+            except OperationalError:
+                raise
+            except Exception as error:  # a body its provider's reader can't take
+                _failed(record, "Reading it", error)
+        receipts = [receipt for _, plan in plans for receipt in plan.receipts]
+        outcomes: list[str] | None = None
+        try:
+            with transaction.atomic():
+                outcomes = receipts_apply_each(receipts)
+        except OperationalError:
+            raise
+        except Exception:  # one record's statuses: apply them record by record below
+            logger.exception(
+                "applying %s receipts together raised: one record at a time", len(receipts)
+            )
+        start = 0
+        for record, plan in plans:
+            own = None
+            if outcomes is not None:
+                own = outcomes[start : start + len(plan.receipts)]
+                start += len(plan.receipts)
+            try:
+                with transaction.atomic():
+                    if own is None:
+                        own = receipts_apply_each(plan.receipts)
+                    outcome, detail = plan.finish(own)
+            except OperationalError:
+                raise
+            except Exception as error:
+                _failed(record, "Applying it", error)
+                continue
             record.outcome, record.detail = outcome, detail[:300]
-            record.save(update_fields=["outcome", "detail"])
-    return outcome
+        ProviderCallback.objects.bulk_update(records, ["outcome", "detail"])
+    return len(records)
+
+
+def callbacks_apply_pending(
+    readers: Mapping[str, Reader],
+    *,
+    batch_size: int = CALLBACK_BATCH_SIZE,
+    seconds: float = CALLBACK_JOB_SECONDS,
+) -> dict:
+    """Apply the pending records, batch after batch, for about `seconds`: {"applied": how
+    many records, "more": whether pending ones may be left}."""
+    deadline = time.monotonic() + seconds
+    applied = 0
+    while True:
+        count = _apply_batch(readers, batch_size)
+        applied += count
+        if count < batch_size:
+            return {"applied": applied, "more": False}
+        if time.monotonic() >= deadline:
+            return {"applied": applied, "more": True}
+
+
+def callbacks_apply_again(records, *, scheduler: Scheduler) -> int:
+    """Make FAILED records PENDING again (the admin's "apply again") and wake the job; how
+    many."""
+    with transaction.atomic():
+        count = records.filter(outcome=CallbackOutcome.FAILED).update(
+            outcome=CallbackOutcome.PENDING, detail="Applied again by an operator"
+        )
+        if count:
+            scheduler.callbacks()
+    return count
+
+
+def callbacks_wake_stuck(*, scheduler: Scheduler, now: datetime) -> int:
+    """Records PENDING for longer than PROVIDER_CALLBACK_STUCK_SECONDS while no callbacks job
+    waits or runs: their wake-up was lost → a new job. Returns how many were waiting (0 when
+    none, or when a job is on its way)."""
+    overdue = now - timedelta(seconds=settings.PROVIDER_CALLBACK_STUCK_SECONDS)
+    stuck = ProviderCallback.objects.filter(
+        outcome=CallbackOutcome.PENDING, received_at__lt=overdue
+    ).count()
+    if not stuck:
+        return 0
+    running_since = now - timedelta(seconds=3 * CALLBACK_JOB_SECONDS + 60)
+    if task_backend.job_waiting_by(CALLBACKS_TASK, now) or task_backend.job_running_since(
+        CALLBACKS_TASK, running_since
+    ):
+        return 0
+    with transaction.atomic():
+        scheduler.callbacks()
+    logger.warning("%s provider callbacks waited without a job: one enqueued", stuck)
+    return stuck

@@ -1,23 +1,24 @@
-"""Twilio's webhooks: `POST /providers/twilio/status`, message status callbacks
-(docs/providers/twilio.md#status-callbacks), and `POST /providers/twilio/inbound`, the messages
-contacts send to our numbers (docs/providers/twilio.md#inbound-messages).
+"""Twilio's webhooks, as Sent reads them: message status callbacks
+(docs/providers/twilio.md#status-callbacks) and the messages contacts send to our numbers
+(docs/providers/twilio.md#inbound-messages). The endpoints, `POST /providers/twilio/status`
+and `POST /providers/twilio/inbound`, are in `messaging.callbacks.views`.
 
 Every message we send names the status URL as its `StatusCallback`, with our message id in the
 query (`?message_id=…`), so a callback that arrives before Twilio's answer to our send call
 still finds its message. The inbound URL is set once on each number or Messaging Service ("A
 message comes in").
 
-A request is verified before anything else, the same way on both: the account is found by the
-form's `AccountSid` (a Twilio provider account with that SID, or the install's environment
-account), and `X-Twilio-Signature` is checked with that account's **auth token** over the URL
-Twilio called — SITE_URL + path + query, exactly — and the POST fields. A missing or wrong
-signature is answered 403, recorded as rejected and never applied.
+A request is verified before anything else, the same way on both (`signature_problem`): the
+account is found by the form's `AccountSid` (a Twilio provider account with that SID, or the
+install's environment account), and `X-Twilio-Signature` is checked with that account's
+**auth token** over the URL Twilio called — SITE_URL + path + query, exactly — and the POST
+fields. A missing or wrong signature is answered 403, recorded as rejected and never applied.
 
-A verified request is recorded and applied once (`messaging.callbacks.records`): the same
-request again is a duplicate and changes nothing.
+A verified request is recorded and answered at once, and applied by the callbacks job
+(`messaging.callbacks.records`; `applying` reads a record back):
 
-- A status becomes a `Receipt` applied by `messaging.receipts.receipts_apply`, the path the
-  simulator's receipts take, so statuses only move forward and every callback stays in the
+- A status becomes a `Receipt` applied by `messaging.receipts.receipts_apply_each`, the path
+  the simulator's receipts take, so statuses only move forward and every callback stays in the
   message's history. The answer is an empty 204.
 - An inbound message becomes an `Inbound` stored by `messaging.inbound.inbound_receive` (the
   owner of the receiving number, the conversation, keywords and their auto-replies). The answer
@@ -26,24 +27,22 @@ request again is a duplicate and changes nothing.
 """
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 from twilio.request_validator import RequestValidator
 
 from django.conf import settings
-from django.http import HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.http import QueryDict
 
 from messaging import reasons
-from messaging.callbacks.records import callback_apply, callback_rejected, public_url
+from messaging.callbacks.records import Applying
 from messaging.inbound import Inbound, inbound_receive
-from messaging.models import CallbackOutcome, ProviderAccount, ProviderKind
+from messaging.models import CallbackOutcome, ProviderAccount, ProviderCallback, ProviderKind
 from messaging.providers.accounts import account_secrets
 from messaging.providers.twilio import MEDIA_ERRORS, STATUSES, delivery_error_text
-from messaging.receipts import Receipt, receipts_apply
+from messaging.receipts import Receipt
 
 PROVIDER = ProviderKind.TWILIO
-KIND = "status"
 
 
 def signing_token(account_sid: str) -> tuple[ProviderAccount | None, str]:
@@ -96,73 +95,49 @@ def _our_id(value: str | None) -> str:
         return ""
 
 
-def _verified(request, kind: str) -> tuple[bool, ProviderAccount | None]:
-    """(verified, the account whose auth token signed it); a request that isn't verified is
-    recorded as rejected."""
-    body = request.body  # first: a multipart form would consume it
-    fields = request.POST
+def signature_problem(url: str, fields, signature: str) -> tuple[str, ProviderAccount | None]:
+    """(why the request isn't Twilio's — "" when it is —, the account whose auth token signed
+    it) for a POST of `fields` to `url` with that `X-Twilio-Signature`."""
     account, token = signing_token(fields.get("AccountSid", ""))
-    signature = request.headers.get("X-Twilio-Signature", "")
-    problem = ""
     if not token:
-        problem = (
-            f"No Twilio account with an auth token for AccountSid {fields.get('AccountSid')!r}"
+        return (
+            f"No Twilio account with an auth token for AccountSid {fields.get('AccountSid')!r}",
+            None,
         )
-    elif not signature:
-        problem = "No X-Twilio-Signature header"
-    elif not RequestValidator(token).validate(public_url(request), fields, signature):
-        problem = "X-Twilio-Signature does not match (is SITE_URL the URL Twilio calls?)"
-    if problem:
-        callback_rejected(
-            provider=PROVIDER,
-            kind=kind,
-            url=public_url(request),
-            body=body,
-            remote_addr=request.META.get("REMOTE_ADDR"),
-            detail=problem,
-        )
-        return False, None
-    return True, account
+    if not signature:
+        return "No X-Twilio-Signature header", None
+    if not RequestValidator(token).validate(url, fields, signature):
+        return "X-Twilio-Signature does not match (is SITE_URL the URL Twilio calls?)", None
+    return "", account
 
 
-def _record_and_apply(request, kind: str, account, apply) -> str:
-    return callback_apply(
-        provider=PROVIDER,
-        kind=kind,
-        url=public_url(request),
-        body=request.body,
-        remote_addr=request.META.get("REMOTE_ADDR"),
-        account=account,
-        apply=apply,
-    )
+def _status_applying(fields, url: str) -> Applying:
+    message_id = (parse_qs(urlsplit(url).query).get("message_id") or [""])[0]
+    receipt = status_receipt(fields, _our_id(message_id))
+    if receipt is None:
+        detail = f"Status {fields.get('MessageStatus')!r}: not followed"
+        return Applying(finish=lambda _: (CallbackOutcome.IGNORED, detail))
 
-
-@csrf_exempt
-@require_POST
-def status(request):
-    verified, account = _verified(request, "status")
-    if not verified:
-        return HttpResponse(status=403)
-    fields = request.POST
-    receipt = status_receipt(fields, _our_id(request.GET.get("message_id")))
-
-    def apply() -> tuple[str, str]:
-        if receipt is None:
-            return CallbackOutcome.IGNORED, f"Status {fields.get('MessageStatus')!r}: not followed"
-        counts = receipts_apply([receipt])
-        if counts["unknown"]:
+    def finish(outcomes: list[str]) -> tuple[str, str]:
+        if outcomes == ["unknown"]:
             return CallbackOutcome.IGNORED, "No message of ours has this MessageSid or id"
-        if counts["recorded"]:
+        if outcomes == ["recorded"]:
             return CallbackOutcome.APPLIED, f"{receipt.status}: recorded, the status stays"
         return CallbackOutcome.APPLIED, ""
 
-    _record_and_apply(request, "status", account, apply)
-    return HttpResponse(status=204)
+    return Applying(finish=finish, receipts=[receipt])
+
+
+def applying(record: ProviderCallback) -> Applying:
+    """A recorded Twilio request (a status callback or an inbound message), read back."""
+    fields = QueryDict(record.body)
+    if record.kind == "inbound":
+        return Applying(finish=lambda _: inbound_apply(fields))
+    return _status_applying(fields, record.url)
 
 
 # --- inbound messages (docs/providers/twilio.md#inbound-messages) ---------------------------
 
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_MEDIA = 10  # Twilio delivers at most 10 media per message
 
 
@@ -208,16 +183,3 @@ def inbound_apply(fields) -> tuple[str, str]:
     if result.outcome == "duplicate":
         return CallbackOutcome.DUPLICATE, result.detail
     return CallbackOutcome.IGNORED, result.detail
-
-
-@csrf_exempt
-@require_POST
-def inbound(request):
-    verified, account = _verified(request, "inbound")
-    if not verified:
-        return HttpResponse(status=403)
-    fields = request.POST
-    _record_and_apply(request, "inbound", account, lambda: inbound_apply(fields))
-    # 200 whatever happened to it: Twilio retrying can't change it (nobody owns the number, or
-    # it was stored before). Our replies go out through the API, not as TwiML.
-    return HttpResponse(EMPTY_TWIML, content_type="text/xml")

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from messaging.callbacks import twilio, whatsapp
+from messaging.callbacks import views
 
 urlpatterns: list = [
-    path("twilio/status", twilio.status, name="twilio-status"),
-    path("twilio/inbound", twilio.inbound, name="twilio-inbound"),
-    path("whatsapp/webhook", whatsapp.webhook, name="whatsapp-webhook"),
+    path("twilio/status", views.twilio_status, name="twilio-status"),
+    path("twilio/inbound", views.twilio_inbound, name="twilio-inbound"),
+    path("whatsapp/webhook", views.whatsapp_webhook, name="whatsapp-webhook"),
 ]

@@ -1,18 +1,19 @@
-"""The WhatsApp Cloud API webhook: `/providers/whatsapp/webhook`
-(docs/providers/whatsapp.md#the-webhook).
+"""The WhatsApp Cloud API webhook, as Sent reads it (docs/providers/whatsapp.md#the-webhook);
+the endpoint, `/providers/whatsapp/webhook`, is in `messaging.callbacks.views`.
 
 - GET is Meta's verification handshake: `hub.mode=subscribe` with a `hub.verify_token` that
-  is one of our accounts' verify tokens (or `WHATSAPP_VERIFY_TOKEN`) answers `hub.challenge`
-  as plain text; anything else 403.
+  is one of our accounts' verify tokens (`verify_tokens`, or `WHATSAPP_VERIFY_TOKEN`) answers
+  `hub.challenge` as plain text; anything else 403.
 - POST carries `{"object": "whatsapp_business_account", "entry": [{"id": <WABA id>,
   "changes": [{"field", "value"}]}]}`, signed `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of
   the raw body with the app secret>`: the secret of the account whose WABA id the entries
-  name, else the environment's. A missing or wrong signature is answered 403, recorded as
-  rejected and never applied. A verified request is recorded and applied once
-  (`callback_apply`): `messages` statuses become receipts (`receipts_apply`),
-  `messages` inbound messages become `Inbound`s stored by `messaging.inbound.inbound_receive`
-  (which opens the 24-hour window), `message_template_status_update` the template's verdict.
-  Statuses and messages in one request are all applied, in its one transaction.
+  name, else the environment's (`signing_secrets`, `signature_check`). A missing or wrong
+  signature is answered 403, recorded as rejected and never applied. A verified request is
+  recorded, answered, and applied once by the callbacks job (`messaging.callbacks.records`;
+  `applying` reads a record back): `messages` statuses become receipts (applied with every
+  other pending callback's), `messages` inbound messages become `Inbound`s stored by
+  `messaging.inbound.inbound_receive` (which opens the 24-hour window),
+  `message_template_status_update` the template's verdict.
 """
 
 import hashlib
@@ -24,18 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.http import HttpResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from messaging import reasons
-from messaging.callbacks.records import callback_apply, callback_rejected, public_url
+from messaging.callbacks.records import Applying
 from messaging.inbound import Inbound, inbound_receive
-from messaging.models import CallbackOutcome, ProviderAccount, ProviderKind
+from messaging.models import CallbackOutcome, ProviderAccount, ProviderCallback, ProviderKind
 from messaging.providers.accounts import account_secrets
 from messaging.providers.whatsapp_cloud import NOT_REACHABLE_CODES
 from messaging.providers.whatsapp_templates import template_status_apply
-from messaging.receipts import Receipt, receipts_apply
+from messaging.receipts import Receipt
 from messaging.statuses import MessageStatus
 
 PROVIDER = ProviderKind.CLOUD_API
@@ -246,36 +244,64 @@ def _inbound(change: Change) -> tuple[int, list[str]]:
     return stored, notes
 
 
-def webhook_apply(payload) -> tuple[str, str]:
-    """Apply a verified webhook: (outcome, detail) for its record."""
-    receipts, details, changed = [], [], False
-    for change in _changes(payload):
-        if change.field == "messages":
-            for status in change.value.get("statuses") or []:
-                receipt = status_receipt(status) if isinstance(status, dict) else None
-                if receipt is not None:
-                    receipts.append(receipt)
-            if change.value.get("messages"):
-                stored, notes = _inbound(change)
-                changed |= bool(stored)
-                details += [f"inbound: {stored} stored", *notes]
-        elif change.field == "message_template_status_update":
-            did, detail = template_status_apply(change.value)
-            changed |= did
-            details.append(detail)
-        else:
-            details.append(f"field {change.field}: not handled")
-    if receipts:
-        counts = receipts_apply(receipts)
-        changed |= bool(counts["applied"] or counts["recorded"])
-        details.insert(
-            0,
-            f"statuses: {counts['applied']} applied, {counts['recorded']} recorded, "
-            f"{counts['unknown']} of unknown messages",
-        )
-    if not details:
-        details.append("nothing for us in it")
-    return (CallbackOutcome.APPLIED if changed else CallbackOutcome.IGNORED), "; ".join(details)
+def _payload(body: str | bytes):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def webhook_read(body: bytes) -> tuple[str, list[str]]:
+    """(the kind of record a webhook makes — status, inbound, template_status, … or webhook
+    when mixed —, the WABA ids its entries name: whose app secret signs it)."""
+    payload = _payload(body)
+    changes = _changes(payload)
+    waba_ids = sorted({change.waba_id for change in changes})
+    if not waba_ids and isinstance(payload, dict):
+        waba_ids = [str(e.get("id")) for e in payload.get("entry") or [] if isinstance(e, dict)]
+    return _kind(changes), waba_ids
+
+
+def applying(record: ProviderCallback) -> Applying:
+    """A recorded webhook, read back: its statuses as receipts; the rest (inbound messages,
+    template verdicts) applied by `finish`, which also says what happened to the statuses."""
+    changes = _changes(_payload(record.body))
+    receipts = [
+        receipt
+        for change in changes
+        if change.field == "messages"
+        for status in change.value.get("statuses") or []
+        if isinstance(status, dict) and (receipt := status_receipt(status)) is not None
+    ]
+
+    def finish(outcomes: list[str]) -> tuple[str, str]:
+        details, changed = [], False
+        for change in changes:
+            if change.field == "messages":
+                if change.value.get("messages"):
+                    stored, notes = _inbound(change)
+                    changed |= bool(stored)
+                    details += [f"inbound: {stored} stored", *notes]
+            elif change.field == "message_template_status_update":
+                did, detail = template_status_apply(change.value)
+                changed |= did
+                details.append(detail)
+            else:
+                details.append(f"field {change.field}: not handled")
+        if receipts:
+            applied, recorded = outcomes.count("applied"), outcomes.count("recorded")
+            changed |= bool(applied or recorded)
+            details.insert(
+                0,
+                f"statuses: {applied} applied, {recorded} recorded, "
+                f"{outcomes.count('unknown')} of unknown messages",
+            )
+        if not details:
+            details.append("nothing for us in it")
+        outcome = CallbackOutcome.APPLIED if changed else CallbackOutcome.IGNORED
+        return outcome, "; ".join(details)
+
+    return Applying(finish=finish, receipts=receipts)
 
 
 # --- verification -------------------------------------------------------------------------
@@ -315,43 +341,3 @@ def signature_check(body: bytes, header: str, secrets) -> tuple[bool, ProviderAc
         if hmac.compare_digest(expected, given):
             return True, account, ""
     return False, None, "X-Hub-Signature-256 doesn't match the body"
-
-
-def _handshake(request) -> HttpResponse:
-    token = request.GET.get("hub.verify_token", "")
-    if request.GET.get("hub.mode") == "subscribe" and any(
-        hmac.compare_digest(token.encode(), known.encode()) for known in verify_tokens()
-    ):
-        return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
-    return HttpResponse("Verification failed", status=403, content_type="text/plain")
-
-
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def webhook(request) -> HttpResponse:
-    if request.method == "GET":
-        return _handshake(request)
-    body = request.body
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        payload = None
-    changes = _changes(payload)
-    waba_ids = sorted({change.waba_id for change in changes})
-    if not waba_ids and isinstance(payload, dict):
-        waba_ids = [str(e.get("id")) for e in payload.get("entry") or [] if isinstance(e, dict)]
-    record = dict(
-        provider=PROVIDER,
-        kind=_kind(changes),
-        url=public_url(request),
-        body=body,
-        remote_addr=request.META.get("REMOTE_ADDR"),
-    )
-    verified, account, why = signature_check(
-        body, request.headers.get("X-Hub-Signature-256", ""), signing_secrets(waba_ids)
-    )
-    if not verified:
-        callback_rejected(**record, detail=why)
-        return HttpResponse("Invalid signature", status=403, content_type="text/plain")
-    callback_apply(**record, account=account, apply=lambda: webhook_apply(payload))
-    return HttpResponse("OK", content_type="text/plain")

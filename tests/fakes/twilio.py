@@ -35,6 +35,7 @@ import secrets
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -103,6 +104,9 @@ class FakeTwilio(FakeProvider):
         # The client callbacks go out on (None: a connection of their own each; a process
         # serving the fake at volume shares a pooled one: tests/fakes/serve.py).
         self.callback_client: httpx.Client | None = None
+        # Run after each callback this fake posts, once answered (a test's stand-in for the
+        # worker that applies recorded callbacks: tests/messaging/providers/conftest.py).
+        self.after_callback: Callable[[], object] | None = None
         self._store_lock = threading.Lock()
         self.inbound_url = ""  # our inbound webhook ("A message comes in"), set by the test
         self.inbounds_sent: list[tuple[dict, int]] = []  # (form, our answer)
@@ -190,6 +194,8 @@ class FakeTwilio(FakeProvider):
         post = self.callback_client.post if self.callback_client else httpx.post
         response = post(url, data=form, headers=headers, timeout=10)
         self.callbacks_sent.append((url, form, response.status_code))
+        if self.after_callback is not None:
+            self.after_callback()
         return response
 
     def deliver(self, sid: str) -> None:
@@ -286,6 +292,8 @@ class FakeTwilio(FakeProvider):
         response = post(self.inbound_url, data=form, headers=headers, timeout=30)
         with self._store_lock:
             self.inbounds_sent.append((form, response.status_code))
+        if self.after_callback is not None:
+            self.after_callback()
         return response
 
     def inbound(self, from_: str, to: str, body: str = "", **options) -> httpx.Response:

@@ -128,6 +128,9 @@ class FakeGraph(FakeProvider):
         # The client webhooks go out on (None: a connection of their own each; a process
         # serving the fake at volume shares a pooled one: tests/fakes/serve.py).
         self.callback_client: httpx.Client | None = None
+        # Run after each callback this fake posts, once answered (a test's stand-in for the
+        # worker that applies recorded callbacks: tests/messaging/providers/conftest.py).
+        self.after_callback: Callable[[], object] | None = None
         self._hangs: list[float] = []
 
     # --- what a test tells the fake ---------------------------------------------------------
@@ -183,6 +186,8 @@ class FakeGraph(FakeProvider):
         post = self.callback_client.post if self.callback_client else httpx.post
         response = post(self.webhook_url, content=raw, headers=headers, timeout=10)
         self.webhook_replies.append(response)
+        if self.after_callback is not None:
+            self.after_callback()
         return response
 
     def envelope(self, field: str, value: dict) -> dict:

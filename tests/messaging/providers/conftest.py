@@ -1,15 +1,23 @@
 """Fixtures of the provider adapter tests: the install set up with settings only (or a customer's
 own Twilio account and number), against local
 fakes — Twilio (`tests.fakes.twilio.FakeTwilio`) and Meta's Graph API
-(`tests.fakes.whatsapp.FakeGraph`) — that call the live server's callbacks back, signed."""
+(`tests.fakes.whatsapp.FakeGraph`) — that call the live server's callbacks back, signed.
+
+The live server records each callback and answers; the callbacks job applies it
+(docs/providers/README.md#callbacks). The fakes of these fixtures run that job once each
+callback is answered (`apply_callbacks`), as the receipts lane's worker would a moment later,
+so a test reads the callback's effect next; tests/messaging/providers/test_callback_records.py
+looks at the moment in between."""
 
 import pytest
 
 from django.urls import reverse
 
+from messaging.callbacks.records import CALLBACKS_TASK
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.whatsapp import FakeGraph
 from tests.messaging.provider_factories import make_sender, make_twilio_account
+from tests.tasks import run_queued_tasks
 
 VERIFY_TOKEN = "verify-token-of-the-install"
 FROM = "+15005550006"
@@ -37,9 +45,15 @@ def configure_twilio(settings, fake: FakeTwilio, site_url: str, **extra) -> None
         setattr(settings, name, value)
 
 
+def apply_callbacks() -> int:
+    """Run the callbacks jobs that wait (only those: what they enqueue waits for the test)."""
+    return run_queued_tasks(task_name=CALLBACKS_TASK)
+
+
 @pytest.fixture
 def fake_twilio():
     fake = FakeTwilio().start()
+    fake.after_callback = apply_callbacks
     yield fake
     fake.stop()
 
@@ -69,6 +83,7 @@ def acme_number(settings, fake_twilio, live_server, live_account):
 @pytest.fixture
 def graph():
     fake = FakeGraph().start()
+    fake.after_callback = apply_callbacks
     yield fake
     fake.stop()
 

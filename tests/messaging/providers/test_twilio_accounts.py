@@ -6,6 +6,7 @@ from messaging.models import Message, ProviderCallback, Sender
 from messaging.providers.accounts import account_create, account_problems, environment_problems
 from tests.fakes.twilio import FakeTwilio, new_sid
 from tests.messaging.factories import number
+from tests.messaging.providers.conftest import apply_callbacks
 from tests.tasks import run_queued_tasks
 
 
@@ -41,6 +42,7 @@ def test_a_customer_s_own_account_and_messaging_service_send_and_verify_callback
     customer's messages go through its own account and Messaging Service; its callbacks are
     verified with its own auth token, found by their AccountSid."""
     own = FakeTwilio().start()
+    own.after_callback = apply_callbacks
     try:
         service = new_sid("MG")
         own.messaging_services.add(service)

@@ -13,6 +13,7 @@ from messaging.providers.accounts import account_create
 from tests.fakes.whatsapp import FakeGraph
 from tests.messaging.factories import make_approved_template, number, send
 from tests.messaging.providers.conftest import VERIFY_TOKEN
+from tests.tasks import run_queued_tasks
 
 URL = "/providers/whatsapp/webhook"
 
@@ -140,6 +141,8 @@ def test_a_verified_status_applies_once_and_a_replay_changes_nothing(
     replay = post(client, meta, payload)
 
     assert (first.status_code, replay.status_code) == (200, 200)
+    assert Message.objects.get(pk=message.pk).status == "SENT"  # answered; applied by a job
+    run_queued_tasks()
     message.refresh_from_db()
     assert message.status == "DELIVERED"
     assert message.activities.filter(status="DELIVERED").count() == 1
@@ -147,7 +150,7 @@ def test_a_verified_status_applies_once_and_a_replay_changes_nothing(
     outcomes = list(ProviderCallback.objects.order_by("id").values_list("outcome", "detail"))
     assert outcomes == [
         (CallbackOutcome.APPLIED, "statuses: 1 applied, 0 recorded, 0 of unknown messages"),
-        (CallbackOutcome.DUPLICATE, "The same request was applied before: nothing changed"),
+        (CallbackOutcome.DUPLICATE, "The same request was recorded before: nothing changed"),
     ]
 
 
@@ -167,6 +170,7 @@ def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secr
 
     assert post(client, meta, payload).status_code == 403  # the install's secret: not theirs
     assert post(client, meta, payload, secret="globex-app-secret").status_code == 200
+    run_queued_tasks()
 
     applied = ProviderCallback.objects.get(outcome=CallbackOutcome.APPLIED)
     assert applied.account == globex
@@ -198,6 +202,7 @@ def test_inbound_messages_to_nobody_s_number_other_fields_and_unknown_messages_a
 
     for payload in (inbound, other, unknown):
         assert post(client, meta, payload).status_code == 200
+    run_queued_tasks()
 
     records = list(ProviderCallback.objects.order_by("id").values_list("kind", "outcome", "detail"))
     assert records == [
@@ -219,6 +224,7 @@ def test_inbound_messages_to_nobody_s_number_other_fields_and_unknown_messages_a
 def test_a_body_that_is_not_json_is_recorded_and_ignored_when_signed(client, db, meta):
     assert post(client, meta, b"not json").status_code == 200
     assert post(client, meta, b"not json either", signature="").status_code == 403
+    run_queued_tasks()
     assert list(ProviderCallback.objects.order_by("id").values_list("outcome", flat=True)) == [
         CallbackOutcome.IGNORED,
         CallbackOutcome.REJECTED,
