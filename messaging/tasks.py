@@ -12,7 +12,11 @@ from django.utils.dateparse import parse_datetime
 from messaging import task_backend
 from messaging.callbacks import twilio as twilio_callbacks
 from messaging.callbacks import whatsapp as whatsapp_callbacks
-from messaging.callbacks.records import CALLBACKS_TASK, callbacks_apply_pending
+from messaging.callbacks.records import (
+    CALLBACK_COALESCE_SECONDS,
+    CALLBACKS_TASK,
+    callbacks_apply_pending,
+)
 from messaging.dispatch import dispatch_messages, retry_delay
 from messaging.models import ProviderKind
 from messaging.periodic import (
@@ -55,10 +59,12 @@ class TaskScheduler:
         message_receipts.using(run_after=run_after).enqueue(receipts=receipts)
 
     def callbacks(self) -> None:
-        """The callbacks job now, unless one waits to run now (held until this transaction
-        commits, as `soon` holds the dispatch job): a burst of callbacks leaves one job."""
-        if not task_backend.job_hold_ready(CALLBACKS_TASK):
-            provider_callbacks_apply.enqueue()
+        """The callbacks job, CALLBACK_COALESCE_SECONDS from now, unless one waits to run
+        (due or not): it hasn't started, so it reads what is committed now. Called once the
+        records it is for are committed."""
+        if not task_backend.job_waiting(CALLBACKS_TASK):
+            run_after = timezone.now() + timedelta(seconds=CALLBACK_COALESCE_SECONDS)
+            provider_callbacks_apply.using(run_after=run_after).enqueue()
 
 
 DISPATCH_TASK = "messaging.tasks.message_dispatch"

@@ -6,8 +6,9 @@ answers at once:
 
 - a missing or wrong signature: REJECTED (`callback_rejected`), never applied;
 - the same URL and body as a verified request before: DUPLICATE, nothing changes;
-- else PENDING (`callback_record`, the body kept whole), and the callbacks job is woken in
-  the same transaction — at most one waits: a burst of callbacks leaves one job.
+- else PENDING (`callback_record`, the body kept whole; one INSERT), and the callbacks job is
+  woken: enqueued CALLBACK_COALESCE_SECONDS ahead unless one already waits, so a burst of
+  callbacks leaves one job.
 
 The job (`callbacks_apply_pending`, run by `messaging.tasks.provider_callbacks_apply` in the
 receipts lane) takes the pending records oldest first, CALLBACK_BATCH_SIZE at a time, and
@@ -24,6 +25,7 @@ died mid-batch, a lost wake-up).
 import hashlib
 import logging
 import time
+from contextlib import nullcontext
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +45,9 @@ CALLBACK_BATCH_SIZE = 500
 # A job applies batches for about this long, then hands on to a new job (the lane's other
 # jobs take their turn).
 CALLBACK_JOB_SECONDS = 10.0
+# A woken job runs this long after the callback that woke it: the callbacks of that moment
+# (a provider calls back as fast as we send) are applied by one job, in one batch.
+CALLBACK_COALESCE_SECONDS = 0.1
 
 
 def public_url(request) -> str:
@@ -83,7 +88,6 @@ def callback_rejected(
     )
 
 
-@retrying
 def callback_record(
     *,
     provider: str,
@@ -94,8 +98,13 @@ def callback_record(
     account: ProviderAccount | None,
     scheduler: Scheduler,
 ) -> str:
-    """Record a verified request, PENDING, and wake the callbacks job, in one transaction;
-    the same URL and body again is recorded as a DUPLICATE. Returns the outcome."""
+    """Record a verified request PENDING, then wake the callbacks job; the same URL and body
+    again is recorded as a DUPLICATE. Returns the outcome.
+
+    Outside a transaction (a request) that is one INSERT, committed on its own, then
+    `scheduler.callbacks()` — a job is enqueued unless one waits to run: a job that hasn't
+    started will read this record, as it is committed already. A process that dies between the
+    two leaves a PENDING record without a job: the reconciler wakes one."""
     digest = hashlib.sha256(url.encode() + b"\n" + body).hexdigest()
     fields = dict(
         provider=provider,
@@ -105,20 +114,25 @@ def callback_record(
         remote_addr=remote_addr,
         account=account,
     )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                _record(**fields, outcome=CallbackOutcome.PENDING, detail="", digest=digest)
-        except IntegrityError:
-            _record(
-                **fields,
-                outcome=CallbackOutcome.DUPLICATE,
-                detail="The same request was recorded before: nothing changed",
-                digest=None,
-            )
-            return CallbackOutcome.DUPLICATE
-        scheduler.callbacks()
+    try:
+        with _statement():
+            _record(**fields, outcome=CallbackOutcome.PENDING, detail="", digest=digest)
+    except IntegrityError:
+        _record(
+            **fields,
+            outcome=CallbackOutcome.DUPLICATE,
+            detail="The same request was recorded before: nothing changed",
+            digest=None,
+        )
+        return CallbackOutcome.DUPLICATE
+    scheduler.callbacks()
     return CallbackOutcome.PENDING
+
+
+def _statement():
+    """A savepoint inside a transaction (so a failed INSERT doesn't abort it); outside one,
+    nothing: the statement commits on its own."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
 # --- applying the pending ones ---------------------------------------------------------------
@@ -192,7 +206,11 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
                 _failed(record, "Applying it", error)
                 continue
             record.outcome, record.detail = outcome, detail[:300]
-        ProviderCallback.objects.bulk_update(records, ["outcome", "detail"])
+        outcomes_of: dict[tuple[str, str], list[int]] = {}
+        for record in records:  # most of a batch share one: an UPDATE each
+            outcomes_of.setdefault((record.outcome, record.detail), []).append(record.pk)
+        for (outcome, detail), pks in outcomes_of.items():
+            ProviderCallback.objects.filter(pk__in=pks).update(outcome=outcome, detail=detail)
     return len(records)
 
 
@@ -216,14 +234,13 @@ def callbacks_apply_pending(
 
 
 def callbacks_apply_again(records, *, scheduler: Scheduler) -> int:
-    """Make FAILED records PENDING again (the admin's "apply again") and wake the job; how
-    many."""
-    with transaction.atomic():
-        count = records.filter(outcome=CallbackOutcome.FAILED).update(
-            outcome=CallbackOutcome.PENDING, detail="Applied again by an operator"
-        )
-        if count:
-            scheduler.callbacks()
+    """Make FAILED records PENDING again (the admin's "apply again") and wake the job (called
+    outside a transaction, like `callback_record`); how many."""
+    count = records.filter(outcome=CallbackOutcome.FAILED).update(
+        outcome=CallbackOutcome.PENDING, detail="Applied again by an operator"
+    )
+    if count:
+        scheduler.callbacks()
     return count
 
 
@@ -242,7 +259,6 @@ def callbacks_wake_stuck(*, scheduler: Scheduler, now: datetime) -> int:
         CALLBACKS_TASK, running_since
     ):
         return 0
-    with transaction.atomic():
-        scheduler.callbacks()
+    scheduler.callbacks()
     logger.warning("%s provider callbacks waited without a job: one enqueued", stuck)
     return stuck

@@ -47,7 +47,7 @@ def configure_twilio(settings, fake: FakeTwilio, site_url: str, **extra) -> None
 
 def apply_callbacks() -> int:
     """Run the callbacks jobs that wait (only those: what they enqueue waits for the test)."""
-    return run_queued_tasks(task_name=CALLBACKS_TASK)
+    return run_queued_tasks(task_name=CALLBACKS_TASK, include_future=True)
 
 
 @pytest.fixture

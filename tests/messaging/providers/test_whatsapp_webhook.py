@@ -12,8 +12,7 @@ from messaging.models import CallbackOutcome, Message, ProviderCallback
 from messaging.providers.accounts import account_create
 from tests.fakes.whatsapp import FakeGraph
 from tests.messaging.factories import make_approved_template, number, send
-from tests.messaging.providers.conftest import VERIFY_TOKEN
-from tests.tasks import run_queued_tasks
+from tests.messaging.providers.conftest import VERIFY_TOKEN, apply_callbacks
 
 URL = "/providers/whatsapp/webhook"
 
@@ -142,7 +141,7 @@ def test_a_verified_status_applies_once_and_a_replay_changes_nothing(
 
     assert (first.status_code, replay.status_code) == (200, 200)
     assert Message.objects.get(pk=message.pk).status == "SENT"  # answered; applied by a job
-    run_queued_tasks()
+    apply_callbacks()
     message.refresh_from_db()
     assert message.status == "DELIVERED"
     assert message.activities.filter(status="DELIVERED").count() == 1
@@ -170,7 +169,7 @@ def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secr
 
     assert post(client, meta, payload).status_code == 403  # the install's secret: not theirs
     assert post(client, meta, payload, secret="globex-app-secret").status_code == 200
-    run_queued_tasks()
+    apply_callbacks()
 
     applied = ProviderCallback.objects.get(outcome=CallbackOutcome.APPLIED)
     assert applied.account == globex
@@ -202,7 +201,7 @@ def test_inbound_messages_to_nobody_s_number_other_fields_and_unknown_messages_a
 
     for payload in (inbound, other, unknown):
         assert post(client, meta, payload).status_code == 200
-    run_queued_tasks()
+    apply_callbacks()
 
     records = list(ProviderCallback.objects.order_by("id").values_list("kind", "outcome", "detail"))
     assert records == [
@@ -224,7 +223,7 @@ def test_inbound_messages_to_nobody_s_number_other_fields_and_unknown_messages_a
 def test_a_body_that_is_not_json_is_recorded_and_ignored_when_signed(client, db, meta):
     assert post(client, meta, b"not json").status_code == 200
     assert post(client, meta, b"not json either", signature="").status_code == 403
-    run_queued_tasks()
+    apply_callbacks()
     assert list(ProviderCallback.objects.order_by("id").values_list("outcome", flat=True)) == [
         CallbackOutcome.IGNORED,
         CallbackOutcome.REJECTED,
