@@ -147,6 +147,9 @@ class Applying:
 
     finish: Callable[[list[str]], tuple[str, str]]
     receipts: list[Receipt] = field(default_factory=list)
+    # Whether `finish` writes (an inbound message, a verdict): then it runs in a savepoint of
+    # its own. A record of statuses only just names its outcome: no savepoint to pay for.
+    writes: bool = True
 
 
 # Per provider (ProviderKind): how to read one of its records.
@@ -196,10 +199,13 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
                 own = outcomes[start : start + len(plan.receipts)]
                 start += len(plan.receipts)
             try:
-                with transaction.atomic():
-                    if own is None:
-                        own = receipts_apply_each(plan.receipts)
+                if own is not None and not plan.writes:
                     outcome, detail = plan.finish(own)
+                else:
+                    with transaction.atomic():
+                        if own is None:
+                            own = receipts_apply_each(plan.receipts)
+                        outcome, detail = plan.finish(own)
             except OperationalError:
                 raise
             except Exception as error:

@@ -116,7 +116,7 @@ def _status_applying(fields, url: str) -> Applying:
     receipt = status_receipt(fields, _our_id(message_id))
     if receipt is None:
         detail = f"Status {fields.get('MessageStatus')!r}: not followed"
-        return Applying(finish=lambda _: (CallbackOutcome.IGNORED, detail))
+        return Applying(finish=lambda _: (CallbackOutcome.IGNORED, detail), writes=False)
 
     def finish(outcomes: list[str]) -> tuple[str, str]:
         if outcomes == ["unknown"]:
@@ -125,7 +125,7 @@ def _status_applying(fields, url: str) -> Applying:
             return CallbackOutcome.APPLIED, f"{receipt.status}: recorded, the status stays"
         return CallbackOutcome.APPLIED, ""
 
-    return Applying(finish=finish, receipts=[receipt])
+    return Applying(finish=finish, receipts=[receipt], writes=False)
 
 
 def applying(record: ProviderCallback) -> Applying:

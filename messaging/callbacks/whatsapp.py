@@ -301,7 +301,10 @@ def applying(record: ProviderCallback) -> Applying:
         outcome = CallbackOutcome.APPLIED if changed else CallbackOutcome.IGNORED
         return outcome, "; ".join(details)
 
-    return Applying(finish=finish, receipts=receipts)
+    statuses_only = all(
+        change.field == "messages" and not change.value.get("messages") for change in changes
+    )
+    return Applying(finish=finish, receipts=receipts, writes=not statuses_only)
 
 
 # --- verification -------------------------------------------------------------------------
