@@ -25,8 +25,8 @@ died mid-batch, a lost wake-up).
 import hashlib
 import logging
 import time
-from contextlib import nullcontext
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
