@@ -117,6 +117,7 @@ def test_a_worker_killed_right_after_its_claim(queued):
         "found_at_provider": 0,
         "redispatched": 1,
         "failed": 0,
+        "callbacks_woken": 0,
     }
     finish_and_check(message)
 
