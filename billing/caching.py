@@ -23,6 +23,7 @@ from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from billing.models import CacheVersion, Customer, CustomerCacheVersion
+from sent_project import request_context
 
 PRICES = "prices"
 _VERSIONS_ATTR = "_sent_cache_versions"
@@ -68,12 +69,42 @@ def version_annotations(customer_ref="pk") -> dict:
 
 
 def versions_attach(customer, versions: tuple[int, int]) -> None:
-    """Mark `customer` (this request's) as read together with these counters."""
+    """Mark `customer` (this request's) as read together with these counters — on the
+    object, and for the rest of the request by its id (`request_context`)."""
     setattr(customer, _VERSIONS_ATTR, versions)
+    request_context.cache_versions_note(customer.pk, versions)
 
 
 def versions_of(customer) -> tuple[int, int] | None:
     return getattr(customer, _VERSIONS_ATTR, None)
+
+
+def ids_cached(kind: str, ids, load) -> dict:
+    """`load(ids)` (a dict by customer id, a customer absent when it has nothing), with each
+    customer's part cached under the counters this request read for it; customers read
+    without them (not this request's API customer: the dashboard, tasks) come from the
+    database each time. Keys start with the customer's id."""
+    ids = list(ids)
+    found, missing = {}, []
+    for customer_id in ids:
+        versions = request_context.cache_versions_of(customer_id)
+        entry = None
+        if versions is not None and settings.CACHE_SEND_TTL:
+            entry = cache_get(kind, customer_id, versions=versions)
+        if entry is None:
+            missing.append(customer_id)
+        else:
+            found[customer_id] = entry
+    if missing:
+        loaded = load(missing)
+        for customer_id in missing:
+            value = loaded.get(customer_id)
+            versions = request_context.cache_versions_of(customer_id)
+            if versions is not None and settings.CACHE_SEND_TTL:
+                cache_set(kind, customer_id, versions=versions, value=value or [])
+            if value:
+                found[customer_id] = value
+    return {customer_id: value for customer_id, value in found.items() if value}
 
 
 def cache_key(kind: str, *parts) -> str:

@@ -96,7 +96,7 @@ class Scheduler(Protocol):
 
     def callbacks(self) -> None:
         """The job that applies recorded provider callbacks (messaging.callbacks.records),
-        unless one already waits to run now."""
+        unless one already waits to run (due or not)."""
 
 
 @dataclass

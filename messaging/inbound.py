@@ -151,7 +151,7 @@ def _e164(raw: str) -> str:
 def inbound_receive(inbound: Inbound) -> InboundResult:
     """Store an inbound message once and act on it (see the module doc). A transaction the
     database aborts (a deadlock with a worker, a lock wait past SQLite's timeout) runs again
-    when this is the outermost one; inside a provider callback's, the callback's runs again."""
+    when this is the outermost one; inside the callbacks job's batch, the batch runs again."""
     try:
         e164 = _e164(
             inbound.from_number

@@ -203,11 +203,10 @@ class CallbackOutcome(models.TextChoices):
     PENDING = "pending"  # verified and recorded, answered: the callbacks job applies it next
     APPLIED = "applied"  # verified and applied (or recorded: a late or repeated receipt)
     DUPLICATE = "duplicate"  # the same verified request again: nothing changed
-    REJECTED = "rejected"  # signature missing or wrong: answered 403, not applied
+    REJECTED = "rejected"  # signature missing or wrong (403), or a body too large (413)
     IGNORED = "ignored"  # verified, but nothing in it for us (unknown message, other field)
-    FAILED = (
-        "failed"  # verified, but applying it raised an error (detail); "apply again" in the admin
-    )
+    # Verified, but applying it raised an error (its detail); "apply again" in the admin.
+    FAILED = "failed"
 
 
 class ProviderCallback(models.Model):

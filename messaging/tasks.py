@@ -10,15 +10,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from messaging import task_backend
-from messaging.callbacks import twilio as twilio_callbacks
-from messaging.callbacks import whatsapp as whatsapp_callbacks
+from messaging.callbacks import records
+from messaging.callbacks.readers import CALLBACK_READERS
 from messaging.callbacks.records import (
     CALLBACK_COALESCE_SECONDS,
     CALLBACKS_TASK,
     callbacks_apply_pending,
 )
 from messaging.dispatch import dispatch_messages, retry_delay
-from messaging.models import ProviderKind
 from messaging.periodic import (
     PRUNE_JOB,
     heartbeat_job,
@@ -94,20 +93,17 @@ def message_receipts(receipts: list[dict]) -> dict:
     return {**counts, "later": len(later)}
 
 
-# How each provider's recorded callbacks are read (messaging.callbacks.records).
-CALLBACK_READERS = {
-    ProviderKind.TWILIO: twilio_callbacks.applying,
-    ProviderKind.CLOUD_API: whatsapp_callbacks.applying,
-}
-
-
 @task(queue_name=lanes.RECEIPTS)
 def provider_callbacks_apply() -> dict:
     """The providers' recorded callbacks: apply the pending ones, many at a time (the jobs
     waiting beside this one are marked done: it does their work); hand on to a new job when
     its time is up and some are left."""
     coalesced = task_backend.coalesce_ready_jobs(CALLBACKS_TASK)
-    outcome = callbacks_apply_pending(CALLBACK_READERS)
+    outcome = callbacks_apply_pending(
+        CALLBACK_READERS,
+        batch_size=records.CALLBACK_BATCH_SIZE,
+        seconds=records.CALLBACK_JOB_SECONDS,
+    )
     if outcome["more"]:
         provider_callbacks_apply.enqueue()
     return {**outcome, "coalesced": coalesced}

@@ -29,11 +29,13 @@ def request_started(request_id: str) -> contextvars.Token:
     `request_finished`."""
     _log_fields.set({})
     _actor.set(None)
+    _cache_versions.set(None)
     return _request_id.set(request_id)
 
 
 def request_finished(token: contextvars.Token) -> None:
     _actor.set(None)
+    _cache_versions.set(None)
     _request_id.reset(token)
     _log_fields.set({})
 
@@ -88,3 +90,19 @@ def set_current_actor(actor) -> None:
 
 def current_actor():
     return _actor.get()
+
+
+# The send-path cache counters this request's API key statement read, by customer id (set by
+# billing.caching; read where only a customer id is at hand, e.g. an event's webhook
+# subscriptions). None outside a request. Reset at the start and end of every request.
+_cache_versions: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "cache_versions", default=None
+)
+
+
+def cache_versions_note(customer_id, versions: tuple) -> None:
+    _cache_versions.set({**(_cache_versions.get() or {}), customer_id: versions})
+
+
+def cache_versions_of(customer_id) -> tuple | None:
+    return (_cache_versions.get() or {}).get(customer_id)

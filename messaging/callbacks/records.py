@@ -103,8 +103,9 @@ def callback_record(
 
     Outside a transaction (a request) that is one INSERT, committed on its own, then
     `scheduler.callbacks()` — a job is enqueued unless one waits to run: a job that hasn't
-    started will read this record, as it is committed already. A process that dies between the
-    two leaves a PENDING record without a job: the reconciler wakes one."""
+    started will read this record, as it is committed already (inside a transaction the
+    wake-up waits for its commit). A process that dies between the two leaves a PENDING record
+    without a job: the reconciler wakes one."""
     digest = hashlib.sha256(url.encode() + b"\n" + body).hexdigest()
     fields = dict(
         provider=provider,
@@ -125,8 +126,17 @@ def callback_record(
             digest=None,
         )
         return CallbackOutcome.DUPLICATE
-    scheduler.callbacks()
+    _wake_after_commit(scheduler)
     return CallbackOutcome.PENDING
+
+
+def _wake_after_commit(scheduler: Scheduler) -> None:
+    """The job is woken once what it must read is committed: at once outside a transaction
+    (a request), else when the caller's commits."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(scheduler.callbacks)
+    else:
+        scheduler.callbacks()
 
 
 def _statement():
@@ -162,15 +172,19 @@ def _failed(record: ProviderCallback, what: str, error: Exception) -> None:
     record.detail = f"{what} raised {type(error).__name__}: {error}"[:300]
 
 
+def _pending():
+    return ProviderCallback.objects.filter(outcome=CallbackOutcome.PENDING).order_by(
+        "received_at", "id"
+    )
+
+
 @retrying
-def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
-    """Apply up to `batch_size` pending records (see the module doc); how many."""
+def _apply_batch(readers: Mapping[str, Reader], batch_size: int, *, pk=None) -> int:
+    """Apply up to `batch_size` pending records (only record `pk`, if given; see the module
+    doc); how many."""
     with transaction.atomic():
-        records = list(
-            ProviderCallback.objects.filter(outcome=CallbackOutcome.PENDING)
-            .order_by("received_at", "id")
-            .select_for_update(skip_locked=True)[:batch_size]
-        )
+        pending = _pending() if pk is None else _pending().filter(pk=pk)
+        records = list(pending.select_for_update(skip_locked=True)[:batch_size])
         if not records:
             return 0
         plans: list[tuple[ProviderCallback, Applying]] = []
@@ -181,7 +195,9 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
                 raise
             except Exception as error:  # a body its provider's reader can't take
                 _failed(record, "Reading it", error)
-        receipts = [receipt for _, plan in plans for receipt in plan.receipts]
+        # Records of statuses only: their receipts in one pass. A record that also writes has
+        # its statuses applied with the rest of it, in its savepoint: all of it or nothing.
+        receipts = [receipt for _, plan in plans if not plan.writes for receipt in plan.receipts]
         outcomes: list[str] | None = None
         try:
             with transaction.atomic():
@@ -195,11 +211,11 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
         start = 0
         for record, plan in plans:
             own = None
-            if outcomes is not None:
+            if outcomes is not None and not plan.writes:
                 own = outcomes[start : start + len(plan.receipts)]
                 start += len(plan.receipts)
             try:
-                if own is not None and not plan.writes:
+                if own is not None:
                     outcome, detail = plan.finish(own)
                 else:
                     with transaction.atomic():
@@ -221,17 +237,17 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int) -> int:
 
 
 def callbacks_apply_pending(
-    readers: Mapping[str, Reader],
-    *,
-    batch_size: int = CALLBACK_BATCH_SIZE,
-    seconds: float = CALLBACK_JOB_SECONDS,
+    readers: Mapping[str, Reader], *, batch_size: int, seconds: float
 ) -> dict:
     """Apply the pending records, batch after batch, for about `seconds`: {"applied": how
     many records, "more": whether pending ones may be left}."""
     deadline = time.monotonic() + seconds
     applied = 0
     while True:
-        count = _apply_batch(readers, batch_size)
+        try:
+            count = _apply_batch(readers, batch_size)
+        except OperationalError:  # aborted every time (one record's statement timing out…)
+            count = _apply_one_by_one(readers, batch_size)
         applied += count
         if count < batch_size:
             return {"applied": applied, "more": False}
@@ -239,14 +255,30 @@ def callbacks_apply_pending(
             return {"applied": applied, "more": True}
 
 
+def _apply_one_by_one(readers: Mapping[str, Reader], count: int) -> int:
+    """The next `count` pending records, each in a transaction of its own: the one the
+    database aborts every time is marked FAILED, so it can't hold up the others."""
+    pks = list(_pending().values_list("pk", flat=True)[:count])
+    for pk in pks:
+        try:
+            _apply_batch(readers, 1, pk=pk)
+        except OperationalError as error:
+            logger.exception("provider callback %s: the database aborted applying it", pk)
+            _pending().filter(pk=pk).update(
+                outcome=CallbackOutcome.FAILED,
+                detail=f"Applying it raised {type(error).__name__}: {error}"[:300],
+            )
+    return len(pks)
+
+
 def callbacks_apply_again(records, *, scheduler: Scheduler) -> int:
-    """Make FAILED records PENDING again (the admin's "apply again") and wake the job (called
-    outside a transaction, like `callback_record`); how many."""
+    """Make FAILED records PENDING again (the admin's "apply again") and wake the job once
+    that is committed; how many."""
     count = records.filter(outcome=CallbackOutcome.FAILED).update(
         outcome=CallbackOutcome.PENDING, detail="Applied again by an operator"
     )
     if count:
-        scheduler.callbacks()
+        _wake_after_commit(scheduler)
     return count
 
 

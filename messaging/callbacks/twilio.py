@@ -15,7 +15,7 @@ install's environment account), and `X-Twilio-Signature` is checked with that ac
 fields. A missing or wrong signature is answered 403, recorded as rejected and never applied.
 
 A verified request is recorded and answered at once, and applied by the callbacks job
-(`messaging.callbacks.records`; `applying` reads a record back):
+(`messaging.callbacks.records`; `callback_read` reads a record back):
 
 - A status becomes a `Receipt` applied by `messaging.receipts.receipts_apply_each`, the path
   the simulator's receipts take, so statuses only move forward and every callback stays in the
@@ -111,7 +111,7 @@ def signature_problem(url: str, fields, signature: str) -> tuple[str, ProviderAc
     return "", account
 
 
-def _status_applying(fields, url: str) -> Applying:
+def _status_read(fields, url: str) -> Applying:
     message_id = (parse_qs(urlsplit(url).query).get("message_id") or [""])[0]
     receipt = status_receipt(fields, _our_id(message_id))
     if receipt is None:
@@ -128,12 +128,12 @@ def _status_applying(fields, url: str) -> Applying:
     return Applying(finish=finish, receipts=[receipt], writes=False)
 
 
-def applying(record: ProviderCallback) -> Applying:
+def callback_read(record: ProviderCallback) -> Applying:
     """A recorded Twilio request (a status callback or an inbound message), read back."""
     fields = QueryDict(record.body)
     if record.kind == "inbound":
         return Applying(finish=lambda _: inbound_apply(fields))
-    return _status_applying(fields, record.url)
+    return _status_read(fields, record.url)
 
 
 # --- inbound messages (docs/providers/twilio.md#inbound-messages) ---------------------------

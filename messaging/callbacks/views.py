@@ -5,6 +5,7 @@ are read: `messaging.callbacks.twilio`, `messaging.callbacks.whatsapp`."""
 
 import hmac
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,9 +17,10 @@ from messaging.tasks import SCHEDULER
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
-def _record(request, *, provider: str, kind: str, problem: str, account) -> bool:
-    """Record the request — rejected when there is a `problem` with its signature, else
-    pending (or a duplicate) — and say whether it was verified."""
+def _record(request, *, provider: str, kind: str, problem: str, account) -> int | None:
+    """Record the request — rejected when there is a `problem` with its signature (403) or
+    its body is over PROVIDER_CALLBACK_MAX_BYTES (413), else pending (or a duplicate) — and
+    give the status to refuse it with (None: recorded to be applied)."""
     record = dict(
         provider=provider,
         kind=kind,
@@ -28,12 +30,19 @@ def _record(request, *, provider: str, kind: str, problem: str, account) -> bool
     )
     if problem:
         callback_rejected(**record, detail=problem)
-        return False
+        return 403
+    if len(request.body) > settings.PROVIDER_CALLBACK_MAX_BYTES:
+        callback_rejected(
+            **record,
+            detail=f"The body is {len(request.body)} bytes, over PROVIDER_CALLBACK_MAX_BYTES "
+            f"({settings.PROVIDER_CALLBACK_MAX_BYTES}): not applied",
+        )
+        return 413
     callback_record(**record, account=account, scheduler=SCHEDULER)
-    return True
+    return None
 
 
-def _twilio(request, kind: str) -> bool:
+def _twilio(request, kind: str) -> int | None:
     request.body  # first: reading the form would consume it  # noqa: B018
     problem, account = twilio.signature_problem(
         public_url(request), request.POST, request.headers.get("X-Twilio-Signature", "")
@@ -45,9 +54,8 @@ def _twilio(request, kind: str) -> bool:
 @require_POST
 def twilio_status(request):
     """Twilio's status callback: an empty 204 once recorded."""
-    if not _twilio(request, "status"):
-        return HttpResponse(status=403)
-    return HttpResponse(status=204)
+    refused = _twilio(request, "status")
+    return HttpResponse(status=refused or 204)
 
 
 @csrf_exempt
@@ -55,8 +63,9 @@ def twilio_status(request):
 def twilio_inbound(request):
     """A message to one of our numbers: an empty TwiML answer whatever happens to it (Twilio
     retrying can't change it; our replies go out through the API, not as TwiML)."""
-    if not _twilio(request, "inbound"):
-        return HttpResponse(status=403)
+    refused = _twilio(request, "inbound")
+    if refused:
+        return HttpResponse(status=refused)
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
 
@@ -80,8 +89,11 @@ def whatsapp_webhook(request) -> HttpResponse:
     verified, account, problem = whatsapp.signature_check(
         body, request.headers.get("X-Hub-Signature-256", ""), whatsapp.signing_secrets(waba_ids)
     )
-    if not _record(
+    refused = _record(
         request, provider=whatsapp.PROVIDER, kind=kind, problem=problem, account=account
-    ):
+    )
+    if refused == 403:
         return HttpResponse("Invalid signature", status=403, content_type="text/plain")
+    if refused:
+        return HttpResponse("Too large", status=refused, content_type="text/plain")
     return HttpResponse("OK", content_type="text/plain")

@@ -10,7 +10,7 @@ the endpoint, `/providers/whatsapp/webhook`, is in `messaging.callbacks.views`.
   name, else the environment's (`signing_secrets`, `signature_check`). A missing or wrong
   signature is answered 403, recorded as rejected and never applied. A verified request is
   recorded, answered, and applied once by the callbacks job (`messaging.callbacks.records`;
-  `applying` reads a record back): `messages` statuses become receipts (applied with every
+  `callback_read` reads a record back): `messages` statuses become receipts (applied with every
   other pending callback's), `messages` inbound messages become `Inbound`s stored by
   `messaging.inbound.inbound_receive` (which opens the 24-hour window),
   `message_template_status_update` the template's verdict.
@@ -262,7 +262,7 @@ def webhook_read(body: bytes) -> tuple[str, list[str]]:
     return _kind(changes), waba_ids
 
 
-def applying(record: ProviderCallback) -> Applying:
+def callback_read(record: ProviderCallback) -> Applying:
     """A recorded webhook, read back: its statuses as receipts; the rest (inbound messages,
     template verdicts) applied by `finish`, which also says what happened to the statuses."""
     changes = _changes(_payload(record.body))

@@ -10,19 +10,41 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing import caching
 from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from messaging.webhooks.catalogue import endpoint_wants
 from sent_project.models import Event
 
 
 def active_endpoints(customer_ids: Collection) -> dict:
-    """customer id → its active endpoints (with what they subscribe to), in one query."""
+    """customer id → its active endpoints (with what they subscribe to), in one query — or
+    none, for an API request's customer whose endpoints are in the send-path cache
+    (`billing.caching.ids_cached`, docs/architecture.md#send-path-caches)."""
+    return defaultdict(list, caching.ids_cached("webhooks", customer_ids, _active_endpoints))
+
+
+def _active_endpoints(customer_ids: Collection) -> dict:
     endpoints = defaultdict(list)
     for endpoint in WebhookEndpoint.objects.filter(
         customer_id__in=customer_ids, is_active=True
     ).only("id", "customer_id", "event_types", "event_filters"):
         endpoints[endpoint.customer_id].append(endpoint)
     return endpoints
+
+
+# What an endpoint's subscription is: a save touching only other fields (its delivery
+# counters, its circuit) leaves the cached subscriptions as they are.
+SUBSCRIPTION_FIELDS = frozenset(
+    {"customer", "customer_id", "is_active", "event_types", "event_filters"}
+)
+
+
+def endpoint_subscription_changed(sender, instance, update_fields=None, **kwargs) -> None:
+    """post_save / post_delete of a WebhookEndpoint: its customer's cached subscriptions are
+    stale (connected in messaging/apps.py)."""
+    if update_fields is not None and not SUBSCRIPTION_FIELDS & set(update_fields):
+        return
+    caching.customer_changed(sender, instance, **kwargs)
 
 
 def wanting(endpoints: list[WebhookEndpoint], *, field: str, event: str) -> list[WebhookEndpoint]:

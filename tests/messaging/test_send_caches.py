@@ -12,11 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Price
 from billing.services import prices_seed_defaults
 from messaging.models import Message
+from messaging.webhooks.services import webhook_endpoint_set_active
+from sent_project.models import Event
 from templates_app import lifecycle
 from templates_app.models import Template
 from templates_app.services import template_delete, template_update
 from tests.billing.factories import make_override
 from tests.messaging.factories import make_approved_template, number, send_body
+from tests.messaging.webhook_helpers import make_webhook
 from tests.templates_app.factories import definition
 
 QUOTE = "/v3/billing/quote"
@@ -113,14 +116,19 @@ def test_another_customers_override_never_prices_ours(api_client, other_api_clie
     assert quoted(api_client) == before
 
 
-def test_a_repeated_send_reads_no_template_or_price_rows(api_client, account):
+def test_a_repeated_send_reads_no_template_price_or_webhook_rows(api_client, account):
     make_approved_template(account)
     sent_body(send(api_client, 30))
     with CaptureQueriesContext(connection) as first:
         sent_body(send(api_client, 31))
     with CaptureQueriesContext(connection) as cached:
         sent_body(send(api_client, 32))
-    tables = ('"templates_app_template"', '"billing_price"', '"billing_priceoverride"')
+    tables = (
+        '"templates_app_template"',
+        '"billing_price"',
+        '"billing_priceoverride"',
+        '"messaging_webhookendpoint"',
+    )
 
     def reads(context) -> list[str]:
         return [
@@ -141,3 +149,50 @@ def test_with_the_cache_off_every_send_reads_its_template(api_client, account, s
     with CaptureQueriesContext(connection) as context:
         sent_body(send(api_client, 41))
     assert any('FROM "templates_app_template"' in q["sql"] for q in context.captured_queries)
+
+
+# --- webhook subscriptions -------------------------------------------------------------------
+
+
+def event_waits_for_fan_out(response) -> bool:
+    """Whether the send's message.queued-style event is subscribed (waits for its fan-out)
+    rather than marked fanned out at once (nobody wants it)."""
+    message_id = response.json()["data"]["recipients"][0]["message_id"]
+    [event] = Event.objects.filter(subject_id=message_id)
+    return event.fanned_out_at is None
+
+
+def test_a_new_or_deactivated_endpoint_applies_to_the_next_send(api_client, account):
+    make_approved_template(account)
+    assert not event_waits_for_fan_out(send(api_client, 50))
+    assert not event_waits_for_fan_out(send(api_client, 51))  # "nobody", from the cache
+
+    endpoint, _ = make_webhook(account, "https://hooks.example.com/sent")
+    assert event_waits_for_fan_out(send(api_client, 52))
+    assert event_waits_for_fan_out(send(api_client, 53))
+
+    webhook_endpoint_set_active(account, endpoint, is_active=False)
+    assert not event_waits_for_fan_out(send(api_client, 54))
+
+
+def test_another_customers_endpoint_never_subscribes_our_events(
+    api_client, other_api_client, account, other_account
+):
+    make_approved_template(account)
+    make_approved_template(other_account)
+    make_webhook(other_account, "https://hooks.example.com/theirs")
+    for to in (60, 61):
+        assert event_waits_for_fan_out(send(other_api_client, to))
+        assert not event_waits_for_fan_out(send(api_client, to))
+
+
+def test_an_endpoints_delivery_counters_leave_the_cached_subscriptions(api_client, account):
+    make_approved_template(account)
+    endpoint, _ = make_webhook(account, "https://hooks.example.com/sent")
+    sent_body(send(api_client, 70))
+    endpoint.consecutive_failures = 2
+    endpoint.save(update_fields=["consecutive_failures"])  # what a failed attempt writes
+    with CaptureQueriesContext(connection) as cached:
+        response = send(api_client, 71)
+    assert event_waits_for_fan_out(response)
+    assert not any('FROM "messaging_webhookendpoint"' in q["sql"] for q in cached.captured_queries)

@@ -9,8 +9,11 @@ callback is answered (`apply_callbacks`), as the receipts lane's worker would a 
 so a test reads the callback's effect next; tests/messaging/providers/test_callback_records.py
 looks at the moment in between."""
 
+import threading
+
 import pytest
 
+from django.db import connections
 from django.urls import reverse
 
 from messaging.callbacks.records import CALLBACKS_TASK
@@ -46,8 +49,13 @@ def configure_twilio(settings, fake: FakeTwilio, site_url: str, **extra) -> None
 
 
 def apply_callbacks() -> int:
-    """Run the callbacks jobs that wait (only those: what they enqueue waits for the test)."""
-    return run_queued_tasks(task_name=CALLBACKS_TASK, include_future=True)
+    """Run the callbacks jobs that wait (only those: what they enqueue waits for the test).
+    Run by a fake on its own request's thread, it closes that thread's connections after."""
+    try:
+        return run_queued_tasks(task_name=CALLBACKS_TASK, include_future=True)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()
 
 
 @pytest.fixture

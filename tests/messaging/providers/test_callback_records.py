@@ -8,9 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+from django.db import OperationalError
 from django.utils import timezone
 
-from messaging.callbacks.records import CALLBACKS_TASK
+from messaging.callbacks import records
+from messaging.callbacks.readers import CALLBACK_READERS
+from messaging.callbacks.records import CALLBACKS_TASK, callbacks_apply_pending
 from messaging.models import CallbackOutcome, Message, ProviderCallback
 from messaging.reconciler import reconcile
 from messaging.retention import prune_provider_callbacks
@@ -18,9 +21,13 @@ from messaging.tasks import SCHEDULER
 from tests.fakes.whatsapp import FakeGraph
 from tests.messaging.factories import make_approved_template, number, send
 from tests.messaging.providers.conftest import apply_callbacks
-from tests.tasks import queued_tasks
+from tests.tasks import queued_tasks, run_queued_tasks
 
 URL = "/providers/whatsapp/webhook"
+
+
+# The request commits its record and then wakes the callbacks job, as it does when served.
+pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN = "/admin/messaging/providercallback/"
 
 
@@ -183,3 +190,83 @@ def test_retention_keeps_a_record_still_pending(client, account, meta, settings)
     assert list(ProviderCallback.objects.values_list("outcome", flat=True)) == [
         CallbackOutcome.PENDING
     ]
+
+
+def test_a_webhook_whose_inbound_part_raises_changes_nothing_until_applied_again(
+    client, admin_client, account, meta, monkeypatch
+):
+    [(message, wamid)] = sent_messages(account, meta, 1)
+    both = meta.status_payload(wamid, "delivered")
+    both["entry"][0]["changes"][0]["value"]["messages"] = inbound_from_nobody(meta)["entry"][0][
+        "changes"
+    ][0]["value"]["messages"]
+    post(client, meta, both)
+
+    def broken(inbound):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("messaging.callbacks.whatsapp.inbound_receive", broken)
+    apply_callbacks()
+    record = ProviderCallback.objects.get()
+    assert record.outcome == CallbackOutcome.FAILED
+    assert Message.objects.get(pk=message.pk).status == "SENT"  # all of it or nothing
+
+    monkeypatch.undo()
+    admin_client.post(ADMIN, {"action": "apply_again", "_selected_action": [record.pk]})
+    apply_callbacks()
+    assert Message.objects.get(pk=message.pk).status == "DELIVERED"
+    assert message.activities.filter(status="DELIVERED").count() == 1  # once, not twice
+
+
+def test_a_record_the_database_aborts_every_time_fails_alone(client, account, meta):
+    messages = sent_messages(account, meta, 3)
+    for _, wamid in messages:
+        post(client, meta, meta.status_payload(wamid, "delivered"))
+    poisoned = ProviderCallback.objects.order_by("id")[1]
+
+    def read(record):
+        if record.pk == poisoned.pk:  # a statement of its own that always times out, say
+            raise OperationalError("canceling statement due to statement timeout")
+        return CALLBACK_READERS["cloud_api"](record)
+
+    outcome = callbacks_apply_pending({"cloud_api": read}, batch_size=10, seconds=10)
+
+    assert outcome == {"applied": 3, "more": False}
+    assert [m.status for m in Message.objects.order_by("phone")] == [
+        "DELIVERED",
+        "SENT",
+        "DELIVERED",
+    ]
+    poisoned.refresh_from_db()
+    assert poisoned.outcome == CallbackOutcome.FAILED
+    assert poisoned.detail == (
+        "Applying it raised OperationalError: canceling statement due to statement timeout"
+    )
+
+
+def test_a_job_whose_time_is_up_hands_on_to_the_next(client, account, meta, monkeypatch):
+    for _, wamid in sent_messages(account, meta, 5):
+        post(client, meta, meta.status_payload(wamid, "delivered"))
+    monkeypatch.setattr(records, "CALLBACK_BATCH_SIZE", 2)
+    monkeypatch.setattr(records, "CALLBACK_JOB_SECONDS", 0)
+
+    assert run_queued_tasks(task_name=CALLBACKS_TASK, include_future=True, max_jobs=1) == 1
+    assert ProviderCallback.objects.filter(outcome=CallbackOutcome.APPLIED).count() == 2
+    assert queued_tasks(CALLBACKS_TASK).count() == 1  # the next one, to go on
+
+    assert apply_callbacks() == 2  # two more jobs: 2, then the last 1
+    assert set(Message.objects.values_list("status", flat=True)) == {"DELIVERED"}
+
+
+def test_a_body_over_the_limit_is_refused_and_never_applied(client, account, meta, settings):
+    [(message, wamid)] = sent_messages(account, meta, 1)
+    settings.PROVIDER_CALLBACK_MAX_BYTES = 100
+
+    response = post(client, meta, meta.status_payload(wamid, "delivered"))
+
+    assert response.status_code == 413
+    [record] = ProviderCallback.objects.all()
+    assert record.outcome == CallbackOutcome.REJECTED
+    assert "over PROVIDER_CALLBACK_MAX_BYTES (100)" in record.detail
+    assert not queued_tasks(CALLBACKS_TASK).exists()
+    assert Message.objects.get(pk=message.pk).status == "SENT"

@@ -89,6 +89,35 @@ def test_callbacks_out_of_order_twice_and_before_the_answer(sdk, twilio):
     assert len(twilio.creates()) == 1
 
 
+def test_a_callback_is_answered_at_once_and_applied_by_the_callbacks_job(sdk, twilio):
+    twilio.after_callback = None  # nobody runs the receipts lane yet
+    [message_id] = send_text(sdk, number(63))
+    run_queued_tasks()
+    twilio.deliver(twilio.sid_for(message_id))
+
+    assert [status for _, _, status in twilio.callbacks_sent] == [204, 204]
+    assert statuses(sdk, message_id)[0] == "SENT"
+    assert set(ProviderCallback.objects.values_list("outcome", flat=True)) == {"pending"}
+
+    run_queued_tasks(include_future=True)  # the receipts lane's worker, a moment later
+    assert statuses(sdk, message_id) == (
+        "DELIVERED",
+        ["QUEUED", "PROCESSED", "SENT", "SENT", "DELIVERED"],
+    )
+    assert set(ProviderCallback.objects.values_list("outcome", flat=True)) == {"applied"}
+
+
+def test_a_callback_before_the_send_s_answer_is_applied_after_it(sdk, twilio):
+    twilio.after_callback = None
+    twilio.callbacks_before_reply = ["delivered"]
+    [message_id] = send_text(sdk, number(64))
+    run_queued_tasks(include_future=True)  # the dispatch job, then the callbacks job
+
+    message = Message.objects.get(pk=message_id)
+    assert message.provider_message_id == twilio.sid_for(message_id)
+    assert statuses(sdk, message_id) == ("DELIVERED", ["QUEUED", "PROCESSED", "SENT", "DELIVERED"])
+
+
 def test_an_undelivered_callback_fails_the_message_with_twilios_code(sdk, twilio):
     [message_id] = send_text(sdk, number(62))
     run_queued_tasks()

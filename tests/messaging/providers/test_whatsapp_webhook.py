@@ -17,6 +17,10 @@ from tests.messaging.providers.conftest import VERIFY_TOKEN, apply_callbacks
 URL = "/providers/whatsapp/webhook"
 
 
+# The request commits its record and then wakes the callbacks job, as it does when served.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
 @pytest.fixture
 def meta(settings):
     """The install configured for the Cloud API, and a fake Meta to sign webhooks with (no
