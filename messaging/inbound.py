@@ -84,6 +84,10 @@ class Inbound:
     raw: dict = field(default_factory=dict)
     customer: Customer | None = None  # known already (the simulator)
     sandbox: bool = False
+    # Whose numbers it may have reached, for a provider's callback: the provider accounts of
+    # the receiving senders (None in it: the install's default route), as the callback's
+    # signature says (messaging.callbacks.records.signed_scope). None: any.
+    accounts: frozenset | None = None
 
 
 @dataclass
@@ -114,16 +118,16 @@ def _owner(inbound: Inbound, e164: str) -> tuple[Customer | None, Sender | None,
     match = Q(address=inbound.to) if inbound.to else Q(pk__in=[])
     if inbound.provider_ref:
         match |= Q(provider_ref=inbound.provider_ref)
-    sender = (
-        Sender.objects.filter(
-            match, channel=channel, is_active=True, account__kind=inbound.provider
-        )
-        .select_related("customer")
-        .order_by("created_at")
-        .first()
+    senders = Sender.objects.filter(
+        match, channel=channel, is_active=True, account__kind=inbound.provider
     )
+    if inbound.accounts is not None:
+        senders = senders.filter(account_id__in=[a for a in inbound.accounts if a is not None])
+    sender = senders.select_related("customer").order_by("created_at").first()
     if sender is not None:
         return sender.customer, sender, sender.address or inbound.to
+    if inbound.accounts is not None and None not in inbound.accounts:
+        return None, None, inbound.to  # signed by an account none of whose numbers it is
     default = default_route(channel)
     shared = (inbound.to and inbound.to == default.address) or (
         inbound.provider_ref and inbound.provider_ref == default.provider_ref

@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 from messaging import reasons
 from messaging.dispatch import contacts_update, count_outcome, retrying
 from messaging.lifecycle import Journal, hold, save_held, status_set
-from messaging.models import ActivityKind, Message
+from messaging.models import ActivityKind, Message, Sender
 from messaging.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ class Receipt:
     # What the provider bills the message as (WhatsApp: `pricing.category`, conversation id).
     pricing_category: str = ""
     conversation_id: str = ""
+    # Whose messages it may touch, for a provider's callback: the provider accounts of their
+    # senders (None in it: the install's default route), as the callback's signature says
+    # (messaging.callbacks.records.signed_scope). None: any (the simulator, the reconciler).
+    accounts: frozenset | None = None
 
     @classmethod
     def from_job(cls, item: dict) -> "Receipt":
@@ -110,12 +114,19 @@ def receipts_apply_each(receipts: list[Receipt]) -> list[str]:
         return outcomes
     with transaction.atomic():
         found = _find([receipt for _, receipt in applicable])
+        sent_by = _sender_accounts(found.values(), [receipt for _, receipt in applicable])
         journal, stats, changed = Journal(), [], {}
         now = timezone.now()  # one time for the batch: its changes become one UPDATE
         for n, receipt in applicable:
             message = found.get(("provider", receipt.provider_message_id)) or found.get(
                 ("id", receipt.message_id)
             )
+            if (
+                message is not None
+                and receipt.accounts is not None
+                and sent_by.get(message.sender_id) not in receipt.accounts
+            ):
+                message = None  # another account's message: not this callback's to change
             if message is None:
                 logger.warning("receipt for an unknown message: %s", receipt)
                 outcomes[n] = "unknown"
@@ -131,6 +142,18 @@ def receipts_apply_each(receipts: list[Receipt]) -> list[str]:
         journal.flush()
         contacts_update(stats)
     return outcomes
+
+
+def _sender_accounts(messages, receipts: list[Receipt]) -> dict:
+    """sender id → its provider account's id (None → None: the default route), for the
+    messages of receipts whose `accounts` are known; one query, none when no receipt is."""
+    if all(receipt.accounts is None for receipt in receipts):
+        return {}
+    senders = {message.sender_id for message in messages if message.sender_id}
+    return {
+        None: None,
+        **dict(Sender.objects.filter(pk__in=senders).values_list("pk", "account_id")),
+    }
 
 
 def _note_provider_facts(message: Message, receipt: Receipt) -> bool:

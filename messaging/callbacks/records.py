@@ -162,6 +162,18 @@ class Applying:
     writes: bool = True
 
 
+def signed_scope(record: ProviderCallback, environment_account_id: str) -> frozenset:
+    """Whose messages and numbers a verified record may touch: those of the senders on the
+    provider account whose secret signed it — and the install's default route (None) when
+    the environment's credentials signed it, or an account that is the environment's own
+    (the same account id). A tenant's own account can't sign for another's messages."""
+    if record.account_id is None:
+        return frozenset({None})
+    if record.account.account_id == environment_account_id:
+        return frozenset({record.account_id, None})
+    return frozenset({record.account_id})
+
+
 # Per provider (ProviderKind): how to read one of its records.
 Reader = Callable[[ProviderCallback], Applying]
 
@@ -184,7 +196,11 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int, *, pk=None) -> 
     doc); how many."""
     with transaction.atomic():
         pending = _pending() if pk is None else _pending().filter(pk=pk)
-        records = list(pending.select_for_update(skip_locked=True)[:batch_size])
+        records = list(
+            pending.select_related("account").select_for_update(skip_locked=True, of=("self",))[
+                :batch_size
+            ]
+        )
         if not records:
             return 0
         plans: list[tuple[ProviderCallback, Applying]] = []

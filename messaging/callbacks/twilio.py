@@ -27,6 +27,7 @@ A verified request is recorded and answered at once, and applied by the callback
 """
 
 import uuid
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 from twilio.request_validator import RequestValidator
@@ -35,7 +36,7 @@ from django.conf import settings
 from django.http import QueryDict
 
 from messaging import reasons
-from messaging.callbacks.records import Applying
+from messaging.callbacks.records import Applying, signed_scope
 from messaging.inbound import Inbound, inbound_receive
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderCallback, ProviderKind
 from messaging.providers.accounts import account_secrets
@@ -111,9 +112,11 @@ def signature_problem(url: str, fields, signature: str) -> tuple[str, ProviderAc
     return "", account
 
 
-def _status_read(fields, url: str) -> Applying:
+def _status_read(fields, url: str, accounts: frozenset) -> Applying:
     message_id = (parse_qs(urlsplit(url).query).get("message_id") or [""])[0]
     receipt = status_receipt(fields, _our_id(message_id))
+    if receipt is not None:
+        receipt = replace(receipt, accounts=accounts)
     if receipt is None:
         detail = f"Status {fields.get('MessageStatus')!r}: not followed"
         return Applying(finish=lambda _: (CallbackOutcome.IGNORED, detail), writes=False)
@@ -131,9 +134,10 @@ def _status_read(fields, url: str) -> Applying:
 def callback_read(record: ProviderCallback) -> Applying:
     """A recorded Twilio request (a status callback or an inbound message), read back."""
     fields = QueryDict(record.body)
+    accounts = signed_scope(record, settings.TWILIO_ACCOUNT_SID)
     if record.kind == "inbound":
-        return Applying(finish=lambda _: inbound_apply(fields))
-    return _status_read(fields, record.url)
+        return Applying(finish=lambda _: inbound_apply(fields, accounts=accounts))
+    return _status_read(fields, record.url, accounts)
 
 
 # --- inbound messages (docs/providers/twilio.md#inbound-messages) ---------------------------
@@ -168,7 +172,7 @@ def inbound_message(fields) -> Inbound:
     )
 
 
-def inbound_apply(fields) -> tuple[str, str]:
+def inbound_apply(fields, *, accounts: frozenset | None = None) -> tuple[str, str]:
     """Store the message (or say why not): (outcome, detail) for its callback record."""
     sender = fields.get("From", "")
     if ":" in sender:  # whatsapp:+1…, messenger:…, rcs:… — channels we don't take from Twilio
@@ -176,7 +180,7 @@ def inbound_apply(fields) -> tuple[str, str]:
         return CallbackOutcome.IGNORED, f"A {kind} message through Twilio: not a channel we take"
     if not fields.get("MessageSid") and not fields.get("SmsMessageSid"):
         return CallbackOutcome.IGNORED, "No MessageSid: not an inbound message"
-    result = inbound_receive(inbound_message(fields))
+    result = inbound_receive(replace(inbound_message(fields), accounts=accounts))
     if result.outcome == "stored":
         keyword = f", keyword {result.keyword.word}" if result.keyword else ""
         return CallbackOutcome.APPLIED, f"Stored as message {result.message.pk}{keyword}"

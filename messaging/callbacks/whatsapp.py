@@ -21,13 +21,13 @@ import hmac
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from django.conf import settings
 
 from messaging import reasons
-from messaging.callbacks.records import Applying
+from messaging.callbacks.records import Applying, signed_scope
 from messaging.inbound import Inbound, inbound_receive
 from messaging.models import CallbackOutcome, ProviderAccount, ProviderCallback, ProviderKind
 from messaging.providers.accounts import account_secrets
@@ -229,14 +229,14 @@ def inbound_messages(change: Change) -> list[Inbound | str]:
     return found
 
 
-def _inbound(change: Change) -> tuple[int, list[str]]:
+def _inbound(change: Change, accounts: frozenset | None = None) -> tuple[int, list[str]]:
     """Store the change's inbound messages: (how many were stored, what happened to the rest)."""
     stored, notes = 0, []
     for item in inbound_messages(change):
         if isinstance(item, str):
             notes.append(item)
             continue
-        result = inbound_receive(item)
+        result = inbound_receive(replace(item, accounts=accounts))
         if result.outcome == "stored":
             stored += 1
         else:
@@ -266,8 +266,9 @@ def callback_read(record: ProviderCallback) -> Applying:
     """A recorded webhook, read back: its statuses as receipts; the rest (inbound messages,
     template verdicts) applied by `finish`, which also says what happened to the statuses."""
     changes = _changes(_payload(record.body))
+    accounts = signed_scope(record, settings.WHATSAPP_BUSINESS_ACCOUNT_ID)
     receipts = [
-        receipt
+        replace(receipt, accounts=accounts)
         for change in changes
         if change.field == "messages"
         for status in change.value.get("statuses") or []
@@ -279,7 +280,7 @@ def callback_read(record: ProviderCallback) -> Applying:
         for change in changes:
             if change.field == "messages":
                 if change.value.get("messages"):
-                    stored, notes = _inbound(change)
+                    stored, notes = _inbound(change, accounts)
                     changed |= bool(stored)
                     details += [f"inbound: {stored} stored", *notes]
             elif change.field == "message_template_status_update":

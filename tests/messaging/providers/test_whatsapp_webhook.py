@@ -12,6 +12,7 @@ from messaging.models import CallbackOutcome, Message, ProviderCallback
 from messaging.providers.accounts import account_create
 from tests.fakes.whatsapp import FakeGraph
 from tests.messaging.factories import make_approved_template, number, send
+from tests.messaging.provider_factories import make_sender
 from tests.messaging.providers.conftest import VERIFY_TOKEN, apply_callbacks
 
 URL = "/providers/whatsapp/webhook"
@@ -169,6 +170,8 @@ def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secr
         app_secret="globex-app-secret",
         verify_token="globex-verify",
     )
+    sender = make_sender(message.customer, globex, "+14155550999")
+    Message.objects.filter(pk=message.pk).update(sender=sender)  # it went out on their number
     payload["entry"][0]["id"] = globex.account_id
 
     assert post(client, meta, payload).status_code == 403  # the install's secret: not theirs
@@ -178,6 +181,64 @@ def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secr
     applied = ProviderCallback.objects.get(outcome=CallbackOutcome.APPLIED)
     assert applied.account == globex
     assert Message.objects.get(pk=message.pk).status == "DELIVERED"
+
+
+def test_an_account_s_secret_never_signs_for_another_account_s_messages_or_numbers(
+    client, delivered_message, meta, other_account
+):
+    """A customer with its own WhatsApp account (and so its own app secret) signs a status
+    for a message the install's number sent, and a STOP to another customer's number: both
+    are ignored, nothing of theirs changes."""
+    message, payload = delivered_message
+    mallory = account_create(
+        kind="cloud_api",
+        name="Mallory's WhatsApp",
+        account_id="300000000000003",
+        access_token="EAAGmallory",
+        app_secret="mallory-app-secret",
+    )
+    theirs = account_create(
+        kind="cloud_api",
+        name="Globex WhatsApp",
+        account_id="200000000000001",
+        access_token="EAAGglobex",
+        app_secret="globex-app-secret",
+    )
+    number_of_theirs = make_sender(other_account, theirs, "+14155550888")
+    payload["entry"][0]["id"] = mallory.account_id
+    stop = meta.envelope(
+        "messages",
+        {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": "14155550888",
+                "phone_number_id": number_of_theirs.provider_ref,
+            },
+            "messages": [
+                {
+                    "from": "14155550112",
+                    "id": "wamid.forged-stop",
+                    "timestamp": "1700000000",
+                    "type": "text",
+                    "text": {"body": "STOP"},
+                }
+            ],
+        },
+    )
+    stop["entry"][0]["id"] = mallory.account_id
+
+    for forged in (payload, stop):
+        assert post(client, meta, forged, secret="mallory-app-secret").status_code == 200
+    apply_callbacks()
+
+    assert Message.objects.get(pk=message.pk).status == "SENT"
+    assert not Message.objects.filter(direction="INBOUND").exists()
+    outcomes = list(ProviderCallback.objects.order_by("id").values_list("outcome", "detail"))
+    assert outcomes[0] == (
+        CallbackOutcome.IGNORED,
+        "statuses: 0 applied, 0 recorded, 1 of unknown messages",
+    )
+    assert outcomes[1][0] == CallbackOutcome.IGNORED and "unknown_number" in outcomes[1][1]
 
 
 def test_inbound_messages_to_nobody_s_number_other_fields_and_unknown_messages_are_ignored(
