@@ -45,6 +45,9 @@ CALLBACK_BATCH_SIZE = 500
 # A job applies batches for about this long, then hands on to a new job (the lane's other
 # jobs take their turn).
 CALLBACK_JOB_SECONDS = 10.0
+# A callbacks job RUNNING for longer than this is taken for dead (its worker stopped): the
+# reconciler no longer waits for it before waking a new one.
+CALLBACK_JOB_ALIVE_SECONDS = 3 * CALLBACK_JOB_SECONDS + 60
 # A woken job runs this long after the callback that woke it: the callbacks of that moment
 # (a provider calls back as fast as we send) are applied by one job, in one batch.
 CALLBACK_COALESCE_SECONDS = 0.1
@@ -308,7 +311,7 @@ def callbacks_wake_stuck(*, scheduler: Scheduler, now: datetime) -> int:
     ).count()
     if not stuck:
         return 0
-    running_since = now - timedelta(seconds=3 * CALLBACK_JOB_SECONDS + 60)
+    running_since = now - timedelta(seconds=CALLBACK_JOB_ALIVE_SECONDS)
     if task_backend.job_waiting_by(CALLBACKS_TASK, now) or task_backend.job_running_since(
         CALLBACKS_TASK, running_since
     ):
