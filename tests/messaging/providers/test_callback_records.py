@@ -270,3 +270,23 @@ def test_a_body_over_the_limit_is_refused_and_never_applied(client, account, met
     assert "over PROVIDER_CALLBACK_MAX_BYTES (100)" in record.detail
     assert not queued_tasks(CALLBACKS_TASK).exists()
     assert Message.objects.get(pk=message.pk).status == "SENT"
+
+
+def test_when_the_batch_s_statuses_raise_together_each_record_is_applied_alone(
+    client, account, meta, monkeypatch
+):
+    messages = sent_messages(account, meta, 3)
+    for _, wamid in messages:
+        post(client, meta, meta.status_payload(wamid, "delivered"))
+    apply_each = records.receipts_apply_each
+
+    def fails_together(receipts):  # a fault that only the whole batch meets
+        if len(receipts) > 1:
+            raise RuntimeError("the batch is too much")
+        return apply_each(receipts)
+
+    monkeypatch.setattr(records, "receipts_apply_each", fails_together)
+    apply_callbacks()
+
+    assert set(Message.objects.values_list("status", flat=True)) == {"DELIVERED"}
+    assert [outcome for outcome, _ in outcomes()] == [CallbackOutcome.APPLIED] * 3
