@@ -4,17 +4,18 @@
 has_more, cursors}}`. `has_more` comes from fetching one row more than the page;
 `total_count` is exact up to API_EXACT_COUNT_LIMIT rows and the planner's estimate
 beyond it (then `total_count_is_estimate` is true), so a list over a million rows
-never pays for a full COUNT — nor for a bounded one when the planner expects far more
-(see `queryset_page`).
+never pays for a full COUNT — nor for a bounded one when the planner expects far more;
+a list narrowed by a search looks among its newest rows first (see `queryset_page`).
 """
 
 import json
 import math
 import re
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -38,8 +39,8 @@ def _int_param(request, names: tuple[str, ...], default: int) -> int:
     return default
 
 
-def estimated_count(queryset: QuerySet) -> int | None:
-    """PostgreSQL's row estimate for the query (EXPLAIN), or None where there is none."""
+def _plan(queryset: QuerySet) -> dict | None:
+    """PostgreSQL's plan for the query (EXPLAIN), or None where there is none."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
@@ -49,7 +50,23 @@ def estimated_count(queryset: QuerySet) -> int | None:
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return plan[0]["Plan"]
+
+
+def estimated_count(queryset: QuerySet) -> int | None:
+    """PostgreSQL's row estimate for the query (EXPLAIN), or None where there is none."""
+    plan = _plan(queryset)
+    return None if plan is None else int(plan["Plan Rows"])
+
+
+def _page_plan(queryset: QuerySet, offset: int, size: int) -> tuple[int | None, bool]:
+    """(PostgreSQL's row estimate for `queryset`, whether its page's plan walks an index in the
+    list's order), from one EXPLAIN of the page's query; (None, False) where there is none."""
+    plan = _plan(queryset[offset : offset + size + 1])
+    if plan is None:
+        return None, False
+    scan = plan["Plans"][0] if plan["Node Type"] == "Limit" else plan
+    return int(scan["Plan Rows"]), scan["Node Type"] in ("Index Scan", "Index Only Scan")
 
 
 # When the planner expects more than this many times the exact-count limit, its estimate is
@@ -71,8 +88,20 @@ def count_rows(queryset: QuerySet, *, estimate: int | None = None) -> tuple[int,
     return max(estimate, limit + 1), True
 
 
-def queryset_page(queryset: QuerySet, offset: int, size: int) -> tuple[list, bool, int, bool]:
-    """(rows, has_more, total, total_is_estimate) of one page of `queryset`, in its order.
+# A narrowed list's page is looked for first among its newest rows: 100 for each row it needs
+# (a term in 1 % of the rows fills it), 2,000 to 20,000 (about 0.4 ms a thousand rows, warm).
+WINDOW_ROWS_PER_ROW_NEEDED = 100
+WINDOW_ROWS = (2_000, 20_000)
+# What one match costs the search's own index (its heap page, read at random and sorted after),
+# in rows an ordered walk reads (measured: about 5 µs against 0.4 µs).
+MATCH_COST_IN_WALKED_ROWS = 10
+
+
+def queryset_page(
+    queryset: QuerySet, offset: int, size: int, *, narrowing: Q | None = None
+) -> tuple[list, bool, int, bool]:
+    """(rows, has_more, total, total_is_estimate) of one page of `queryset`, in its order
+    (narrowed by `narrowing`, if given: the page is then `queryset.filter(narrowing)`'s).
 
     By default: the page's query with one extra row for `has_more`; on the last page the
     total is known, otherwise a bounded count gives it. On PostgreSQL the planner's estimate
@@ -81,17 +110,41 @@ def queryset_page(queryset: QuerySet, offset: int, size: int) -> tuple[list, boo
     - more than a page but within the limit's reach: one ordered query of the first
       `limit + 1` keys gives the exact total, `has_more` and the page's keys, and the page's
       rows follow by primary key — a search answered by a bitmap scan scans once, not twice.
+
+    `narrowing` is a search only an unordered index answers (a substring search, trigram GIN;
+    `queryset` must be ordered by field names). The planner's statistics are the table's, not
+    the tenant's: for a term common in another tenant's rows but absent from this one's it
+    walks the ordered index expecting a match every few rows, and reads every row. So, on
+    PostgreSQL, when the page's plan walks an index in order (one EXPLAIN of the page's query
+    gives the plan and the estimate), the "newest window first" step comes before it
+    (`_newest_first_page`): the first matches among only `queryset`'s newest rows
+    (WINDOW_ROWS). The window is a prefix of the order, so its matches are a prefix of all the
+    matches: when it holds as many as the plan needs (the page and one more; `limit + 1` for
+    an exact total) they are the answer. When it holds fewer, the window's density decides:
+    the ordered walk if it ends soon, otherwise the search's own index first
+    (`_index_walks_off`), which is fast exactly when the matches are few, and counts them
+    exactly up to the limit — a term with no match reports 0, not the table's estimate.
     """
     limit = settings.API_EXACT_COUNT_LIMIT
-    estimate = estimated_count(queryset.order_by())
+    if narrowing is None:
+        narrowed, walks = queryset, False
+        estimate = estimated_count(queryset.order_by())
+    else:
+        narrowed = queryset.filter(narrowing)
+        estimate, walks = _page_plan(narrowed, offset, size)
     trusted = estimate is not None and estimate > limit * ESTIMATE_TRUSTED_ABOVE
+    if walks:
+        page = _newest_first_page(queryset, narrowing, offset, size, estimate, trusted)
+        if page is not None:
+            return page
+    return _planned_page(narrowed, offset, size, estimate, trusted)
+
+
+def _planned_page(queryset, offset, size, estimate, trusted) -> tuple[list, bool, int, bool]:
+    """`queryset_page` by the planner's estimate (None: SQLite's simple path)."""
+    limit = settings.API_EXACT_COUNT_LIMIT
     if estimate is not None and not trusted and estimate > size and offset + size <= limit:
-        keys = list(queryset.values_list("pk", flat=True)[: limit + 1])
-        page_keys = keys[offset : offset + size]
-        by_key = {row.pk: row for row in queryset.order_by().filter(pk__in=page_keys)}
-        rows = [by_key[key] for key in page_keys if key in by_key]
-        total = (len(keys), False) if len(keys) <= limit else (max(estimate, limit + 1), True)
-        return rows, len(keys) > offset + size, *total
+        return _keys_page(queryset, offset, size, estimate)
     rows = list(queryset[offset : offset + size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
@@ -104,12 +157,91 @@ def queryset_page(queryset: QuerySet, offset: int, size: int) -> tuple[list, boo
     return rows, has_more, *total
 
 
+def _newest_first_page(queryset, narrowing, offset, size, estimate, trusted):
+    """`queryset_page` of a narrowed list from its newest window or, when the window's matches
+    say they are few, from the search's own index; None when the ordered walk is cheaper."""
+    limit = settings.API_EXACT_COUNT_LIMIT
+    narrowed = queryset.filter(narrowing)
+    # The rows the plan needs: the page and one more; for an exact total, `limit + 1`.
+    needed = limit + 1 if not trusted and offset + size <= limit else offset + size + 1
+    window = min(max(WINDOW_ROWS[0], needed * WINDOW_ROWS_PER_ROW_NEEDED), WINDOW_ROWS[1])
+    keys = _newest_window_keys(queryset, narrowing, needed, window)
+    if len(keys) >= needed:  # more than the limit, or the estimate is trusted
+        total = max(estimate, limit + 1)
+        return _rows_by_key(narrowed, keys[offset : offset + size]), True, total, True
+    if keys:  # At the window's density: the rows a walk still reads, against the index's matches.
+        walk = (needed - len(keys)) * window / len(keys)
+        matches = len(keys) * (estimated_count(queryset.order_by()) or 0) / window
+        if walk < matches * MATCH_COST_IN_WALKED_ROWS:
+            return None
+    # Few matches: the estimate is disproved, the count is exact up to the limit.
+    with _index_walks_off(connections[queryset.db]):
+        return _planned_page(narrowed, offset, size, estimate, trusted=False)
+
+
+def _keys_page(queryset, offset: int, size: int, estimate: int) -> tuple[list, bool, int, bool]:
+    """The page from one ordered query of the first `limit + 1` keys (the exact total up to the
+    limit, `has_more`, the page's keys), then the page's rows by key."""
+    limit = settings.API_EXACT_COUNT_LIMIT
+    keys = list(queryset.values_list("pk", flat=True)[: limit + 1])
+    total = (len(keys), False) if len(keys) <= limit else (max(estimate, limit + 1), True)
+    return _rows_by_key(queryset, keys[offset : offset + size]), len(keys) > offset + size, *total
+
+
+def _rows_by_key(queryset: QuerySet, keys: list) -> list:
+    """The rows of `queryset` with these primary keys, in the keys' order."""
+    by_key = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
+    return [by_key[key] for key in keys if key in by_key]
+
+
+def _newest_window_keys(queryset: QuerySet, narrowing: Q, count: int, window: int) -> list:
+    """The first `count` keys of `queryset.filter(narrowing)`, in its order, among only the
+    newest `window` rows of `queryset`: one query that walks the list's ordered index
+    and stops at the window's end (`queryset` is ordered by field names)."""
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    ordering = queryset.query.order_by or queryset.model._meta.ordering
+    order_by = {f"window_order_{n}": name for n, name in enumerate(ordering)}
+    window = queryset.annotate(
+        window_key=F("pk"),
+        window_match=ExpressionWrapper(narrowing, output_field=BooleanField()),
+        **{alias: F(name.lstrip("-")) for alias, name in order_by.items()},
+    ).values_list("window_key", "window_match", *order_by)[:window]
+    sql, params = window.query.sql_with_params()
+    order = ", ".join(
+        f"w.{quote(alias)}{' DESC' if name.startswith('-') else ''}"
+        for alias, name in order_by.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.{quote('window_key')} FROM ({sql}) w WHERE w.{quote('window_match')} "
+            f"ORDER BY {order} LIMIT %s",
+            (*params, count),
+        )
+        return [key for (key,) in cursor.fetchall()]
+
+
+@contextmanager
+def _index_walks_off(connection):
+    """PostgreSQL's planner without index scans for the block (bitmap scans stay): a
+    search's own index answers first, whatever the statistics expect. `SET LOCAL` in a
+    transaction of its own (a savepoint inside another), set back at the block's end, so an
+    enclosing transaction keeps its planner (an error rolls the setting back)."""
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = on")
+
+
 class PagePagination(BasePagination):
     """Set `items_key` on the view (e.g. "contacts"); `page` is 1-based."""
 
     page_query_param = "page"
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, narrowing: Q | None = None):
+        """The page's rows; `narrowing` as in `queryset_page` (a QuerySet only)."""
         self.items_key = getattr(view, "items_key", "items")
         self.page = _int_param(request, ("page",), 1)
         self.page_size = _int_param(request, ("page_size", "pageSize"), settings.API_PAGE_SIZE)
@@ -121,7 +253,7 @@ class PagePagination(BasePagination):
         offset = (self.page - 1) * self.page_size
         if isinstance(queryset, QuerySet):
             rows, self.has_more, self.total_count, self.is_estimate = queryset_page(
-                queryset, offset, self.page_size
+                queryset, offset, self.page_size, narrowing=narrowing
             )
             return rows
         rows = list(queryset)
@@ -175,13 +307,25 @@ class PagePagination(BasePagination):
         ]
 
 
-def paginate(request, view, queryset, serializer_class, *, context: dict | None = None):
+def paginate(
+    request,
+    view,
+    queryset,
+    serializer_class,
+    *,
+    context: dict | None = None,
+    narrowing: Q | None = None,
+):
     """The list-endpoint one-liner: page the queryset, serialize the rows, wrap with `pagination`.
+
+    `narrowing`: a search that narrows `queryset` and that only an unordered index answers (the
+    page is `queryset.filter(narrowing)`'s, looked for among the newest rows first:
+    `queryset_page`).
 
     The view declares `pagination_class = PagePagination` and `items_key = "<resource>"`
     (both also drive the OpenAPI schema) and `@extend_schema(responses=Serializer(many=True))`.
     """
     paginator = PagePagination()
-    rows = paginator.paginate_queryset(queryset, request, view=view)
+    rows = paginator.paginate_queryset(queryset, request, view=view, narrowing=narrowing)
     data = serializer_class(rows, many=True, context={"request": request, **(context or {})}).data
     return paginator.get_paginated_response(data)
