@@ -15,7 +15,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, OrderBy, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -88,8 +89,9 @@ def count_rows(queryset: QuerySet, *, estimate: int | None = None) -> tuple[int,
     return max(estimate, limit + 1), True
 
 
-# A narrowed list's page is looked for first among its newest rows: 100 for each row it needs
-# (a term in 1 % of the rows fills it), 2,000 to 20,000 (about 0.4 ms a thousand rows, warm).
+# A narrowed list's page is looked for first among its newest rows: 100 for each row up to the
+# page's end (a term in 1 % of the rows fills it), 2,000 to 20,000 (about 0.4 ms a thousand
+# rows, warm).
 WINDOW_ROWS_PER_ROW_NEEDED = 100
 WINDOW_ROWS = (2_000, 20_000)
 # What one match costs the search's own index (its heap page, read at random and sorted after),
@@ -112,18 +114,20 @@ def queryset_page(
       rows follow by primary key — a search answered by a bitmap scan scans once, not twice.
 
     `narrowing` is a search only an unordered index answers (a substring search, trigram GIN;
-    `queryset` must be ordered by field names). The planner's statistics are the table's, not
-    the tenant's: for a term common in another tenant's rows but absent from this one's it
-    walks the ordered index expecting a match every few rows, and reads every row. So, on
+    `queryset` ordered by field names). The planner's statistics are the table's, not the
+    tenant's: for a term common in another tenant's rows but absent from this one's it walks
+    the ordered index expecting a match every few rows, and reads every row. So, on
     PostgreSQL, when the page's plan walks an index in order (one EXPLAIN of the page's query
-    gives the plan and the estimate), the "newest window first" step comes before it
-    (`_newest_first_page`): the first matches among only `queryset`'s newest rows
-    (WINDOW_ROWS). The window is a prefix of the order, so its matches are a prefix of all the
-    matches: when it holds as many as the plan needs (the page and one more; `limit + 1` for
-    an exact total) they are the answer. When it holds fewer, the window's density decides:
-    the ordered walk if it ends soon, otherwise the search's own index first
-    (`_index_walks_off`), which is fast exactly when the matches are few, and counts them
-    exactly up to the limit — a term with no match reports 0, not the table's estimate.
+    gives the plan and the estimate), the newest window comes first (`_newest_first_page`):
+    the matches among only `queryset`'s newest rows (WINDOW_ROWS), in one query that stops at
+    the last one needed. The window is a prefix of the order, so its matches are a prefix of
+    all the matches: when it holds as many as the plan needs (the page and one more; `limit +
+    1` for an exact total), or the window is the whole list, they are the answer. Otherwise
+    the window is a sample of the list: where its density says the walk finds the page soon,
+    the walk gives the page, and the total is the estimate (the sample expects far more than
+    the limit) or a bounded count; where it says the matches are few, the search's own index
+    answers first (`_index_walks_off`), which is fast exactly then, and counts them exactly up
+    to the limit — a term with no match reports 0, not the table's estimate.
     """
     limit = settings.API_EXACT_COUNT_LIMIT
     if narrowing is None:
@@ -158,25 +162,40 @@ def _planned_page(queryset, offset, size, estimate, trusted) -> tuple[list, bool
 
 
 def _newest_first_page(queryset, narrowing, offset, size, estimate, trusted):
-    """`queryset_page` of a narrowed list from its newest window or, when the window's matches
-    say they are few, from the search's own index; None when the ordered walk is cheaper."""
+    """`queryset_page` of a narrowed list whose page's plan walks the list's ordered index: the
+    newest window first, then by the window's density either the walk (for the page only) or
+    the search's own index; the total from the window, or a bounded count by the search's
+    index (`limit + 1` matches at most)."""
     limit = settings.API_EXACT_COUNT_LIMIT
     narrowed = queryset.filter(narrowing)
-    # The rows the plan needs: the page and one more; for an exact total, `limit + 1`.
-    needed = limit + 1 if not trusted and offset + size <= limit else offset + size + 1
-    window = min(max(WINDOW_ROWS[0], needed * WINDOW_ROWS_PER_ROW_NEEDED), WINDOW_ROWS[1])
-    keys = _newest_window_keys(queryset, narrowing, needed, window)
+    page_end = offset + size + 1  # the page and one more, for `has_more`
+    # The matches the plan needs: the page's; for an exact total, `limit + 1`.
+    needed = limit + 1 if not trusted and offset + size <= limit else page_end
+    window = min(max(WINDOW_ROWS[0], page_end * WINDOW_ROWS_PER_ROW_NEEDED), WINDOW_ROWS[1])
+    keys, full = _newest_window_keys(queryset, narrowing, needed, window)
     if len(keys) >= needed:  # more than the limit, or the estimate is trusted
         total = max(estimate, limit + 1)
         return _rows_by_key(narrowed, keys[offset : offset + size]), True, total, True
-    if keys:  # At the window's density: the rows a walk still reads, against the index's matches.
-        walk = (needed - len(keys)) * window / len(keys)
-        matches = len(keys) * (estimated_count(queryset.order_by()) or 0) / window
-        if walk < matches * MATCH_COST_IN_WALKED_ROWS:
-            return None
-    # Few matches: the estimate is disproved, the count is exact up to the limit.
+    if not full:  # the window is the whole list: these are all its matches
+        page = _rows_by_key(narrowed, keys[offset : offset + size])
+        return page, len(keys) > offset + size, len(keys), False
+    # The window is a sample of the list: at its density, how many matches in all.
+    matches = len(keys) * (estimated_count(queryset.order_by()) or 0) / window
+    if len(keys) >= page_end:
+        rows, has_more = _rows_by_key(narrowed, keys[offset : offset + size]), True
+    elif keys and (page_end - len(keys)) * window / len(keys) < matches * MATCH_COST_IN_WALKED_ROWS:
+        # The walk reads fewer rows for the page than the search's index would read matches.
+        rows = list(narrowed[offset : offset + size + 1])
+        has_more, rows = len(rows) > size, rows[:size]
+        if not has_more and (rows or not offset):
+            return rows, False, offset + len(rows), False  # the last page: known
+    else:  # Few matches: the estimate is disproved; the search's index, exact up to the limit.
+        with _index_walks_off(connections[queryset.db]):
+            return _planned_page(narrowed, offset, size, estimate, trusted=False)
+    if matches > limit * ESTIMATE_TRUSTED_ABOVE:  # the window's density trusts the estimate
+        return rows, has_more, max(estimate, limit + 1), True
     with _index_walks_off(connections[queryset.db]):
-        return _planned_page(narrowed, offset, size, estimate, trusted=False)
+        return rows, has_more, *count_rows(narrowed, estimate=estimate)
 
 
 def _keys_page(queryset, offset: int, size: int, estimate: int) -> tuple[list, bool, int, bool]:
@@ -194,31 +213,46 @@ def _rows_by_key(queryset: QuerySet, keys: list) -> list:
     return [by_key[key] for key in keys if key in by_key]
 
 
-def _newest_window_keys(queryset: QuerySet, narrowing: Q, count: int, window: int) -> list:
-    """The first `count` keys of `queryset.filter(narrowing)`, in its order, among only the
-    newest `window` rows of `queryset`: one query that walks the list's ordered index
-    and stops at the window's end (`queryset` is ordered by field names)."""
+def _newest_window_keys(
+    queryset: QuerySet, narrowing: Q, count: int, window: int
+) -> tuple[list, bool]:
+    """(The first `count` keys of `queryset.filter(narrowing)` among only the newest `window`
+    rows of `queryset`, in its order; whether the list has that many rows). One query that
+    walks the list's ordered index and stops at the window's end, or at the `count`-th match
+    (`queryset` is ordered by field names)."""
     connection = connections[queryset.db]
     quote = connection.ops.quote_name
     ordering = queryset.query.order_by or queryset.model._meta.ordering
     order_by = {f"window_order_{n}": name for n, name in enumerate(ordering)}
-    window = queryset.annotate(
+    rows = queryset.annotate(
         window_key=F("pk"),
         window_match=ExpressionWrapper(narrowing, output_field=BooleanField()),
+        window_row=Window(
+            RowNumber(),
+            order_by=[
+                OrderBy(F(name.lstrip("-")), descending=name.startswith("-")) for name in ordering
+            ],
+        ),
         **{alias: F(name.lstrip("-")) for alias, name in order_by.items()},
-    ).values_list("window_key", "window_match", *order_by)[:window]
-    sql, params = window.query.sql_with_params()
+    ).values_list("window_key", "window_match", "window_row", *order_by)[:window]
+    sql, params = rows.query.sql_with_params()
     order = ", ".join(
         f"w.{quote(alias)}{' DESC' if name.startswith('-') else ''}"
         for alias, name in order_by.items()
     )
+    key, match, row = (
+        f"w.{quote(column)}" for column in ("window_key", "window_match", "window_row")
+    )
     with connection.cursor() as cursor:
+        # The window's last row comes too (if it has one): it says the window is full.
         cursor.execute(
-            f"SELECT w.{quote('window_key')} FROM ({sql}) w WHERE w.{quote('window_match')} "
+            f"SELECT {key}, {match}, {row} FROM ({sql}) w WHERE {match} OR {row} = %s "
             f"ORDER BY {order} LIMIT %s",
-            (*params, count),
+            (*params, window, count + 1),
         )
-        return [key for (key,) in cursor.fetchall()]
+        found = cursor.fetchall()
+    keys = [key for key, matches, _ in found if matches][:count]
+    return keys, len(keys) >= count or any(number == window for _, _, number in found)
 
 
 @contextmanager
