@@ -60,10 +60,10 @@ def estimated_count(queryset: QuerySet) -> int | None:
     return None if plan is None else int(plan["Plan Rows"])
 
 
-def _page_plan(queryset: QuerySet, offset: int, size: int) -> tuple[int | None, bool]:
-    """(PostgreSQL's row estimate for `queryset`, whether its page's plan walks an index in the
-    list's order), from one EXPLAIN of the page's query; (None, False) where there is none."""
-    plan = _plan(queryset[offset : offset + size + 1])
+def _walk_plan(sliced: QuerySet) -> tuple[int | None, bool]:
+    """(PostgreSQL's row estimate for the query without its slice, whether its plan walks an
+    index in the query's order), from one EXPLAIN; (None, False) where there is none."""
+    plan = _plan(sliced)
     if plan is None:
         return None, False
     scan = plan["Plans"][0] if plan["Node Type"] == "Limit" else plan
@@ -135,8 +135,11 @@ def queryset_page(
         estimate = estimated_count(queryset.order_by())
     else:
         narrowed = queryset.filter(narrowing)
-        estimate, walks = _page_plan(narrowed, offset, size)
+        estimate, walks = _walk_plan(narrowed[offset : offset + size + 1])
     trusted = estimate is not None and estimate > limit * ESTIMATE_TRUSTED_ABOVE
+    if walks and not trusted and estimate > size and offset + size <= limit:
+        # The keys' query runs instead (`_keys_page`): its plan, for more rows, may not walk.
+        walks = _walk_plan(narrowed.values_list("pk", flat=True)[: limit + 1])[1]
     if walks:
         page = _newest_first_page(queryset, narrowing, offset, size, estimate, trusted)
         if page is not None:
