@@ -52,10 +52,11 @@ def plan(request, settings, monkeypatch):
     return request.param
 
 
-def pages(client, search: str, size: int) -> list[dict]:
-    """Every page of the search, and one past the end. On PostgreSQL the first page of `gold`
-    (which the statistics say is common) is looked for among the newest contacts first; so are
-    later ones while the plan walks the index."""
+def pages(client, search: str, size: int, *, windowed: bool) -> list[dict]:
+    """Every page of the search, and one past the end. `windowed`: on PostgreSQL the first page
+    is looked for among the newest contacts first (its plan walks the index: with a limit of 4
+    the statistics make `gold`'s estimate trusted, so the page's query runs; with 1,000 the
+    keys' query runs, and sorts these few rows instead)."""
     answers, page = [], 1
     while True:
         with CaptureQueriesContext(connection) as queries:
@@ -63,7 +64,7 @@ def pages(client, search: str, size: int) -> list[dict]:
                 "/v3/contacts", {"search": search, "page": page, "page_size": size}
             )
         assert response.status_code == 200
-        if connection.vendor == "postgresql" and page == 1 and search == "gold":
+        if windowed and connection.vendor == "postgresql" and page == 1:
             assert any("window_key" in query["sql"] for query in queries.captured_queries)
         answers.append(response.json()["data"])
         if len(answers) > 1 and not answers[-2]["pagination"]["has_more"]:
@@ -107,7 +108,7 @@ def test_every_page_and_total_are_the_plain_querys(
     count, size,
 ):  # fmt: skip
     client, customer = (api_client, account) if who == "acme" else (other_api_client, other_account)
-    answers = pages(client, search, size)
+    answers = pages(client, search, size, windowed=search == "gold" and "limit 4" in plan)
     expected = expected_pages(customer, search, size, count)
     assert [
         ([c["format_e164"] for c in data["contacts"]], data["pagination"]["has_more"])
