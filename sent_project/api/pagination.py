@@ -117,8 +117,9 @@ def queryset_page(
     `queryset` ordered by field names). The planner's statistics are the table's, not the
     tenant's: for a term common in another tenant's rows but absent from this one's it walks
     the ordered index expecting a match every few rows, and reads every row. So, on
-    PostgreSQL, when the page's plan walks an index in order (one EXPLAIN of the page's query
-    gives the plan and the estimate), the newest window comes first (`_newest_first_page`):
+    PostgreSQL, when the plan of the query that runs walks an index in order (one EXPLAIN of
+    the page's query gives the plan and the estimate; one of the keys' query when that is the
+    one), the newest window comes first (`_newest_first_page`):
     the matches among only `queryset`'s newest rows (WINDOW_ROWS), in one query that stops at
     the last one needed. The window is a prefix of the order, so its matches are a prefix of
     all the matches: when it holds as many as the plan needs (the page and one more; `limit +
