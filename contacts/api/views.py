@@ -54,10 +54,10 @@ class ContactListCreateView(CustomerAPIView):
         parameters=[ContactListQuerySerializer],
     )
     def get(self, request):
-        contacts = ContactFilterSet(
+        filters = ContactFilterSet(
             request.query_params, contacts_for(self.customer), customer=self.customer
-        ).qs
-        return paginate(request, self, contacts, ContactSerializer)
+        )
+        return paginate(request, self, filters.qs, ContactSerializer, narrowing=filters.narrowing)
 
     @extend_schema(
         operation_id="contacts_create",
