@@ -60,22 +60,8 @@ def sent_messages(account, meta, count: int) -> list[tuple[Message, str]]:
 
 
 def inbound_from_nobody(meta) -> dict:
-    return meta.envelope(
-        "messages",
-        {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550000001", "phone_number_id": "1"},
-            "messages": [
-                {
-                    "from": "14155550112",
-                    "id": "wamid.inbound",
-                    "timestamp": "1700000000",
-                    "type": "text",
-                    "text": {"body": "Hi!"},
-                }
-            ],
-        },
-    )
+    """A message to the fake's number, which no customer has here."""
+    return meta.inbound_payload(meta.inbound_item("+14155550112", "text", {"body": "Hi!"}))
 
 
 def outcomes() -> list[tuple[str, str]]:
@@ -196,10 +182,12 @@ def test_a_webhook_whose_inbound_part_raises_changes_nothing_until_applied_again
     client, admin_client, account, meta, monkeypatch
 ):
     [(message, wamid)] = sent_messages(account, meta, 1)
-    both = meta.status_payload(wamid, "delivered")
-    both["entry"][0]["changes"][0]["value"]["messages"] = inbound_from_nobody(meta)["entry"][0][
-        "changes"
-    ][0]["value"]["messages"]
+    [status] = meta.status_payload(wamid, "delivered")["entry"][0]["changes"][0]["value"][
+        "statuses"
+    ]
+    both = meta.inbound_payload(
+        meta.inbound_item("+14155550112", "text", {"body": "Hi!"}), statuses=[status]
+    )
     post(client, meta, both)
 
     def broken(inbound):

@@ -206,26 +206,12 @@ def test_an_account_s_secret_never_signs_for_another_account_s_messages_or_numbe
     )
     number_of_theirs = make_sender(other_account, theirs, "+14155550888")
     payload["entry"][0]["id"] = mallory.account_id
-    stop = meta.envelope(
-        "messages",
-        {
-            "messaging_product": "whatsapp",
-            "metadata": {
-                "display_phone_number": "14155550888",
-                "phone_number_id": number_of_theirs.provider_ref,
-            },
-            "messages": [
-                {
-                    "from": "14155550112",
-                    "id": "wamid.forged-stop",
-                    "timestamp": "1700000000",
-                    "type": "text",
-                    "text": {"body": "STOP"},
-                }
-            ],
-        },
-    )
+    stop = meta.inbound_payload(meta.inbound_item("+14155550112", "text", {"body": "STOP"}))
     stop["entry"][0]["id"] = mallory.account_id
+    stop["entry"][0]["changes"][0]["value"]["metadata"] = {
+        "display_phone_number": "14155550888",  # their number
+        "phone_number_id": number_of_theirs.provider_ref,
+    }
 
     for forged in (payload, stop):
         assert post(client, meta, forged, secret="mallory-app-secret").status_code == 200
