@@ -497,8 +497,8 @@ INBOUND_KEYWORD_REPLIES = env_bool("INBOUND_KEYWORD_REPLIES", True)
 # provider callbacks); a verified one is kept whole, as it is applied from its record.
 PROVIDER_CALLBACK_BODY_LIMIT = env_int("PROVIDER_CALLBACK_BODY_LIMIT", 65536)
 # A verified callback's body is kept whole to be applied from its record, up to this many
-# bytes; a larger one is refused (413) and recorded as rejected (no provider sends so much).
-PROVIDER_CALLBACK_MAX_BYTES = env_int("PROVIDER_CALLBACK_MAX_BYTES", 262144)
+# bytes (Meta's webhooks reach 3 MB); a larger one is refused (413) and recorded as rejected.
+PROVIDER_CALLBACK_MAX_BYTES = env_int("PROVIDER_CALLBACK_MAX_BYTES", 4 * 1024 * 1024)
 # A verified callback still PENDING after this long while no job is on its way to apply it:
 # the reconciler wakes one (messaging.callbacks.records).
 PROVIDER_CALLBACK_STUCK_SECONDS = env_float("PROVIDER_CALLBACK_STUCK_SECONDS", 60.0)

@@ -25,13 +25,14 @@ died mid-batch, a lost wake-up).
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models.functions import Length
 
 from messaging import task_backend
 from messaging.dispatch import Scheduler, retrying
@@ -40,8 +41,10 @@ from messaging.receipts import Receipt, receipts_apply_each
 
 logger = logging.getLogger(__name__)
 CALLBACKS_TASK = "messaging.tasks.provider_callbacks_apply"
-# Records applied in one transaction (their receipts in one `receipts_apply_each`).
+# Records applied in one transaction (their receipts in one `receipts_apply_each`), and the
+# most characters of their bodies one batch holds (a record at least).
 CALLBACK_BATCH_SIZE = 500
+CALLBACK_BATCH_CHARACTERS = 16 * 1024 * 1024
 # A job applies batches for about this long, then hands on to a new job (the lane's other
 # jobs take their turn).
 CALLBACK_JOB_SECONDS = 10.0
@@ -165,16 +168,34 @@ class Applying:
     writes: bool = True
 
 
-def signed_scope(record: ProviderCallback, environment_account_id: str) -> frozenset:
+def signed_scope(
+    record: ProviderCallback,
+    environment_account_id: str,
+    *,
+    also: Iterable[ProviderAccount] = (),
+    environment_too: bool = False,
+) -> frozenset:
     """Whose messages and numbers a verified record may touch: those of the senders on the
-    provider account whose secret signed it — and the install's default route (None) when
-    the environment's credentials signed it, or an account that is the environment's own
-    (the same account id). A tenant's own account can't sign for another's messages."""
-    if record.account_id is None:
-        return frozenset({None})
-    if record.account.account_id == environment_account_id:
-        return frozenset({record.account_id, None})
-    return frozenset({record.account_id})
+    provider account whose secret signed it (and on the accounts in `also`, which the same
+    secret verifies: one Meta app serving several WABAs) — and the install's default route
+    (None) when the environment's credentials signed it (`environment_too`: they would have),
+    or a signer is the environment's own account (the same account id), with the senders of
+    any account row holding that id. A tenant's own account can't sign for another's."""
+    signers = [*([record.account] if record.account_id else []), *also]
+    scope = {account.pk for account in signers}
+    if (
+        record.account_id is None
+        or environment_too
+        or any(account.account_id == environment_account_id for account in signers)
+    ):
+        scope.add(None)
+        if environment_account_id:  # even one turned off since: its messages went out there
+            scope |= set(
+                ProviderAccount.objects.filter(
+                    kind=record.provider, account_id=environment_account_id
+                ).values_list("pk", flat=True)
+            )
+    return frozenset(scope)
 
 
 # Per provider (ProviderKind): how to read one of its records.
@@ -199,11 +220,18 @@ def _apply_batch(readers: Mapping[str, Reader], batch_size: int, *, pk=None) -> 
     doc); how many."""
     with transaction.atomic():
         pending = _pending() if pk is None else _pending().filter(pk=pk)
-        records = list(
-            pending.select_related("account").select_for_update(skip_locked=True, of=("self",))[
-                :batch_size
-            ]
+        # The batch's rows by their bodies' size first: at most CALLBACK_BATCH_CHARACTERS of
+        # them in memory (one record at least), however large each is.
+        heads = pending.select_for_update(skip_locked=True, of=("self",)).annotate(
+            size=Length("body")
         )
+        chosen, size = [], 0
+        for record_pk, record_size in heads.values_list("pk", "size")[:batch_size]:
+            if chosen and size + record_size > CALLBACK_BATCH_CHARACTERS:
+                break
+            chosen.append(record_pk)
+            size += record_size
+        records = list(_pending().filter(pk__in=chosen).select_related("account"))
         if not records:
             return 0
         plans: list[tuple[ProviderCallback, Applying]] = []

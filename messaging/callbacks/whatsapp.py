@@ -266,7 +266,7 @@ def callback_read(record: ProviderCallback) -> Applying:
     """A recorded webhook, read back: its statuses as receipts; the rest (inbound messages,
     template verdicts) applied by `finish`, which also says what happened to the statuses."""
     changes = _changes(_payload(record.body))
-    accounts = signed_scope(record, settings.WHATSAPP_BUSINESS_ACCOUNT_ID)
+    accounts = _signers(record, {change.waba_id for change in changes})
     receipts = [
         replace(receipt, accounts=accounts)
         for change in changes
@@ -284,7 +284,7 @@ def callback_read(record: ProviderCallback) -> Applying:
                     changed |= bool(stored)
                     details += [f"inbound: {stored} stored", *notes]
             elif change.field == "message_template_status_update":
-                did, detail = template_status_apply(change.value)
+                did, detail = template_status_apply(change.value, accounts=accounts)
                 changed |= did
                 details.append(detail)
             else:
@@ -306,6 +306,28 @@ def callback_read(record: ProviderCallback) -> Applying:
         change.field == "messages" and not change.value.get("messages") for change in changes
     )
     return Applying(finish=finish, receipts=receipts, writes=not statuses_only)
+
+
+def _signers(record: ProviderCallback, waba_ids: set) -> frozenset:
+    """`signed_scope` of a webhook: the account whose app secret verified it, every other
+    account of the WABAs it names with that same secret (one Meta app for several WABAs), and
+    the install's default route when the secret is the install's."""
+    secret = (
+        account_secrets(record.account).get("app_secret", "")
+        if record.account_id
+        else settings.WHATSAPP_APP_SECRET
+    )
+    also = [
+        account
+        for account in _cloud_accounts(account_id__in=[w for w in waba_ids if w])
+        if account.pk != record.account_id and account_secrets(account).get("app_secret") == secret
+    ]
+    return signed_scope(
+        record,
+        settings.WHATSAPP_BUSINESS_ACCOUNT_ID,
+        also=also,
+        environment_too=bool(secret) and secret == settings.WHATSAPP_APP_SECRET,
+    )
 
 
 # --- verification -------------------------------------------------------------------------

@@ -222,9 +222,12 @@ def verdict_reason(value: dict) -> str:
     return explanation
 
 
-def _template_of(value: dict) -> Template | None:
+def _template_of(value: dict, accounts: frozenset | None) -> Template | None:
+    """The template a verdict is about — among those reviewed on `accounts` (None: any)."""
     meta_id = str(value.get("message_template_id") or "")
     template = Template.objects.filter(whatsapp_template_id=meta_id).first() if meta_id else None
+    if template is not None and not _reviewed_on(template, accounts):
+        return None
     if template is None:  # the webhook outran the recording of Meta's id
         pending = list(
             Template.objects.filter(
@@ -235,16 +238,41 @@ def _template_of(value: dict) -> Template | None:
             )[:2]
         )
         template = pending[0] if len(pending) == 1 else None
+        if template is not None and not _reviewed_on(template, accounts):
+            return None  # another account's template: not this webhook's to judge
         if template is not None and meta_id:
             latest = template.status_changes.order_by("-id").values_list("id", flat=True).first()
             template_review_submitted(template.pk, review_id=latest, whatsapp_template_id=meta_id)
     return template
 
 
-def template_status_apply(value: dict) -> tuple[bool, str]:
-    """One `message_template_status_update`: (changed anything, what happened)."""
+def _reviewed_on(template: Template, accounts: frozenset | None) -> bool:
+    return accounts is None or _review_account_id(template.customer_id) in accounts
+
+
+def _review_account_id(customer_id):
+    """The provider account a customer's templates are reviewed on (`review_credentials`):
+    its first active WhatsApp sender's on the Cloud API, else None (the install's)."""
+    return (
+        Sender.objects.filter(
+            customer_id=customer_id,
+            channel="whatsapp",
+            is_active=True,
+            account__is_active=True,
+            account__kind=ProviderKind.CLOUD_API,
+        )
+        .order_by("created_at", "pk")
+        .values_list("account_id", flat=True)
+        .first()
+    )
+
+
+def template_status_apply(value: dict, *, accounts: frozenset | None = None) -> tuple[bool, str]:
+    """One `message_template_status_update`: (changed anything, what happened). `accounts`:
+    whose templates the webhook may speak for (messaging.callbacks.records.signed_scope: the
+    provider accounts they are reviewed on, None for the install's); None: any."""
     event = str(value.get("event") or "").upper()
-    template = _template_of(value)
+    template = _template_of(value, accounts)
     if template is None:
         return False, (
             f"{event} for WhatsApp template {value.get('message_template_id')} "

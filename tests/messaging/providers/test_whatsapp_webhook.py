@@ -10,10 +10,12 @@ from django.urls import reverse
 
 from messaging.models import CallbackOutcome, Message, ProviderCallback
 from messaging.providers.accounts import account_create
+from templates_app.models import Template
 from tests.fakes.whatsapp import FakeGraph
 from tests.messaging.factories import make_approved_template, number, send
 from tests.messaging.provider_factories import make_sender
 from tests.messaging.providers.conftest import VERIFY_TOKEN, apply_callbacks
+from tests.templates_app.factories import make_template
 
 URL = "/providers/whatsapp/webhook"
 
@@ -279,3 +281,74 @@ def test_a_body_that_is_not_json_is_recorded_and_ignored_when_signed(client, db,
         CallbackOutcome.IGNORED,
         CallbackOutcome.REJECTED,
     ]
+
+
+def test_an_account_s_secret_never_judges_another_customer_s_template(
+    client, meta, other_account, settings
+):
+    """A tenant's own WhatsApp account signs an APPROVED for a template another customer has
+    in review on the install's WABA: ignored, the template stays in review; Meta's own verdict
+    (signed with the install's secret) applies."""
+    settings.WHATSAPP_PROVIDER = "cloud_api"
+    template = make_template(other_account, status=Template.Status.PENDING)
+    Template.objects.filter(pk=template.pk).update(whatsapp_template_id="7700")
+    account_create(
+        kind="cloud_api",
+        name="Mallory's WhatsApp",
+        account_id="300000000000003",
+        access_token="EAAGmallory",
+        app_secret="mallory-app-secret",
+    )
+    verdict = {
+        "event": "APPROVED",
+        "message_template_id": 7700,
+        "message_template_name": template.whatsapp_template_name or template.name,
+        "message_template_language": template.language,
+        "reason": "NONE",
+    }
+    forged = meta.envelope("message_template_status_update", verdict)
+    forged["entry"][0]["id"] = "300000000000003"
+
+    assert post(client, meta, forged, secret="mallory-app-secret").status_code == 200
+    apply_callbacks()
+    assert Template.objects.get(pk=template.pk).status == Template.Status.PENDING
+    assert ProviderCallback.objects.get().outcome == CallbackOutcome.IGNORED
+
+    assert (
+        post(client, meta, meta.envelope("message_template_status_update", verdict)).status_code
+        == 200
+    )
+    apply_callbacks()
+    assert Template.objects.get(pk=template.pk).status == Template.Status.APPROVED
+
+
+def test_one_meta_app_for_two_wabas_signs_for_both_in_one_webhook(client, account, meta, settings):
+    make_approved_template(account)
+    wabas = [
+        account_create(
+            kind="cloud_api",
+            name=f"WABA {n}",
+            account_id=f"40000000000000{n}",
+            access_token=f"EAAGshared{n}",
+            app_secret="one-app-secret",  # one Meta app serves both
+        )
+        for n in (1, 2)
+    ]
+    payload = {"object": "whatsapp_business_account", "entry": []}
+    messages = []
+    for n, waba in enumerate(wabas):
+        [message] = send(account, number(20 + n))
+        wamid = f"wamid.two-wabas-{n}"
+        sender = make_sender(account, waba, f"+1415555090{n}")
+        Message.objects.filter(pk=message.pk).update(
+            status="SENT", provider_message_id=wamid, sender=sender
+        )
+        entry = meta.status_payload(wamid, "delivered")["entry"][0]
+        entry["id"] = waba.account_id
+        payload["entry"].append(entry)
+        messages.append(message)
+
+    assert post(client, meta, payload, secret="one-app-secret").status_code == 200
+    apply_callbacks()
+
+    assert [Message.objects.get(pk=m.pk).status for m in messages] == ["DELIVERED", "DELIVERED"]
