@@ -45,21 +45,22 @@ LATER_EVENTS = {
 }
 
 
+def _review_senders(customer_id):
+    """The senders whose account a customer's templates are created on, the first first: its
+    active WhatsApp senders on the Cloud API."""
+    return Sender.objects.filter(
+        customer_id=customer_id,
+        channel="whatsapp",
+        is_active=True,
+        account__is_active=True,
+        account__kind=ProviderKind.CLOUD_API,
+    ).order_by("created_at", "pk")
+
+
 def review_credentials(customer_id) -> Credentials | None:
     """The Cloud API account a customer's templates are created on: the account of its
     first active WhatsApp sender on the Cloud API, else the install's default."""
-    sender = (
-        Sender.objects.filter(
-            customer_id=customer_id,
-            channel="whatsapp",
-            is_active=True,
-            account__is_active=True,
-            account__kind=ProviderKind.CLOUD_API,
-        )
-        .select_related("account")
-        .order_by("created_at", "pk")
-        .first()
-    )
+    sender = _review_senders(customer_id).select_related("account").first()
     if sender is not None:
         return account_credentials(sender.account)
     if settings.WHATSAPP_PROVIDER == CLOUD_API:
@@ -251,20 +252,9 @@ def _reviewed_on(template: Template, accounts: frozenset | None) -> bool:
 
 
 def _review_account_id(customer_id):
-    """The provider account a customer's templates are reviewed on (`review_credentials`):
-    its first active WhatsApp sender's on the Cloud API, else None (the install's)."""
-    return (
-        Sender.objects.filter(
-            customer_id=customer_id,
-            channel="whatsapp",
-            is_active=True,
-            account__is_active=True,
-            account__kind=ProviderKind.CLOUD_API,
-        )
-        .order_by("created_at", "pk")
-        .values_list("account_id", flat=True)
-        .first()
-    )
+    """The provider account a customer's templates are reviewed on (`review_credentials`),
+    or None: the install's."""
+    return _review_senders(customer_id).values_list("account_id", flat=True).first()
 
 
 def template_status_apply(value: dict, *, accounts: frozenset | None = None) -> tuple[bool, str]:
