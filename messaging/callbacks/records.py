@@ -105,13 +105,25 @@ def callback_record(
     scheduler: Scheduler,
 ) -> str:
     """Record a verified request PENDING, then wake the callbacks job; the same URL and body
-    again is recorded as a DUPLICATE. Returns the outcome.
+    again is recorded as a DUPLICATE, a body over PROVIDER_CALLBACK_MAX_BYTES as REJECTED
+    (never applied). Returns the outcome.
 
     Outside a transaction (a request) that is one INSERT, committed on its own, then
     `scheduler.callbacks()` — a job is enqueued unless one waits to run: a job that hasn't
     started will read this record, as it is committed already (inside a transaction the
     wake-up waits for its commit). A process that dies between the two leaves a PENDING record
     without a job: the reconciler wakes one."""
+    if len(body) > settings.PROVIDER_CALLBACK_MAX_BYTES:
+        callback_rejected(
+            provider=provider,
+            kind=kind,
+            url=url,
+            body=body,
+            remote_addr=remote_addr,
+            detail=f"The body is {len(body)} bytes, over PROVIDER_CALLBACK_MAX_BYTES "
+            f"({settings.PROVIDER_CALLBACK_MAX_BYTES}): not applied",
+        )
+        return CallbackOutcome.REJECTED
     digest = hashlib.sha256(url.encode() + b"\n" + body).hexdigest()
     fields = dict(
         provider=provider,

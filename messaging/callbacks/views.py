@@ -5,13 +5,13 @@ are read: `messaging.callbacks.twilio`, `messaging.callbacks.whatsapp`."""
 
 import hmac
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from messaging.callbacks import twilio, whatsapp
 from messaging.callbacks.records import callback_record, callback_rejected, public_url
+from messaging.models import CallbackOutcome
 from messaging.tasks import SCHEDULER
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -31,15 +31,8 @@ def _record(request, *, provider: str, kind: str, problem: str, account) -> int 
     if problem:
         callback_rejected(**record, detail=problem)
         return 403
-    if len(request.body) > settings.PROVIDER_CALLBACK_MAX_BYTES:
-        callback_rejected(
-            **record,
-            detail=f"The body is {len(request.body)} bytes, over PROVIDER_CALLBACK_MAX_BYTES "
-            f"({settings.PROVIDER_CALLBACK_MAX_BYTES}): not applied",
-        )
-        return 413
-    callback_record(**record, account=account, scheduler=SCHEDULER)
-    return None
+    outcome = callback_record(**record, account=account, scheduler=SCHEDULER)
+    return 413 if outcome == CallbackOutcome.REJECTED else None
 
 
 def _twilio(request, kind: str) -> int | None:

@@ -24,6 +24,22 @@ URL = "/providers/whatsapp/webhook"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def cloud_account(name: str, waba_id: str, app_secret: str, **secrets):
+    """A Cloud API provider account (a customer's own WABA, with its own app secret)."""
+    return account_create(
+        kind="cloud_api",
+        name=name,
+        account_id=waba_id,
+        access_token=f"EAAG{waba_id}",
+        app_secret=app_secret,
+        **secrets,
+    )
+
+
+GLOBEX = ("Globex WhatsApp", "200000000000001", "globex-app-secret")
+MALLORY = ("Mallory's WhatsApp", "300000000000003", "mallory-app-secret")
+
+
 @pytest.fixture
 def meta(settings):
     """The install configured for the Cloud API, and a fake Meta to sign webhooks with (no
@@ -75,14 +91,7 @@ def test_the_route_is_named_for_reversing():
 def test_the_verification_handshake_answers_the_challenge_only_for_our_verify_token(
     client, db, meta, query, status
 ):
-    account_create(
-        kind="cloud_api",
-        name="Globex WhatsApp",
-        account_id="200000000000001",
-        access_token="EAAGglobex",
-        app_secret="globex-app-secret",
-        verify_token="account-verify-token",
-    )
+    cloud_account(*GLOBEX, verify_token="account-verify-token")
     response = client.get(URL, {**query, "hub.challenge": "1158201444"})
     assert response.status_code == status
     assert response["content-type"].startswith("text/plain")
@@ -164,14 +173,7 @@ def test_a_webhook_for_an_account_s_waba_is_checked_with_that_account_s_app_secr
     client, delivered_message, meta
 ):
     message, payload = delivered_message
-    globex = account_create(
-        kind="cloud_api",
-        name="Globex WhatsApp",
-        account_id="200000000000001",
-        access_token="EAAGglobex",
-        app_secret="globex-app-secret",
-        verify_token="globex-verify",
-    )
+    globex = cloud_account(*GLOBEX, verify_token="globex-verify")
     sender = make_sender(message.customer, globex, "+14155550999")
     Message.objects.filter(pk=message.pk).update(sender=sender)  # it went out on their number
     payload["entry"][0]["id"] = globex.account_id
@@ -192,20 +194,8 @@ def test_an_account_s_secret_never_signs_for_another_account_s_messages_or_numbe
     for a message the install's number sent, and a STOP to another customer's number: both
     are ignored, nothing of theirs changes."""
     message, payload = delivered_message
-    mallory = account_create(
-        kind="cloud_api",
-        name="Mallory's WhatsApp",
-        account_id="300000000000003",
-        access_token="EAAGmallory",
-        app_secret="mallory-app-secret",
-    )
-    theirs = account_create(
-        kind="cloud_api",
-        name="Globex WhatsApp",
-        account_id="200000000000001",
-        access_token="EAAGglobex",
-        app_secret="globex-app-secret",
-    )
+    mallory = cloud_account(*MALLORY)
+    theirs = cloud_account(*GLOBEX)
     number_of_theirs = make_sender(other_account, theirs, "+14155550888")
     payload["entry"][0]["id"] = mallory.account_id
     stop = meta.inbound_payload(meta.inbound_item("+14155550112", "text", {"body": "STOP"}))
@@ -292,13 +282,7 @@ def test_an_account_s_secret_never_judges_another_customer_s_template(
     settings.WHATSAPP_PROVIDER = "cloud_api"
     template = make_template(other_account, status=Template.Status.PENDING)
     Template.objects.filter(pk=template.pk).update(whatsapp_template_id="7700")
-    account_create(
-        kind="cloud_api",
-        name="Mallory's WhatsApp",
-        account_id="300000000000003",
-        access_token="EAAGmallory",
-        app_secret="mallory-app-secret",
-    )
+    cloud_account(*MALLORY)
     verdict = {
         "event": "APPROVED",
         "message_template_id": 7700,
@@ -325,13 +309,7 @@ def test_an_account_s_secret_never_judges_another_customer_s_template(
 def test_one_meta_app_for_two_wabas_signs_for_both_in_one_webhook(client, account, meta, settings):
     make_approved_template(account)
     wabas = [
-        account_create(
-            kind="cloud_api",
-            name=f"WABA {n}",
-            account_id=f"40000000000000{n}",
-            access_token=f"EAAGshared{n}",
-            app_secret="one-app-secret",  # one Meta app serves both
-        )
+        cloud_account(f"WABA {n}", f"40000000000000{n}", "one-app-secret")  # one Meta app
         for n in (1, 2)
     ]
     payload = {"object": "whatsapp_business_account", "entry": []}
